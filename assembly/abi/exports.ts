@@ -1,0 +1,144 @@
+// The core's event entry points: the only code a host calls. Each routes an event to the state machine
+// that owns the connection or timer; nothing here knows a protocol's details.
+import {
+  ABI_VERSION, IO_CAPACITY, OK, ERR_BUSY, ERR_NOMEM, ERR_CONFIG, TCP_FIN, TICK_NONE, LOG_ERROR, LOG_INFO, LOG_WARN,
+  STAT_HEAP_TOP, STAT_HEAP_LIMIT, STAT_CONNS_USED, STAT_CONNS_MAX, STAT_TIMERS_ARMED, STAT_REFUSED, STAT_REQUESTS,
+  STAT_BAD_REQUESTS, STAT_RGB, STAT_RGB_POLLS_OK, STAT_RGB_POLLS_FAILED, host_tcp_close,
+} from "./host.generated";
+import { put, putI32, putU32, emit } from "../util/log";
+import { parseConfig, maxConns, httpLineMax } from "../config";
+import {
+  reserveSlots, slotBytes, find, nextExpired, nextDeadline, flush, slotsUsed, slotCount, armedCount, refused,
+  KIND_HTTP, KIND_RGB_CLIENT, Slot, release,
+} from "../net/slots";
+import * as server from "../rgb/server";
+import * as client from "../rgb/client";
+import * as codec from "../rgb/codec";
+import { heapTop, HEAP_LIMIT } from "../util/heap";
+
+const io = memory.data(IO_CAPACITY);
+let ready = false;
+
+export function abi_version(): i32 {
+  return ABI_VERSION;
+}
+
+export function io_buffer(): usize {
+  return io;
+}
+
+export function init(configLen: i32, now: u32): i32 {
+  if (ready) return ERR_BUSY;
+  if (<u32>configLen > <u32>IO_CAPACITY) return ERR_CONFIG;
+  let r = parseConfig(io, configLen);
+  if (r != OK) return r;
+  let need = slotBytes(maxConns, httpLineMax);
+  let room = <i32>(HEAP_LIMIT - heapTop());
+  if (need > room) {
+    put("config: max_conns x http_line_max needs ");
+    putI32(need);
+    put(" bytes, the core has ");
+    putI32(room);
+    emit(LOG_ERROR);
+    return ERR_NOMEM;
+  }
+  reserveSlots(maxConns, httpLineMax);
+  ready = true;
+  r = server.startServer();
+  if (r != OK) return r;
+  client.startClient(now);
+  put("picowire core ready: abi ");
+  putI32(ABI_VERSION);
+  put(", ");
+  putI32(maxConns);
+  put(" connection slots, ");
+  putU32(<u32>(HEAP_LIMIT - heapTop()));
+  put(" bytes spare");
+  emit(LOG_INFO);
+  return OK;
+}
+
+export function tick(now: u32): i32 {
+  if (!ready) return TICK_NONE;
+  for (let s = nextExpired(now); s != null; s = nextExpired(now)) {
+    if (s.kind == KIND_HTTP) server.expired(s, now);
+    else client.expired(s, now);
+  }
+  let next = min(nextDeadline(now), client.clientTick(now));
+  return next == u32.MAX_VALUE ? TICK_NONE : <i32>min(next, <u32>i32.MAX_VALUE);
+}
+
+export function tcp_accepted(listener: i32, conn: i32, ip: u32, port: i32, now: u32): i32 {
+  if (!ready || !server.isListener(listener)) return ERR_NOMEM;
+  return server.accept(conn, ip, now);
+}
+
+export function tcp_connected(conn: i32, status: i32, now: u32): void {
+  let s = find(conn);
+  if (s != null && s.kind == KIND_RGB_CLIENT) client.connected(s, status, now);
+}
+
+/** Data for a handle the core does not know is dropped and the connection closed. */
+export function tcp_data(conn: i32, len: i32, now: u32): i32 {
+  let s = find(conn);
+  if (s == null) {
+    host_tcp_close(conn);
+    return len;
+  }
+  if (<u32>len > <u32>IO_CAPACITY) len = IO_CAPACITY;
+  if (s.kind == KIND_HTTP) return server.data(s, io, len, now);
+  return client.data(s, io, len, now);
+}
+
+export function tcp_sent(conn: i32, len: i32, now: u32): void {
+  let s = find(conn);
+  if (s != null) flush(s);
+}
+
+export function tcp_closed(conn: i32, reason: i32, now: u32): void {
+  let s = find(conn);
+  if (s == null) return;
+  if (reason == TCP_FIN) {
+    s.peerDone = true;
+    if (s.kind == KIND_HTTP) server.peerFinished(s, now);
+    else client.peerFinished(s, now);
+    return;
+  }
+  if (s.kind == KIND_HTTP) releaseLost(s);
+  else client.lost(s, reason, now);
+}
+
+function releaseLost(s: Slot): void {
+  // the host already freed the connection: only our slot remains
+  release(s);
+}
+
+export function udp_data(sock: i32, ip: u32, port: i32, len: i32, now: u32): void {}
+export function dns_result(req: i32, ip: u32, status: i32, now: u32): void {}
+export function wifi_event(kind: i32, status: i32, now: u32): void {}
+export function gpio_edge(pin: i32, level: i32, now: u32): void {}
+
+export function stat(kind: i32): i32 {
+  switch (kind) {
+    case STAT_HEAP_TOP: return <i32>heapTop();
+    case STAT_HEAP_LIMIT: return <i32>HEAP_LIMIT;
+    case STAT_CONNS_USED: return slotsUsed();
+    case STAT_CONNS_MAX: return slotCount();
+    case STAT_TIMERS_ARMED: return armedCount();
+    case STAT_REFUSED: return <i32>refused;
+    case STAT_REQUESTS: return <i32>server.requests;
+    case STAT_BAD_REQUESTS: return <i32>server.badRequests;
+    case STAT_RGB: return client.lastColour >= 0 ? client.lastColour : server.current;
+    case STAT_RGB_POLLS_OK: return <i32>client.pollsOk;
+    case STAT_RGB_POLLS_FAILED: return <i32>client.pollsFailed;
+  }
+  return -1;
+}
+
+export function rgb_parse(len: i32, format: i32): i32 {
+  return codec.parse(io, min(<i32>IO_CAPACITY, max(len, 0)), format);
+}
+
+export function rgb_format(rgb: i32, format: i32): i32 {
+  return codec.format(rgb, format, io);
+}

@@ -1,0 +1,168 @@
+// Board configuration: "key=value" lines (blank lines and "#" comments allowed), parsed strictly at init.
+// Unknown keys, repeated keys and values out of range are refused with the line number, never guessed.
+import { ERR_CONFIG, OK } from "./abi/host.generated";
+import { bytesEqual, parseDecimal, parseIp } from "./util/bytes";
+import { put, putBytes, putI32, emit } from "./util/log";
+import { LOG_ERROR } from "./abi/host.generated";
+import { parseEither } from "./rgb/codec";
+
+export const SOURCE_RANDOM: i32 = 0;
+export const SOURCE_ADC: i32 = 1;
+export const SOURCE_FIXED: i32 = 2;
+
+export let maxConns: i32 = 8;
+export let httpPort: i32 = 80;
+export let httpLineMax: i32 = 256;
+export let httpHeadMax: i32 = 2048;
+export let httpTimeoutMs: u32 = 5000;
+export let rgbSource: i32 = SOURCE_RANDOM;
+export let rgbValue: i32 = 0;
+export let rgbAdc0: i32 = 0;
+export let rgbAdc1: i32 = 1;
+export let rgbAdc2: i32 = 2;
+export let rgbServerIp: u32 = 0;
+export let rgbServerPort: i32 = 0;
+export let rgbPollMs: u32 = 200;
+export let rgbTimeoutMs: u32 = 2000;
+export let rgbBackoffMaxMs: u32 = 5000;
+export let rgbPinR: i32 = -1;
+export let rgbPinG: i32 = -1;
+export let rgbPinB: i32 = -1;
+export let rgbPwmHz: i32 = 1000;
+export let rgbCommonAnode: bool = false;
+export let brightness: i32 = 255;
+
+const KEYS: StaticArray<string> = [
+  "max_conns", "http_port", "http_line_max", "http_head_max", "http_timeout_ms",
+  "rgb_source", "rgb", "rgb_adc", "rgb_server", "rgb_poll_ms", "rgb_timeout_ms", "rgb_backoff_max_ms",
+  "rgb_pins", "rgb_pwm_hz", "rgb_common_anode", "brightness",
+];
+
+let line: i32 = 0;
+let vp: usize = 0; // current value
+let vn: i32 = 0;
+
+function fail(why: string): i32 {
+  put("config line ");
+  putI32(line);
+  put(": ");
+  put(why);
+  put(" ('");
+  putBytes(vp, vn);
+  put("')");
+  emit(LOG_ERROR);
+  return ERR_CONFIG;
+}
+
+/** The value as an integer within [min, max], or -1 after logging why. */
+function int(min: i64, max: i64): i64 {
+  let v = parseDecimal(vp, vn, 10);
+  if (v < min || v > max) {
+    fail("expected a whole number in range");
+    return -1;
+  }
+  return v;
+}
+
+/** Splits the value at commas into exactly three integers within [min, max]; false after logging. */
+let t0: i32 = 0;
+let t1: i32 = 0;
+let t2: i32 = 0;
+function triple(min: i64, max: i64): bool {
+  let vals: i64 = 0;
+  let start = 0;
+  let count = 0;
+  for (let i = 0; i <= vn; i++) {
+    if (i == vn || load<u8>(vp + i) == 44) {
+      let v = parseDecimal(vp + start, i - start, 10);
+      if (v < min || v > max || count == 3) {
+        fail("expected three comma-separated numbers in range");
+        return false;
+      }
+      if (count == 0) t0 = <i32>v;
+      else if (count == 1) t1 = <i32>v;
+      else t2 = <i32>v;
+      count++;
+      start = i + 1;
+    }
+  }
+  if (count != 3) {
+    fail("expected three comma-separated numbers in range");
+    return false;
+  }
+  return true;
+}
+
+function apply(key: i32): i32 {
+  let v: i64 = 0;
+  switch (key) {
+    case 0: if ((v = int(1, 32)) < 0) return ERR_CONFIG; maxConns = <i32>v; break;
+    case 1: if ((v = int(0, 65535)) < 0) return ERR_CONFIG; httpPort = <i32>v; break;
+    case 2: if ((v = int(192, 1024)) < 0) return ERR_CONFIG; httpLineMax = <i32>v; break;
+    case 3: if ((v = int(128, 16384)) < 0) return ERR_CONFIG; httpHeadMax = <i32>v; break;
+    case 4: if ((v = int(100, 600000)) < 0) return ERR_CONFIG; httpTimeoutMs = <u32>v; break;
+    case 5:
+      if (bytesEqual(vp, vn, "random")) rgbSource = SOURCE_RANDOM;
+      else if (bytesEqual(vp, vn, "adc")) rgbSource = SOURCE_ADC;
+      else if (bytesEqual(vp, vn, "fixed")) rgbSource = SOURCE_FIXED;
+      else return fail("expected random, adc or fixed");
+      break;
+    case 6: {
+      let rgb = parseEither(vp, vn);
+      if (rgb < 0) return fail("expected r,g,b or #rrggbb");
+      rgbValue = rgb;
+      break;
+    }
+    case 7: if (!triple(0, 3)) return ERR_CONFIG; rgbAdc0 = t0; rgbAdc1 = t1; rgbAdc2 = t2; break;
+    case 8: {
+      let colon = -1;
+      for (let i = 0; i < vn; i++) if (load<u8>(vp + i) == 58) colon = i;
+      let ip = colon > 0 ? parseIp(vp, colon) : -1;
+      let port = colon > 0 ? parseDecimal(vp + colon + 1, vn - colon - 1, 5) : -1;
+      if (ip <= 0 || port < 1 || port > 65535) return fail("expected IPv4:port");
+      rgbServerIp = <u32>ip;
+      rgbServerPort = <i32>port;
+      break;
+    }
+    case 9: if ((v = int(10, 3600000)) < 0) return ERR_CONFIG; rgbPollMs = <u32>v; break;
+    case 10: if ((v = int(50, 600000)) < 0) return ERR_CONFIG; rgbTimeoutMs = <u32>v; break;
+    case 11: if ((v = int(100, 3600000)) < 0) return ERR_CONFIG; rgbBackoffMaxMs = <u32>v; break;
+    case 12: if (!triple(0, 28)) return ERR_CONFIG; rgbPinR = t0; rgbPinG = t1; rgbPinB = t2; break;
+    case 13: if ((v = int(10, 1000000)) < 0) return ERR_CONFIG; rgbPwmHz = <i32>v; break;
+    case 14: if ((v = int(0, 1)) < 0) return ERR_CONFIG; rgbCommonAnode = v == 1; break;
+    case 15: if ((v = int(0, 255)) < 0) return ERR_CONFIG; brightness = <i32>v; break;
+  }
+  return OK;
+}
+
+/** Parses the whole configuration; OK or ERR_CONFIG after logging the first problem. */
+export function parseConfig(p: usize, n: i32): i32 {
+  let seen: u64 = 0;
+  let start = 0;
+  line = 0;
+  for (let i = 0; i <= n; i++) {
+    if (i < n && load<u8>(p + i) != 10) continue;
+    line++;
+    let ls = p + start;
+    let ln = i - start;
+    start = i + 1;
+    if (ln > 0 && load<u8>(ls + ln - 1) == 13) ln--;
+    if (ln == 0 || load<u8>(ls) == 35) continue;
+    let eq = -1;
+    for (let j = 0; j < ln; j++) if (load<u8>(ls + j) == 61) { eq = j; break; }
+    vp = ls;
+    vn = ln;
+    if (eq < 0) return fail("expected key=value");
+    let key = -1;
+    for (let k = 0; k < KEYS.length; k++) if (bytesEqual(ls, eq, KEYS[k])) key = k;
+    vn = eq;
+    if (key < 0) return fail("unknown key");
+    if (seen & (<u64>1 << key)) return fail("key given twice");
+    seen |= <u64>1 << key;
+    vp = ls + eq + 1;
+    vn = ln - eq - 1;
+    let r = apply(key);
+    if (r != OK) return r;
+  }
+  return OK;
+}

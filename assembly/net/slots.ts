@@ -1,0 +1,168 @@
+// The fixed pool of TCP connection slots, reserved at init. Each slot owns one buffer that holds the
+// line being parsed and later the reply being sent, and one deadline.
+import { host_tcp_send, host_tcp_close, host_tcp_abort } from "../abi/host.generated";
+import { reached, msUntil } from "../util/time";
+
+export const KIND_FREE: u8 = 0;
+export const KIND_HTTP: u8 = 1; // accepted on the HTTP port
+export const KIND_RGB_CLIENT: u8 = 2; // our poll of another board
+
+@unmanaged
+export class Slot {
+  handle: i32;
+  kind: u8;
+  phase: u8; // owned by the protocol using the slot
+  armed: bool; // deadline is live
+  closing: bool; // close once the reply is out
+  peerDone: bool; // peer sent FIN
+  sawLength: bool; // HTTP: a Content-Length header was seen
+  method: u8;
+  route: u8;
+  status: u16;
+  deadline: u32;
+  remoteIp: u32;
+  len: i32; // bytes in buf (parsing) or reply length (sending)
+  sent: i32; // reply bytes the host has accepted
+  headBytes: i32;
+  bodyLeft: i32;
+  buf: usize;
+}
+
+let pool: usize = 0;
+let count: i32 = 0;
+let bufSize: i32 = 0;
+let used: i32 = 0;
+export let refused: u32 = 0;
+
+export function slotBytes(slots: i32, buffer: i32): i32 {
+  return slots * (<i32>offsetof<Slot>() + buffer + 32); // 32: allocator block overheads, rounded up
+}
+
+export function reserveSlots(slots: i32, buffer: i32): void {
+  count = slots;
+  bufSize = buffer;
+  pool = heap.alloc(<usize>slots * offsetof<Slot>());
+  memory.fill(pool, 0, <usize>slots * offsetof<Slot>());
+  for (let i = 0; i < slots; i++) slotAt(i).buf = heap.alloc(<usize>buffer);
+}
+
+export function slotAt(i: i32): Slot {
+  return changetype<Slot>(pool + <usize>i * offsetof<Slot>());
+}
+
+export function slotCount(): i32 {
+  return count;
+}
+
+export function slotBufferSize(): i32 {
+  return bufSize;
+}
+
+export function slotsUsed(): i32 {
+  return used;
+}
+
+export function armedCount(): i32 {
+  let n = 0;
+  for (let i = 0; i < count; i++) if (slotAt(i).armed) n++;
+  return n;
+}
+
+/** A free slot bound to `handle`, or null when the pool is exhausted. */
+export function claim(kind: u8, handle: i32): Slot | null {
+  for (let i = 0; i < count; i++) {
+    let s = slotAt(i);
+    if (s.kind != KIND_FREE) continue;
+    let buf = s.buf;
+    memory.fill(changetype<usize>(s), 0, offsetof<Slot>());
+    s.buf = buf;
+    s.kind = kind;
+    s.handle = handle;
+    used++;
+    return s;
+  }
+  refused++;
+  return null;
+}
+
+export function find(handle: i32): Slot | null {
+  for (let i = 0; i < count; i++) {
+    let s = slotAt(i);
+    if (s.kind != KIND_FREE && s.handle == handle) return s;
+  }
+  return null;
+}
+
+export function release(s: Slot): void {
+  if (s.kind == KIND_FREE) return;
+  s.kind = KIND_FREE;
+  s.armed = false;
+  used--;
+}
+
+export function arm(s: Slot, now: u32, ms: u32): void {
+  s.deadline = now + ms;
+  s.armed = true;
+}
+
+/** Sends what the host will take of the reply; closes once it is all out. False if the slot is gone. */
+export function flush(s: Slot): bool {
+  while (s.sent < s.len) {
+    let n = host_tcp_send(s.handle, s.buf + <usize>s.sent, s.len - s.sent);
+    if (n < 0) {
+      host_tcp_abort(s.handle);
+      release(s);
+      return false;
+    }
+    if (n == 0) return true; // window full: tcp_sent resumes
+    s.sent += n;
+  }
+  if (s.closing) {
+    host_tcp_close(s.handle);
+    release(s);
+    return false;
+  }
+  return true;
+}
+
+/** Queues `len` bytes already in s.buf as the reply, then closes; a peer that will not take the
+ *  reply within `timeoutMs` is aborted, so slow readers cannot hold slots. */
+export function replyAndClose(s: Slot, len: i32, now: u32, timeoutMs: u32): void {
+  s.len = len;
+  s.sent = 0;
+  s.closing = true;
+  arm(s, now, timeoutMs);
+  flush(s);
+}
+
+export function abortNow(s: Slot): void {
+  host_tcp_abort(s.handle);
+  release(s);
+}
+
+export function closeNow(s: Slot): void {
+  host_tcp_close(s.handle);
+  release(s);
+}
+
+/** Slots whose deadline passed, one per call (the caller handles it, which may free it). */
+export function nextExpired(now: u32): Slot | null {
+  for (let i = 0; i < count; i++) {
+    let s = slotAt(i);
+    if (s.kind != KIND_FREE && s.armed && reached(now, s.deadline)) {
+      s.armed = false;
+      return s;
+    }
+  }
+  return null;
+}
+
+/** Milliseconds to the earliest armed deadline, or u32.MAX_VALUE. */
+export function nextDeadline(now: u32): u32 {
+  let best = u32.MAX_VALUE;
+  for (let i = 0; i < count; i++) {
+    let s = slotAt(i);
+    if (s.kind != KIND_FREE && s.armed) best = min(best, msUntil(now, s.deadline));
+  }
+  return best;
+}

@@ -1,0 +1,170 @@
+// The tutorial's client board: poll a colour server, parse its reply strictly, drive an RGB LED by PWM.
+// Like the tutorial it sends "GET Data" and reads until the server closes, so it works against the
+// tutorial's MicroPython server as well as a picowire board. Failures back off, never stop the board.
+import {
+  host_tcp_connect, host_tcp_send, host_pwm_set, OK, LOG_INFO, LOG_WARN,
+} from "../abi/host.generated";
+import * as cfg from "../config";
+import { Slot, claim, arm, release, closeNow, abortNow, KIND_RGB_CLIENT } from "../net/slots";
+import { parseText, channelDuty } from "./codec";
+import { put, putBytes, putIp, putI32, putU32, emit } from "../util/log";
+import { reached, msUntil } from "../util/time";
+import { putAscii } from "../util/bytes";
+
+const REPLY_MAX: i32 = 16; // "255,255,255\r\n" is 13
+const CONNECTING: u8 = 1;
+const READING: u8 = 2;
+
+let enabled = false;
+let nextPoll: u32 = 0;
+let active: Slot | null = null;
+let failures: u32 = 0;
+export let pollsOk: u32 = 0;
+export let pollsFailed: u32 = 0;
+export let lastColour: i32 = -1;
+
+export function startClient(now: u32): void {
+  enabled = cfg.rgbServerIp != 0;
+  nextPoll = now;
+}
+
+function schedule(now: u32): void {
+  let delay = cfg.rgbPollMs;
+  if (failures > 0) {
+    // doubling backoff from the poll interval, capped
+    let shift = min(failures, 16);
+    delay = <u32>min(<u64>cfg.rgbPollMs << shift, <u64>cfg.rgbBackoffMaxMs);
+  }
+  nextPoll = now + delay;
+}
+
+function fail(why: string, code: i32, now: u32): void {
+  failures++;
+  pollsFailed++;
+  schedule(now);
+  put("rgb-client: ");
+  putIp(cfg.rgbServerIp);
+  put(":");
+  putI32(cfg.rgbServerPort);
+  put(" ");
+  put(why);
+  if (code != 0) {
+    put(" (");
+    putI32(code);
+    put(")");
+  }
+  put(", retry in ");
+  putU32(msUntil(now, nextPoll));
+  put(" ms");
+  emit(LOG_WARN);
+}
+
+function pinFor(channel: i32): i32 {
+  return channel == 0 ? cfg.rgbPinR : channel == 1 ? cfg.rgbPinG : cfg.rgbPinB;
+}
+
+function show(rgb: i32): void {
+  lastColour = rgb;
+  put("rgb: ");
+  putI32((rgb >> 16) & 255);
+  put(" ");
+  putI32((rgb >> 8) & 255);
+  put(" ");
+  putI32(rgb & 255);
+  emit(LOG_INFO);
+  if (cfg.rgbPinR < 0) return;
+  for (let i = 0; i < 3; i++) {
+    let duty = channelDuty((rgb >> (16 - 8 * i)) & 255, cfg.brightness);
+    host_pwm_set(pinFor(i), cfg.rgbPwmHz, cfg.rgbCommonAnode ? 65535 - duty : duty);
+  }
+}
+
+function poll(now: u32): void {
+  let s = claim(KIND_RGB_CLIENT, -1);
+  if (s == null) return fail("no free connection slot", 0, now);
+  let handle = host_tcp_connect(cfg.rgbServerIp, cfg.rgbServerPort);
+  if (handle < 0) {
+    release(s);
+    return fail("cannot connect", handle, now);
+  }
+  s.handle = handle;
+  s.phase = CONNECTING;
+  arm(s, now, cfg.rgbTimeoutMs);
+  active = s;
+}
+
+function finish(s: Slot): void {
+  active = null;
+  closeNow(s);
+}
+
+export function connected(s: Slot, status: i32, now: u32): void {
+  if (status != OK) {
+    active = null;
+    release(s); // the handle is dead on a failed connect
+    return fail("unreachable", status, now);
+  }
+  s.phase = READING;
+  let n = putAscii(s.buf, "GET Data");
+  if (host_tcp_send(s.handle, s.buf, n) != n) {
+    // 8 bytes always fit a fresh connection's window; anything else means it is already failing
+    active = null;
+    abortNow(s);
+    return fail("could not send the request", 0, now);
+  }
+  s.len = 0;
+}
+
+export function data(s: Slot, p: usize, n: i32, now: u32): i32 {
+  if (s.len + n > REPLY_MAX) {
+    put("rgb-client: reply too long: ");
+    putBytes(s.buf, s.len);
+    putBytes(p, min(n, REPLY_MAX));
+    emit(LOG_WARN);
+    active = null;
+    abortNow(s);
+    fail("sent garbage", 0, now);
+    return n;
+  }
+  memory.copy(s.buf + <usize>s.len, p, n);
+  s.len += n;
+  return n;
+}
+
+/** The server closed: the reply is complete. */
+export function peerFinished(s: Slot, now: u32): void {
+  let rgb = parseText(s.buf, s.len);
+  if (rgb < 0) {
+    put("rgb-client: bad reply '");
+    putBytes(s.buf, s.len);
+    put("'");
+    emit(LOG_WARN);
+    finish(s);
+    return fail("sent garbage", rgb, now);
+  }
+  finish(s);
+  failures = 0;
+  pollsOk++;
+  schedule(now);
+  show(rgb);
+}
+
+/** The connection broke before the reply was complete. */
+export function lost(s: Slot, reason: i32, now: u32): void {
+  active = null;
+  release(s);
+  fail("connection lost", reason, now);
+}
+
+export function expired(s: Slot, now: u32): void {
+  active = null;
+  abortNow(s);
+  fail("timed out", 0, now);
+}
+
+/** Starts a poll when one is due; returns ms until the next one (u32.MAX_VALUE when idle or busy). */
+export function clientTick(now: u32): u32 {
+  if (!enabled || active != null) return u32.MAX_VALUE;
+  if (reached(now, nextPoll)) poll(now);
+  return active != null ? u32.MAX_VALUE : msUntil(now, nextPoll);
+}

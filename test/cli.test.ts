@@ -1,0 +1,104 @@
+// The `picowire` command as a user runs it: separate processes on loopback, console output, Ctrl-C.
+import { describe, it, expect, afterEach } from "vitest";
+import { spawn, type ChildProcess } from "node:child_process";
+import net from "node:net";
+import { join } from "node:path";
+import { ROOT } from "../tools/abi/generate.ts";
+import { freePort } from "./helpers/boards.ts";
+
+const BIN = join(ROOT, "bin", "picowire.js");
+const procs: ChildProcess[] = [];
+afterEach(() => procs.splice(0).forEach((p) => p.kill("SIGKILL")));
+
+interface Proc {
+  child: ChildProcess;
+  out: () => string;
+  waitFor: (re: RegExp, ms?: number) => Promise<string>;
+  exit: Promise<number | null>;
+}
+
+function picowire(args: string[]): Proc {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  procs.push(child);
+  let out = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (out += d));
+  const exit = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
+  const waitFor = async (re: RegExp, ms = 15000) => {
+    const end = Date.now() + ms;
+    while (!re.test(out)) {
+      if (Date.now() > end) throw new Error(`no ${re} in output:\n${out}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return out;
+  };
+  return { child, out: () => out, waitFor, exit };
+}
+
+describe("picowire node", () => {
+  it("runs a server and a client board as separate processes; Ctrl-C stops both cleanly", async () => {
+    const port = await freePort();
+    const server = picowire(["node", "--role", "rgb-server", "--host", "127.0.0.1", "--http-port", String(port), "--source", "fixed", "--rgb", "9,8,7"]);
+    await server.waitFor(/listening on port/);
+    const client = picowire(["node", "--role", "rgb-client", "--server", `127.0.0.1:${port}`, "--host", "127.0.0.2", "--poll-ms", "50"]);
+    await client.waitFor(/rgb: 9 8 7[\s\S]*rgb: 9 8 7/);
+    await server.waitFor(/Sent:9,8,7/);
+    client.child.kill("SIGINT");
+    server.child.kill("SIGINT");
+    expect(await client.exit).toBe(0);
+    expect(await server.exit).toBe(0);
+    expect(server.out()).toMatch(/stopped/);
+  }, 40000);
+
+  it("says why when the port is taken", async () => {
+    const port = await freePort();
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(port, "127.0.0.1", () => r()));
+    const p = picowire(["node", "--role", "rgb-server", "--http-port", String(port)]);
+    expect(await p.exit).toBe(1);
+    expect(p.out()).toContain(`cannot listen on 127.0.0.1:${port}: port in use`);
+    blocker.close();
+  }, 20000);
+
+  it.each([
+    [["node", "--role", "toaster"], /--role must be rgb-server or rgb-client/],
+    [["node", "--role", "rgb-client"], /an rgb-client needs --server IP:PORT/],
+    [["node", "--role", "rgb-server", "--host", "10.0.0.5"], /loopback addresses only/],
+    [["node", "--role", "rgb-server", "--set", "max_conns=0"], /config line \d+: expected a whole number in range \('0'\)/],
+    [["node", "--role", "rgb-server", "--set", "colour=red"], /unknown key \('colour'\)/],
+    [["fly"], /unknown command 'fly'/],
+  ])("refuses %j with a clear error", async (args, message) => {
+    const p = picowire(args as string[]);
+    expect(await p.exit).not.toBe(0);
+    expect(p.out()).toMatch(message);
+  }, 20000);
+});
+
+describe("picowire rgb", () => {
+  it("sets and reads a board's colour", async () => {
+    const port = await freePort();
+    const server = picowire(["node", "--role", "rgb-server", "--http-port", String(port)]);
+    await server.waitFor(/listening on port/);
+    const set = picowire(["rgb", "set", `127.0.0.1:${port}`, "#102030"]);
+    expect(await set.exit).toBe(0);
+    const get = picowire(["rgb", "get", `127.0.0.1:${port}`]);
+    expect(await get.exit).toBe(0);
+    expect(get.out().trim()).toBe("16,32,48");
+    const bad = picowire(["rgb", "set", `127.0.0.1:${port}`, "1,2"]);
+    expect(await bad.exit).toBe(1);
+    expect(bad.out()).toMatch(/HTTP 400/);
+  }, 40000);
+});
+
+describe("npm start (picowire demo)", () => {
+  it("shows the colour stream from a server board to a client board", async () => {
+    const port = await freePort();
+    const demo = picowire(["demo", "--http-port", String(port), "--poll-ms", "50"]);
+    const out = await demo.waitFor(/\[client 127\.0\.0\.2\] rgb: \d+ \d+ \d+[\s\S]*\[client 127\.0\.0\.2\] rgb: \d+ \d+ \d+/);
+    const sent = [...out.matchAll(/Sent:(\d+),(\d+),(\d+)/g)].map((m) => m.slice(1).join(" "));
+    const shown = [...out.matchAll(/\] rgb: (\d+ \d+ \d+)/g)].map((m) => m[1]);
+    expect(sent.slice(0, shown.length)).toEqual(shown); // every colour the client shows is one the server sent
+    demo.child.kill("SIGINT");
+    expect(await demo.exit).toBe(0);
+  }, 40000);
+});

@@ -1,0 +1,11 @@
+// `npm run bench`: every comparison, printed as ratios measured side by side in this run.
+// Later issues add their comparisons to the list below.
+import { createHash } from "node:crypto";
+import { readCore } from "../cli/wasm.ts";
+import { compare, report, type Comparison } from "./measure.ts";
+import { rgbComparisons } from "./rgb.ts";
+
+const wasm = readCore();
+console.log(`picowire bench: build/picowire.wasm sha256 ${createHash("sha256").update(wasm).digest("hex").slice(0, 16)}, node ${process.version}`);
+const comparisons: Comparison[] = [...rgbComparisons(wasm)];
+for (const c of comparisons) console.log(report(c, compare(c)));

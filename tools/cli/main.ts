@@ -1,0 +1,41 @@
+// The `picowire` command.
+import { startNode, runUntilSignal, NODE_USAGE } from "./node.ts";
+import { runDemo } from "./demo.ts";
+import { rgbCommand, RGB_USAGE } from "./rgb.ts";
+
+const USAGE = `usage: picowire <command>
+  node ...          run a virtual board (picowire node --help)
+  demo              an rgb-server and an rgb-client on loopback (what npm start runs)
+  rgb get|set ...   read or set a board's colour over HTTP
+
+${NODE_USAGE}
+
+${RGB_USAGE}`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case "node":
+        if (rest.includes("--help")) return console.log(NODE_USAGE), 0;
+        await runUntilSignal([await startNode(rest)]);
+        return 0;
+      case "demo":
+        await runDemo(rest);
+        return 0;
+      case "rgb":
+        return await rgbCommand(rest);
+      case undefined:
+      case "help":
+      case "--help":
+        console.log(USAGE);
+        return command ? 0 : 2;
+      default:
+        console.error(`unknown command '${command}'\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (e) {
+    console.error(`picowire: ${(e as Error).message}`);
+    return 1;
+  }
+}

@@ -1,0 +1,95 @@
+// `picowire node`: one virtual board on a loopback address, printing what its serial console would.
+import { parseArgs } from "node:util";
+import { Board, type LogLevel, LEVELS } from "../host/board.ts";
+import { readCore } from "./wasm.ts";
+
+export const NODE_USAGE = `usage: picowire node --role rgb-server|rgb-client [options]
+  --host IP            the board's loopback address (default 127.0.0.1)
+  --http-port N        HTTP/tutorial port (rgb-server default 8080; rgb-client default off)
+  --server IP:PORT     colour server an rgb-client polls
+  --poll-ms N          poll interval of an rgb-client (default 200)
+  --source S           random | adc | fixed (rgb-server, default random)
+  --rgb R,G,B          the fixed colour (or #rrggbb)
+  --pins R,G,B         PWM pins of the RGB LED (default 13,14,15 on rgb-client)
+  --set key=value      any other core setting (repeatable)
+  --log-level L        error | warn | info | debug (default info)
+  --wasm FILE          core to run (default build/picowire.wasm)`;
+
+export interface NodeSpec {
+  role: string;
+  host: string;
+  config: string[];
+}
+
+/** Turns CLI options into the core's key=value configuration; throws on a bad combination. */
+export function nodeConfig(argv: string[]): NodeSpec & { logLevel: LogLevel; wasm?: string; name?: string } {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      role: { type: "string" },
+      host: { type: "string", default: "127.0.0.1" },
+      "http-port": { type: "string" },
+      server: { type: "string" },
+      "poll-ms": { type: "string" },
+      source: { type: "string" },
+      rgb: { type: "string" },
+      pins: { type: "string" },
+      set: { type: "string", multiple: true, default: [] },
+      "log-level": { type: "string", default: "info" },
+      wasm: { type: "string" },
+      name: { type: "string" },
+    },
+    strict: true,
+  });
+  const role = values.role;
+  if (role !== "rgb-server" && role !== "rgb-client") throw new Error(`--role must be rgb-server or rgb-client\n${NODE_USAGE}`);
+  const logLevel = values["log-level"] as LogLevel;
+  if (!LEVELS.includes(logLevel)) throw new Error(`--log-level must be one of ${LEVELS.join(", ")}`);
+  const config: string[] = [];
+  if (role === "rgb-server") {
+    config.push(`http_port=${values["http-port"] ?? "8080"}`);
+    if (values.server) throw new Error("--server is for rgb-client");
+  } else {
+    if (!values.server) throw new Error(`an rgb-client needs --server IP:PORT\n${NODE_USAGE}`);
+    config.push(`http_port=${values["http-port"] ?? "0"}`, `rgb_server=${values.server}`, `rgb_pins=${values.pins ?? "13,14,15"}`);
+    if (values["poll-ms"]) config.push(`rgb_poll_ms=${values["poll-ms"]}`);
+  }
+  if (values.source) config.push(`rgb_source=${values.source}`);
+  if (values.rgb) config.push(`rgb=${values.rgb}`);
+  config.push(...(values.set ?? []));
+  return { role, host: values.host!, config, logLevel, wasm: values.wasm, name: values.name };
+}
+
+export function consoleLogger(name: string, max: LogLevel) {
+  const limit = LEVELS.indexOf(max);
+  return (level: LogLevel, text: string) => {
+    if (LEVELS.indexOf(level) > limit) return;
+    const line = `[${name}] ${level === "info" ? "" : level.toUpperCase() + " "}${text}`;
+    (level === "error" || level === "warn" ? console.error : console.log)(line);
+  };
+}
+
+export async function startNode(argv: string[]): Promise<Board> {
+  const spec = nodeConfig(argv);
+  const name = spec.name ?? `${spec.role}@${spec.host}`;
+  const board = new Board({
+    wasm: readCore(spec.wasm),
+    host: spec.host,
+    name,
+    config: spec.config.join("\n"),
+    log: consoleLogger(name, spec.logLevel),
+  });
+  await board.start();
+  return board;
+}
+
+/** Runs until SIGINT/SIGTERM, then closes every socket and exits. */
+export async function runUntilSignal(boards: Board[]): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  await Promise.all(boards.map((b) => b.stop()));
+  console.log("stopped");
+}

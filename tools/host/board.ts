@@ -1,0 +1,325 @@
+// A virtual board: one core instance, its event queue, and simulated peripherals. Imports never call
+// back into the core; every network or pin event is queued and delivered from one place, as on the
+// device. Time is a u32 millisecond clock (wrapping), passed to the core with every event.
+import { randomFillSync, createHash } from "node:crypto";
+import { C, type HostImports } from "./abi.generated.ts";
+import { Core, compileCore, ipFromString } from "./core.ts";
+import { Hardware } from "./hardware.ts";
+import { Flash } from "./flash.ts";
+import type { NetBackend, NetEvents } from "./net.ts";
+import { NodeNet } from "./net-node.ts";
+
+export const LEVELS = ["error", "warn", "info", "debug"] as const;
+export type LogLevel = (typeof LEVELS)[number];
+
+export interface BoardOptions {
+  wasm: Uint8Array | WebAssembly.Module;
+  /** key=value lines for the core's init (see assembly/config.ts). */
+  config?: string;
+  /** The board's address: loopback only (127.0.0.0/8). */
+  host?: string;
+  name?: string;
+  log?: (level: LogLevel, text: string) => void;
+  /** Milliseconds; the core sees it as u32 and must cope with the wrap. Default: real time. */
+  clock?: () => number;
+  flashFile?: string;
+  assets?: Record<string, Uint8Array>;
+  /** Build the network backend; default real sockets on `host`. */
+  net?: (events: NetEvents) => NetBackend;
+  random?: (dst: Uint8Array) => void;
+}
+
+interface RxState {
+  chunks: Uint8Array[];
+  blocked: boolean; // the core consumed less than offered: wait for tcp_resume
+  fin: boolean;
+}
+
+export class Board {
+  readonly hw = new Hardware();
+  readonly flash: Flash;
+  readonly name: string;
+  readonly host: string;
+  core!: Core;
+  traps = 0;
+  resetReason: number = C.RESET_POWER_ON;
+  private readonly module: WebAssembly.Module;
+  private readonly net: NetBackend;
+  private readonly queue: (() => void)[] = [];
+  private readonly rx = new Map<number, RxState>();
+  private draining = false;
+  private scheduled = false;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private readonly clock: () => number;
+  private readonly assets: [string, Uint8Array][];
+
+  constructor(private readonly opts: BoardOptions) {
+    this.module = opts.wasm instanceof WebAssembly.Module ? opts.wasm : compileCore(opts.wasm);
+    this.host = opts.host ?? "127.0.0.1";
+    if (!/^127\./.test(this.host)) throw new Error(`virtual boards use loopback addresses only, not ${this.host}`);
+    this.name = opts.name ?? this.host;
+    this.clock = opts.clock ?? (() => Date.now());
+    this.flash = new Flash(opts.flashFile);
+    this.assets = Object.entries(opts.assets ?? {});
+    this.net = (opts.net ?? ((ev) => new NodeNet(this.host, ev)))(this.netEvents());
+    this.hw.onEdge = (pin, level) => this.post(() => this.core.exports.gpio_edge(pin, level, this.now()));
+  }
+
+  now(): number {
+    return this.clock() >>> 0;
+  }
+
+  private lastError = "";
+
+  log(level: LogLevel, text: string): void {
+    if (level === "error") this.lastError = text;
+    (this.opts.log ?? ((l, t) => console.log(`[${this.name}] ${l === "info" ? "" : l + ": "}${t}`)))(level, text);
+  }
+
+  /** Instantiates and initialises the core; resolves once its listeners are bound. */
+  async start(): Promise<void> {
+    this.boot();
+    await this.net.ready();
+  }
+
+  private boot(): void {
+    this.core = new Core(this.module, this.imports());
+    const config = new TextEncoder().encode(this.opts.config ?? "");
+    if (config.length > C.IO_CAPACITY) throw new Error(`configuration is ${config.length} bytes; the core takes at most ${C.IO_CAPACITY}`);
+    this.core.writeIo(config);
+    const r = this.core.exports.init(config.length, this.now());
+    if (r !== C.OK) throw new Error(`${this.name}: core refused to start (error ${r}): ${this.lastError || "no reason logged"}`);
+    this.scheduleTick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.net.shutdown();
+  }
+
+  /** Queue work for the core; it runs after the current event, never inside an import. */
+  post(fn: () => void): void {
+    if (this.stopped) return;
+    this.queue.push(fn);
+    if (!this.scheduled && !this.draining) {
+      this.scheduled = true;
+      setImmediate(() => this.drain());
+    }
+  }
+
+  private drain(): void {
+    this.scheduled = false;
+    this.draining = true;
+    try {
+      for (let fn = this.queue.shift(); fn && !this.stopped; fn = this.queue.shift()) this.guard(fn);
+    } finally {
+      this.draining = false;
+    }
+    this.scheduleTick();
+  }
+
+  /** A trap is logged and the core restarted, as the device does; a host bug still throws. */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      if (!(e instanceof WebAssembly.RuntimeError)) throw e;
+      this.traps++;
+      this.log("error", `core trapped (${e.message}); restarting it`);
+      this.restartCore();
+    }
+  }
+
+  private restartCore(): void {
+    this.queue.length = 0;
+    this.rx.clear();
+    void this.net.shutdown().then(() => {
+      if (this.stopped) return;
+      this.resetReason = C.RESET_TRAP;
+      this.boot();
+    });
+  }
+
+  private scheduleTick(): void {
+    if (this.stopped || !this.core) return;
+    if (this.timer) clearTimeout(this.timer);
+    let delay = 0;
+    this.guard(() => {
+      delay = this.core.exports.tick(this.now());
+    });
+    if (delay === C.TICK_NONE) return;
+    this.timer = setTimeout(() => this.post(() => {}), Math.max(1, delay));
+  }
+
+  private rxState(conn: number): RxState {
+    let s = this.rx.get(conn);
+    if (!s) this.rx.set(conn, (s = { chunks: [], blocked: false, fin: false }));
+    return s;
+  }
+
+  /** Offers queued bytes to the core in io-buffer sized pieces until it stops consuming. */
+  private deliver(conn: number): void {
+    const s = this.rx.get(conn);
+    if (!s) return;
+    while (s.chunks.length && !s.blocked) {
+      const chunk = s.chunks[0];
+      const n = this.core.writeIo(chunk);
+      const used = this.core.exports.tcp_data(conn, n, this.now());
+      if (!this.rx.has(conn)) return; // the core closed it
+      if (used >= chunk.length) s.chunks.shift();
+      else s.chunks[0] = chunk.subarray(Math.max(0, used));
+      if (used < n) s.blocked = true;
+    }
+    this.net.pause(conn, s.blocked);
+    if (!s.chunks.length && s.fin) {
+      s.fin = false;
+      this.core.exports.tcp_closed(conn, C.TCP_FIN, this.now());
+    }
+  }
+
+  private netEvents(): NetEvents {
+    return {
+      accepted: (listener, conn, ip, port) =>
+        this.post(() => {
+          this.rxState(conn);
+          if (this.core.exports.tcp_accepted(listener, conn, ip, port, this.now()) < 0) this.forget(conn, true);
+        }),
+      connected: (conn, status) =>
+        this.post(() => {
+          if (status !== C.OK) this.rx.delete(conn);
+          else this.rxState(conn);
+          this.core.exports.tcp_connected(conn, status, this.now());
+        }),
+      data: (conn, bytes) => {
+        const s = this.rx.get(conn);
+        if (!s) return;
+        s.chunks.push(bytes);
+        this.post(() => this.deliver(conn));
+      },
+      sent: (conn, len) => this.post(() => this.rx.has(conn) && this.core.exports.tcp_sent(conn, len, this.now())),
+      closed: (conn, reason) =>
+        this.post(() => {
+          const s = this.rx.get(conn);
+          if (!s) return;
+          if (reason === C.TCP_FIN) {
+            s.fin = true;
+            this.deliver(conn);
+          } else {
+            this.rx.delete(conn);
+            this.core.exports.tcp_closed(conn, reason, this.now());
+          }
+        }),
+      datagram: (sock, ip, port, bytes) =>
+        this.post(() => {
+          if (bytes.length > C.IO_CAPACITY) return; // the ABI drops oversized datagrams
+          this.core.exports.udp_data(sock, ip, port, this.core.writeIo(bytes), this.now());
+        }),
+      resolved: (req, ip, status) => this.post(() => this.core.exports.dns_result(req, ip, status, this.now())),
+    };
+  }
+
+  private forget(conn: number, close: boolean): void {
+    this.rx.delete(conn);
+    if (close) this.net.close(conn);
+  }
+
+  private imports(): HostImports {
+    const core = () => this.core;
+    const str = (ptr: number, len: number) => core().text(ptr, len);
+    return {
+      log: (level, ptr, len) => this.log(LEVELS[level] ?? "debug", str(ptr, len)),
+      random_fill: (ptr, len) => {
+        const buf = new Uint8Array(len);
+        (this.opts.random ?? randomFillSync)(buf);
+        core().write(ptr, buf);
+      },
+      board_id: (ptr, cap) => {
+        const id = createHash("sha256").update(`picowire:${this.name}`).digest().subarray(0, Math.min(8, cap));
+        core().write(ptr, id);
+        return id.length;
+      },
+      free_heap: () => 200 * 1024,
+      reset_reason: () => this.resetReason,
+      temperature_mc: () => 27000,
+      tcp_listen: (port) => this.net.listen(port),
+      tcp_connect: (ip, port) => this.net.connect(ip >>> 0, port),
+      tcp_send: (conn, ptr, len) => this.net.send(conn, core().read(ptr, len)),
+      tcp_resume: (conn) => {
+        const s = this.rx.get(conn);
+        if (s?.blocked) {
+          s.blocked = false;
+          this.post(() => this.deliver(conn));
+        }
+      },
+      tcp_close: (conn) => {
+        this.rx.delete(conn);
+        return this.net.close(conn);
+      },
+      tcp_abort: (conn) => {
+        this.rx.delete(conn);
+        this.net.abort(conn);
+      },
+      udp_open: (port, iface) => this.net.udpOpen(port, iface),
+      udp_send: (sock, ip, port, ptr, len) => this.net.udpSend(sock, ip >>> 0, port, core().read(ptr, len)),
+      udp_close: (sock) => this.net.udpClose(sock),
+      dns_resolve: (ptr, len) => this.net.resolve(str(ptr, len)),
+      wifi_start_ap: () => {
+        this.post(() => this.core.exports.wifi_event(C.WIFI_EV_AP_UP, C.OK, this.now()));
+        return C.OK;
+      },
+      wifi_join: () => {
+        this.post(() => this.core.exports.wifi_event(C.WIFI_EV_STA_UP, C.OK, this.now()));
+        return C.OK;
+      },
+      wifi_scan: () => {
+        this.post(() => this.core.exports.wifi_event(C.WIFI_EV_SCAN_DONE, 0, this.now()));
+        return C.OK;
+      },
+      wifi_status: () => C.WIFI_UP,
+      wifi_ip: () => ipFromString(this.host),
+      wifi_rssi: () => -50,
+      gpio_setup: (pin, mode, pull) => this.hw.setup(pin, mode, pull),
+      gpio_write: (pin, value) => this.hw.write(pin, value),
+      gpio_read: (pin) => this.hw.read(pin),
+      gpio_watch: (pin, edges) => this.hw.watch(pin, edges),
+      pwm_set: (pin, freq, duty) => this.hw.pwm(pin, freq, duty),
+      adc_read: (channel) => this.hw.adcRead(channel),
+      pixels_show: (pin, ptr, len) => {
+        this.hw.pixels = { pin, bytes: core().read(ptr, len) };
+        return C.OK;
+      },
+      flash_size: (region) => this.flash.size(region),
+      flash_read: (region, offset, ptr, len) => {
+        const r = this.flash.read(region, offset, len);
+        if (typeof r === "number") return r;
+        core().write(ptr, r);
+        return r.length;
+      },
+      flash_write: (region, offset, ptr, len) => this.flash.program(region, offset, core().read(ptr, len)),
+      flash_erase: (region, offset, len) => this.flash.erase(region, offset, len),
+      asset_find: (ptr, len) => {
+        const i = this.assets.findIndex(([n]) => n === str(ptr, len));
+        return i < 0 ? C.ERR_NOTFOUND : i;
+      },
+      asset_size: (id) => this.assets[id]?.[1].length ?? C.ERR_NOTFOUND,
+      asset_read: (id, offset, ptr, len) => {
+        const a = this.assets[id]?.[1];
+        if (!a) return C.ERR_NOTFOUND;
+        if (offset < 0 || offset > a.length) return C.ERR_RANGE;
+        const part = a.subarray(offset, offset + Math.max(0, len));
+        core().write(ptr, part);
+        return part.length;
+      },
+      reset: (kind) => {
+        this.log("warn", `reset requested (kind ${kind})`);
+        this.post(() => {
+          this.resetReason = C.RESET_SOFTWARE;
+          this.restartCore();
+        });
+      },
+      sleep: () => C.OK,
+    };
+  }
+}

@@ -1,0 +1,89 @@
+// Simulated board peripherals for virtual boards: GPIO, PWM, ADC, LED-strip pixels. Tests and the CLI
+// read and set this state; the core reaches it only through the ABI imports.
+import { C } from "./abi.generated.ts";
+
+/** GP23-25 and GP29 are wired to the CYW43 radio on a Pico W. */
+export const RADIO_PINS = new Set([23, 24, 25, 29]);
+
+export interface PinState {
+  mode: "unset" | "in" | "out";
+  pull: number;
+  level: number;
+  pwm?: { freqHz: number; duty: number };
+  watch: number;
+}
+
+export class Hardware {
+  readonly pins = new Map<number, PinState>();
+  readonly adc = [0, 0, 0, 0, 2048]; // channel 4: temperature sensor
+  pixels: { pin: number; bytes: Uint8Array } | null = null;
+  onEdge: (pin: number, level: number) => void = () => {};
+
+  private pin(n: number): PinState | null {
+    const valid = n === C.PIN_LED || (Number.isInteger(n) && n >= 0 && n < C.PIN_COUNT && !RADIO_PINS.has(n));
+    if (!valid) return null;
+    let p = this.pins.get(n);
+    if (!p) this.pins.set(n, (p = { mode: "unset", pull: C.PULL_NONE, level: 0, watch: 0 }));
+    return p;
+  }
+
+  setup(n: number, mode: number, pull: number): number {
+    const p = this.pin(n);
+    if (!p) return C.ERR_NOTFOUND;
+    if ((mode !== C.GPIO_IN && mode !== C.GPIO_OUT) || pull < C.PULL_NONE || pull > C.PULL_DOWN) return C.ERR_INVAL;
+    p.mode = mode === C.GPIO_OUT ? "out" : "in";
+    p.pull = pull;
+    p.pwm = undefined;
+    if (p.mode === "in") p.level = pull === C.PULL_UP ? 1 : 0;
+    return C.OK;
+  }
+
+  write(n: number, value: number): number {
+    const p = this.pin(n);
+    if (!p) return C.ERR_NOTFOUND;
+    if (p.mode !== "out" && n !== C.PIN_LED) return C.ERR_INVAL;
+    p.level = value ? 1 : 0;
+    p.pwm = undefined;
+    return C.OK;
+  }
+
+  read(n: number): number {
+    const p = this.pin(n);
+    return p ? p.level : C.ERR_NOTFOUND;
+  }
+
+  watch(n: number, edges: number): number {
+    const p = this.pin(n);
+    if (!p) return C.ERR_NOTFOUND;
+    p.watch = edges;
+    return C.OK;
+  }
+
+  pwm(n: number, freqHz: number, duty: number): number {
+    const p = this.pin(n);
+    if (!p || n === C.PIN_LED) return C.ERR_NOTFOUND; // the LED sits on the radio chip: no PWM
+    if (freqHz < 1 || duty < 0 || duty > 65535) return C.ERR_RANGE;
+    p.mode = "out";
+    p.pwm = { freqHz, duty };
+    return C.OK;
+  }
+
+  adcRead(channel: number): number {
+    return channel >= 0 && channel < this.adc.length ? this.adc[channel] : C.ERR_NOTFOUND;
+  }
+
+  /** What a test does to an input pin: the level changes and a watched edge reaches the core. */
+  drive(n: number, level: number): void {
+    const p = this.pin(n);
+    if (!p) throw new Error(`pin ${n} does not exist or belongs to the radio`);
+    const old = p.level;
+    p.level = level ? 1 : 0;
+    const edge = p.level > old ? C.EDGE_RISE : p.level < old ? C.EDGE_FALL : 0;
+    if (edge & p.watch) this.onEdge(n, p.level);
+  }
+
+  /** The colour an RGB LED on three PWM pins shows, as 0..65535 duties. */
+  duties(pins: number[]): number[] {
+    return pins.map((n) => this.pins.get(n)?.pwm?.duty ?? 0);
+  }
+}

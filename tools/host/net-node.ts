@@ -1,0 +1,180 @@
+// NetBackend on real node:net / node:dgram sockets bound to one loopback address per virtual board.
+import net from "node:net";
+import dgram from "node:dgram";
+import dns from "node:dns";
+import { C } from "./abi.generated.ts";
+import { ipFromString, ipToString } from "./core.ts";
+import type { NetBackend, NetEvents } from "./net.ts";
+
+/** Bytes a connection may have queued but not yet written out, like lwIP's TCP_SND_BUF. */
+export const SEND_BUFFER = 8192;
+
+interface Conn {
+  socket: net.Socket;
+  queued: number;
+  closedByCore: boolean;
+}
+
+function errorCode(err: NodeJS.ErrnoException): number {
+  switch (err.code) {
+    case "ECONNREFUSED": return C.ERR_REFUSED;
+    case "ETIMEDOUT": return C.ERR_TIMEOUT;
+    case "ECONNRESET": case "EPIPE": return C.ERR_RESET;
+    default: return C.ERR_IO;
+  }
+}
+
+export class NodeNet implements NetBackend {
+  private nextHandle = 1;
+  private readonly conns = new Map<number, Conn>();
+  private readonly servers = new Map<number, net.Server>();
+  private readonly udp = new Map<number, dgram.Socket>();
+  private readonly pending: Promise<void>[] = [];
+
+  constructor(readonly address: string, private readonly events: NetEvents) {}
+
+  private handle(): number {
+    const h = this.nextHandle;
+    this.nextHandle = this.nextHandle >= 0x7fffffff ? 1 : this.nextHandle + 1;
+    return h;
+  }
+
+  private adopt(socket: net.Socket): number {
+    const h = this.handle();
+    const c: Conn = { socket, queued: 0, closedByCore: false };
+    this.conns.set(h, c);
+    socket.setNoDelay(true);
+    socket.on("data", (d) => this.events.data(h, d));
+    socket.on("end", () => {
+      if (!c.closedByCore) this.events.closed(h, C.TCP_FIN);
+    });
+    socket.on("error", () => {}); // reported through "close" below
+    socket.on("close", (hadError) => {
+      this.conns.delete(h);
+      if (!c.closedByCore) this.events.closed(h, hadError || !socket.readableEnded ? C.ERR_RESET : C.ERR_CLOSED);
+    });
+    return h;
+  }
+
+  listen(port: number): number {
+    const h = this.handle();
+    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: false });
+    server.on("connection", (socket) => {
+      const conn = this.adopt(socket);
+      this.events.accepted(h, conn, ipFromString(socket.remoteAddress?.replace(/^::ffff:/, "") ?? "0.0.0.0"), socket.remotePort ?? 0);
+    });
+    this.pending.push(
+      new Promise((resolve, reject) => {
+        server.once("error", (e: NodeJS.ErrnoException) =>
+          reject(new Error(`cannot listen on ${this.address}:${port}: ${e.code === "EADDRINUSE" ? "port in use" : e.message}`)),
+        );
+        server.listen({ port, host: this.address, backlog: 128 }, () => resolve());
+      }),
+    );
+    this.servers.set(h, server);
+    return h;
+  }
+
+  connect(ip: number, port: number): number {
+    const socket = net.connect({ host: ipToString(ip), port, localAddress: this.address, allowHalfOpen: true });
+    const h = this.adopt(socket);
+    const c = this.conns.get(h)!;
+    let settled = false;
+    socket.once("connect", () => {
+      settled = true;
+      this.events.connected(h, C.OK);
+    });
+    socket.once("error", (e) => {
+      if (settled) return;
+      settled = true;
+      c.closedByCore = true; // a failed connect is reported once, as tcp_connected
+      this.events.connected(h, errorCode(e));
+    });
+    return h;
+  }
+
+  send(conn: number, bytes: Uint8Array): number {
+    const c = this.conns.get(conn);
+    if (!c || c.closedByCore || c.socket.writableEnded) return C.ERR_CLOSED;
+    const n = Math.min(bytes.length, SEND_BUFFER - c.queued);
+    if (n <= 0) return 0;
+    c.queued += n;
+    c.socket.write(Buffer.from(bytes.subarray(0, n)), () => {
+      c.queued -= n;
+      if (!c.closedByCore) this.events.sent(conn, n);
+    });
+    return n;
+  }
+
+  pause(conn: number, paused: boolean): void {
+    const c = this.conns.get(conn);
+    if (!c) return;
+    if (paused) c.socket.pause();
+    else c.socket.resume();
+  }
+
+  close(conn: number): number {
+    const c = this.conns.get(conn);
+    if (!c) return C.ERR_NOTFOUND;
+    c.closedByCore = true;
+    c.socket.end();
+    c.socket.resume(); // drain whatever the peer still sends so the close completes
+    setTimeout(() => c.socket.destroy(), 2000).unref(); // a peer that never closes its side
+    return C.OK;
+  }
+
+  abort(conn: number): void {
+    const c = this.conns.get(conn);
+    if (!c) return;
+    c.closedByCore = true;
+    c.socket.resetAndDestroy();
+  }
+
+  udpOpen(port: number, iface: number): number {
+    const h = this.handle();
+    const sock = dgram.createSocket({ type: "udp4", reuseAddr: true });
+    sock.on("message", (msg, rinfo) => this.events.datagram(h, ipFromString(rinfo.address), rinfo.port, msg));
+    sock.on("error", () => sock.close());
+    this.pending.push(new Promise((resolve) => sock.bind(port, this.address, () => resolve())));
+    this.udp.set(h, sock);
+    return h;
+  }
+
+  udpSend(sock: number, ip: number, port: number, bytes: Uint8Array): number {
+    const s = this.udp.get(sock);
+    if (!s) return C.ERR_NOTFOUND;
+    if (ip === 0xffffffff) s.setBroadcast(true);
+    s.send(Buffer.from(bytes), port, ipToString(ip));
+    return C.OK;
+  }
+
+  udpClose(sock: number): void {
+    this.udp.get(sock)?.close();
+    this.udp.delete(sock);
+  }
+
+  resolve(name: string): number {
+    const req = this.handle();
+    dns.lookup(name, { family: 4 }, (err, address) => {
+      if (err) this.events.resolved(req, 0, C.ERR_NOTFOUND);
+      else this.events.resolved(req, ipFromString(address), C.OK);
+    });
+    return req;
+  }
+
+  async ready(): Promise<void> {
+    await Promise.all(this.pending);
+  }
+
+  async shutdown(): Promise<void> {
+    for (const c of this.conns.values()) {
+      c.closedByCore = true;
+      c.socket.destroy();
+    }
+    this.conns.clear();
+    for (const s of this.udp.values()) s.close();
+    this.udp.clear();
+    await Promise.all([...this.servers.values()].map((s) => new Promise((r) => s.close(() => r(null)))));
+    this.servers.clear();
+  }
+}
