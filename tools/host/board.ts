@@ -8,6 +8,7 @@ import { Hardware } from "./hardware.ts";
 import { Flash } from "./flash.ts";
 import type { NetBackend, NetEvents } from "./net.ts";
 import { NodeNet } from "./net-node.ts";
+import { WifiSim, LAB_NETWORK, type Network } from "./wifi.ts";
 
 export const LEVELS = ["error", "warn", "info", "debug"] as const;
 export type LogLevel = (typeof LEVELS)[number];
@@ -27,6 +28,8 @@ export interface BoardOptions {
   /** Build the network backend; default real sockets on `host`. */
   net?: (events: NetEvents) => NetBackend;
   random?: (dst: Uint8Array) => void;
+  /** Networks the board's radio can see (default: one lab network). */
+  networks?: Network[];
 }
 
 interface RxState {
@@ -37,6 +40,7 @@ interface RxState {
 
 export class Board {
   readonly hw = new Hardware();
+  readonly wifi: WifiSim;
   readonly flash: Flash;
   readonly name: string;
   readonly host: string;
@@ -63,6 +67,12 @@ export class Board {
     this.flash = new Flash(opts.flashFile);
     this.assets = Object.entries(opts.assets ?? {});
     this.net = (opts.net ?? ((ev) => new NodeNet(this.host, ev)))(this.netEvents());
+    this.wifi = new WifiSim(opts.networks ?? [LAB_NETWORK], ipFromString(this.host), (kind, status, payload) =>
+      this.post(() => {
+        if (payload) this.core.writeIo(payload);
+        this.core.exports.wifi_event(kind, status, this.now());
+      }),
+    );
     this.hw.onEdge = (pin, level) => this.post(() => this.core.exports.gpio_edge(pin, level, this.now()));
   }
 
@@ -265,21 +275,12 @@ export class Board {
       udp_send: (sock, ip, port, ptr, len) => this.net.udpSend(sock, ip >>> 0, port, core().read(ptr, len)),
       udp_close: (sock) => this.net.udpClose(sock),
       dns_resolve: (ptr, len) => this.net.resolve(str(ptr, len)),
-      wifi_start_ap: () => {
-        this.post(() => this.core.exports.wifi_event(C.WIFI_EV_AP_UP, C.OK, this.now()));
-        return C.OK;
-      },
-      wifi_join: () => {
-        this.post(() => this.core.exports.wifi_event(C.WIFI_EV_STA_UP, C.OK, this.now()));
-        return C.OK;
-      },
-      wifi_scan: () => {
-        this.post(() => this.core.exports.wifi_event(C.WIFI_EV_SCAN_DONE, 0, this.now()));
-        return C.OK;
-      },
-      wifi_status: () => C.WIFI_UP,
-      wifi_ip: () => ipFromString(this.host),
-      wifi_rssi: () => -50,
+      wifi_start_ap: (sp, sl, pp, pl, channel) => this.wifi.startAp(str(sp, sl), str(pp, pl), channel),
+      wifi_join: (sp, sl, pp, pl) => this.wifi.join(str(sp, sl), str(pp, pl)),
+      wifi_scan: () => this.wifi.scan(),
+      wifi_status: (iface) => this.wifi.status(iface),
+      wifi_ip: (iface) => this.wifi.ip(iface),
+      wifi_rssi: () => this.wifi.rssi(),
       gpio_setup: (pin, mode, pull) => this.hw.setup(pin, mode, pull),
       gpio_write: (pin, value) => this.hw.write(pin, value),
       gpio_read: (pin) => this.hw.read(pin),
