@@ -31,11 +31,31 @@ export let rgbPinB: i32 = -1;
 export let rgbPwmHz: i32 = 1000;
 export let rgbCommonAnode: bool = false;
 export let brightness: i32 = 255;
+export let wsEcho: bool = false;
+export let wsMaxMessage: u32 = 1 << 20;
+export let wsPingMs: u32 = 30000;
+export let wsIdleMs: u32 = 75000;
+export let wsCloseMs: u32 = 3000;
+export let wsUrlIp: u32 = 0;
+export let wsUrlPort: i32 = 0;
+export let wsPushMs: u32 = 1000;
+
+/** Text settings keep a copy here: the io buffer they arrive in is reused by the next event. */
+export const TEXT_MAX: i32 = 96;
+export const wsProtocols = memory.data(TEXT_MAX);
+export let wsProtocolsLen: i32 = 0;
+export const wsOrigins = memory.data(TEXT_MAX);
+export let wsOriginsLen: i32 = 0;
+export const wsUrlPath = memory.data(TEXT_MAX);
+export let wsUrlPathLen: i32 = 0;
+export const wsUrlHost = memory.data(TEXT_MAX);
+export let wsUrlHostLen: i32 = 0;
 
 const KEYS: StaticArray<string> = [
   "max_conns", "http_port", "http_line_max", "http_head_max", "http_timeout_ms",
   "rgb_source", "rgb", "rgb_adc", "rgb_server", "rgb_poll_ms", "rgb_timeout_ms", "rgb_backoff_max_ms",
   "rgb_pins", "rgb_pwm_hz", "rgb_common_anode", "brightness",
+  "ws_echo", "ws_max_message", "ws_ping_ms", "ws_idle_ms", "ws_close_ms", "ws_protocols", "ws_origins", "ws_url", "ws_push_ms",
 ];
 
 let line: i32 = 0;
@@ -93,6 +113,44 @@ function triple(min: i64, max: i64): bool {
   return true;
 }
 
+/** Copies the value into static storage; its length, or -1 after logging. */
+function text(dst: usize): i32 {
+  if (vn > TEXT_MAX) {
+    fail("value too long");
+    return -1;
+  }
+  memory.copy(dst, vp, vn);
+  return vn;
+}
+
+/** ws://IPv4[:port][/path]: a board has no DNS of its own to rely on before WiFi is up. */
+function wsUrl(): i32 {
+  if (vn < 6 || !bytesEqual(vp, 5, "ws://") || vn > TEXT_MAX) return fail("expected ws://IPv4[:port][/path]");
+  let hostStart = 5;
+  let i = hostStart;
+  while (i < vn && load<u8>(vp + i) != 58 && load<u8>(vp + i) != 47) i++;
+  let ip = parseIp(vp + hostStart, i - hostStart);
+  let port: i64 = 80;
+  if (i < vn && load<u8>(vp + i) == 58) {
+    let ps = ++i;
+    while (i < vn && load<u8>(vp + i) != 47) i++;
+    port = parseDecimal(vp + ps, i - ps, 5);
+  }
+  if (ip <= 0 || port < 1 || port > 65535) return fail("expected ws://IPv4[:port][/path]");
+  wsUrlIp = <u32>ip;
+  wsUrlPort = <i32>port;
+  memory.copy(wsUrlHost, vp + hostStart, i - hostStart);
+  wsUrlHostLen = i - hostStart;
+  if (i == vn) {
+    store<u8>(wsUrlPath, 47);
+    wsUrlPathLen = 1;
+  } else {
+    memory.copy(wsUrlPath, vp + i, vn - i);
+    wsUrlPathLen = vn - i;
+  }
+  return OK;
+}
+
 function apply(key: i32): i32 {
   let v: i64 = 0;
   switch (key) {
@@ -131,6 +189,15 @@ function apply(key: i32): i32 {
     case 13: if ((v = int(10, 1000000)) < 0) return ERR_CONFIG; rgbPwmHz = <i32>v; break;
     case 14: if ((v = int(0, 1)) < 0) return ERR_CONFIG; rgbCommonAnode = v == 1; break;
     case 15: if ((v = int(0, 255)) < 0) return ERR_CONFIG; brightness = <i32>v; break;
+    case 16: if ((v = int(0, 1)) < 0) return ERR_CONFIG; wsEcho = v == 1; break;
+    case 17: if ((v = int(1, 0x7fffffff)) < 0) return ERR_CONFIG; wsMaxMessage = <u32>v; break;
+    case 18: if ((v = int(0, 3600000)) < 0) return ERR_CONFIG; wsPingMs = <u32>v; break;
+    case 19: if ((v = int(0, 3600000)) < 0) return ERR_CONFIG; wsIdleMs = <u32>v; break;
+    case 20: if ((v = int(100, 600000)) < 0) return ERR_CONFIG; wsCloseMs = <u32>v; break;
+    case 21: if ((wsProtocolsLen = text(wsProtocols)) < 0) return ERR_CONFIG; break;
+    case 22: if ((wsOriginsLen = text(wsOrigins)) < 0) return ERR_CONFIG; break;
+    case 23: return wsUrl();
+    case 24: if ((v = int(50, 3600000)) < 0) return ERR_CONFIG; wsPushMs = <u32>v; break;
   }
   return OK;
 }

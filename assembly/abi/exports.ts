@@ -9,10 +9,13 @@ import { put, putI32, putU32, emit } from "../util/log";
 import { parseConfig, maxConns, httpLineMax } from "../config";
 import {
   reserveSlots, slotBytes, find, nextExpired, nextDeadline, flush, slotsUsed, slotCount, armedCount, refused,
-  KIND_HTTP, KIND_RGB_CLIENT, Slot, release,
+  KIND_HTTP, KIND_RGB_CLIENT, KIND_WS, KIND_WS_DIAL, release, bufferSizeFor,
 } from "../net/slots";
+import * as http from "../http/server";
 import * as server from "../rgb/server";
 import * as client from "../rgb/client";
+import * as wsClient from "../ws/client";
+import { wsFeed, wsSent, wsExpired, wsPeerFinished } from "../ws/frame";
 import * as codec from "../rgb/codec";
 import { heapTop, HEAP_LIMIT } from "../util/heap";
 
@@ -32,7 +35,7 @@ export function init(configLen: i32, now: u32): i32 {
   if (<u32>configLen > <u32>IO_CAPACITY) return ERR_CONFIG;
   let r = parseConfig(io, configLen);
   if (r != OK) return r;
-  let need = slotBytes(maxConns, httpLineMax);
+  let need = slotBytes(maxConns, bufferSizeFor(httpLineMax));
   let room = <i32>(HEAP_LIMIT - heapTop());
   if (need > room) {
     put("config: max_conns x http_line_max needs ");
@@ -42,11 +45,13 @@ export function init(configLen: i32, now: u32): i32 {
     emit(LOG_ERROR);
     return ERR_NOMEM;
   }
-  reserveSlots(maxConns, httpLineMax);
+  reserveSlots(maxConns, bufferSizeFor(httpLineMax));
   ready = true;
-  r = server.startServer();
+  server.startColour();
+  r = http.startHttp();
   if (r != OK) return r;
   client.startClient(now);
+  wsClient.startWsClient(now);
   put("picowire core ready: abi ");
   putI32(ABI_VERSION);
   put(", ");
@@ -61,21 +66,25 @@ export function init(configLen: i32, now: u32): i32 {
 export function tick(now: u32): i32 {
   if (!ready) return TICK_NONE;
   for (let s = nextExpired(now); s != null; s = nextExpired(now)) {
-    if (s.kind == KIND_HTTP) server.expired(s, now);
+    if (s.kind == KIND_HTTP) http.expired(s, now);
+    else if (s.kind == KIND_WS) wsExpired(s, now);
+    else if (s.kind == KIND_WS_DIAL) wsClient.handshakeExpired(s, now);
     else client.expired(s, now);
   }
-  let next = min(nextDeadline(now), client.clientTick(now));
+  let next = min(min(client.clientTick(now), wsClient.wsClientTick(now)), nextDeadline(now));
   return next == u32.MAX_VALUE ? TICK_NONE : <i32>min(next, <u32>i32.MAX_VALUE);
 }
 
 export function tcp_accepted(listener: i32, conn: i32, ip: u32, port: i32, now: u32): i32 {
-  if (!ready || !server.isListener(listener)) return ERR_NOMEM;
-  return server.accept(conn, ip, now);
+  if (!ready || !http.isListener(listener)) return ERR_NOMEM;
+  return http.accept(conn, ip, now);
 }
 
 export function tcp_connected(conn: i32, status: i32, now: u32): void {
   let s = find(conn);
-  if (s != null && s.kind == KIND_RGB_CLIENT) client.connected(s, status, now);
+  if (s == null) return;
+  if (s.kind == KIND_RGB_CLIENT) client.connected(s, status, now);
+  else if (s.kind == KIND_WS_DIAL) wsClient.connected(s, status, now);
 }
 
 /** Data for a handle the core does not know is dropped and the connection closed. */
@@ -86,13 +95,17 @@ export function tcp_data(conn: i32, len: i32, now: u32): i32 {
     return len;
   }
   if (<u32>len > <u32>IO_CAPACITY) len = IO_CAPACITY;
-  if (s.kind == KIND_HTTP) return server.data(s, io, len, now);
+  if (s.kind == KIND_HTTP) return http.data(s, io, len, now);
+  if (s.kind == KIND_WS) return wsFeed(s, io, len, now);
+  if (s.kind == KIND_WS_DIAL) return wsClient.handshakeData(s, io, len, now);
   return client.data(s, io, len, now);
 }
 
 export function tcp_sent(conn: i32, len: i32, now: u32): void {
   let s = find(conn);
-  if (s != null) flush(s);
+  if (s == null) return;
+  if (s.kind == KIND_WS) wsSent(s, now);
+  else flush(s);
 }
 
 export function tcp_closed(conn: i32, reason: i32, now: u32): void {
@@ -100,17 +113,14 @@ export function tcp_closed(conn: i32, reason: i32, now: u32): void {
   if (s == null) return;
   if (reason == TCP_FIN) {
     s.peerDone = true;
-    if (s.kind == KIND_HTTP) server.peerFinished(s, now);
-    else client.peerFinished(s, now);
+    if (s.kind == KIND_HTTP) http.peerFinished(s, now);
+    else if (s.kind == KIND_RGB_CLIENT) client.peerFinished(s, now);
+    else wsPeerFinished(s, now);
     return;
   }
-  if (s.kind == KIND_HTTP) releaseLost(s);
-  else client.lost(s, reason, now);
-}
-
-function releaseLost(s: Slot): void {
   // the host already freed the connection: only our slot remains
-  release(s);
+  if (s.kind == KIND_RGB_CLIENT) client.lost(s, reason, now);
+  else release(s);
 }
 
 export function udp_data(sock: i32, ip: u32, port: i32, len: i32, now: u32): void {}
@@ -127,7 +137,7 @@ export function stat(kind: i32): i32 {
     case STAT_TIMERS_ARMED: return armedCount();
     case STAT_REFUSED: return <i32>refused;
     case STAT_REQUESTS: return <i32>server.requests;
-    case STAT_BAD_REQUESTS: return <i32>server.badRequests;
+    case STAT_BAD_REQUESTS: return <i32>http.badRequests;
     case STAT_RGB: return client.lastColour >= 0 ? client.lastColour : server.current;
     case STAT_RGB_POLLS_OK: return <i32>client.pollsOk;
     case STAT_RGB_POLLS_FAILED: return <i32>client.pollsFailed;

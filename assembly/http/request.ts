@@ -1,8 +1,11 @@
 // Incremental HTTP/1.1 request reader for one slot: any segmentation, one byte at a time if need be.
 // It also recognises the tutorial's bare "GET Data" (no request target, no line end) from the first
 // bytes, so such a client is answered at once instead of waiting for a line end that never comes.
-import { Slot } from "../net/slots";
+import { Slot, aux } from "../net/slots";
 import { bytesEqual, bytesEqualNoCase, parseDecimal } from "../util/bytes";
+import { base64DecodedLength } from "../util/base64";
+import { acceptDigest } from "../ws/handshake";
+import * as cfg from "../config";
 
 // Results of feed()
 export const MORE: i32 = 0; // need more bytes
@@ -17,6 +20,7 @@ export const METHOD_PUT: u8 = 3;
 
 export const ROUTE_NONE: u8 = 0;
 export const ROUTE_RGB: u8 = 1;
+export const ROUTE_ECHO: u8 = 2;
 
 // s.phase
 const SNIFF_METHOD: u8 = 0; // method bytes so far, not yet known to be HTTP
@@ -25,6 +29,8 @@ const REQUEST_LINE: u8 = 2;
 const HEADER_LINE: u8 = 3;
 const BODY: u8 = 4;
 const DONE: u8 = 5;
+/** Set by a client before feeding a response: the first line is a status line. */
+export const STATUS_LINE: u8 = 6;
 
 const METHOD_MAX: i32 = 16;
 export const BODY_MAX: i32 = 64;
@@ -68,8 +74,83 @@ function parseRequestLine(s: Slot, n: i32): i32 {
     : bytesEqual(p, sp1, "PUT") ? METHOD_PUT : METHOD_OTHER;
   let pathEnd = sp1 + 1;
   while (pathEnd < sp2 && load<u8>(p + pathEnd) != 63) pathEnd++; // the query does not pick the route
-  s.route = bytesEqual(p + sp1 + 1, pathEnd - sp1 - 1, "/rgb") ? ROUTE_RGB : ROUTE_NONE;
+  let path = p + sp1 + 1;
+  let pathLen = pathEnd - sp1 - 1;
+  s.route = bytesEqual(path, pathLen, "/rgb") ? ROUTE_RGB : bytesEqual(path, pathLen, "/echo") ? ROUTE_ECHO : ROUTE_NONE;
   s.phase = HEADER_LINE;
+  return MORE;
+}
+
+/** "HTTP/1.1 101 Switching Protocols": the status goes to s.status. */
+function parseStatusLine(s: Slot, n: i32): i32 {
+  let p = s.buf;
+  if (n < 12 || !bytesEqual(p, 9, "HTTP/1.1 ") || (n > 12 && load<u8>(p + 12) != 32)) return fail(s, 502);
+  let code = parseDecimal(p + 9, 3, 3);
+  if (code < 100) return fail(s, 502);
+  s.status = <u16>code;
+  s.phase = HEADER_LINE;
+  return MORE;
+}
+
+/** Whether a comma-separated header value holds `lit` (lower case) as one of its tokens. */
+function hasToken(p: usize, n: i32, lit: string): bool {
+  let start = 0;
+  for (let i = 0; i <= n; i++) {
+    if (i < n && load<u8>(p + i) != 44) continue;
+    let a = start, e = i;
+    while (a < e && (load<u8>(p + a) == 32 || load<u8>(p + a) == 9)) a++;
+    while (e > a && (load<u8>(p + e - 1) == 32 || load<u8>(p + e - 1) == 9)) e--;
+    if (bytesEqualNoCase(p + a, e - a, lit)) return true;
+    start = i + 1;
+  }
+  return false;
+}
+
+/** 1-based index in `list` (comma-separated) of the first token of the header value found there. */
+function firstMatch(p: usize, n: i32, list: usize, listLen: i32): u8 {
+  let start = 0;
+  for (let i = 0; i <= n; i++) {
+    if (i < n && load<u8>(p + i) != 44) continue;
+    let a = start, e = i;
+    while (a < e && (load<u8>(p + a) == 32 || load<u8>(p + a) == 9)) a++;
+    while (e > a && (load<u8>(p + e - 1) == 32 || load<u8>(p + e - 1) == 9)) e--;
+    let idx = indexInList(list, listLen, p + a, e - a);
+    if (idx > 0) return <u8>idx;
+    start = i + 1;
+  }
+  return 0;
+}
+
+/** 1-based position of the exact bytes [p, p+n) in a comma-separated list, 0 if absent. */
+export function indexInList(list: usize, listLen: i32, p: usize, n: i32): i32 {
+  let start = 0;
+  let index = 1;
+  for (let i = 0; i <= listLen; i++) {
+    if (i < listLen && load<u8>(list + i) != 44) continue;
+    if (i - start == n && memory.compare(list + start, p, n) == 0 && n > 0) return index;
+    index++;
+    start = i + 1;
+  }
+  return 0;
+}
+
+/** Headers of the WebSocket opening handshake (RFC 6455 4.2.1 server side, 4.1 client side). */
+function webSocketHeader(s: Slot, name: usize, nameLen: i32, v: usize, vn: i32): i32 {
+  if (bytesEqualNoCase(name, nameLen, "upgrade")) s.wsUpgrade = hasToken(v, vn, "websocket");
+  else if (bytesEqualNoCase(name, nameLen, "connection")) s.wsConnUpgrade = hasToken(v, vn, "upgrade");
+  else if (bytesEqualNoCase(name, nameLen, "sec-websocket-version")) s.wsVersion = bytesEqual(v, vn, "13") ? 1 : 2;
+  else if (!s.wsClient && bytesEqualNoCase(name, nameLen, "sec-websocket-key")) {
+    if (s.wsKeyOk) return fail(s, 400); // a second key
+    s.wsKeyOk = base64DecodedLength(v, vn) == 16;
+    if (s.wsKeyOk) acceptDigest(v, vn, aux(s));
+  } else if (s.wsClient && bytesEqualNoCase(name, nameLen, "sec-websocket-accept")) {
+    // client side: aux holds the accept value we expect
+    s.wsKeyOk = vn == 28 && memory.compare(v, aux(s), 28) == 0;
+  } else if (bytesEqualNoCase(name, nameLen, "sec-websocket-protocol")) {
+    if (s.wsProtocol == 0) s.wsProtocol = firstMatch(v, vn, cfg.wsProtocols, cfg.wsProtocolsLen);
+  } else if (bytesEqualNoCase(name, nameLen, "origin")) {
+    s.wsOriginBad = cfg.wsOriginsLen > 0 && indexInList(cfg.wsOrigins, cfg.wsOriginsLen, v, vn) == 0;
+  }
   return MORE;
 }
 
@@ -93,7 +174,7 @@ function parseHeaderLine(s: Slot, n: i32): i32 {
   } else if (bytesEqualNoCase(p, colon, "transfer-encoding")) {
     return fail(s, 501); // no chunked bodies: refusing beats mis-framing (request smuggling)
   }
-  return MORE;
+  return webSocketHeader(s, p, colon, p + v, e - v);
 }
 
 /** Consumes bytes from [p, p+n); returns MORE, TUTORIAL, REQUEST or ERROR in s.status, and sets *used. */
@@ -118,7 +199,9 @@ export function feed(s: Slot, p: usize, n: i32, lineMax: i32, headMax: i32): i32
       s.len = 0;
       let r = MORE;
       if (s.phase < REQUEST_LINE) return TUTORIAL; // a line end before any request target
+      // (STATUS_LINE is above REQUEST_LINE: clients never take the tutorial path)
       if (s.phase == REQUEST_LINE) r = parseRequestLine(s, len);
+      else if (s.phase == STATUS_LINE) r = parseStatusLine(s, len);
       else if (len == 0) {
         if (s.bodyLeft > BODY_MAX) return fail(s, 413);
         if (s.bodyLeft == 0) {
@@ -130,7 +213,7 @@ export function feed(s: Slot, p: usize, n: i32, lineMax: i32, headMax: i32): i32
       if (r != MORE) return r;
       continue;
     }
-    if (s.len >= lineMax) return fail(s, s.phase <= REQUEST_LINE ? 414 : 431);
+    if (s.len >= lineMax) return fail(s, s.phase <= REQUEST_LINE ? 414 : s.phase == STATUS_LINE ? 502 : 431);
     store<u8>(s.buf + s.len++, <u8>b);
     if (s.phase < REQUEST_LINE && sniff(s, b) == TUTORIAL) return TUTORIAL;
   }

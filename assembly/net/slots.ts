@@ -6,6 +6,8 @@ import { reached, msUntil } from "../util/time";
 export const KIND_FREE: u8 = 0;
 export const KIND_HTTP: u8 = 1; // accepted on the HTTP port
 export const KIND_RGB_CLIENT: u8 = 2; // our poll of another board
+export const KIND_WS: u8 = 3; // a WebSocket, either side (s.wsClient)
+export const KIND_WS_DIAL: u8 = 4; // our outgoing WebSocket, before its handshake completes
 
 @unmanaged
 export class Slot {
@@ -23,9 +25,52 @@ export class Slot {
   remoteIp: u32;
   len: i32; // bytes in buf (parsing) or reply length (sending)
   sent: i32; // reply bytes the host has accepted
+  txOffset: i32; // where in buf the bytes being sent start (STAGE in WebSocket mode)
   headBytes: i32;
   bodyLeft: i32;
   buf: usize;
+  // HTTP upgrade to WebSocket: what the request's headers said
+  wsUpgrade: bool; // Upgrade: websocket
+  wsConnUpgrade: bool; // Connection: ... upgrade ...
+  wsVersion: u8; // 0 absent, 1 "13", 2 anything else
+  wsKeyOk: bool; // a valid 16-byte key; its accept digest is at aux()
+  wsOriginBad: bool; // an Origin outside ws_origins
+  wsProtocol: u8; // 1-based index into ws_protocols of the chosen subprotocol, 0 none
+  // WebSocket frames (ws/frame.ts)
+  wsClient: bool; // we are the client: frames from the peer must be unmasked, ours masked
+  wsState: u8;
+  wsHeadLen: u8; // header bytes collected at aux()
+  wsOpcode: u8; // of the frame being read
+  wsFin: bool;
+  wsMessage: u8; // opcode of the message in progress (0: none)
+  wsCloseSent: bool;
+  wsCloseRecv: bool;
+  wsPingOut: bool; // a keep-alive ping awaits its pong
+  wsBlocked: bool; // we consumed less than offered: tcp_resume once the send queue drains
+  wsEndpoint: u8; // what the messages are for (ws/frame.ts ENDPOINT_*)
+  wsCtlLen: u8; // control payload bytes collected at buf
+  wsPayloadLeft: u64;
+  wsMessageLen: u64;
+  wsMask: u32;
+  wsMaskPos: u32;
+  wsUtf8: u32;
+  wsLastRx: u32;
+  wsLastTx: u32;
+  wsOutLeft: u64; // payload bytes still owed on the frame we are sending
+}
+
+/** Buffer layout (bytes from s.buf): the HTTP line, or in WebSocket mode a control payload at 0 and
+ *  staged outgoing bytes at STAGE; AUX_SIZE bytes at the end keep the handshake digest or a frame header. */
+export const STAGE: i32 = 128;
+export const STAGE_SIZE: i32 = 136; // a close or pong frame: 2 + 4 (mask) + 125, rounded up
+export const AUX_SIZE: i32 = 32;
+
+export function aux(s: Slot): usize {
+  return s.buf + <usize>(bufSize - AUX_SIZE);
+}
+
+export function bufferSizeFor(lineMax: i32): i32 {
+  return max(lineMax, STAGE + STAGE_SIZE) + AUX_SIZE;
 }
 
 let pool: usize = 0;
@@ -108,7 +153,7 @@ export function arm(s: Slot, now: u32, ms: u32): void {
 /** Sends what the host will take of the reply; closes once it is all out. False if the slot is gone. */
 export function flush(s: Slot): bool {
   while (s.sent < s.len) {
-    let n = host_tcp_send(s.handle, s.buf + <usize>s.sent, s.len - s.sent);
+    let n = host_tcp_send(s.handle, s.buf + <usize>(s.txOffset + s.sent), s.len - s.sent);
     if (n < 0) {
       host_tcp_abort(s.handle);
       release(s);

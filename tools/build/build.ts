@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { ROOT, OUTPUTS, loadSpec, staleOutputs } from "../abi/generate.ts";
 import { writeFileSync } from "node:fs";
+import { checkBudgets } from "../wasm/size.ts";
 
 function run(cmd: string, args: string[]): void {
   execFileSync(cmd, args, { cwd: ROOT, stdio: "inherit" });
@@ -25,6 +26,12 @@ run(asc, ["assembly/index.ts", "--target", "release"]);
 run(asc, ["assembly/index.ts", "--target", "debug"]);
 const wasm = readFileSync(join(ROOT, "build", "picowire.wasm"));
 console.log(`build/picowire.wasm: ${wasm.length} bytes, sha256 ${createHash("sha256").update(wasm).digest("hex")}`);
+const broken = checkBudgets(wasm);
+if (broken.length) {
+  for (const b of broken) console.error(`BUDGET BROKEN: ${b}`);
+  console.error("build failed: the core no longer fits the board (npm run size shows where the bytes go)");
+  process.exit(1);
+}
 
 const missing = [
   !process.env.PICO_SDK_PATH && "PICO_SDK_PATH is not set",

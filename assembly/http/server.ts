@@ -1,0 +1,95 @@
+// Connections on the HTTP port: reads each request (or the tutorial's bare one), routes it, and answers
+// or upgrades it. Route handlers live with their protocols (rgb/, ws/).
+import { host_tcp_listen, OK, ERR_NOMEM, LOG_INFO, LOG_WARN, LOG_DEBUG, LOG_ERROR } from "../abi/host.generated";
+import * as cfg from "../config";
+import { Slot, claim, arm, replyAndClose, closeNow, abortNow, KIND_HTTP } from "../net/slots";
+import { feed, used, isHttp, TUTORIAL, REQUEST, ERROR, ROUTE_RGB, ROUTE_ECHO } from "./request";
+import { writeResponse } from "./response";
+import { answerTutorial, answerRgb } from "../rgb/server";
+import { upgrade } from "../ws/server";
+import { put, putIp, putI32, emit } from "../util/log";
+
+export let badRequests: u32 = 0;
+let listener: i32 = -1;
+
+export function startHttp(): i32 {
+  if (cfg.httpPort == 0) return OK;
+  listener = host_tcp_listen(cfg.httpPort);
+  if (listener < 0) {
+    put("http: cannot listen on port ");
+    putI32(cfg.httpPort);
+    put(" (error ");
+    putI32(listener);
+    put(")");
+    emit(LOG_ERROR);
+    return listener;
+  }
+  put("http: listening on port ");
+  putI32(cfg.httpPort);
+  emit(LOG_INFO);
+  return OK;
+}
+
+export function isListener(handle: i32): bool {
+  return handle == listener;
+}
+
+export function accept(conn: i32, ip: u32, now: u32): i32 {
+  let s = claim(KIND_HTTP, conn);
+  if (s == null) {
+    put("http: all connection slots busy, refusing ");
+    putIp(ip);
+    emit(LOG_WARN);
+    return ERR_NOMEM;
+  }
+  s.remoteIp = ip;
+  arm(s, now, cfg.httpTimeoutMs);
+  put("client connected from ");
+  putIp(ip);
+  emit(LOG_DEBUG);
+  return OK;
+}
+
+/** An error status with a short text body, then close. `extra` is a full header line or "". */
+export function answerStatus(s: Slot, status: i32, extra: string, now: u32): void {
+  badRequests++;
+  put("http: ");
+  putI32(status);
+  put(" to ");
+  putIp(s.remoteIp);
+  emit(LOG_INFO);
+  replyAndClose(s, writeResponse(s.buf, status, extra, 0, -1, false), now, cfg.httpTimeoutMs);
+}
+
+/** Bytes from the peer; returns how many were consumed. A finished request's extra bytes are dropped,
+ *  except after a WebSocket upgrade, where they are the first frames. */
+export function data(s: Slot, p: usize, n: i32, now: u32): i32 {
+  if (s.closing) return n;
+  let r = feed(s, p, n, cfg.httpLineMax, cfg.httpHeadMax);
+  if (r == TUTORIAL) answerTutorial(s, now);
+  else if (r == ERROR) answerStatus(s, s.status, "", now);
+  else if (r == REQUEST) {
+    if (s.route == ROUTE_RGB) answerRgb(s, now);
+    else if (s.route == ROUTE_ECHO && cfg.wsEcho) {
+      let at = used;
+      return at + upgrade(s, p + at, n - at, now);
+    } else answerStatus(s, 404, "", now);
+  }
+  return n;
+}
+
+/** The peer finished sending. Like the tutorial server, whatever arrived counts as the request. */
+export function peerFinished(s: Slot, now: u32): void {
+  if (s.closing) return;
+  if (isHttp(s)) answerStatus(s, 400, "", now);
+  else if (s.headBytes > 0 || s.len > 0) answerTutorial(s, now);
+  else closeNow(s);
+}
+
+/** Deadline passed: a request that never completed, or a reply the peer never took. */
+export function expired(s: Slot, now: u32): void {
+  if (s.closing) abortNow(s);
+  else if (isHttp(s)) answerStatus(s, 408, "", now);
+  else if (s.len > 0) answerTutorial(s, now);
+  else closeNow(s);
+}

@@ -1,0 +1,361 @@
+// WebSocket framing (RFC 6455 section 5), incremental: any segmentation, from one byte at a time to many
+// frames per segment. Data frames stream through to their endpoint in chunks, so a message far larger
+// than the core's buffers passes with flow control; control frames are collected (at most 125 bytes).
+import { host_tcp_send, host_tcp_resume, host_random_fill, LOG_INFO, LOG_DEBUG } from "../abi/host.generated";
+import * as cfg from "../config";
+import { Slot, aux, flush, abortNow, closeNow, arm, STAGE, STAGE_SIZE } from "../net/slots";
+import { utf8Feed, UTF8_OK, UTF8_BAD } from "../util/utf8";
+import { reached } from "../util/time";
+import { put, putI32, putIp, emit } from "../util/log";
+
+export const OP_CONT: u8 = 0;
+export const OP_TEXT: u8 = 1;
+export const OP_BINARY: u8 = 2;
+export const OP_CLOSE: u8 = 8;
+export const OP_PING: u8 = 9;
+export const OP_PONG: u8 = 10;
+
+export const CLOSE_NORMAL: u16 = 1000;
+export const CLOSE_GOING_AWAY: u16 = 1001;
+export const CLOSE_PROTOCOL: u16 = 1002;
+export const CLOSE_INVALID_DATA: u16 = 1007;
+export const CLOSE_TOO_BIG: u16 = 1009;
+
+/** What a connection's messages are for. */
+export const ENDPOINT_ECHO: u8 = 1; // /echo: every message back, same type and fragmentation
+export const ENDPOINT_PUSH: u8 = 2; // our outgoing ws_url connection: we send, incoming data is dropped
+
+const HEAD: u8 = 0;
+const PAYLOAD: u8 = 1;
+const CLOSED: u8 = 2;
+
+export function wsStart(s: Slot, client: bool, endpoint: u8, now: u32): void {
+  s.wsClient = client;
+  s.wsEndpoint = endpoint;
+  s.wsState = HEAD;
+  s.wsHeadLen = 0;
+  s.wsMessage = 0;
+  s.txOffset = STAGE;
+  s.len = 0;
+  s.sent = 0;
+  s.closing = false;
+  s.wsLastRx = now;
+  s.wsLastTx = now;
+  armTimer(s, now);
+}
+
+// ---- sending -----------------------------------------------------------------------------------
+
+/** Stages one whole frame (header, mask if we are the client, payload) for sending. The stage must be
+ *  empty and n small (control frames, short pushes). */
+function stageFrame(s: Slot, b0: u32, p: usize, n: i32): void {
+  let d = s.buf + <usize>STAGE;
+  s.txOffset = STAGE;
+  let o = 2;
+  store<u8>(d, <u8>b0);
+  if (n < 126) store<u8>(d + 1, <u8>n);
+  else {
+    store<u8>(d + 1, 126);
+    store<u16>(d + 2, bswap<u16>(<u16>n));
+    o = 4;
+  }
+  if (s.wsClient) {
+    // every client frame gets a fresh random mask (RFC 6455 5.3)
+    store<u8>(d + 1, load<u8>(d + 1) | 0x80);
+    host_random_fill(d + o, 4);
+    for (let i = 0; i < n; i++) store<u8>(d + o + 4 + i, load<u8>(p + i) ^ load<u8>(d + o + (i & 3)));
+    o += 4;
+  } else memory.copy(d + o, p, n);
+  s.len = o + n;
+  s.sent = 0;
+}
+
+function stageFree(s: Slot): bool {
+  return s.sent >= s.len;
+}
+
+/** Sends the staged frame as far as the host takes it; false if the connection went away. */
+function pump(s: Slot, now: u32): bool {
+  if (stageFree(s)) return true;
+  s.wsLastTx = now;
+  return flush(s);
+}
+
+/** Stages the header of an outgoing server data frame whose payload will follow in chunks. */
+function stageHeader(s: Slot, b0: u32, len: u64): void {
+  let d = s.buf + <usize>STAGE;
+  s.txOffset = STAGE;
+  store<u8>(d, <u8>b0);
+  let o = 2;
+  if (len < 126) store<u8>(d + 1, <u8>len);
+  else if (len < 65536) {
+    store<u8>(d + 1, 126);
+    store<u16>(d + 2, bswap<u16>(<u16>len));
+    o = 4;
+  } else {
+    store<u8>(d + 1, 127);
+    store<u64>(d + 2, bswap<u64>(len));
+    o = 10;
+  }
+  s.len = o;
+  s.sent = 0;
+  s.wsOutLeft = len;
+}
+
+/** Starts the closing handshake with `code`, or fails the connection at once if a frame of ours is
+ *  half sent (a close frame cannot be put inside it). */
+export function wsClose(s: Slot, code: u16, now: u32): void {
+  if (s.wsCloseSent) return;
+  put("ws: closing ");
+  putIp(s.remoteIp);
+  put(" with ");
+  putI32(code);
+  emit(code == CLOSE_NORMAL || code == CLOSE_GOING_AWAY ? LOG_DEBUG : LOG_INFO);
+  s.wsCloseSent = true;
+  if (s.wsOutLeft > 0 || !stageFree(s)) {
+    closeNow(s);
+    return;
+  }
+  let p = s.buf + <usize>(STAGE + STAGE_SIZE - 2); // the code's two bytes, just past the stage
+  store<u16>(p, bswap<u16>(code));
+  stageFrame(s, 0x80 | OP_CLOSE, p, 2);
+  if (s.wsCloseRecv && !s.wsClient) s.closing = true; // handshake complete: the server closes TCP first
+  armTimer(s, now);
+  pump(s, now);
+}
+
+/** Sends a short text message from the core (at most 120 bytes); false when the stage is busy. */
+export function wsSendText(s: Slot, p: usize, n: i32, now: u32): bool {
+  if (s.wsCloseSent || s.wsOutLeft > 0 || !stageFree(s) || n > 120) return false;
+  stageFrame(s, 0x80 | OP_TEXT, p, n);
+  pump(s, now);
+  return true;
+}
+
+// ---- timers ------------------------------------------------------------------------------------
+
+export function armTimer(s: Slot, now: u32): void {
+  if (s.wsCloseSent) return arm(s, s.wsLastTx, cfg.wsCloseMs);
+  let next = now + 0x7fffffff;
+  if (cfg.wsIdleMs > 0) next = s.wsLastRx + cfg.wsIdleMs;
+  if (cfg.wsPingMs > 0 && !s.wsPingOut && <i32>(s.wsLastRx + cfg.wsPingMs - next) < 0) next = s.wsLastRx + cfg.wsPingMs;
+  if (cfg.wsIdleMs == 0 && (cfg.wsPingMs == 0 || s.wsPingOut)) {
+    s.armed = false;
+    return;
+  }
+  arm(s, next, 0);
+}
+
+/** The deadline passed: close handshake timed out, the peer went idle, or a keep-alive ping is due. */
+export function wsExpired(s: Slot, now: u32): void {
+  if (s.wsCloseSent) return abortNow(s);
+  if (cfg.wsIdleMs > 0 && reached(now, s.wsLastRx + cfg.wsIdleMs)) return wsClose(s, CLOSE_GOING_AWAY, now);
+  if (cfg.wsPingMs > 0 && !s.wsPingOut && reached(now, s.wsLastRx + cfg.wsPingMs) && s.wsOutLeft == 0 && stageFree(s)) {
+    stageFrame(s, 0x80 | OP_PING, s.buf, 0);
+    s.wsPingOut = true;
+    if (!pump(s, now)) return;
+  }
+  armTimer(s, now);
+}
+
+// ---- receiving ---------------------------------------------------------------------------------
+
+function isValidCloseCode(code: u32): bool {
+  return (code >= 1000 && code <= 1014 && code != 1004 && code != 1005 && code != 1006) || (code >= 3000 && code <= 4999);
+}
+
+/** Header size once its first two bytes are known. */
+function headerSize(s: Slot): i32 {
+  let b1 = <i32>load<u8>(aux(s) + 1);
+  let len7 = b1 & 127;
+  return 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + (b1 & 0x80 ? 4 : 0);
+}
+
+/** Validates a complete header and starts the frame; a close code on protocol error, else 0. */
+function beginFrame(s: Slot): u16 {
+  let h = aux(s);
+  let b0 = <u32>load<u8>(h);
+  let b1 = <u32>load<u8>(h + 1);
+  let op = <u8>(b0 & 15);
+  s.wsFin = (b0 & 0x80) != 0;
+  s.wsOpcode = op;
+  if (b0 & 0x70) return CLOSE_PROTOCOL; // RSV bits: no extension was negotiated
+  let masked = (b1 & 0x80) != 0;
+  if (masked == s.wsClient) return CLOSE_PROTOCOL; // clients must mask, servers must not
+  let len7 = b1 & 127;
+  let len: u64 = len7;
+  let o = 2;
+  if (len7 == 126) {
+    len = <u64>bswap<u16>(load<u16>(h + 2));
+    o = 4;
+  } else if (len7 == 127) {
+    len = bswap<u64>(load<u64>(h + 2));
+    if (len >> 63) return CLOSE_PROTOCOL; // the most significant bit must be 0
+    o = 10;
+  }
+  s.wsMask = masked ? load<u32>(h + o) : 0;
+  s.wsMaskPos = 0;
+  s.wsPayloadLeft = len;
+  if (op >= 8) {
+    if (op > OP_PONG || !s.wsFin || len > 125) return CLOSE_PROTOCOL;
+    s.wsCtlLen = 0;
+    return 0;
+  }
+  if (op > OP_BINARY) return CLOSE_PROTOCOL; // reserved data opcodes 3-7
+  if (op == OP_CONT) {
+    if (s.wsMessage == 0) return CLOSE_PROTOCOL;
+  } else {
+    if (s.wsMessage != 0) return CLOSE_PROTOCOL; // a new message inside a fragmented one
+    s.wsMessage = op;
+    s.wsMessageLen = 0;
+    s.wsUtf8 = UTF8_OK;
+  }
+  if (len > <u64>cfg.wsMaxMessage - s.wsMessageLen) return CLOSE_TOO_BIG;
+  if (s.wsEndpoint == ENDPOINT_ECHO) stageHeader(s, b0 & 0x8f, len);
+  return 0;
+}
+
+/** Unmasks in place, word at a time where aligned (the board interprets this loop). */
+function unmask(s: Slot, p: usize, n: i32): void {
+  if (s.wsMask == 0) return;
+  let rot = (s.wsMaskPos & 3) << 3;
+  let m = rot ? rotr<u32>(s.wsMask, rot) : s.wsMask; // the mask as seen from p
+  let i = 0;
+  while (i < n && ((p + i) & 3) != 0) {
+    store<u8>(p + i, load<u8>(p + i) ^ <u8>m);
+    m = rotr<u32>(m, 8);
+    i++;
+  }
+  let m64 = (<u64>m << 32) | <u64>m;
+  for (; i + 8 <= n; i += 8) store<u64>(p + i, load<u64>(p + i) ^ m64);
+  for (; i < n; i++) {
+    store<u8>(p + i, load<u8>(p + i) ^ <u8>m);
+    m = rotr<u32>(m, 8);
+  }
+}
+
+/** A complete control frame (payload at s.buf): answer pings, finish the close handshake. */
+function control(s: Slot, now: u32): void {
+  let n = <i32>s.wsCtlLen;
+  if (s.wsOpcode == OP_PING) {
+    if (!s.wsCloseSent) stageFrame(s, 0x80 | OP_PONG, s.buf, n);
+    pump(s, now);
+    return;
+  }
+  if (s.wsOpcode == OP_PONG) {
+    s.wsPingOut = false;
+    return;
+  }
+  // close
+  if (n == 1) return wsClose(s, CLOSE_PROTOCOL, now);
+  let code: u16 = CLOSE_NORMAL;
+  if (n >= 2) {
+    code = bswap<u16>(load<u16>(s.buf));
+    if (!isValidCloseCode(code)) return wsClose(s, CLOSE_PROTOCOL, now);
+    if (utf8Feed(UTF8_OK, s.buf + 2, n - 2) != UTF8_OK) return wsClose(s, CLOSE_INVALID_DATA, now);
+  }
+  s.wsCloseRecv = true;
+  s.wsState = CLOSED;
+  if (s.wsCloseSent) {
+    // our close was answered: the server closes TCP; a client waits for it (armed close timeout)
+    if (!s.wsClient) closeNow(s);
+    return;
+  }
+  wsClose(s, code, now);
+}
+
+/** Bytes from the peer; returns how many were consumed (fewer when the send side is full). */
+export function wsFeed(s: Slot, p: usize, n: i32, now: u32): i32 {
+  let i = 0;
+  if (n > 0) s.wsLastRx = now;
+  let handle = s.handle;
+  while (i < n) {
+    if (!pump(s, now) || s.handle != handle) return n; // the connection is gone
+    if (!stageFree(s)) break;
+    if (s.wsState == CLOSED) return n; // after a close, the peer's bytes mean nothing
+    if (s.wsState == HEAD) {
+      let h = aux(s);
+      store<u8>(h + s.wsHeadLen++, load<u8>(p + i++));
+      if (s.wsHeadLen < 2 || <i32>s.wsHeadLen < headerSize(s)) continue;
+      s.wsHeadLen = 0;
+      let err = beginFrame(s);
+      if (err != 0) {
+        wsClose(s, err, now);
+        return n;
+      }
+      s.wsState = PAYLOAD;
+      if (s.wsPayloadLeft > 0) continue;
+    } else {
+      let take = <i32>min(<u64>(n - i), s.wsPayloadLeft);
+      let q = p + i;
+      if (s.wsOpcode >= 8) {
+        memory.copy(s.buf + s.wsCtlLen, q, take);
+        unmask(s, s.buf + s.wsCtlLen, take);
+        s.wsCtlLen += <u8>take;
+        s.wsMaskPos += take;
+        i += take;
+        s.wsPayloadLeft -= take;
+        if (s.wsPayloadLeft > 0) continue;
+      } else {
+        unmask(s, q, take);
+        let before = s.wsUtf8;
+        if (s.wsMessage == OP_TEXT) {
+          s.wsUtf8 = utf8Feed(before, q, take);
+          if (s.wsUtf8 == UTF8_BAD) {
+            wsClose(s, CLOSE_INVALID_DATA, now);
+            return n;
+          }
+        }
+        let used = take;
+        if (s.wsEndpoint == ENDPOINT_ECHO && take > 0) {
+          used = host_tcp_send(s.handle, q, take);
+          if (used < 0) {
+            abortNow(s);
+            return n;
+          }
+          s.wsOutLeft -= used;
+          s.wsLastTx = now;
+        }
+        if (used < take) {
+          // the host re-offers the rest as it came off the wire: only `used` bytes moved the mask
+          if (s.wsMessage == OP_TEXT) s.wsUtf8 = utf8Feed(before, q, used);
+          s.wsBlocked = true;
+        }
+        s.wsMaskPos += used;
+        s.wsMessageLen += used;
+        s.wsPayloadLeft -= used;
+        i += used;
+        if (used < take) break;
+        if (s.wsPayloadLeft > 0) continue;
+      }
+    }
+    // a frame is complete
+    s.wsState = HEAD;
+    if (s.wsOpcode >= 8) control(s, now);
+    else if (s.wsFin) {
+      let text = s.wsMessage == OP_TEXT;
+      s.wsMessage = 0;
+      if (text && s.wsUtf8 != UTF8_OK) {
+        wsClose(s, CLOSE_INVALID_DATA, now); // the message ended inside a character
+        return n;
+      }
+    }
+    if (s.handle != handle || s.kind == 0) return n;
+  }
+  if (s.kind != 0) armTimer(s, now);
+  return i;
+}
+
+/** The send queue drained: finish staged bytes, then let the host offer what we declined. */
+export function wsSent(s: Slot, now: u32): void {
+  if (!pump(s, now)) return;
+  if (s.wsBlocked && stageFree(s)) {
+    s.wsBlocked = false;
+    host_tcp_resume(s.handle);
+  }
+}
+
+/** The peer closed TCP: close ours too (the closing handshake, if any, is over). */
+export function wsPeerFinished(s: Slot, now: u32): void {
+  closeNow(s);
+}

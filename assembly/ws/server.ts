@@ -1,0 +1,61 @@
+// The server side of the WebSocket opening handshake on an HTTP connection (RFC 6455 4.2).
+import { LOG_DEBUG } from "../abi/host.generated";
+import * as cfg from "../config";
+import { Slot, aux, flush, KIND_WS } from "../net/slots";
+import { METHOD_GET } from "../http/request";
+import { answerStatus } from "../http/server";
+import { writeSwitching } from "./handshake";
+import { wsStart, wsFeed, ENDPOINT_ECHO } from "./frame";
+import { put, putIp, emit } from "../util/log";
+
+/** Protocol name `index` (1-based) of the comma-separated ws_protocols; sets protoLen. */
+let protoLen: i32 = 0;
+function protocolAt(index: i32): usize {
+  let start = 0;
+  let k = 1;
+  let list = cfg.wsProtocols;
+  for (let i = 0; i <= cfg.wsProtocolsLen; i++) {
+    if (i < cfg.wsProtocolsLen && load<u8>(list + i) != 44) continue;
+    if (k++ == index) {
+      protoLen = i - start;
+      return list + start;
+    }
+    start = i + 1;
+  }
+  protoLen = 0;
+  return list;
+}
+
+/** A complete request for a WebSocket route: answer 101 and switch the slot to frames, or refuse.
+ *  Bytes after the request are the first frames; returns how many of them were consumed. */
+export function upgrade(s: Slot, p: usize, n: i32, now: u32): i32 {
+  if (!s.wsUpgrade) {
+    answerStatus(s, 426, "Upgrade: websocket\r\n", now);
+    return n;
+  }
+  if (s.method != METHOD_GET || !s.wsConnUpgrade || !s.wsKeyOk || s.wsVersion == 0) {
+    answerStatus(s, 400, "", now);
+    return n;
+  }
+  if (s.wsVersion != 1) {
+    answerStatus(s, 426, "Sec-WebSocket-Version: 13\r\n", now);
+    return n;
+  }
+  if (s.wsOriginBad) {
+    answerStatus(s, 403, "", now);
+    return n;
+  }
+  let proto = s.wsProtocol ? protocolAt(s.wsProtocol) : 0;
+  // the 101 is written over the request line (free now); frames later use the stage
+  let len = writeSwitching(s.buf, aux(s), proto, s.wsProtocol ? protoLen : 0);
+  put("ws: ");
+  putIp(s.remoteIp);
+  put(" opened /echo");
+  emit(LOG_DEBUG);
+  s.kind = KIND_WS;
+  wsStart(s, false, ENDPOINT_ECHO, now);
+  s.txOffset = 0;
+  s.len = len; // the 101 goes out ahead of any frame
+  if (!flush(s) || s.kind != KIND_WS) return n;
+  return wsFeed(s, p, n, now);
+}
