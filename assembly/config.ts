@@ -129,7 +129,8 @@ function wsUrl(): i32 {
   let hostStart = 5;
   let i = hostStart;
   while (i < vn && load<u8>(vp + i) != 58 && load<u8>(vp + i) != 47) i++;
-  let ip = parseIp(vp + hostStart, i - hostStart);
+  let hostEnd = i;
+  let ip = parseIp(vp + hostStart, hostEnd - hostStart);
   let port: i64 = 80;
   if (i < vn && load<u8>(vp + i) == 58) {
     let ps = ++i;
@@ -139,8 +140,8 @@ function wsUrl(): i32 {
   if (ip <= 0 || port < 1 || port > 65535) return fail("expected ws://IPv4[:port][/path]");
   wsUrlIp = <u32>ip;
   wsUrlPort = <i32>port;
-  memory.copy(wsUrlHost, vp + hostStart, i - hostStart);
-  wsUrlHostLen = i - hostStart;
+  memory.copy(wsUrlHost, vp + hostStart, hostEnd - hostStart);
+  wsUrlHostLen = hostEnd - hostStart;
   if (i == vn) {
     store<u8>(wsUrlPath, 47);
     wsUrlPathLen = 1;

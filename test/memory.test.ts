@@ -5,13 +5,24 @@ import { describe, it, expect } from "vitest";
 import fc from "fast-check";
 import { C } from "../tools/host/abi.generated.ts";
 import { FakeHost } from "./helpers/core.ts";
+import { frame, text, closeFrame, upgradeRequest } from "./helpers/ws.ts";
 
 const CONFIG = [
   "http_port=80", "max_conns=8", "http_timeout_ms=1000", "http_line_max=192", "http_head_max=512",
   "rgb_server=127.0.0.9:80", "rgb_poll_ms=50", "rgb_timeout_ms=300", "rgb_backoff_max_ms=400",
+  "ws_echo=1", "ws_ping_ms=500", "ws_idle_ms=1500", "ws_close_ms=300", "ws_max_message=3000",
 ].join("\n");
 
+// WebSocket traffic for connections that upgraded (on others it is garbage, which is fine too)
+const FRAMES = [
+  text("hello"), frame({ opcode: 2, payload: new Uint8Array(2000) }), frame({ opcode: 9, payload: new Uint8Array(5) }),
+  text("frag", false), frame({ opcode: 0, payload: new Uint8Array(3) }), closeFrame(1000), closeFrame(1005),
+  frame({ opcode: 1, payload: Buffer.from("ff", "hex") }), frame({ opcode: 2, payload: new Uint8Array(4000) }),
+  frame({ opcode: 3, payload: new Uint8Array(1) }), frame({ opcode: 10, payload: new Uint8Array() }),
+].map((b) => Buffer.from(b).toString("latin1"));
+
 const REQUESTS = [
+  upgradeRequest(), upgradeRequest(),
   "GET Data", "GET /rgb HTTP/1.1\r\nHost: b\r\n\r\n", "HEAD /rgb HTTP/1.0\r\n\r\n", "PUT /rgb HTTP/1.1\r\nContent-Length: 5\r\n\r\n1,2,3",
   "PUT /rgb HTTP/1.1\r\nContent-Length: 3\r\n\r\nxyz", "GET /rgb HTTP/1.1\r\n", "GE", "POST /x HTTP/1.1\r\n\r\n",
   "GET /" + "a".repeat(300), "\r\n\r\n", "GET /rgb HTTP/1.1\r\nA: " + "b".repeat(250) + "\r\n\r\n",
@@ -41,9 +52,10 @@ function session(seed: number, events: number) {
       const h = host.nextHandle++;
       if (core.exports.tcp_accepted(1, h, 0x7f000002, 40000 + rand(1000), now) === C.OK) server.add(h);
     } else if (e <= 2 && server.size) {
-      const req = REQUESTS[rand(REQUESTS.length)];
+      const pool = rand(2) ? REQUESTS : FRAMES;
+      const req = pool[rand(pool.length)];
       const cut = rand(req.length + 1);
-      host.data(pick(server), rand(2) ? req.slice(0, cut) : req, now);
+      host.data(pick(server), Buffer.from(rand(2) ? req.slice(0, cut) : req, "latin1"), now);
     } else if (e === 3 && server.size) {
       host.data(pick(server), new Uint8Array(1 + rand(200)).map(() => rand(256)), now);
     } else if (e === 4 && (server.size || client.size)) {

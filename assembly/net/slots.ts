@@ -47,6 +47,7 @@ export class Slot {
   wsCloseRecv: bool;
   wsPingOut: bool; // a keep-alive ping awaits its pong
   wsBlocked: bool; // we consumed less than offered: tcp_resume once the send queue drains
+  wsHold: bool; // the staged echo header waits until its first payload bytes proved valid
   wsEndpoint: u8; // what the messages are for (ws/frame.ts ENDPOINT_*)
   wsCtlLen: u8; // control payload bytes collected at buf
   wsPayloadLeft: u64;

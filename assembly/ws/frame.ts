@@ -3,7 +3,7 @@
 // than the core's buffers passes with flow control; control frames are collected (at most 125 bytes).
 import { host_tcp_send, host_tcp_resume, host_random_fill, LOG_INFO, LOG_DEBUG } from "../abi/host.generated";
 import * as cfg from "../config";
-import { Slot, aux, flush, abortNow, closeNow, arm, STAGE, STAGE_SIZE } from "../net/slots";
+import { Slot, aux, flush, abortNow, closeNow, STAGE, STAGE_SIZE } from "../net/slots";
 import { utf8Feed, UTF8_OK, UTF8_BAD } from "../util/utf8";
 import { reached } from "../util/time";
 import { put, putI32, putIp, emit } from "../util/log";
@@ -25,6 +25,7 @@ export const CLOSE_TOO_BIG: u16 = 1009;
 export const ENDPOINT_ECHO: u8 = 1; // /echo: every message back, same type and fragmentation
 export const ENDPOINT_PUSH: u8 = 2; // our outgoing ws_url connection: we send, incoming data is dropped
 
+const RETRY_MS: u32 = 50;
 const HEAD: u8 = 0;
 const PAYLOAD: u8 = 1;
 const CLOSED: u8 = 2;
@@ -112,6 +113,13 @@ export function wsClose(s: Slot, code: u16, now: u32): void {
   putI32(code);
   emit(code == CLOSE_NORMAL || code == CLOSE_GOING_AWAY ? LOG_DEBUG : LOG_INFO);
   s.wsCloseSent = true;
+  s.wsLastTx = now;
+  if (s.wsHold && s.sent == 0) {
+    // the echo of the failing frame never started: drop its header, the close frame can go out
+    s.len = 0;
+    s.wsOutLeft = 0;
+    s.wsHold = false;
+  }
   if (s.wsOutLeft > 0 || !stageFree(s)) {
     closeNow(s);
     return;
@@ -119,7 +127,10 @@ export function wsClose(s: Slot, code: u16, now: u32): void {
   let p = s.buf + <usize>(STAGE + STAGE_SIZE - 2); // the code's two bytes, just past the stage
   store<u16>(p, bswap<u16>(code));
   stageFrame(s, 0x80 | OP_CLOSE, p, 2);
-  if (s.wsCloseRecv && !s.wsClient) s.closing = true; // handshake complete: the server closes TCP first
+  let failing = code != CLOSE_NORMAL && code != CLOSE_GOING_AWAY;
+  if (failing) s.wsState = CLOSED; // the stream can no longer be parsed: nothing more is read
+  // once the peer's close came (or the stream failed), the server closes TCP right after its frame
+  if (failing || (s.wsCloseRecv && !s.wsClient)) s.closing = true;
   armTimer(s, now);
   pump(s, now);
 }
@@ -135,15 +146,22 @@ export function wsSendText(s: Slot, p: usize, n: i32, now: u32): bool {
 // ---- timers ------------------------------------------------------------------------------------
 
 export function armTimer(s: Slot, now: u32): void {
-  if (s.wsCloseSent) return arm(s, s.wsLastTx, cfg.wsCloseMs);
-  let next = now + 0x7fffffff;
-  if (cfg.wsIdleMs > 0) next = s.wsLastRx + cfg.wsIdleMs;
-  if (cfg.wsPingMs > 0 && !s.wsPingOut && <i32>(s.wsLastRx + cfg.wsPingMs - next) < 0) next = s.wsLastRx + cfg.wsPingMs;
-  if (cfg.wsIdleMs == 0 && (cfg.wsPingMs == 0 || s.wsPingOut)) {
-    s.armed = false;
-    return;
+  let next: u32;
+  if (s.wsCloseSent) next = s.wsLastTx + cfg.wsCloseMs;
+  else {
+    let idle = cfg.wsIdleMs > 0;
+    let ping = cfg.wsPingMs > 0 && !s.wsPingOut;
+    if (!idle && !ping) {
+      s.armed = false;
+      return;
+    }
+    next = idle ? s.wsLastRx + cfg.wsIdleMs : s.wsLastRx + cfg.wsPingMs;
+    if (idle && ping && <i32>(s.wsLastRx + cfg.wsPingMs - next) < 0) next = s.wsLastRx + cfg.wsPingMs;
   }
-  arm(s, next, 0);
+  // a ping that had to wait (our send side busy) is retried shortly, never in a tight loop
+  if (<i32>(next - now) <= 0) next = now + RETRY_MS;
+  s.deadline = next;
+  s.armed = true;
 }
 
 /** The deadline passed: close handshake timed out, the peer went idle, or a keep-alive ping is due. */
@@ -211,7 +229,10 @@ function beginFrame(s: Slot): u16 {
     s.wsUtf8 = UTF8_OK;
   }
   if (len > <u64>cfg.wsMaxMessage - s.wsMessageLen) return CLOSE_TOO_BIG;
-  if (s.wsEndpoint == ENDPOINT_ECHO) stageHeader(s, b0 & 0x8f, len);
+  if (s.wsEndpoint == ENDPOINT_ECHO && !s.wsCloseSent) {
+    stageHeader(s, b0 & 0x8f, len);
+    s.wsHold = true;
+  }
   return 0;
 }
 
@@ -270,8 +291,10 @@ export function wsFeed(s: Slot, p: usize, n: i32, now: u32): i32 {
   if (n > 0) s.wsLastRx = now;
   let handle = s.handle;
   while (i < n) {
-    if (!pump(s, now) || s.handle != handle) return n; // the connection is gone
-    if (!stageFree(s)) break;
+    if (!s.wsHold) {
+      if (!pump(s, now) || s.handle != handle) return n; // the connection is gone
+      if (!stageFree(s)) break;
+    }
     if (s.wsState == CLOSED) return n; // after a close, the peer's bytes mean nothing
     if (s.wsState == HEAD) {
       let h = aux(s);
@@ -306,8 +329,16 @@ export function wsFeed(s: Slot, p: usize, n: i32, now: u32): i32 {
             return n;
           }
         }
+        if (s.wsHold) {
+          s.wsHold = false;
+          if (!pump(s, now) || s.handle != handle) return n;
+          if (!stageFree(s)) {
+            if (s.wsMessage == OP_TEXT) s.wsUtf8 = before;
+            break; // the header is not out yet: the payload waits, still masked at the host
+          }
+        }
         let used = take;
-        if (s.wsEndpoint == ENDPOINT_ECHO && take > 0) {
+        if (s.wsEndpoint == ENDPOINT_ECHO && take > 0 && !s.wsCloseSent) {
           used = host_tcp_send(s.handle, q, take);
           if (used < 0) {
             abortNow(s);
@@ -316,10 +347,9 @@ export function wsFeed(s: Slot, p: usize, n: i32, now: u32): i32 {
           s.wsOutLeft -= used;
           s.wsLastTx = now;
         }
-        if (used < take) {
+        if (used < take && s.wsMessage == OP_TEXT) {
           // the host re-offers the rest as it came off the wire: only `used` bytes moved the mask
-          if (s.wsMessage == OP_TEXT) s.wsUtf8 = utf8Feed(before, q, used);
-          s.wsBlocked = true;
+          s.wsUtf8 = utf8Feed(before, q, used);
         }
         s.wsMaskPos += used;
         s.wsMessageLen += used;
@@ -331,6 +361,7 @@ export function wsFeed(s: Slot, p: usize, n: i32, now: u32): i32 {
     }
     // a frame is complete
     s.wsState = HEAD;
+    s.wsHold = false; // an empty frame's echo header goes out as it is
     if (s.wsOpcode >= 8) control(s, now);
     else if (s.wsFin) {
       let text = s.wsMessage == OP_TEXT;
@@ -342,7 +373,10 @@ export function wsFeed(s: Slot, p: usize, n: i32, now: u32): i32 {
     }
     if (s.handle != handle || s.kind == 0) return n;
   }
-  if (s.kind != 0) armTimer(s, now);
+  if (s.kind == 0 || s.handle != handle) return n;
+  if (!s.wsHold && !pump(s, now)) return n;
+  if (i < n) s.wsBlocked = true; // the host holds the rest until tcp_resume
+  armTimer(s, now);
   return i;
 }
 
