@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
 import { join } from "node:path";
 import { ROOT } from "../tools/abi/generate.ts";
+import WebSocket from "ws";
 import { freePort } from "./helpers/boards.ts";
 
 const BIN = join(ROOT, "bin", "picowire.js");
@@ -43,6 +44,13 @@ describe("picowire node", () => {
     const client = picowire(["node", "--role", "rgb-client", "--server", `127.0.0.1:${port}`, "--host", "127.0.0.2", "--poll-ms", "50"]);
     await client.waitFor(/rgb: 9 8 7[\s\S]*rgb: 9 8 7/);
     await server.waitFor(/Sent:9,8,7/);
+    const echo = await new Promise<string>((resolve, reject) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/echo`);
+      ws.on("open", () => ws.send("from the CLI test"));
+      ws.on("message", (d) => (resolve(d.toString()), ws.close()));
+      ws.on("error", reject);
+    });
+    expect(echo).toBe("from the CLI test"); // virtual boards offer /echo by default
     client.child.kill("SIGINT");
     server.child.kill("SIGINT");
     expect(await client.exit).toBe(0);

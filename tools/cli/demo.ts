@@ -13,7 +13,7 @@ export async function runDemo(argv: string[]): Promise<void> {
   const wasm = new WebAssembly.Module(readCore());
   const port = values["http-port"];
   const server = new Board({
-    wasm, host: "127.0.0.1", name: "server", config: `http_port=${port}`,
+    wasm, host: "127.0.0.1", name: "server", config: `http_port=${port}\nws_echo=1`,
     log: consoleLogger("server 127.0.0.1", "info"),
   });
   const client = new Board({
@@ -23,6 +23,6 @@ export async function runDemo(argv: string[]): Promise<void> {
   });
   await server.start();
   await client.start();
-  console.log(`rgb-server on http://127.0.0.1:${port}/rgb, rgb-client polling it from 127.0.0.2; Ctrl-C stops`);
+  console.log(`rgb-server on http://127.0.0.1:${port}/rgb (WebSocket echo on ws://127.0.0.1:${port}/echo), rgb-client polling it from 127.0.0.2; Ctrl-C stops`);
   await runUntilSignal([client, server]);
 }

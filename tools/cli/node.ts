@@ -56,7 +56,10 @@ export function nodeConfig(argv: string[]): NodeSpec & { logLevel: LogLevel; was
   }
   if (values.source) config.push(`rgb_source=${values.source}`);
   if (values.rgb) config.push(`rgb=${values.rgb}`);
-  config.push(...(values.set ?? []));
+  const sets = values.set ?? [];
+  // virtual boards offer /echo unless told otherwise, so any WebSocket client can try them
+  if (!sets.some((kv) => kv.startsWith("ws_echo="))) config.push("ws_echo=1");
+  config.push(...sets);
   return { role, host: values.host!, config, logLevel, wasm: values.wasm, name: values.name };
 }
 
