@@ -1,0 +1,106 @@
+/* The platform interface: what a port (Pico W, POSIX, a fuzz harness) implements for the host.
+ *
+ * Every function receives the port's ctx. Only now_ms and log are required; any other pointer may be
+ * NULL, and the matching ABI import then answers PW_ERR_UNSUPPORTED (0 for the u32 results).
+ *
+ * Threading rule: the host calls these from its one loop (pw_host_service), usually from inside an
+ * import the core is executing. A port reports network and hardware activity back through the
+ * pw_host_on_*() functions of pw_host.h; those only enqueue, so a port may call them from its own
+ * callbacks, even synchronously from inside one of the calls below (e.g. a connect that fails at
+ * once). If they can run in interrupt context, provide lock/unlock.
+ *
+ * Handles: the host picks the handle of every listener, connection and UDP socket (positive int32)
+ * and passes it in; the port maps it to its own socket/pcb and uses it when reporting back.
+ */
+#ifndef PW_PLATFORM_H
+#define PW_PLATFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "picowire_abi.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct pw_platform {
+  void *ctx;
+
+  /* --- required --- */
+  uint32_t (*now_ms)(void *ctx); /* monotonic milliseconds; wraps after 49.7 days */
+  void (*log)(void *ctx, int32_t level, const char *msg, size_t len); /* one line, no line end */
+
+  /* --- optional --- */
+  void (*lock)(void *ctx);   /* around the host's queue when pw_host_on_*() can run concurrently */
+  void (*unlock)(void *ctx);
+
+  int32_t (*random_fill)(void *ctx, uint8_t *dst, size_t len);     /* PW_OK or PW_ERR_ */
+  int32_t (*board_id)(void *ctx, uint8_t *dst, size_t cap);        /* bytes written */
+  int32_t (*free_heap)(void *ctx);
+  int32_t (*reset_reason)(void *ctx);                              /* PW_RESET_* of the board's start */
+  int32_t (*temperature_mc)(void *ctx);
+  /* Reboot the board (PW_RESET_KIND_BOARD / _BOOTSEL). Without it the host restarts the core instead. */
+  void (*reboot)(void *ctx, int32_t kind);
+  /* PW_SLEEP_*: called by the host after the event that asked for it returned. */
+  int32_t (*sleep)(void *ctx, int32_t kind, int32_t ms);
+
+  /* TCP. listen: accept connections on port; report each with pw_host_on_tcp_accept(). */
+  int32_t (*tcp_listen)(void *ctx, int32_t listener, uint16_t port);
+  void (*tcp_unlisten)(void *ctx, int32_t listener);
+  /* Start connecting; PW_OK now and pw_host_on_tcp_connected() later (also for failures found at once),
+   * or an PW_ERR_ now (then nothing is reported). After a failed outcome the port forgets the handle. */
+  int32_t (*tcp_connect)(void *ctx, int32_t conn, uint32_t ip, uint16_t port);
+  /* Queue bytes for sending; returns how many were taken (0 when the send queue is full; the port
+   * reports drained bytes with pw_host_on_tcp_sent()), or PW_ERR_. */
+  int32_t (*tcp_send)(void *ctx, int32_t conn, const uint8_t *src, size_t len);
+  /* The core consumed len received bytes: open the receive window / re-offer held data (lwIP's
+   * tcp_recved). Ports that ask pw_host_tcp_room() before reading may leave it NULL. */
+  void (*tcp_recved)(void *ctx, int32_t conn, size_t len);
+  /* Graceful close: send what is queued, then FIN. The port forgets the handle (reports nothing more). */
+  void (*tcp_close)(void *ctx, int32_t conn);
+  /* Reset at once. The port forgets the handle. */
+  void (*tcp_abort)(void *ctx, int32_t conn);
+
+  /* UDP. Datagrams arrive through pw_host_on_udp_data(). */
+  int32_t (*udp_open)(void *ctx, int32_t sock, uint16_t port, int32_t iface);
+  int32_t (*udp_send)(void *ctx, int32_t sock, uint32_t ip, uint16_t port, const uint8_t *src, size_t len);
+  void (*udp_close)(void *ctx, int32_t sock);
+
+  /* DNS: PW_OK now and pw_host_on_dns_result(req, ...) later, or PW_ERR_ now. */
+  int32_t (*dns_resolve)(void *ctx, int32_t req, const char *name, size_t len);
+
+  /* WiFi; events come back through pw_host_on_wifi_event(). */
+  int32_t (*wifi_start_ap)(void *ctx, const uint8_t *ssid, size_t ssid_len, const uint8_t *pass, size_t pass_len,
+                           int32_t channel);
+  int32_t (*wifi_join)(void *ctx, const uint8_t *ssid, size_t ssid_len, const uint8_t *pass, size_t pass_len);
+  int32_t (*wifi_scan)(void *ctx);
+  int32_t (*wifi_status)(void *ctx, int32_t iface);
+  uint32_t (*wifi_ip)(void *ctx, int32_t iface);
+  int32_t (*wifi_rssi)(void *ctx);
+
+  /* Pins; edges of watched pins come back through pw_host_on_gpio_edge(). */
+  int32_t (*gpio_setup)(void *ctx, int32_t pin, int32_t mode, int32_t pull);
+  int32_t (*gpio_write)(void *ctx, int32_t pin, int32_t value);
+  int32_t (*gpio_read)(void *ctx, int32_t pin);
+  int32_t (*gpio_watch)(void *ctx, int32_t pin, int32_t edges);
+  int32_t (*pwm_set)(void *ctx, int32_t pin, int32_t freq_hz, int32_t duty);
+  int32_t (*adc_read)(void *ctx, int32_t channel);
+  int32_t (*pixels_show)(void *ctx, int32_t pin, const uint8_t *src, size_t len);
+
+  /* Flash regions (PW_REGION_*), NOR semantics: erase to 0xFF by sector, program clears bits by page. */
+  int32_t (*flash_size)(void *ctx, int32_t region);
+  int32_t (*flash_read)(void *ctx, int32_t region, uint32_t offset, uint8_t *dst, size_t len);
+  int32_t (*flash_write)(void *ctx, int32_t region, uint32_t offset, const uint8_t *src, size_t len);
+  int32_t (*flash_erase)(void *ctx, int32_t region, uint32_t offset, size_t len);
+
+  /* Read-only assets kept with the firmware. */
+  int32_t (*asset_find)(void *ctx, const char *name, size_t len);
+  int32_t (*asset_size)(void *ctx, int32_t asset);
+  int32_t (*asset_read)(void *ctx, int32_t asset, uint32_t offset, uint8_t *dst, size_t len);
+} pw_platform;
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,161 @@
+/* Simulated board peripherals for the POSIX port, with the rules of the Node host's virtual boards
+ * (tools/host/hardware.ts, tools/host/flash.ts): GP23-25 and GP29 belong to the radio, the LED has no
+ * PWM, NOR flash only clears bits when programmed, on aligned pages and sectors. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "platform_posix.h"
+
+static const int32_t region_size[4] = {4096, 65536, 65536, 4096};
+
+static posix_pin *pin_of(posix_platform *pp, int32_t n) {
+  if (n == PW_PIN_LED) return &pp->led;
+  if (n < 0 || n >= PW_PIN_COUNT || n == 23 || n == 24 || n == 25 || n == 29) return NULL;
+  return &pp->pins[n];
+}
+
+int32_t posix_gpio_setup(void *ctx, int32_t n, int32_t mode, int32_t pull) {
+  posix_platform *pp = ctx;
+  posix_pin *p = pin_of(pp, n);
+  if (!p) return PW_ERR_NOTFOUND;
+  if ((mode != PW_GPIO_IN && mode != PW_GPIO_OUT) || pull < PW_PULL_NONE || pull > PW_PULL_DOWN) return PW_ERR_INVAL;
+  p->mode = (int8_t)mode;
+  p->pull = (uint8_t)pull;
+  p->pwm = false;
+  if (mode == PW_GPIO_IN) p->level = pull == PW_PULL_UP;
+  posix_logf(pp, PW_LOG_DEBUG, "sim: gpio %d %s pull %d", n, mode == PW_GPIO_OUT ? "out" : "in", pull);
+  return PW_OK;
+}
+
+int32_t posix_gpio_write(void *ctx, int32_t n, int32_t value) {
+  posix_platform *pp = ctx;
+  posix_pin *p = pin_of(pp, n);
+  if (!p) return PW_ERR_NOTFOUND;
+  if (p->mode != PW_GPIO_OUT && n != PW_PIN_LED) return PW_ERR_INVAL;
+  p->level = value != 0;
+  p->pwm = false;
+  posix_logf(pp, PW_LOG_DEBUG, "sim: gpio %d = %d", n, p->level);
+  return PW_OK;
+}
+
+int32_t posix_gpio_read(void *ctx, int32_t n) {
+  posix_pin *p = pin_of(ctx, n);
+  return p ? p->level : PW_ERR_NOTFOUND;
+}
+
+int32_t posix_gpio_watch(void *ctx, int32_t n, int32_t edges) {
+  posix_pin *p = pin_of(ctx, n);
+  if (!p) return PW_ERR_NOTFOUND;
+  p->watch = (uint8_t)edges;
+  return PW_OK;
+}
+
+int32_t posix_pwm_set(void *ctx, int32_t n, int32_t freq_hz, int32_t duty) {
+  posix_platform *pp = ctx;
+  posix_pin *p = pin_of(pp, n);
+  if (!p || n == PW_PIN_LED) return PW_ERR_NOTFOUND; /* the LED sits on the radio chip: no PWM */
+  if (freq_hz < 1 || duty < 0 || duty > 65535) return PW_ERR_RANGE;
+  p->mode = PW_GPIO_OUT;
+  p->pwm = true;
+  p->freq_hz = freq_hz;
+  p->duty = duty;
+  posix_logf(pp, PW_LOG_DEBUG, "sim: pwm pin %d freq %d duty %d", n, freq_hz, duty);
+  return PW_OK;
+}
+
+int32_t posix_adc_read(void *ctx, int32_t channel) {
+  posix_platform *pp = ctx;
+  return channel >= 0 && channel < 5 ? pp->adc[channel] : PW_ERR_NOTFOUND;
+}
+
+/* The RP2040 datasheet's conversion: T = 27 - (V - 0.706) / 0.001721, V = raw * 3.3 / 4096. */
+int32_t posix_temperature_mc(void *ctx) {
+  posix_platform *pp = ctx;
+  int64_t microvolts = (int64_t)pp->adc[4] * 3300000 / 4096;
+  return (int32_t)(27000 - (microvolts - 706000) * 1000 / 1721);
+}
+
+int32_t posix_pixels_show(void *ctx, int32_t n, const uint8_t *src, size_t len) {
+  posix_platform *pp = ctx;
+  if (!pin_of(pp, n) || n == PW_PIN_LED) return PW_ERR_NOTFOUND;
+  char hex[2 * 24 + 4];
+  size_t shown = len < 24 ? len : 24;
+  for (size_t i = 0; i < shown; i++) snprintf(hex + 2 * i, 3, "%02x", src[i]);
+  hex[2 * shown] = 0;
+  posix_logf(pp, PW_LOG_DEBUG, "sim: pixels pin %d %zu bytes %s%s", n, len, hex, len > shown ? "..." : "");
+  return PW_OK;
+}
+
+static int64_t region_base(int32_t region) {
+  if (region < 0 || region > 3) return -1;
+  int64_t base = 0;
+  for (int32_t r = 0; r < region; r++) base += region_size[r];
+  return base;
+}
+
+static int32_t check_span(int32_t region, uint32_t offset, size_t len, uint32_t unit, int64_t *base) {
+  *base = region_base(region);
+  if (*base < 0) return PW_ERR_NOTFOUND;
+  if ((uint64_t)offset + len > (uint64_t)region_size[region]) return PW_ERR_RANGE;
+  if (offset % unit || len % unit) return PW_ERR_INVAL;
+  return PW_OK;
+}
+
+static void flash_save(posix_platform *pp) {
+  if (!pp->flash_file) return;
+  FILE *f = fopen(pp->flash_file, "wb");
+  if (!f || fwrite(pp->flash, 1, sizeof pp->flash, f) != sizeof pp->flash)
+    posix_logf(pp, PW_LOG_ERROR, "sim: cannot write flash image %s: %s", pp->flash_file, strerror(errno));
+  if (f) fclose(f);
+}
+
+bool posix_flash_load(posix_platform *pp) {
+  memset(pp->flash, 0xFF, sizeof pp->flash);
+  if (!pp->flash_file) return true;
+  FILE *f = fopen(pp->flash_file, "rb");
+  if (!f) return errno == ENOENT; /* created on the first write */
+  size_t n = fread(pp->flash, 1, sizeof pp->flash, f);
+  int extra = fgetc(f);
+  fclose(f);
+  if (n != sizeof pp->flash || extra != EOF) {
+    fprintf(stderr, "picowire-posix: %s: expected a %zu-byte flash image\n", pp->flash_file, sizeof pp->flash);
+    return false;
+  }
+  return true;
+}
+
+int32_t posix_flash_size(void *ctx, int32_t region) {
+  (void)ctx;
+  return region >= 0 && region <= 3 ? region_size[region] : PW_ERR_NOTFOUND;
+}
+
+int32_t posix_flash_read(void *ctx, int32_t region, uint32_t offset, uint8_t *dst, size_t len) {
+  posix_platform *pp = ctx;
+  int64_t base;
+  int32_t r = check_span(region, offset, len, 1, &base);
+  if (r != PW_OK) return r;
+  memcpy(dst, pp->flash + base + offset, len);
+  return (int32_t)len;
+}
+
+int32_t posix_flash_write(void *ctx, int32_t region, uint32_t offset, const uint8_t *src, size_t len) {
+  posix_platform *pp = ctx;
+  int64_t base;
+  int32_t r = check_span(region, offset, len, PW_FLASH_PAGE, &base);
+  if (r != PW_OK) return r;
+  for (size_t i = 0; i < len; i++) pp->flash[base + offset + i] &= src[i];
+  flash_save(pp);
+  return PW_OK;
+}
+
+int32_t posix_flash_erase(void *ctx, int32_t region, uint32_t offset, size_t len) {
+  posix_platform *pp = ctx;
+  int64_t base;
+  int32_t r = check_span(region, offset, len, PW_FLASH_SECTOR, &base);
+  if (r != PW_OK) return r;
+  memset(pp->flash + base + offset, 0xFF, len);
+  flash_save(pp);
+  return PW_OK;
+}

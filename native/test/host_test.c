@@ -1,0 +1,393 @@
+/* Unit tests of the engine-neutral host (native/host/pw_host.c) with a scripted fake engine and a fake
+ * platform: the event queue, flow control, FIN ordering, traps and restarts, the ABI check — what the
+ * real core cannot be made to do from outside. Prints one line per check group; exit status 0 = pass.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pw_host.h"
+
+static int failures, group_failures;
+/* one line per group: "ok ..." or "FAILED ..." */
+#define GROUP(text) do { printf("%s %s\n", failures == group_failures ? "ok" : "FAILED", text); group_failures = failures; } while (0)
+#define CHECK(cond)                                                                \
+  do {                                                                             \
+    if (!(cond)) {                                                                 \
+      failures++;                                                                  \
+      fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);              \
+    }                                                                              \
+  } while (0)
+
+/* ------------------------------------------------------------------ fake platform */
+
+static uint32_t clock_ms = 1000;
+static char logbuf[16384];
+static int closes, aborts, unlistens, listens;
+static int32_t last_closed, last_aborted;
+static size_t send_cap = 1 << 20;
+
+static uint32_t f_now(void *ctx) { return clock_ms; }
+static void f_log(void *ctx, int32_t level, const char *msg, size_t len) {
+  size_t used = strlen(logbuf);
+  snprintf(logbuf + used, sizeof logbuf - used, "[%d] %.*s\n", level, (int)len, msg);
+}
+static int32_t f_listen(void *ctx, int32_t l, uint16_t port) { listens++; return PW_OK; }
+static void f_unlisten(void *ctx, int32_t l) { unlistens++; }
+static int32_t f_send(void *ctx, int32_t c, const uint8_t *s, size_t len) { return (int32_t)(len < send_cap ? len : send_cap); }
+static void f_close(void *ctx, int32_t c) { closes++; last_closed = c; }
+static void f_abort(void *ctx, int32_t c) { aborts++; last_aborted = c; }
+
+static pw_platform platform = {
+    .now_ms = f_now, .log = f_log, .tcp_listen = f_listen, .tcp_unlisten = f_unlisten,
+    .tcp_send = f_send, .tcp_close = f_close, .tcp_abort = f_abort,
+};
+
+/* ------------------------------------------------------------------ fake engine: a scripted core */
+
+static uint8_t mem[65536];
+#define IO 1024
+static int depth, max_depth, loads, inits;
+static int32_t abi = PW_ABI_VERSION;
+static int32_t init_result = PW_OK;
+static char init_config[PW_IO_CAPACITY + 1];
+static int32_t tick_result = PW_TICK_NONE;
+static int32_t accept_result = PW_OK;
+static int32_t consume_limit = 1 << 30; /* tcp_data consumes at most this much */
+static bool trap_in_data, service_from_data, write_above_cap, send_on_accept;
+static int32_t sent_on_accept;
+static int32_t service_result_inside = 1;
+static char events[8192]; /* what the core saw, in order */
+static char received[8192];
+static int32_t listener_handle;
+static pw_host host;
+
+static void ev(const char *fmt, ...) {
+  size_t used = strlen(events);
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(events + used, sizeof events - used, fmt, ap);
+  va_end(ap);
+}
+
+#define ENTER() do { if (++depth > max_depth) max_depth = depth; } while (0)
+#define LEAVE() depth--
+
+static int e_load(pw_engine *e, const uint8_t *w, size_t n) { loads++; memset(mem, 0, sizeof mem); return PW_ENGINE_OK; }
+static void e_unload(pw_engine *e) {}
+static uint8_t *e_memory(pw_engine *e, uint32_t *size) { *size = sizeof mem; return mem; }
+static const char *e_sha(pw_engine *e) { return NULL; }
+static int e_abi_version(pw_engine *e, int32_t *r) { *r = abi; return PW_ENGINE_OK; }
+static int e_io_buffer(pw_engine *e, uint32_t *r) { *r = IO; return PW_ENGINE_OK; }
+static int e_init(pw_engine *e, int32_t *r, int32_t len, uint32_t now) {
+  ENTER();
+  inits++;
+  memcpy(init_config, mem + IO, (size_t)len);
+  init_config[len] = 0;
+  listener_handle = pw_import_tcp_listen(e->host, 80);
+  *r = init_result;
+  LEAVE();
+  return PW_ENGINE_OK;
+}
+static int e_tick(pw_engine *e, int32_t *r, uint32_t now) { ENTER(); ev("tick;"); *r = tick_result; LEAVE(); return PW_ENGINE_OK; }
+static int e_tcp_accepted(pw_engine *e, int32_t *r, int32_t l, int32_t c, uint32_t ip, int32_t port, uint32_t now) {
+  ENTER();
+  ev("accepted %d;", c);
+  if (send_on_accept) sent_on_accept = pw_import_tcp_send(e->host, c, IO, 3);
+  *r = accept_result;
+  LEAVE();
+  return PW_ENGINE_OK;
+}
+static int e_tcp_connected(pw_engine *e, void *r, int32_t c, int32_t status, uint32_t now) { ENTER(); ev("connected %d %d;", c, status); LEAVE(); return PW_ENGINE_OK; }
+static int e_tcp_data(pw_engine *e, int32_t *r, int32_t c, int32_t len, uint32_t now) {
+  ENTER();
+  if (trap_in_data) {
+    snprintf(e->error, sizeof e->error, "unreachable executed (test)");
+    LEAVE();
+    return PW_ENGINE_TRAP;
+  }
+  if (write_above_cap) mem[40000] = 1;
+  if (service_from_data) {
+    int32_t w;
+    service_result_inside = pw_host_service(e->host, &w);
+  }
+  int32_t take = len < consume_limit ? len : consume_limit;
+  ev("data %d %d/%d;", c, take, len);
+  strncat(received, (const char *)mem + IO, (size_t)take);
+  *r = take;
+  LEAVE();
+  return PW_ENGINE_OK;
+}
+static int e_tcp_sent(pw_engine *e, void *r, int32_t c, int32_t len, uint32_t now) { ENTER(); ev("sent %d %d;", c, len); LEAVE(); return PW_ENGINE_OK; }
+static int e_tcp_closed(pw_engine *e, void *r, int32_t c, int32_t reason, uint32_t now) { ENTER(); ev("closed %d %d;", c, reason); LEAVE(); return PW_ENGINE_OK; }
+static int e_udp_data(pw_engine *e, void *r, int32_t s, uint32_t ip, int32_t port, int32_t len, uint32_t now) { return PW_ENGINE_OK; }
+static int e_dns_result(pw_engine *e, void *r, int32_t req, uint32_t ip, int32_t status, uint32_t now) { return PW_ENGINE_OK; }
+static int e_wifi_event(pw_engine *e, void *r, int32_t k, int32_t s, uint32_t now) { return PW_ENGINE_OK; }
+static int e_gpio_edge(pw_engine *e, void *r, int32_t pin, int32_t level, uint32_t now) { ev("edge %d %d;", pin, level); return PW_ENGINE_OK; }
+static int e_stat(pw_engine *e, int32_t *r, int32_t kind) { *r = kind == PW_STAT_HEAP_LIMIT ? 32768 : 0; return PW_ENGINE_OK; }
+static int e_rgb_parse(pw_engine *e, int32_t *r, int32_t len, int32_t f) { *r = 0; return PW_ENGINE_OK; }
+static int e_rgb_format(pw_engine *e, int32_t *r, int32_t rgb, int32_t f) { *r = 0; return PW_ENGINE_OK; }
+
+static const pw_engine_vtbl fake_engine = {
+    .name = "fake", .load = e_load, .unload = e_unload, .memory = e_memory, .core_sha256 = e_sha,
+    .abi_version = e_abi_version, .io_buffer = e_io_buffer, .init = e_init, .tick = e_tick,
+    .tcp_accepted = e_tcp_accepted, .tcp_connected = e_tcp_connected, .tcp_data = e_tcp_data,
+    .tcp_sent = e_tcp_sent, .tcp_closed = e_tcp_closed, .udp_data = e_udp_data, .dns_result = e_dns_result,
+    .wifi_event = e_wifi_event, .gpio_edge = e_gpio_edge, .stat = e_stat, .rgb_parse = e_rgb_parse,
+    .rgb_format = e_rgb_format,
+};
+
+/* ------------------------------------------------------------------ helpers */
+
+static const char CONFIG[] = "http_port=80\nrgb=1,2,3";
+
+static void reset_world(void) {
+  logbuf[0] = events[0] = received[0] = 0;
+  closes = aborts = unlistens = listens = loads = inits = 0;
+  depth = max_depth = 0;
+  abi = PW_ABI_VERSION;
+  init_result = PW_OK;
+  tick_result = PW_TICK_NONE;
+  accept_result = PW_OK;
+  consume_limit = 1 << 30;
+  trap_in_data = service_from_data = write_above_cap = send_on_accept = false;
+  sent_on_accept = 0;
+  send_cap = 1 << 20;
+}
+
+static int32_t start(bool canary) {
+  pw_host_options o = {.platform = &platform, .engine = &fake_engine, .config = CONFIG,
+                       .config_len = sizeof CONFIG - 1, .check_canary = canary};
+  return pw_host_start(&host, &o);
+}
+
+/** Services until the queue is empty (bounded). */
+static int32_t settle(void) {
+  int32_t wait = 0;
+  for (int i = 0; i < 50; i++) {
+    if (pw_host_service(&host, &wait) != PW_OK) return -1000;
+    if (wait != 0) break;
+  }
+  return wait;
+}
+
+static void feed(int32_t conn, const char *s) { pw_host_on_tcp_data(&host, conn, (const uint8_t *)s, strlen(s)); }
+
+/* ------------------------------------------------------------------ tests */
+
+static void test_abi_and_config(void) {
+  reset_world();
+  abi = 99;
+  CHECK(start(false) == PW_ERR_UNSUPPORTED);
+  CHECK(strstr(logbuf, "core speaks ABI v99, this host speaks v1: rebuild the core or update the host") != NULL);
+  CHECK(inits == 0);
+  int32_t wait;
+  CHECK(pw_host_service(&host, &wait) != PW_OK);
+
+  reset_world();
+  init_result = PW_ERR_CONFIG;
+  CHECK(start(false) == PW_ERR_CONFIG);
+  CHECK(strstr(logbuf, "the core refused to start: ERR_CONFIG (-13)") != NULL);
+
+  reset_world();
+  CHECK(start(false) == PW_OK);
+  CHECK(strcmp(init_config, CONFIG) == 0);
+  CHECK(pw_import_reset_reason(&host) == PW_RESET_POWER_ON);
+  GROUP("abi check and configuration");
+}
+
+static void test_flow_control_and_fin(void) {
+  reset_world();
+  CHECK(start(false) == PW_OK);
+  settle();
+  events[0] = 0;
+  int32_t c = pw_host_on_tcp_accept(&host, listener_handle, 0x7f000001, 5555);
+  CHECK(c > 0);
+  feed(c, "hello world");
+  pw_host_on_tcp_fin(&host, c);
+  CHECK(strcmp(events, "") == 0); /* callbacks only enqueue */
+  consume_limit = 5;
+  settle();
+  /* accepted, then 5 of 11 bytes consumed; the rest held, FIN held back behind it */
+  char want[200];
+  snprintf(want, sizeof want, "accepted %d;data %d 5/11;tick;", c, c);
+  CHECK(strcmp(events, want) == 0);
+  CHECK(strcmp(received, "hello") == 0);
+  CHECK(pw_host_tcp_room(&host, c) == 0); /* FIN seen: the port reads nothing more */
+  events[0] = 0;
+  settle();
+  CHECK(strcmp(events, "") == 0); /* paused: nothing until tcp_resume */
+  consume_limit = 1 << 30;
+  pw_import_tcp_resume(&host, c);
+  settle();
+  snprintf(want, sizeof want, "data %d 6/6;closed %d 0;tick;", c, c);
+  CHECK(strcmp(events, want) == 0);
+  CHECK(strcmp(received, "hello world") == 0);
+  /* the handle stays valid after FIN until the core closes it */
+  CHECK(pw_import_tcp_send(&host, c, IO, 4) == 4);
+  CHECK(pw_import_tcp_close(&host, c) == PW_OK);
+  CHECK(closes == 1 && last_closed == c);
+  CHECK(pw_import_tcp_send(&host, c, IO, 4) == PW_ERR_NOTFOUND);
+  CHECK(pw_import_tcp_close(&host, c) == PW_ERR_NOTFOUND);
+  GROUP("flow control: partial consumption, resume, FIN after the held bytes");
+}
+
+static void test_hold_limit_and_sent(void) {
+  reset_world();
+  CHECK(start(false) == PW_OK);
+  settle();
+  int32_t c = pw_host_on_tcp_accept(&host, listener_handle, 0x7f000001, 5556);
+  static uint8_t big[PW_HOST_RX_HOLD + 100];
+  memset(big, 'x', sizeof big);
+  CHECK(pw_host_tcp_room(&host, c) == PW_HOST_RX_HOLD);
+  CHECK(pw_host_on_tcp_data(&host, c, big, sizeof big) == PW_HOST_RX_HOLD);
+  CHECK(pw_host_tcp_room(&host, c) == 0);
+  pw_host_on_tcp_sent(&host, c, 100);
+  pw_host_on_tcp_sent(&host, c, 23);
+  settle();
+  char want[200];
+  snprintf(want, sizeof want, "tick;accepted %d;sent %d 123;data %d %d/%d;tick;", c, c, c, PW_IO_CAPACITY,
+           PW_IO_CAPACITY);
+  CHECK(strcmp(events, want) == 0);
+  CHECK(pw_host_tcp_room(&host, c) == PW_HOST_RX_HOLD);
+  send_cap = 10;
+  CHECK(pw_import_tcp_send(&host, c, IO, 50) == 10);
+  CHECK(pw_import_tcp_send(&host, c, 65530, 50) == PW_ERR_RANGE); /* outside the core's memory */
+  /* the peer resets: tcp_closed(err), then the handle is dead */
+  events[0] = 0;
+  pw_host_on_tcp_error(&host, c, PW_ERR_RESET);
+  settle();
+  snprintf(want, sizeof want, "closed %d %d;tick;", c, PW_ERR_RESET);
+  CHECK(strcmp(events, want) == 0);
+  CHECK(pw_import_tcp_send(&host, c, IO, 4) == PW_ERR_NOTFOUND);
+  CHECK(aborts == 0 && closes == 0); /* the port already forgot it */
+  GROUP("receive hold limit, coalesced tcp_sent, send cap, reset");
+}
+
+static void test_refused_accept(void) {
+  reset_world();
+  CHECK(start(false) == PW_OK);
+  settle();
+  accept_result = PW_ERR_NOMEM;
+  int32_t c = pw_host_on_tcp_accept(&host, listener_handle, 0x7f000001, 5557);
+  feed(c, "GET Data");
+  settle();
+  char want[200];
+  snprintf(want, sizeof want, "tick;accepted %d;tick;", c);
+  CHECK(strcmp(events, want) == 0); /* no data for a refused connection */
+  CHECK(closes == 1 && last_closed == c);
+  CHECK(pw_host_on_tcp_accept(&host, 12345, 0x7f000001, 1) < 0); /* not a listener */
+  /* a core may greet a peer from inside tcp_accepted */
+  accept_result = PW_OK;
+  send_on_accept = true;
+  pw_host_on_tcp_accept(&host, listener_handle, 0x7f000001, 5563);
+  settle();
+  CHECK(sent_on_accept == 3);
+  GROUP("refused accept closes the connection; sending from inside tcp_accepted works");
+}
+
+static void test_no_reentry(void) {
+  reset_world();
+  CHECK(start(false) == PW_OK);
+  settle();
+  int32_t c = pw_host_on_tcp_accept(&host, listener_handle, 0x7f000001, 5558);
+  feed(c, "abc");
+  service_from_data = true;
+  settle();
+  CHECK(service_result_inside == PW_ERR_BUSY);
+  CHECK(max_depth == 1); /* the core was never entered twice */
+  CHECK(strstr(logbuf, "called from inside a core call") != NULL);
+  GROUP("the core is never re-entered");
+}
+
+static void test_trap_restart(void) {
+  reset_world();
+  CHECK(start(false) == PW_OK);
+  settle();
+  int32_t c = pw_host_on_tcp_accept(&host, listener_handle, 0x7f000001, 5559);
+  int32_t c2 = pw_host_on_tcp_accept(&host, listener_handle, 0x7f000001, 5560);
+  feed(c, "boom");
+  trap_in_data = true;
+  int32_t wait = 0;
+  CHECK(pw_host_service(&host, &wait) == PW_OK);
+  CHECK(strstr(logbuf, "host: core trapped in tcp_data: unreachable executed (test); restarting the core") != NULL);
+  CHECK(wait == 0);
+  trap_in_data = false;
+  CHECK(pw_host_service(&host, &wait) == PW_OK); /* the restart */
+  CHECK(loads == 2 && inits == 2);
+  CHECK(aborts == 2); /* both connections of the dead core were reset */
+  CHECK(unlistens == 1 && listens == 2);
+  CHECK(pw_import_reset_reason(&host) == PW_RESET_TRAP);
+  CHECK(strcmp(init_config, CONFIG) == 0);
+  CHECK(pw_import_tcp_send(&host, c2, IO, 1) == PW_ERR_NOTFOUND);
+  CHECK(strstr(logbuf, "host: restarting the core (after a trap)") != NULL);
+
+  /* a second trap soon after: the restart waits (backoff) instead of spinning */
+  int32_t c3 = pw_host_on_tcp_accept(&host, listener_handle, 0x7f000001, 5561);
+  feed(c3, "boom");
+  trap_in_data = true;
+  settle();
+  CHECK(pw_host_service(&host, &wait) == PW_OK);
+  CHECK(wait > 0 && wait <= 100);
+  CHECK(loads == 2);
+  clock_ms += (uint32_t)wait;
+  trap_in_data = false;
+  settle();
+  CHECK(loads == 3);
+  GROUP("trap -> log line, connections reset, core restarted with its configuration (with backoff)");
+}
+
+static void test_canary(void) {
+  reset_world();
+  clock_ms += 60000;
+  CHECK(start(true) == PW_OK);
+  settle();
+  CHECK(mem[40000] == 0xA5 && mem[32768] == 0xA5 && mem[32767] == 0);
+  int32_t c = pw_host_on_tcp_accept(&host, listener_handle, 0x7f000001, 5562);
+  feed(c, "x");
+  write_above_cap = true;
+  settle();
+  CHECK(strstr(logbuf, "core wrote at offset 40000, above its 32768-byte memory cap") != NULL);
+  CHECK(loads == 2);
+  GROUP("a write above the memory cap counts as a trap");
+}
+
+static void test_ticks_and_wrap(void) {
+  reset_world();
+  clock_ms = 0xFFFFFF00u; /* 256 ms before the u32 wrap */
+  CHECK(start(false) == PW_OK);
+  tick_result = 1000;
+  int32_t wait = settle();
+  CHECK(wait == 1000);
+  clock_ms += 999;
+  events[0] = 0;
+  CHECK(pw_host_service(&host, &wait) == PW_OK);
+  CHECK(strcmp(events, "") == 0 && wait == 1);
+  clock_ms += 1; /* past the wrap */
+  tick_result = PW_TICK_NONE;
+  CHECK(pw_host_service(&host, &wait) == PW_OK);
+  CHECK(strcmp(events, "tick;") == 0);
+  CHECK(wait == PW_HOST_WAIT_FOREVER);
+  pw_host_on_gpio_edge(&host, 3, 1);
+  settle();
+  CHECK(strcmp(events, "tick;edge 3 1;tick;") == 0);
+  GROUP("timers across the u32 wrap, tick after events, waiting forever when idle");
+}
+
+int main(void) {
+  test_abi_and_config();
+  test_flow_control_and_fin();
+  test_hold_limit_and_sent();
+  test_refused_accept();
+  test_no_reentry();
+  test_trap_restart();
+  test_canary();
+  test_ticks_and_wrap();
+  if (failures) {
+    fprintf(stderr, "%d check(s) failed\nhost log:\n%s", failures, logbuf);
+    return 1;
+  }
+  printf("all host tests passed\n");
+  return 0;
+}
