@@ -261,7 +261,7 @@ export interface CoreExports {
   tcp_accepted: (listener: number, conn: number, ip: number, port: number, now: number) => number;
   /** outcome of tcp_connect: OK or ERR_ (the handle is dead on error) */
   tcp_connected: (conn: number, status: number, now: number) => void;
-  /** len bytes in the io buffer; returns bytes consumed, the host keeps the rest until tcp_resume */
+  /** len bytes in the io buffer; returns bytes consumed, the host keeps the rest until tcp_resume and re-offers it from its own copy (the core may have changed the io buffer, e.g. unmasked in place) */
   tcp_data: (conn: number, len: number, now: number) => number;
   /** len more bytes left the send queue */
   tcp_sent: (conn: number, len: number, now: number) => void;
