@@ -60,6 +60,12 @@ describe("fuzz corpus and regressions replay on the Node host", () => {
       expect(core.exports.rgb_parse(core.writeIo(input), fmt)).toBeLessThanOrEqual(0xffffff);
     }
   });
+  it.each(inputs("json"))("json %s", (_name, input) => {
+    const core = new FakeHost().start("http_port=0");
+    const n = core.writeIo(input);
+    const r = core.exports.json_parse(n, 8);
+    expect(r < 0 ? -1 - r : r).toBeLessThanOrEqual(r < 0 ? n : 16);
+  });
   it.each(inputs("http"))("http %s", (_name, input) => drive(input, false));
   it.each(inputs("frame"))("frame %s", (_name, input) => drive(input, true));
 });

@@ -17,6 +17,7 @@ import * as client from "../rgb/client";
 import * as wsClient from "../ws/client";
 import { wsFeed, wsSent, wsExpired, wsPeerFinished } from "../ws/frame";
 import * as codec from "../rgb/codec";
+import * as json from "../util/json";
 import { heapTop, HEAP_LIMIT } from "../util/heap";
 
 const io = memory.data(IO_CAPACITY);
@@ -151,4 +152,8 @@ export function rgb_parse(len: i32, format: i32): i32 {
 
 export function rgb_format(rgb: i32, format: i32): i32 {
   return codec.format(rgb, format, io);
+}
+
+export function json_parse(len: i32, maxDepth: i32): i32 {
+  return json.parseObject(io, min(<i32>IO_CAPACITY, max(len, 0)), maxDepth) ? json.members : -1 - json.errorAt;
 }

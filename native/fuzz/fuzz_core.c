@@ -1,5 +1,5 @@
 /* libFuzzer harness for the identical build/picowire.wasm, translated by wasm2c (tools/fuzz/run.sh).
- * One binary per target (FUZZ_TARGET_RGB, _HTTP, _FRAME). A wasm trap is a crash: the core must never
+ * One binary per target (FUZZ_TARGET_RGB, _JSON, _HTTP, _FRAME). A wasm trap is a crash: the core must never
  * trap on any input. So is an allocation after init (the heap top moving). */
 #include <stdint.h>
 #include <stdlib.h>
@@ -100,6 +100,11 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     int32_t r = (int32_t)Z_coreZ_rgb_parse(&core, io_write(data, size), fmt);
     if (r > 0xffffff) abort();
   }
+#elif defined(FUZZ_TARGET_JSON)
+  if (!ready) start("http_port=0");
+  u32 n = io_write(data, size);
+  int32_t r = (int32_t)Z_coreZ_json_parse(&core, n, 8);
+  if (r > 16 || (r < 0 && (uint32_t)(-1 - r) > n)) abort(); /* members within the table, errors inside the text */
 #else
   if (size < 2) return 0;
   size_t chunk = 1 + data[0] % 97; /* the input chooses its own segmentation ... */

@@ -147,6 +147,7 @@
   X(stat, "i(i)", int32_t, (int32_t kind)) \
   X(rgb_parse, "i(ii)", int32_t, (int32_t len, int32_t format)) \
   X(rgb_format, "i(ii)", int32_t, (int32_t rgb, int32_t format)) \
+  X(json_parse, "i(ii)", int32_t, (int32_t len, int32_t max_depth)) \
   /* end */
 
 #endif

@@ -281,7 +281,9 @@ export interface CoreExports {
   rgb_parse: (len: number, format: number) => number;
   /** test/fuzz entry: write a colour into the io buffer as RGB_FMT_*; returns its length */
   rgb_format: (rgb: number, format: number) => number;
+  /** test/fuzz entry: parse the io buffer as one JSON object; its member count, or -1 - the offset of the first error */
+  json_parse: (len: number, max_depth: number) => number;
 }
 
 export const IMPORT_NAMES = ["log","random_fill","board_id","free_heap","reset_reason","temperature_mc","tcp_listen","tcp_connect","tcp_send","tcp_resume","tcp_close","tcp_abort","udp_open","udp_send","udp_close","dns_resolve","wifi_start_ap","wifi_join","wifi_scan","wifi_status","wifi_ip","wifi_rssi","gpio_setup","gpio_write","gpio_read","gpio_watch","pwm_set","adc_read","pixels_show","flash_size","flash_read","flash_write","flash_erase","asset_find","asset_size","asset_read","reset","sleep"] as const;
-export const EXPORT_NAMES = ["abi_version","io_buffer","init","tick","tcp_accepted","tcp_connected","tcp_data","tcp_sent","tcp_closed","udp_data","dns_result","wifi_event","gpio_edge","stat","rgb_parse","rgb_format"] as const;
+export const EXPORT_NAMES = ["abi_version","io_buffer","init","tick","tcp_accepted","tcp_connected","tcp_data","tcp_sent","tcp_closed","udp_data","dns_result","wifi_event","gpio_edge","stat","rgb_parse","rgb_format","json_parse"] as const;
