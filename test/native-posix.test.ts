@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
+import WebSocket from "ws";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -67,6 +68,7 @@ class NativeBoard {
   readonly child: ChildProcess;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private partial = "";
+  private closed = false;
   private listeners: (() => void)[] = [];
 
   constructor(bin: string, args: string[]) {
@@ -80,7 +82,13 @@ class NativeBoard {
     };
     this.child.stdout!.on("data", take);
     this.child.stderr!.on("data", take);
-    this.exited = new Promise((resolve) => this.child.on("exit", (code, signal) => resolve({ code, signal })));
+    // "close", not "exit": every line the process printed has been read by then
+    this.exited = new Promise((resolve) =>
+      this.child.on("close", (code, signal) => {
+        this.closed = true;
+        resolve({ code, signal });
+      }),
+    );
     this.exited.then(() => this.listeners.forEach((l) => l()));
   }
 
@@ -89,7 +97,7 @@ class NativeBoard {
   }
 
   get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
+    return !this.closed;
   }
 
   /** The first log line matching re, waiting at most ms. */
@@ -299,9 +307,203 @@ for (const engine of ENGINES) describe.skipIf(engine.skip)(`native POSIX host (C
     expect(await core.stop()).toEqual({ code: 0, signal: null });
   });
 
+  it.runIf(engine.name === "wasm3")("reports at boot the heap its compiled code takes (every function compiled at load)", () => {
+    const line = server.lines.find((l) => l.startsWith("[info] wasm3: "));
+    expect(line, `no wasm3 boot line in:\n${server.log}`).toBeDefined();
+    const m = /^\[info\] wasm3: (\d+) bytes after compiling (\d+) functions \(code pages (\d+) bytes in (\d+), linear memory (\d+),/.exec(line!);
+    expect(m, line).not.toBeNull();
+    const [heap, functions, code, , memory] = m!.slice(1).map(Number);
+    const wasm = readFileSync(WASM);
+    expect(functions).toBe(definedFunctions(wasm));
+    expect(memory).toBe(32768); // the board's cap, not the module's 64 KiB page
+    expect(code).toBeGreaterThan(wasm.length); // compiled code is bigger than the module
+    expect(heap).toBeGreaterThan(code + memory);
+    console.info(`wasm3 (POSIX ${process.arch}): ${line!.slice("[info] ".length)}`);
+  });
+
+  it.runIf(engine.name === "wasm3")("refuses a core that does not fit the ABI, naming what is wrong (exit status 2)", async () => {
+    if (!runs("wat2wasm")) throw new Error("wat2wasm (Debian package wabt) is needed to build the misfit cores");
+    const dir = mkdtempSync(join(tmpdir(), "pw-wasm3-"));
+    const cases: [string, string, RegExp][] = [
+      ["foreign import", fakeCore({ extraImport: `(import "env" "abort" (func (param i32 i32 i32 i32)))` }),
+        /^\[error\] host: cannot load the core with wasm3: the core imports env\.abort, which host ABI v1 does not provide$/m],
+      ["import of another type", fakeCore({ extraImport: `(import "picowire" "log" (func (param i32)))` }),
+        /^\[error\] host: cannot load the core with wasm3: the core's import picowire\.log does not match host ABI v1 \(.*; the ABI says v\(iii\)\)$/m],
+      ["missing export", fakeCore({ drop: "tick" }),
+        /^\[error\] host: cannot load the core with wasm3: the core lacks the export tick of host ABI v1/m],
+      ["export of another type", fakeCore({ retype: "tcp_data" }),
+        /^\[error\] host: cannot load the core with wasm3: the core's export tcp_data has the type i\(ii\); host ABI wants i\(iii\)$/m],
+      ["other abi_version", fakeCore({ abi: 2 }),
+        /^\[error\] host: core speaks ABI v2, this host speaks v1: rebuild the core or update the host$/m],
+      ["not wasm", "this is not a module", /^\[error\] host: cannot load the core with wasm3: wasm3 cannot parse the core: /m],
+    ];
+    for (const [what, wat, expected] of cases) {
+      const file = join(dir, `${what.replace(/ /g, "-")}.wasm`);
+      if (wat === "this is not a module") writeFileSync(file, wat);
+      else {
+        writeFileSync(`${file}.wat`, wat);
+        const w = spawnSync("wat2wasm", [`${file}.wat`, "-o", file], { encoding: "utf8" });
+        expect(w.status, `${what}: ${w.stderr}`).toBe(0);
+      }
+      const b = start(["--host", HOST, "--wasm", file, "--set", "http_port=0"]);
+      const exit = await Promise.race([
+        b.exited,
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what}: still running:\n${b.log}`)), 5000)),
+      ]);
+      expect(exit.code, `${what}:\n${b.log}`).toBe(2);
+      expect(b.log, what).toMatch(expected);
+    }
+    // and the same fake core with nothing wrong starts
+    const good = join(dir, "good.wasm");
+    writeFileSync(`${good}.wat`, fakeCore({}));
+    expect(spawnSync("wat2wasm", [`${good}.wat`, "-o", good]).status).toBe(0);
+    const b = start(["--host", HOST, "--wasm", good]);
+    await b.waitForLine(/^\[info\] wasm3: \d+ bytes after compiling \d+ functions/);
+    expect(await b.stop()).toEqual({ code: 0, signal: null });
+  });
+
+  it.runIf(engine.name === "wasm2c")("refuses --wasm: its core was translated at build time", () => {
+    const r = spawnSync(bin, ["--wasm", WASM], { encoding: "utf8", timeout: 5000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--wasm: the wasm2c engine runs the core translated at build time/);
+  });
+
   it("exits cleanly on SIGTERM", async () => {
     const exit = await server.stop();
     expect(exit).toEqual({ code: 0, signal: null });
     expect(server.lines).toContain("[info] posix: stopping on SIGTERM");
   });
 });
+
+// Opt-in (PW_NATIVE_BENCH=1): the same core on both engines, side by side in one run, rounds interleaved.
+const BENCH = process.env.PW_NATIVE_BENCH === "1";
+describe.skipIf(!BENCH || ENGINES.some((e) => e.skip))("native POSIX host: wasm3 vs wasm2c throughput (PW_NATIVE_BENCH=1)", () => {
+  const boards: NativeBoard[] = [];
+  afterAll(async () => {
+    await Promise.all(boards.map((b) => b.stop()));
+  });
+
+  it("tutorial requests per second and /echo bytes per second", async () => {
+    const build = (args: string[]) => {
+      const built = spawnSync("bash", [BUILD_SCRIPT, ...args], { cwd: ROOT, encoding: "utf8", timeout: 300_000 });
+      expect(built.status, built.stderr).toBe(0);
+      return built.stdout.trim().split("\n").pop()!;
+    };
+    const bins = { wasm2c: build([]), wasm3: build(["--engine", "wasm3"]) };
+    const ports: Record<string, number> = {};
+    for (const [name, exe] of Object.entries(bins)) {
+      const port = await freePort();
+      const b = new NativeBoard(exe, ["--host", HOST, "--set", `http_port=${port}`, "--set", "rgb_source=fixed",
+        "--set", "rgb=10,20,30", "--set", "ws_echo=1", "--log-level", "warn",
+        // wasm2c's memory is 64 KiB and the host scans the 32 KiB above the cap after every batch of events;
+        // wasm3's is capped at 32 KiB (nothing to scan): compare the engines without that host-side cost
+        ...(process.env.PW_BENCH_CANARY === "1" ? [] : ["--no-canary"])]);
+      boards.push(b);
+      ports[name] = port;
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    const sha = createHash("sha256").update(readFileSync(WASM)).digest("hex");
+
+    // N tutorial exchanges ("GET Data" -> "10,20,30", close), CONC at a time
+    const N = Number(process.env.PW_BENCH_REQUESTS ?? 10000), CONC = 8, ROUNDS = 3;
+    const tutorial = async (port: number) => {
+      let next = 0;
+      const t0 = process.hrtime.bigint();
+      await Promise.all(Array.from({ length: CONC }, async () => {
+        while (next++ < N) {
+          const r = await rawExchange(port, "GET Data");
+          if (r.reply !== "10,20,30") throw new Error(`bad reply ${JSON.stringify(r)}`);
+        }
+      }));
+      return N / (Number(process.hrtime.bigint() - t0) / 1e9);
+    };
+    // M binary messages of SIZE bytes echoed through /echo, one at a time
+    const M = Number(process.env.PW_BENCH_MESSAGES ?? 32), SIZE = 1024 * 1024;
+    const echo = async (port: number) => {
+      const ws = new WebSocket(`ws://${HOST}:${port}/echo`);
+      await new Promise((resolve, reject) => { ws.once("open", resolve); ws.once("error", reject); });
+      const payload = Buffer.alloc(SIZE, 0x5a);
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < M; i++) {
+        const back = new Promise<Buffer>((resolve) => ws.once("message", (d) => resolve(d as Buffer)));
+        ws.send(payload);
+        const got = await back;
+        if (got.length !== SIZE) throw new Error(`echo returned ${got.length} bytes`);
+      }
+      const s = Number(process.hrtime.bigint() - t0) / 1e9;
+      ws.close();
+      return (M * SIZE) / s / 1e6;
+    };
+    // CPU seconds the board process ran (Linux /proc/PID/schedstat, ns), to see the engine's cost apart from I/O waits
+    const cpu = (b: NativeBoard) => {
+      try {
+        return Number(readFileSync(`/proc/${b.child.pid}/schedstat`, "utf8").split(" ")[0]) / 1e9;
+      } catch {
+        return NaN;
+      }
+    };
+    const results: Record<string, { rps: number[]; mbs: number[]; reqCpu: number[]; byteCpu: number[] }> = {};
+    for (let round = 0; round < ROUNDS; round++)
+      for (const [i, name] of Object.keys(bins).entries()) {
+        const r = (results[name] ??= { rps: [], mbs: [], reqCpu: [], byteCpu: [] });
+        let c0 = cpu(boards[i]);
+        r.rps.push(await tutorial(ports[name]));
+        r.reqCpu.push(((cpu(boards[i]) - c0) / N) * 1e6);
+        c0 = cpu(boards[i]);
+        r.mbs.push(await echo(ports[name]));
+        r.byteCpu.push(((cpu(boards[i]) - c0) / (M * SIZE)) * 1e9);
+      }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const canary = process.env.PW_BENCH_CANARY === "1" ? "canary on" : "--no-canary";
+    const lines = [`native POSIX bench, ${process.arch}, ${canary}, core sha256 ${sha}, median of ${ROUNDS} interleaved rounds:`];
+    for (const name of Object.keys(bins))
+      lines.push(`  ${name.padEnd(6)} tutorial GET Data: ${median(results[name].rps).toFixed(0)} req/s, board CPU ` +
+        `${median(results[name].reqCpu).toFixed(1)} us/request (${N} requests, ${CONC} at a time); ` +
+        `/echo: ${median(results[name].mbs).toFixed(1)} MB/s, board CPU ${median(results[name].byteCpu).toFixed(2)} ns/byte ` +
+        `(${M} x ${SIZE / 1024} KiB binary messages, one at a time)`);
+    lines.push(`  wasm3/wasm2c: ${(median(results.wasm3.rps) / median(results.wasm2c.rps)).toFixed(2)} (req/s), ` +
+      `${(median(results.wasm3.reqCpu) / median(results.wasm2c.reqCpu)).toFixed(2)} (CPU per request), ` +
+      `${(median(results.wasm3.mbs) / median(results.wasm2c.mbs)).toFixed(2)} (echo MB/s), ` +
+      `${(median(results.wasm3.byteCpu) / median(results.wasm2c.byteCpu)).toFixed(2)} (CPU per echoed byte)`);
+    console.info(lines.join("\n"));
+    for (const b of boards) expect(b.log).not.toMatch(/trapped|\[error\]/);
+  }, 600_000);
+});
+
+/** Functions a module defines (its function section's count), as wasm3 compiles them. */
+function definedFunctions(wasm: Buffer): number {
+  let at = 8;
+  const leb = () => {
+    let v = 0, shift = 0, b = 0;
+    do {
+      b = wasm[at++];
+      v |= (b & 0x7f) << shift;
+      shift += 7;
+    } while (b & 0x80);
+    return v >>> 0;
+  };
+  while (at < wasm.length) {
+    const id = wasm[at++];
+    const size = leb();
+    if (id === 3) return leb();
+    at += size;
+  }
+  return 0;
+}
+
+/** A do-nothing core in WAT with every export of the ABI (from native/host/picowire_abi.h), bent one way. */
+function fakeCore(o: { extraImport?: string; drop?: string; retype?: string; abi?: number }): string {
+  const header = readFileSync(join(ROOT, "native/host/picowire_abi.h"), "utf8");
+  const block = header.slice(header.indexOf("#define PW_ABI_EXPORTS(X)"));
+  const rows = [...block.matchAll(/X\((\w+), "(\w)\((\w*)\)"/g)].map(([, name, ret, args]) => ({ name, ret, args }));
+  const funcs = rows
+    .filter((r) => r.name !== o.drop)
+    .map(({ name, ret, args }) => {
+      if (name === o.retype) args = args.slice(1);
+      const params = args ? ` (param${" i32".repeat(args.length)})` : "";
+      const value = name === "abi_version" ? (o.abi ?? 1) : name === "io_buffer" ? 1024 : 0;
+      const result = ret === "v" ? "" : ` (result i32) (i32.const ${value})`;
+      return `  (func (export "${name}")${params}${result})`;
+    });
+  return `(module\n  ${o.extraImport ?? ""}\n  (memory (export "memory") 1)\n${funcs.join("\n")})\n`;
+}

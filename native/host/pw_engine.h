@@ -1,6 +1,6 @@
 /* The engine interface: how the host loads a picowire core and calls its exports, whatever runs it.
  *
- * An engine (wasm2c today, wasm3 later) provides one pw_engine_vtbl. The host never touches an
+ * An engine (wasm2c, wasm3) provides one pw_engine_vtbl. The host never touches an
  * engine's own types: it calls exports through the vtable and reads/writes the core's linear memory
  * through memory(). Imports go the other way: an engine binds every import of the module to the host's
  * pw_import_<name>() functions (declared in pw_host.h), passing engine->host.
@@ -60,6 +60,9 @@ struct pw_engine {
 
 /* The engines this build links; each file defines its own. */
 extern const pw_engine_vtbl pw_engine_wasm2c;
+/* engine_wasm3.c: load() takes the module bytes (pw_host_options.wasm) or, when given NULL, the core
+ * embedded at build time (PW_WASM3_EMBEDDED); core_sha256() is then the hash of the bytes it loaded. */
+extern const pw_engine_vtbl pw_engine_wasm3;
 
 #ifdef __cplusplus
 }

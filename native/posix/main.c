@@ -18,6 +18,14 @@
 #include "platform_posix.h"
 #include "pw_host.h"
 
+/* The engine this binary runs the core with: wasm2c (picowire-posix) or wasm3 (picowire-posix-wasm3, built
+ * with -DPW_ENGINE_WASM3=1; it interprets the core's bytes embedded at build time: .wasm = NULL). */
+#ifdef PW_ENGINE_WASM3
+#define PW_POSIX_ENGINE pw_engine_wasm3
+#else
+#define PW_POSIX_ENGINE pw_engine_wasm2c
+#endif
+
 static pw_host host;
 static posix_platform plat;
 static volatile sig_atomic_t stop_signal;
@@ -44,9 +52,12 @@ static void usage(FILE *to) {
           "  --adc CH=VALUE       simulated 12-bit ADC reading of channel 0..4 (repeatable)\n"
           "  --time-offset MS     start the u32 millisecond clock at MS (test the 49.7-day wrap)\n"
           "  --no-canary          do not guard the core's memory above its cap\n"
+#ifdef PW_ENGINE_WASM3
+          "  --wasm FILE          run the core in FILE instead of the one embedded at build time\n"
+#endif
           "  --version            print the ABI version, engine and core SHA-256, then exit\n"
           "Core ABI v%d, engine %s.\n",
-          PW_ABI_VERSION, pw_engine_wasm2c.name);
+          PW_ABI_VERSION, PW_POSIX_ENGINE.name);
 }
 
 static int level_of(const char *s) {
@@ -55,6 +66,36 @@ static int level_of(const char *s) {
     if (strcmp(s, names[i]) == 0) return i;
   return -1;
 }
+
+#ifdef PW_ENGINE_WASM3
+/* --wasm FILE: the module bytes wasm3 loads instead of the embedded core (as a board loads an update). */
+static uint8_t *read_wasm(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    fprintf(stderr, "picowire-posix: --wasm %s: %s\n", path, strerror(errno));
+    return NULL;
+  }
+  uint8_t *buf = NULL;
+  size_t cap = 0, n = 0, got;
+  do {
+    if (n == cap) {
+      uint8_t *more = realloc(buf, cap = cap ? 2 * cap : 65536);
+      if (!more) break;
+      buf = more;
+    }
+    got = fread(buf + n, 1, cap - n, f);
+    n += got;
+  } while (got > 0);
+  fclose(f);
+  if (n == 0) {
+    fprintf(stderr, "picowire-posix: --wasm %s: empty or unreadable\n", path);
+    free(buf);
+    return NULL;
+  }
+  *len = n;
+  return buf;
+}
+#endif
 
 static char config[PW_IO_CAPACITY + 1];
 static size_t config_len;
@@ -93,13 +134,14 @@ int main(int argc, char **argv) {
   uint32_t time_offset = 0;
   bool canary = true;
   int32_t adc[5] = {-1, -1, -1, -1, -1};
+  const char *wasm_file = NULL;
 
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
     bool takes = strcmp(a, "--host") == 0 || strcmp(a, "--config") == 0 || strcmp(a, "--set") == 0 ||
                  strcmp(a, "--log-level") == 0 || strcmp(a, "--flash") == 0 || strcmp(a, "--adc") == 0 ||
-                 strcmp(a, "--time-offset") == 0;
+                 strcmp(a, "--time-offset") == 0 || strcmp(a, "--wasm") == 0;
     if (takes && !v) {
       fprintf(stderr, "picowire-posix: %s needs a value\n", a);
       return 2;
@@ -108,8 +150,8 @@ int main(int argc, char **argv) {
       usage(stdout);
       return 0;
     } else if (strcmp(a, "--version") == 0) {
-      const char *sha = pw_engine_wasm2c.core_sha256(NULL);
-      printf("picowire-posix: ABI v%d, engine %s, core sha256 %s\n", PW_ABI_VERSION, pw_engine_wasm2c.name,
+      const char *sha = PW_POSIX_ENGINE.core_sha256(NULL);
+      printf("picowire-posix: ABI v%d, engine %s, core sha256 %s\n", PW_ABI_VERSION, PW_POSIX_ENGINE.name,
              sha ? sha : "unknown");
       return 0;
     } else if (strcmp(a, "--host") == 0) {
@@ -147,6 +189,14 @@ int main(int argc, char **argv) {
       time_offset = (uint32_t)t;
     } else if (strcmp(a, "--no-canary") == 0) {
       canary = false;
+    } else if (strcmp(a, "--wasm") == 0) {
+#ifdef PW_ENGINE_WASM3
+      wasm_file = v;
+#else
+      fprintf(stderr, "picowire-posix: --wasm: the %s engine runs the core translated at build time; "
+                      "use picowire-posix-wasm3 to load a module at run time\n", PW_POSIX_ENGINE.name);
+      return 2;
+#endif
     } else {
       fprintf(stderr, "picowire-posix: unknown argument %s\n", a);
       usage(stderr);
@@ -185,13 +235,25 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
 
   pw_platform ops = posix_platform_ops(&plat);
-  const char *sha = pw_engine_wasm2c.core_sha256(NULL);
-  posix_logf(&plat, PW_LOG_INFO, "posix: picowire host, ABI v%d, engine %s, core sha256 %s, host %s", PW_ABI_VERSION,
-             pw_engine_wasm2c.name, sha ? sha : "unknown", host_text);
+  const uint8_t *wasm = NULL; /* NULL: the engine's own core (wasm2c: translated; wasm3: embedded) */
+  size_t wasm_len = 0;
+  if (wasm_file) {
+#ifdef PW_ENGINE_WASM3
+    if (!(wasm = read_wasm(wasm_file, &wasm_len))) return 2;
+#endif
+    posix_logf(&plat, PW_LOG_INFO, "posix: picowire host, ABI v%d, engine %s, core %s (%zu bytes), host %s",
+               PW_ABI_VERSION, PW_POSIX_ENGINE.name, wasm_file, wasm_len, host_text);
+  } else {
+    const char *sha = PW_POSIX_ENGINE.core_sha256(NULL);
+    posix_logf(&plat, PW_LOG_INFO, "posix: picowire host, ABI v%d, engine %s, core sha256 %s, host %s", PW_ABI_VERSION,
+               PW_POSIX_ENGINE.name, sha ? sha : "unknown", host_text);
+  }
 
   pw_host_options opt = {
       .platform = &ops,
-      .engine = &pw_engine_wasm2c,
+      .engine = &PW_POSIX_ENGINE,
+      .wasm = wasm,
+      .wasm_len = wasm_len,
       .config = config,
       .config_len = config_len,
       .check_canary = canary,
@@ -201,6 +263,7 @@ int main(int argc, char **argv) {
     posix_logf(&plat, PW_LOG_ERROR, "posix: the core did not start (%s); exiting", pw_err_name(r));
     pw_host_stop(&host);
     posix_platform_close_all(&plat);
+    free((void *)wasm);
     return 2;
   }
 
@@ -220,6 +283,7 @@ int main(int argc, char **argv) {
     posix_logf(&plat, PW_LOG_INFO, "posix: stopping on %s", stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
   pw_host_stop(&host);
   posix_platform_close_all(&plat);
+  free((void *)wasm); /* NULL unless --wasm */
   close(wake_pipe[0]);
   close(wake_pipe[1]);
   return status;
