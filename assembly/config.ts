@@ -1,5 +1,6 @@
 // Board configuration: "key=value" lines (blank lines and "#" comments allowed), parsed strictly at init.
 // Unknown keys, repeated keys and values out of range are refused with the line number, never guessed.
+import { Ascii, asciiLen, asciiAt } from "./util/ascii";
 import { ERR_CONFIG, OK } from "./abi/host.generated";
 import { bytesEqual, parseDecimal, parseIp } from "./util/bytes";
 import { put, putBytes, putI32, emit } from "./util/log";
@@ -39,6 +40,14 @@ export let wsCloseMs: u32 = 3000;
 export let wsUrlIp: u32 = 0;
 export let wsUrlPort: i32 = 0;
 export let wsPushMs: u32 = 1000;
+export let controlPort: i32 = 12345;
+export let controlLineMax: i32 = 256;
+export let controlDepth: i32 = 4;
+export let controlInsecure: bool = false;
+export let controlIdleMs: u32 = 300000;
+export const KEY_MAX: i32 = 64;
+export const busKey = memory.data(KEY_MAX);
+export let busKeyLen: i32 = 0;
 
 /** Text settings keep a copy here: the io buffer they arrive in is reused by the next event. */
 export const TEXT_MAX: i32 = 96;
@@ -51,25 +60,31 @@ export let wsUrlPathLen: i32 = 0;
 export const wsUrlHost = memory.data(TEXT_MAX);
 export let wsUrlHostLen: i32 = 0;
 
-const KEYS: StaticArray<string> = [
+const KEYS: StaticArray<Ascii> = [
   "max_conns", "http_port", "http_line_max", "http_head_max", "http_timeout_ms",
   "rgb_source", "rgb", "rgb_adc", "rgb_server", "rgb_poll_ms", "rgb_timeout_ms", "rgb_backoff_max_ms",
   "rgb_pins", "rgb_pwm_hz", "rgb_common_anode", "brightness",
   "ws_echo", "ws_max_message", "ws_ping_ms", "ws_idle_ms", "ws_close_ms", "ws_protocols", "ws_origins", "ws_url", "ws_push_ms",
+  "control_port", "control_line_max", "control_depth", "control_insecure", "control_idle_ms", "key",
 ];
+const KEY_INDEX = 30; // "key": its value is a secret and never appears in a log line
 
 let line: i32 = 0;
 let vp: usize = 0; // current value
 let vn: i32 = 0;
 
-function fail(why: string): i32 {
+let secret = false; // the value being parsed must not be logged
+
+function fail(why: Ascii): i32 {
   put("config line ");
   putI32(line);
   put(": ");
   put(why);
-  put(" ('");
-  putBytes(vp, vn);
-  put("')");
+  if (!secret) {
+    put(" ('");
+    putBytes(vp, vn);
+    put("')");
+  }
   emit(LOG_ERROR);
   return ERR_CONFIG;
 }
@@ -199,6 +214,16 @@ function apply(key: i32): i32 {
     case 22: if ((wsOriginsLen = text(wsOrigins)) < 0) return ERR_CONFIG; break;
     case 23: return wsUrl();
     case 24: if ((v = int(50, 3600000)) < 0) return ERR_CONFIG; wsPushMs = <u32>v; break;
+    case 25: if ((v = int(0, 65535)) < 0) return ERR_CONFIG; controlPort = <i32>v; break;
+    case 26: if ((v = int(128, 1024)) < 0) return ERR_CONFIG; controlLineMax = <i32>v; break;
+    case 27: if ((v = int(1, 16)) < 0) return ERR_CONFIG; controlDepth = <i32>v; break;
+    case 28: if ((v = int(0, 1)) < 0) return ERR_CONFIG; controlInsecure = v == 1; break;
+    case 29: if ((v = int(0, 86400000)) < 0) return ERR_CONFIG; controlIdleMs = <u32>v; break;
+    case KEY_INDEX:
+      if (vn < 16 || vn > KEY_MAX) return fail("the key must be 16 to 64 characters");
+      memory.copy(busKey, vp, vn);
+      busKeyLen = vn;
+      break;
   }
   return OK;
 }
@@ -229,7 +254,9 @@ export function parseConfig(p: usize, n: i32): i32 {
     seen |= <u64>1 << key;
     vp = ls + eq + 1;
     vn = ln - eq - 1;
+    secret = key == KEY_INDEX;
     let r = apply(key);
+    secret = false;
     if (r != OK) return r;
   }
   return OK;

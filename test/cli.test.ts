@@ -3,6 +3,8 @@ import { describe, it, expect, afterEach } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
 import { join } from "node:path";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { ROOT } from "../tools/abi/generate.ts";
 import WebSocket from "ws";
 import { freePort } from "./helpers/boards.ts";
@@ -96,6 +98,37 @@ describe("picowire rgb", () => {
     expect(await bad.exit).toBe(1);
     expect(bad.out()).toMatch(/HTTP 400/);
   }, 40000);
+});
+
+describe("picowire run / info (control)", () => {
+  it("sends typed commands with the bus key and prints one reply per command", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "key-"));
+    const keyFile = join(dir, "bus.key");
+    writeFileSync(keyFile, "a bus key of some length\n");
+    const port = await freePort();
+    const board = picowire(["node", "--role", "rgb-server", "--http-port", "0", "--control-port", String(port), "--key-file", keyFile]);
+    await board.waitFor(/control: listening on port \d+ \(HMAC-SHA256 authenticated\)/);
+    const run = picowire(["run", `127.0.0.1:${port}`, "--key-file", keyFile, "--json",
+      "-c", "action=setup_pin", "pin=2", "mode=output", "value=0",
+      "-c", "action=write_pin", "pin=2", "value=1", "timeout=0.5",
+      "-c", "action=read_pin", "pin=2"]);
+    expect(await run.exit).toBe(0);
+    const replies = run.out().trim().split("\n").map((l) => JSON.parse(l));
+    expect(replies.map((r) => r.action)).toEqual(["setup_pin", "write_pin", "read_pin"]);
+    expect(replies[2].value, JSON.stringify(replies)).toBe(1);
+    const info = picowire(["info", `127.0.0.1:${port}`, "--key-file", keyFile]);
+    expect(await info.exit).toBe(0);
+    expect(info.out()).toMatch(/get_info: .*core_sha256=[0-9a-f]{64} abi_version=1/);
+    expect(info.out()).not.toMatch(/mac=/);
+    const wrong = picowire(["run", `127.0.0.1:${port}`, "-c", "action=ping"]);
+    expect(await wrong.exit).toBe(1);
+    expect(wrong.out()).toMatch(/this board requires the bus key \(--key-file\)/);
+    const bad = picowire(["run", `127.0.0.1:${port}`, "--key-file", keyFile, "-c", "action=read_pin", "pin=24"]);
+    expect(await bad.exit).toBe(1);
+    expect(bad.out()).toMatch(/error: pin 24 is wired to the WiFi chip/);
+    board.child.kill("SIGINT");
+    expect(await board.exit).toBe(0);
+  }, 60000);
 });
 
 describe("npm start (picowire demo)", () => {

@@ -102,7 +102,7 @@ describe("rgb-client board", () => {
     const port = await freePort();
     const client = await startBoard(clientConfig(port, "\nrgb_backoff_max_ms=400"), { host: "127.0.0.2" });
     await waitFor(() => client.core.stat(C.STAT_RGB_POLLS_FAILED) >= 5, "five failures", 8000);
-    const delays = client.lines.filter((l) => l.level === "warn").map((l) => Number(/retry in (\d+) ms/.exec(l.text)?.[1]));
+    const delays = client.lines.filter((l) => l.level === "warn" && /^rgb-client:/.test(l.text)).map((l) => Number(/retry in (\d+) ms/.exec(l.text)?.[1]));
     expect(delays.slice(0, 5)).toEqual([80, 160, 320, 400, 400]);
     expect(client.traps).toBe(0);
     // the server comes up: polling recovers by itself

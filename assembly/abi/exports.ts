@@ -6,18 +6,22 @@ import {
   STAT_BAD_REQUESTS, STAT_RGB, STAT_RGB_POLLS_OK, STAT_RGB_POLLS_FAILED, host_tcp_close,
 } from "./host.generated";
 import { put, putI32, putU32, emit } from "../util/log";
-import { parseConfig, maxConns, httpLineMax } from "../config";
+import { parseConfig, maxConns, httpLineMax, controlLineMax } from "../config";
 import {
   reserveSlots, slotBytes, find, nextExpired, nextDeadline, flush, slotsUsed, slotCount, armedCount, refused,
-  KIND_HTTP, KIND_RGB_CLIENT, KIND_WS, KIND_WS_DIAL, release, bufferSizeFor,
+  KIND_HTTP, KIND_RGB_CLIENT, KIND_WS, KIND_WS_DIAL, KIND_CONTROL, release, bufferSizeFor,
 } from "../net/slots";
 import * as http from "../http/server";
 import * as server from "../rgb/server";
 import * as client from "../rgb/client";
 import * as wsClient from "../ws/client";
 import { wsFeed, wsSent, wsExpired, wsPeerFinished } from "../ws/frame";
+import * as control from "../control/server";
+import { pinsReset, pinsTick } from "../control/pins";
+import * as led from "../control/led";
 import * as codec from "../rgb/codec";
 import * as json from "../util/json";
+import { sha256Reset, sha256Update, sha256Final, hmacStart, hmacUpdate, hmacFinal } from "../util/sha256";
 import { heapTop, HEAP_LIMIT } from "../util/heap";
 
 const io = memory.data(IO_CAPACITY);
@@ -36,7 +40,7 @@ export function init(configLen: i32, now: u32): i32 {
   if (<u32>configLen > <u32>IO_CAPACITY) return ERR_CONFIG;
   let r = parseConfig(io, configLen);
   if (r != OK) return r;
-  let need = slotBytes(maxConns, bufferSizeFor(httpLineMax));
+  let need = slotBytes(maxConns, bufferSizeFor(httpLineMax, controlLineMax));
   let room = <i32>(HEAP_LIMIT - heapTop());
   if (need > room) {
     put("config: max_conns x http_line_max needs ");
@@ -46,13 +50,17 @@ export function init(configLen: i32, now: u32): i32 {
     emit(LOG_ERROR);
     return ERR_NOMEM;
   }
-  reserveSlots(maxConns, bufferSizeFor(httpLineMax));
+  reserveSlots(maxConns, bufferSizeFor(httpLineMax, controlLineMax));
   ready = true;
   server.startColour();
   r = http.startHttp();
   if (r != OK) return r;
   client.startClient(now);
   wsClient.startWsClient(now);
+  pinsReset();
+  r = control.startControl(now);
+  if (r != OK) return r;
+  led.enabled = control.listening();
   put("picowire core ready: abi ");
   putI32(ABI_VERSION);
   put(", ");
@@ -70,14 +78,18 @@ export function tick(now: u32): i32 {
     if (s.kind == KIND_HTTP) http.expired(s, now);
     else if (s.kind == KIND_WS) wsExpired(s, now);
     else if (s.kind == KIND_WS_DIAL) wsClient.handshakeExpired(s, now);
+    else if (s.kind == KIND_CONTROL) control.expired(s, now);
     else client.expired(s, now);
   }
   let next = min(min(client.clientTick(now), wsClient.wsClientTick(now)), nextDeadline(now));
+  next = min(next, min(pinsTick(now), led.ledTick(now, control.clients(), control.listening())));
   return next == u32.MAX_VALUE ? TICK_NONE : <i32>min(next, <u32>i32.MAX_VALUE);
 }
 
 export function tcp_accepted(listener: i32, conn: i32, ip: u32, port: i32, now: u32): i32 {
-  if (!ready || !http.isListener(listener)) return ERR_NOMEM;
+  if (!ready) return ERR_NOMEM;
+  if (control.isControlListener(listener)) return control.accept(conn, ip, now);
+  if (!http.isListener(listener)) return ERR_NOMEM;
   return http.accept(conn, ip, now);
 }
 
@@ -99,6 +111,7 @@ export function tcp_data(conn: i32, len: i32, now: u32): i32 {
   if (s.kind == KIND_HTTP) return http.data(s, io, len, now);
   if (s.kind == KIND_WS) return wsFeed(s, io, len, now);
   if (s.kind == KIND_WS_DIAL) return wsClient.handshakeData(s, io, len, now);
+  if (s.kind == KIND_CONTROL) return control.data(s, io, len, now);
   return client.data(s, io, len, now);
 }
 
@@ -106,6 +119,7 @@ export function tcp_sent(conn: i32, len: i32, now: u32): void {
   let s = find(conn);
   if (s == null) return;
   if (s.kind == KIND_WS) wsSent(s, now);
+  else if (s.kind == KIND_CONTROL) control.sent(s);
   else flush(s);
 }
 
@@ -116,6 +130,7 @@ export function tcp_closed(conn: i32, reason: i32, now: u32): void {
     s.peerDone = true;
     if (s.kind == KIND_HTTP) http.peerFinished(s, now);
     else if (s.kind == KIND_RGB_CLIENT) client.peerFinished(s, now);
+    else if (s.kind == KIND_CONTROL) control.peerFinished(s);
     else wsPeerFinished(s, now);
     return;
   }
@@ -156,4 +171,22 @@ export function rgb_format(rgb: i32, format: i32): i32 {
 
 export function json_parse(len: i32, maxDepth: i32): i32 {
   return json.parseObject(io, min(<i32>IO_CAPACITY, max(len, 0)), maxDepth) ? json.members : -1 - json.errorAt;
+}
+
+export function digest(keyLen: i32, msgLen: i32): i32 {
+  if (keyLen < 0) {
+    sha256Reset();
+    sha256Update(io, clampIo(msgLen));
+    sha256Final(io);
+  } else {
+    keyLen = min(keyLen, 64);
+    hmacStart(io, keyLen);
+    hmacUpdate(io + keyLen, min(clampIo(msgLen), <i32>IO_CAPACITY - keyLen));
+    hmacFinal(io);
+  }
+  return 32;
+}
+
+function clampIo(n: i32): i32 {
+  return min(<i32>IO_CAPACITY, max(n, 0));
 }

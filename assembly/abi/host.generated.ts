@@ -267,6 +267,10 @@ export declare function host_gpio_read(pin: i32): i32;
 // @ts-ignore: decorator
 @external("picowire", "gpio_watch")
 export declare function host_gpio_watch(pin: i32, edges: i32): i32;
+/** the level an output pin must fall back to if the core stops (trap, restart) while its fail-safe revert is pending; -1 clears it. The host keeps it outside the core */
+// @ts-ignore: decorator
+@external("picowire", "pin_safe")
+export declare function host_pin_safe(pin: i32, value: i32): void;
 /** PWM output; duty 0..65535 */
 // @ts-ignore: decorator
 @external("picowire", "pwm_set")

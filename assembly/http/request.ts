@@ -1,6 +1,7 @@
 // Incremental HTTP/1.1 request reader for one slot: any segmentation, one byte at a time if need be.
 // It also recognises the tutorial's bare "GET Data" (no request target, no line end) from the first
 // bytes, so such a client is answered at once instead of waiting for a line end that never comes.
+import { Ascii, asciiLen, asciiAt } from "../util/ascii";
 import { Slot, aux } from "../net/slots";
 import { bytesEqual, bytesEqualNoCase, parseDecimal } from "../util/bytes";
 import { base64DecodedLength } from "../util/base64";
@@ -93,7 +94,7 @@ function parseStatusLine(s: Slot, n: i32): i32 {
 }
 
 /** Whether a comma-separated header value holds `lit` (lower case) as one of its tokens. */
-function hasToken(p: usize, n: i32, lit: string): bool {
+function hasToken(p: usize, n: i32, lit: Ascii): bool {
   let start = 0;
   for (let i = 0; i <= n; i++) {
     if (i < n && load<u8>(p + i) != 44) continue;

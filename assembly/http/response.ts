@@ -1,7 +1,8 @@
 // Small complete HTTP/1.1 responses written into a slot buffer (the caller then sends and closes).
+import { Ascii, asciiLen, asciiAt } from "../util/ascii";
 import { putAscii, putDecimal } from "../util/bytes";
 
-function reason(status: i32): string {
+function reason(status: i32): Ascii {
   switch (status) {
     case 200: return "OK";
     case 400: return "Bad Request";
@@ -23,9 +24,9 @@ function reason(status: i32): string {
 
 /** Writes status line, headers and body (bodyLen bytes already at dst + bodyAt, or the reason text
  *  when bodyLen < 0); returns the total length. `extra` is a full header line or "". */
-export function writeResponse(dst: usize, status: i32, extra: string, body: usize, bodyLen: i32, headOnly: bool): i32 {
+export function writeResponse(dst: usize, status: i32, extra: Ascii, body: usize, bodyLen: i32, headOnly: bool): i32 {
   let text = bodyLen < 0;
-  if (text) bodyLen = reason(status).length + 1;
+  if (text) bodyLen = asciiLen(reason(status)) + 1;
   let n = putAscii(dst, "HTTP/1.1 ");
   n += putDecimal(dst + n, status);
   n += putAscii(dst + n, " ");

@@ -1,5 +1,6 @@
 // Connections on the HTTP port: reads each request (or the tutorial's bare one), routes it, and answers
 // or upgrades it. Route handlers live with their protocols (rgb/, ws/).
+import { Ascii, asciiLen, asciiAt } from "../util/ascii";
 import { host_tcp_listen, OK, ERR_NOMEM, LOG_INFO, LOG_WARN, LOG_DEBUG, LOG_ERROR } from "../abi/host.generated";
 import * as cfg from "../config";
 import { Slot, claim, arm, replyAndClose, closeNow, abortNow, KIND_HTTP } from "../net/slots";
@@ -51,7 +52,7 @@ export function accept(conn: i32, ip: u32, now: u32): i32 {
 }
 
 /** An error status with a short text body, then close. `extra` is a full header line or "". */
-export function answerStatus(s: Slot, status: i32, extra: string, now: u32): void {
+export function answerStatus(s: Slot, status: i32, extra: Ascii, now: u32): void {
   badRequests++;
   put("http: ");
   putI32(status);

@@ -8,6 +8,7 @@ export const KIND_HTTP: u8 = 1; // accepted on the HTTP port
 export const KIND_RGB_CLIENT: u8 = 2; // our poll of another board
 export const KIND_WS: u8 = 3; // a WebSocket, either side (s.wsClient)
 export const KIND_WS_DIAL: u8 = 4; // our outgoing WebSocket, before its handshake completes
+export const KIND_CONTROL: u8 = 5; // a control connection (JSON lines)
 
 @unmanaged
 export class Slot {
@@ -58,6 +59,11 @@ export class Slot {
   wsLastRx: u32;
   wsLastTx: u32;
   wsOutLeft: u64; // payload bytes still owed on the frame we are sending
+  // control (control/server.ts); the session nonce is at aux()
+  ctlAuthed: bool;
+  ctlDiscard: bool; // skipping the rest of an over-long line
+  ctlSeq: u32; // the last accepted command sequence number
+  ctlLast: u32; // when the peer last sent anything
 }
 
 /** Buffer layout (bytes from s.buf): the HTTP line, or in WebSocket mode a control payload at 0 and
@@ -70,8 +76,11 @@ export function aux(s: Slot): usize {
   return s.buf + <usize>(bufSize - AUX_SIZE);
 }
 
-export function bufferSizeFor(lineMax: i32): i32 {
-  return max(lineMax, STAGE + STAGE_SIZE) + AUX_SIZE;
+/** Bytes a control reply may add to the command it repeats (the longest is get_info's). */
+export const REPLY_ROOM: i32 = 384;
+
+export function bufferSizeFor(lineMax: i32, controlLineMax: i32): i32 {
+  return max(max(lineMax, STAGE + STAGE_SIZE), controlLineMax + REPLY_ROOM) + AUX_SIZE;
 }
 
 let pool: usize = 0;

@@ -1,6 +1,7 @@
 // The tutorial's client board: poll a colour server, parse its reply strictly, drive an RGB LED by PWM.
 // Like the tutorial it sends "GET Data" and reads until the server closes, so it works against the
 // tutorial's MicroPython server as well as a picowire board. Failures back off, never stop the board.
+import { Ascii, asciiLen, asciiAt } from "../util/ascii";
 import {
   host_tcp_connect, host_tcp_send, host_pwm_set, OK, LOG_INFO, LOG_WARN,
 } from "../abi/host.generated";
@@ -38,7 +39,7 @@ function schedule(now: u32): void {
   nextPoll = now + delay;
 }
 
-function fail(why: string, code: i32, now: u32): void {
+function fail(why: Ascii, code: i32, now: u32): void {
   failures++;
   pollsFailed++;
   schedule(now);

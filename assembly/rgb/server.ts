@@ -17,6 +17,12 @@ export function startColour(): void {
   current = cfg.rgbValue;
 }
 
+/** A colour set from outside (PUT /rgb, set_rgb): served from now on. */
+export function setColour(rgb: i32): void {
+  current = rgb;
+  cfg.rgbSource = cfg.SOURCE_FIXED;
+}
+
 function adcChannel(ch: i32): i32 {
   let v = host_adc_read(ch);
   return v < 0 ? -1 : min(v >> 4, 255); // 12-bit sample to 0..255
@@ -52,8 +58,7 @@ export function answerRgb(s: Slot, now: u32): void {
   if (s.method == METHOD_PUT) {
     let rgb = parseEither(s.buf, s.len);
     if (rgb < 0) return answerStatus(s, 400, "", now);
-    current = rgb;
-    cfg.rgbSource = cfg.SOURCE_FIXED;
+    setColour(rgb);
     put("rgb: set to ");
     putBytes(scratch, formatText(rgb, scratch));
     put(" by ");

@@ -1,27 +1,27 @@
 // Small byte helpers over linear memory (no strings at run time: they would allocate).
 
 /** Case-sensitive compare of bytes with an ASCII literal. */
-export function bytesEqual(p: usize, n: i32, lit: string): bool {
-  if (n != lit.length) return false;
-  for (let i = 0; i < n; i++) if (<i32>load<u8>(p + i) != lit.charCodeAt(i)) return false;
+export function bytesEqual(p: usize, n: i32, lit: Ascii): bool {
+  if (n != asciiLen(lit)) return false;
+  for (let i = 0; i < n; i++) if (<u32>load<u8>(p + i) != asciiAt(lit, i)) return false;
   return true;
 }
 
 /** ASCII case-insensitive compare; `lit` must be lower case. */
-export function bytesEqualNoCase(p: usize, n: i32, lit: string): bool {
-  if (n != lit.length) return false;
+export function bytesEqualNoCase(p: usize, n: i32, lit: Ascii): bool {
+  if (n != asciiLen(lit)) return false;
   for (let i = 0; i < n; i++) {
-    let b = <i32>load<u8>(p + i);
+    let b = <u32>load<u8>(p + i);
     if (b >= 65 && b <= 90) b += 32;
-    if (b != lit.charCodeAt(i)) return false;
+    if (b != asciiAt(lit, i)) return false;
   }
   return true;
 }
 
 /** Copies an ASCII literal to dst; returns bytes written. */
-export function putAscii(dst: usize, lit: string): i32 {
-  let n = lit.length;
-  for (let i = 0; i < n; i++) store<u8>(dst + i, <u8>lit.charCodeAt(i));
+export function putAscii(dst: usize, lit: Ascii): i32 {
+  let n = asciiLen(lit);
+  memory.copy(dst, lit + 1, n);
   return n;
 }
 
@@ -63,4 +63,5 @@ export function parseIp(p: usize, n: i32): i64 {
     }
   }
   return parts == 4 ? <i64>ip : -1;
-}
+}import { Ascii, asciiLen, asciiAt } from "./ascii";
+

@@ -1,6 +1,7 @@
 // Strict JSON (RFC 8259) for one control line: validates the whole text (escapes, \u surrogate pairs,
 // numbers, nesting up to a depth limit, duplicate keys refused) and records the top-level object's
 // members as byte ranges, so actions read their fields without copying or allocating.
+import { Ascii, asciiLen, asciiAt } from "./ascii";
 import { utf8Feed, UTF8_OK } from "./utf8";
 
 export const T_STRING: u8 = 1;
@@ -20,7 +21,7 @@ const valLen = memory.data(MAX_MEMBERS * 4);
 const valType = memory.data(MAX_MEMBERS);
 export let members: i32 = 0;
 /** After a failure: what went wrong (a literal) and where (byte offset). */
-export let error: string = "";
+export let error: Ascii = 0;
 export let errorAt: i32 = 0;
 
 let p: usize = 0;
@@ -28,7 +29,7 @@ let end: usize = 0;
 let depthLimit: i32 = 0;
 let base: usize = 0;
 
-function failAt(why: string): bool {
+function failAt(why: Ascii): bool {
   error = why;
   errorAt = <i32>(p - base);
   return false;
@@ -118,10 +119,10 @@ function num(): bool {
   return true;
 }
 
-function lit(word: string): bool {
-  let n = word.length;
+function lit(word: Ascii): bool {
+  let n = asciiLen(word);
   if (<i32>(end - p) < n) return failAt("unexpected text");
-  for (let i = 0; i < n; i++) if (<i32>load<u8>(p + i) != word.charCodeAt(i)) return failAt("unexpected text");
+  for (let i = 0; i < n; i++) if (<u32>load<u8>(p + i) != asciiAt(word, i)) return failAt("unexpected text");
   p += n;
   return true;
 }
@@ -225,13 +226,18 @@ export function parseObject(start: usize, n: i32, maxDepth: i32): bool {
   members = 0;
   seenCount = 0;
   depthLimit = maxDepth;
-  error = "";
+  error = 0;
   ws();
   if (p >= end || load<u8>(p) != 123) return failAt("expected a JSON object");
   if (!value(0, true)) return false;
   ws();
   if (p != end) return failAt("text after the object");
   return true;
+}
+
+/** Forgets the last object, so lookups answer "absent" until the next parse. */
+export function clear(): void {
+  members = 0;
 }
 
 export function memberType(i: i32): u8 {
@@ -245,13 +251,13 @@ export function memberValueLen(i: i32): i32 {
 }
 
 /** Index of the member named `name` (ASCII, no escapes), or -1. */
-export function find(name: string): i32 {
-  let n = name.length;
+export function find(name: Ascii): i32 {
+  let n = asciiLen(name);
   for (let i = 0; i < members; i++) {
     if (load<i32>(keyLen + (i << 2)) != n) continue;
     let k = base + <usize>load<i32>(keyAt + (i << 2));
     let same = true;
-    for (let j = 0; j < n && same; j++) same = <i32>load<u8>(k + j) == name.charCodeAt(j);
+    for (let j = 0; j < n && same; j++) same = <u32>load<u8>(k + j) == asciiAt(name, j);
     if (same) return i;
   }
   return -1;

@@ -1,4 +1,5 @@
 // Console lines built in one static buffer: logging must work after init, when nothing may allocate.
+import { Ascii, asciiLen, asciiAt } from "./ascii";
 import { host_log } from "../abi/host.generated";
 
 const LOG_CAP: i32 = 200;
@@ -9,9 +10,9 @@ function putByte(b: u32): void {
   if (len < LOG_CAP) store<u8>(buf + <usize>(len++), <u8>b);
 }
 
-/** ASCII text from a string literal. */
-export function put(s: string): void {
-  for (let i = 0, n = s.length; i < n; i++) putByte(s.charCodeAt(i));
+/** ASCII text (a string literal at the call site). */
+export function put(s: Ascii): void {
+  for (let i = 0, n = asciiLen(s); i < n; i++) putByte(asciiAt(s, i));
 }
 
 export function putU32(n: u32): void {

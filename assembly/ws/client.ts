@@ -1,6 +1,7 @@
 // The board's outgoing WebSocket (ws_url): connects to a computer collecting data, verifies the 101 and
 // its Sec-WebSocket-Accept before any frame, streams the board's colour every ws_push_ms, and reconnects
 // with backoff when the connection fails or closes.
+import { Ascii, asciiLen, asciiAt } from "../util/ascii";
 import { host_tcp_connect, host_tcp_send, host_random_fill, OK, LOG_INFO, LOG_WARN } from "../abi/host.generated";
 import * as cfg from "../config";
 import { Slot, aux, claim, arm, release, abortNow, KIND_WS, KIND_WS_DIAL } from "../net/slots";
@@ -37,7 +38,7 @@ export function startWsClient(now: u32): void {
   nextTry = now;
 }
 
-function fail(why: string, code: i32, now: u32): void {
+function fail(why: Ascii, code: i32, now: u32): void {
   active = null;
   failures++;
   let delay = <u32>min(<u64>cfg.wsPushMs << min(failures, 16), <u64>BACKOFF_MAX_MS);

@@ -1,10 +1,11 @@
 // The WebSocket opening handshake (RFC 6455 section 4): the accept value, the server's 101 and the
 // client's upgrade request. Both sides check everything before a single frame is parsed.
+import { Ascii, asciiLen, asciiAt } from "../util/ascii";
 import { sha1Reset, sha1Update, sha1Final } from "../util/sha1";
 import { base64Encode } from "../util/base64";
 import { putAscii, putDecimal } from "../util/bytes";
 
-const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+const GUID: Ascii = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 const scratch = memory.data(40);
 
 /** Writes base64(SHA-1(key + GUID)), 28 bytes, to dst. */

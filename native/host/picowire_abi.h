@@ -115,6 +115,7 @@
   X(gpio_write, "i(ii)", int32_t, (int32_t pin, int32_t value)) \
   X(gpio_read, "i(i)", int32_t, (int32_t pin)) \
   X(gpio_watch, "i(ii)", int32_t, (int32_t pin, int32_t edges)) \
+  X(pin_safe, "v(ii)", void, (int32_t pin, int32_t value)) \
   X(pwm_set, "i(iii)", int32_t, (int32_t pin, int32_t freq_hz, int32_t duty)) \
   X(adc_read, "i(i)", int32_t, (int32_t channel)) \
   X(pixels_show, "i(iii)", int32_t, (int32_t pin, uint32_t src, int32_t len)) \
@@ -148,6 +149,7 @@
   X(rgb_parse, "i(ii)", int32_t, (int32_t len, int32_t format)) \
   X(rgb_format, "i(ii)", int32_t, (int32_t rgb, int32_t format)) \
   X(json_parse, "i(ii)", int32_t, (int32_t len, int32_t max_depth)) \
+  X(digest, "i(ii)", int32_t, (int32_t key_len, int32_t msg_len)) \
   /* end */
 
 #endif

@@ -277,9 +277,21 @@ static void schedule_restart(pw_host *h, int32_t reason) {
   h->restart_at = now + h->restart_delay;
 }
 
+/** Pins whose fail-safe revert was pending in the dead core go to their safe level now. */
+static void apply_pin_safety(pw_host *h) {
+  for (int32_t i = 0; i <= PW_PIN_COUNT; i++) {
+    if (h->pin_safe[i] < 0) continue;
+    int32_t pin = i == PW_PIN_COUNT ? PW_PIN_LED : i;
+    if (h->p->gpio_write) h->p->gpio_write(h->p->ctx, pin, h->pin_safe[i]);
+    pw_host_logf(h, PW_LOG_WARN, "host: pin %d back to its safe level %d (its revert was pending)", (int)pin, (int)h->pin_safe[i]);
+    h->pin_safe[i] = -1;
+  }
+}
+
 static int32_t restart(pw_host *h) {
   h->restart_pending = false;
   teardown(h);
+  apply_pin_safety(h);
   h->reset_reason = h->restart_reason;
   h->last_restart = now_ms(h);
   h->restarted_once = true;
@@ -298,6 +310,7 @@ int32_t pw_host_start(pw_host *h, const pw_host_options *opt) {
   h->engine.v = opt->engine;
   h->next_handle = 1;
   h->next_dns = 1;
+  memset(h->pin_safe, -1, sizeof h->pin_safe);
   h->reset_reason = h->p->reset_reason ? h->p->reset_reason(h->p->ctx) : PW_RESET_POWER_ON;
   if (opt->config_len > PW_HOST_CONFIG_CAP || opt->config_len > PW_IO_CAPACITY) {
     pw_host_logf(h, PW_LOG_ERROR, "host: the configuration is %zu bytes; the core's io buffer holds %d",
@@ -798,6 +811,12 @@ int32_t pw_import_gpio_setup(pw_host *h, int32_t pin, int32_t mode, int32_t pull
 int32_t pw_import_gpio_write(pw_host *h, int32_t pin, int32_t value) { FORWARD(gpio_write, pin, value); }
 
 int32_t pw_import_gpio_read(pw_host *h, int32_t pin) { FORWARD(gpio_read, pin); }
+
+void pw_import_pin_safe(pw_host *h, int32_t pin, int32_t value) {
+  int32_t i = pin == PW_PIN_LED ? PW_PIN_COUNT : pin;
+  if (i < 0 || i > PW_PIN_COUNT || value < -1 || value > 1) return;
+  h->pin_safe[i] = (int8_t)value;
+}
 
 int32_t pw_import_gpio_watch(pw_host *h, int32_t pin, int32_t edges) { FORWARD(gpio_watch, pin, edges); }
 

@@ -110,6 +110,9 @@ typedef struct pw_datagram {
 
 typedef struct pw_host {
   pw_host_options opt;
+  /* fail-safe levels the core registered (pin_safe), GPIO 0..PIN_COUNT-1 then the LED; -1: none.
+   * Kept by the host so a pin falls back even when the core that armed the revert has died. */
+  int8_t pin_safe[PW_PIN_COUNT + 1];
   const pw_platform *p;
   pw_engine engine;
   bool loaded;   /* the engine holds an instance */

@@ -63,4 +63,5 @@
     (if (result i32) (i32.eq (local.get $kind) (i32.const 1)) (then (i32.const 32768)) (else (i32.const 0))))
   (func (export "rgb_parse") (param i32 i32) (result i32) (i32.const 0))
   (func (export "rgb_format") (param i32 i32) (result i32) (i32.const 0))
-  (func (export "json_parse") (param i32 i32) (result i32) (i32.const 0)))
+  (func (export "json_parse") (param i32 i32) (result i32) (i32.const 0))
+  (func (export "digest") (param i32 i32) (result i32) (i32.const 0)))

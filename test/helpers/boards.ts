@@ -1,7 +1,7 @@
 // Virtual boards on real loopback sockets, and small raw-socket peers to talk to them.
 import net from "node:net";
 import { Board, type BoardOptions, type LogLevel } from "../../tools/host/board.ts";
-import { coreModule } from "./core.ts";
+import { coreModule, coreSha256 } from "./core.ts";
 
 export async function freePort(host = "127.0.0.1"): Promise<number> {
   const srv = net.createServer();
@@ -21,6 +21,7 @@ export async function startBoard(config: string, opts: Partial<BoardOptions> = {
   const lines: { level: LogLevel; text: string }[] = [];
   const board = new Board({
     wasm: coreModule,
+    coreSha256,
     config,
     log: (level, text) => lines.push({ level, text }),
     ...opts,

@@ -1,6 +1,7 @@
 // Loads the identical build/picowire.wasm the firmware embeds, and a recording fake host for driving
 // the core directly (no sockets) in unit and random-session tests.
 import { readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { ROOT } from "../../tools/abi/generate.ts";
 import { C, IMPORT_NAMES, type HostImports } from "../../tools/host/abi.generated.ts";
@@ -9,6 +10,7 @@ import { Core, compileCore } from "../../tools/host/core.ts";
 export const WASM_PATH = join(ROOT, "build", "picowire.wasm");
 export const wasmBytes = readFileSync(WASM_PATH);
 export const coreModule = compileCore(wasmBytes);
+export const coreSha256 = createHash("sha256").update(wasmBytes).digest("hex");
 
 export interface Call {
   name: string;

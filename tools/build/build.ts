@@ -1,19 +1,17 @@
 // `npm run build`: generated files, then build/picowire.wasm (release) and its debug twin, then the
 // firmware where the Pico SDK and the ARM toolchain exist; otherwise it says plainly what was skipped.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { ROOT, OUTPUTS, loadSpec, staleOutputs } from "../abi/generate.ts";
 import { writeFileSync } from "node:fs";
 import { checkBudgets } from "../wasm/size.ts";
+import { mergeDataSegments } from "./merge-data.ts";
+import { buildFirmware } from "./firmware.ts";
 
 function run(cmd: string, args: string[]): void {
   execFileSync(cmd, args, { cwd: ROOT, stdio: "inherit" });
-}
-
-function has(cmd: string): boolean {
-  return spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
 }
 
 const spec = loadSpec();
@@ -22,9 +20,17 @@ for (const file of staleOutputs(spec)) {
   console.log(`gen: wrote ${file}`);
 }
 const asc = join(ROOT, "node_modules", ".bin", "asc");
-run(asc, ["assembly/index.ts", "--target", "release"]);
-run(asc, ["assembly/index.ts", "--target", "debug"]);
-const wasm = readFileSync(join(ROOT, "build", "picowire.wasm"));
+// the transform compacts text literals (tools/build/ascii-literals.mjs); asconfig.json cannot name a
+// local transform file, so it is passed here
+const TRANSFORM = ["--transform", "./tools/build/ascii-literals.mjs"];
+run(asc, ["assembly/index.ts", "--target", "release", ...TRANSFORM]);
+run(asc, ["assembly/index.ts", "--target", "debug", ...TRANSFORM]);
+// one data segment per literal costs headers the board pays for in RAM: merge them (image unchanged)
+const wasmPath = join(ROOT, "build", "picowire.wasm");
+const emitted = readFileSync(wasmPath);
+const wasm = mergeDataSegments(emitted);
+writeFileSync(wasmPath, wasm);
+console.log(`build/picowire.wasm: data segments merged, ${emitted.length} -> ${wasm.length} bytes`);
 console.log(`build/picowire.wasm: ${wasm.length} bytes, sha256 ${createHash("sha256").update(wasm).digest("hex")}`);
 const broken = checkBudgets(wasm);
 if (broken.length) {
@@ -33,13 +39,11 @@ if (broken.length) {
   process.exit(1);
 }
 
-const missing = [
-  !process.env.PICO_SDK_PATH && "PICO_SDK_PATH is not set",
-  !has("arm-none-eabi-gcc") && "arm-none-eabi-gcc is not installed",
-  !has("cmake") && "cmake is not installed",
-].filter(Boolean);
-if (missing.length) {
-  console.log(`firmware: SKIPPED, build/picowire.uf2 not built (${missing.join("; ")}). See README "Firmware".`);
-} else {
-  console.log("firmware: SKIPPED, build/picowire.uf2 not built (the Pico W firmware target lands with the native host issue).");
+// The Pico W firmware (tools/build/firmware.ts): built where the Pico SDK and the ARM toolchain exist,
+// otherwise it prints what is missing and that the step was skipped.
+try {
+  buildFirmware();
+} catch (e) {
+  console.error((e as Error).message);
+  process.exit(1);
 }

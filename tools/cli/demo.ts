@@ -13,12 +13,12 @@ export async function runDemo(argv: string[]): Promise<void> {
   const wasm = new WebAssembly.Module(readCore());
   const port = values["http-port"];
   const server = new Board({
-    wasm, host: "127.0.0.1", name: "server", config: `http_port=${port}\nws_echo=1`,
+    wasm, host: "127.0.0.1", name: "server", config: `http_port=${port}\nws_echo=1\ncontrol_port=0`,
     log: consoleLogger("server 127.0.0.1", "info"),
   });
   const client = new Board({
     wasm, host: "127.0.0.2", name: "client",
-    config: `http_port=0\nrgb_server=127.0.0.1:${port}\nrgb_poll_ms=${values["poll-ms"]}\nrgb_pins=13,14,15`,
+    config: `http_port=0\ncontrol_port=0\nrgb_server=127.0.0.1:${port}\nrgb_poll_ms=${values["poll-ms"]}\nrgb_pins=13,14,15`,
     log: consoleLogger("client 127.0.0.2", "info"),
   });
   await server.start();

@@ -2,15 +2,20 @@
 import { startNode, runUntilSignal, NODE_USAGE } from "./node.ts";
 import { runDemo } from "./demo.ts";
 import { rgbCommand, RGB_USAGE } from "./rgb.ts";
+import { runCommand, infoCommand, CONTROL_USAGE } from "./control.ts";
 
 const USAGE = `usage: picowire <command>
   node ...          run a virtual board (picowire node --help)
   demo              an rgb-server and an rgb-client on loopback (what npm start runs)
   rgb get|set ...   read or set a board's colour over HTTP
+  run HOST ...      send control commands (picowire run HOST -c action=ping)
+  info HOST         a board's get_info
 
 ${NODE_USAGE}
 
-${RGB_USAGE}`;
+${RGB_USAGE}
+
+${CONTROL_USAGE}`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -25,6 +30,10 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case "rgb":
         return await rgbCommand(rest);
+      case "run":
+        return await runCommand(rest);
+      case "info":
+        return await infoCommand(rest);
       case undefined:
       case "help":
       case "--help":

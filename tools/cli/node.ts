@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import { Board, type LogLevel, LEVELS } from "../host/board.ts";
 import { readCore } from "./wasm.ts";
+import { readKeyFile } from "./control.ts";
 
 export const NODE_USAGE = `usage: picowire node --role rgb-server|rgb-client [options]
   --host IP            the board's loopback address (default 127.0.0.1)
@@ -11,6 +12,9 @@ export const NODE_USAGE = `usage: picowire node --role rgb-server|rgb-client [op
   --source S           random | adc | fixed (rgb-server, default random)
   --rgb R,G,B          the fixed colour (or #rrggbb)
   --pins R,G,B         PWM pins of the RGB LED (default 13,14,15 on rgb-client)
+  --control-port N     control protocol port (default 12345; 0 off)
+  --key-file F         the bus key (one line of text): control is authenticated
+  --insecure           control without a key, as piconetcontrol (logged as a warning)
   --set key=value      any other core setting (repeatable)
   --log-level L        error | warn | info | debug (default info)
   --wasm FILE          core to run (default build/picowire.wasm)`;
@@ -35,6 +39,9 @@ export function nodeConfig(argv: string[]): NodeSpec & { logLevel: LogLevel; was
       rgb: { type: "string" },
       pins: { type: "string" },
       set: { type: "string", multiple: true, default: [] },
+      "control-port": { type: "string" },
+      "key-file": { type: "string" },
+      insecure: { type: "boolean", default: false },
       "log-level": { type: "string", default: "info" },
       wasm: { type: "string" },
       name: { type: "string" },
@@ -54,6 +61,10 @@ export function nodeConfig(argv: string[]): NodeSpec & { logLevel: LogLevel; was
     config.push(`http_port=${values["http-port"] ?? "0"}`, `rgb_server=${values.server}`, `rgb_pins=${values.pins ?? "13,14,15"}`);
     if (values["poll-ms"]) config.push(`rgb_poll_ms=${values["poll-ms"]}`);
   }
+  if (values["key-file"] && values.insecure) throw new Error("--key-file and --insecure exclude each other");
+  config.push(`control_port=${values["control-port"] ?? "12345"}`);
+  if (values["key-file"]) config.push(`key=${readKeyFile(values["key-file"])}`);
+  if (values.insecure) config.push("control_insecure=1");
   if (values.source) config.push(`rgb_source=${values.source}`);
   if (values.rgb) config.push(`rgb=${values.rgb}`);
   const sets = values.set ?? [];

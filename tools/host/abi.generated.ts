@@ -220,6 +220,8 @@ export interface HostImports {
   gpio_read: (pin: number) => number;
   /** report EDGE_* changes as gpio_edge events (0 stops) */
   gpio_watch: (pin: number, edges: number) => number;
+  /** the level an output pin must fall back to if the core stops (trap, restart) while its fail-safe revert is pending; -1 clears it. The host keeps it outside the core */
+  pin_safe: (pin: number, value: number) => void;
   /** PWM output; duty 0..65535 */
   pwm_set: (pin: number, freq_hz: number, duty: number) => number;
   /** 12-bit sample (0..4095) of ADC channel 0..3, 4 = temperature sensor */
@@ -283,7 +285,9 @@ export interface CoreExports {
   rgb_format: (rgb: number, format: number) => number;
   /** test/fuzz entry: parse the io buffer as one JSON object; its member count, or -1 - the offset of the first error */
   json_parse: (len: number, max_depth: number) => number;
+  /** test entry: SHA-256 of the io buffer's first msg_len bytes (key_len < 0), or HMAC-SHA256 with the first key_len bytes as key and the next msg_len as message; the 32-byte digest replaces the io buffer's start; returns 32 */
+  digest: (key_len: number, msg_len: number) => number;
 }
 
-export const IMPORT_NAMES = ["log","random_fill","board_id","free_heap","reset_reason","temperature_mc","tcp_listen","tcp_connect","tcp_send","tcp_resume","tcp_close","tcp_abort","udp_open","udp_send","udp_close","dns_resolve","wifi_start_ap","wifi_join","wifi_scan","wifi_status","wifi_ip","wifi_rssi","gpio_setup","gpio_write","gpio_read","gpio_watch","pwm_set","adc_read","pixels_show","flash_size","flash_read","flash_write","flash_erase","asset_find","asset_size","asset_read","reset","sleep"] as const;
-export const EXPORT_NAMES = ["abi_version","io_buffer","init","tick","tcp_accepted","tcp_connected","tcp_data","tcp_sent","tcp_closed","udp_data","dns_result","wifi_event","gpio_edge","stat","rgb_parse","rgb_format","json_parse"] as const;
+export const IMPORT_NAMES = ["log","random_fill","board_id","free_heap","reset_reason","temperature_mc","tcp_listen","tcp_connect","tcp_send","tcp_resume","tcp_close","tcp_abort","udp_open","udp_send","udp_close","dns_resolve","wifi_start_ap","wifi_join","wifi_scan","wifi_status","wifi_ip","wifi_rssi","gpio_setup","gpio_write","gpio_read","gpio_watch","pin_safe","pwm_set","adc_read","pixels_show","flash_size","flash_read","flash_write","flash_erase","asset_find","asset_size","asset_read","reset","sleep"] as const;
+export const EXPORT_NAMES = ["abi_version","io_buffer","init","tick","tcp_accepted","tcp_connected","tcp_data","tcp_sent","tcp_closed","udp_data","dns_result","wifi_event","gpio_edge","stat","rgb_parse","rgb_format","json_parse","digest"] as const;

@@ -28,8 +28,10 @@ export interface BoardOptions {
   /** Build the network backend; default real sockets on `host`. */
   net?: (events: NetEvents) => NetBackend;
   random?: (dst: Uint8Array) => void;
-  /** Networks the board's radio can see (default: one lab network). */
+  /** Networks the board's radio can see (default: one lab network, joined at start). */
   networks?: Network[];
+  /** SHA-256 (hex) of the core, when `wasm` is an already compiled module. */
+  coreSha256?: string;
 }
 
 interface RxState {
@@ -46,6 +48,8 @@ export class Board {
   readonly host: string;
   core!: Core;
   traps = 0;
+  /** Fail-safe levels the core registered; applied by the host if the core dies (pin_safe). */
+  readonly pinSafe = new Map<number, number>();
   resetReason: number = C.RESET_POWER_ON;
   private readonly module: WebAssembly.Module;
   private readonly net: NetBackend;
@@ -66,12 +70,17 @@ export class Board {
     this.clock = opts.clock ?? (() => Date.now());
     this.flash = new Flash(opts.flashFile);
     this.assets = Object.entries(opts.assets ?? {});
+    // the core reports its own hash (get_info) through this asset, as the firmware embeds it
+    const sha = opts.wasm instanceof WebAssembly.Module ? opts.coreSha256 : createHash("sha256").update(opts.wasm).digest("hex");
+    if (sha) this.assets.push(["core.sha256", new TextEncoder().encode(sha)]);
     this.net = (opts.net ?? ((ev) => new NodeNet(this.host, ev)))(this.netEvents());
     this.wifi = new WifiSim(opts.networks ?? [LAB_NETWORK], ipFromString(this.host), (kind, status, payload) =>
       this.post(() => {
         if (payload) this.core.writeIo(payload);
         this.core.exports.wifi_event(kind, status, this.now());
       }),
+      30,
+      !opts.networks,
     );
     this.hw.onEdge = (pin, level) => this.post(() => this.core.exports.gpio_edge(pin, level, this.now()));
   }
@@ -145,6 +154,11 @@ export class Board {
   private restartCore(): void {
     this.queue.length = 0;
     this.rx.clear();
+    for (const [pin, level] of this.pinSafe) {
+      this.hw.write(pin, level);
+      this.log("warn", `host: pin ${pin} back to its safe level ${level} (its revert was pending)`);
+    }
+    this.pinSafe.clear();
     void this.net.shutdown().then(() => {
       if (this.stopped) return;
       this.resetReason = C.RESET_TRAP;
@@ -285,6 +299,10 @@ export class Board {
       gpio_write: (pin, value) => this.hw.write(pin, value),
       gpio_read: (pin) => this.hw.read(pin),
       gpio_watch: (pin, edges) => this.hw.watch(pin, edges),
+      pin_safe: (pin, value) => {
+        if (value < 0) this.pinSafe.delete(pin);
+        else this.pinSafe.set(pin, value);
+      },
       pwm_set: (pin, freq, duty) => this.hw.pwm(pin, freq, duty),
       adc_read: (channel) => this.hw.adcRead(channel),
       pixels_show: (pin, ptr, len) => {

@@ -23,7 +23,11 @@ export class WifiSim {
     private readonly address: number,
     private readonly post: WifiEventSink,
     private readonly delayMs = 30,
-  ) {}
+    startJoined = false,
+  ) {
+    // a virtual board may start on the first network it sees, as a configured board on the bench does
+    if (startJoined && networks.length) this.sta = { status: C.WIFI_UP, rssi: networks[0].rssi };
+  }
 
   private later(fn: () => void): void {
     setTimeout(fn, this.delayMs).unref();

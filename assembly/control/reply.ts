@@ -1,0 +1,190 @@
+// Builds a control reply in place over the command line it answers: the reply repeats the command's
+// members (its text, already validated), then appends results: {<command members>,"k":v,...}\n.
+// An error reply puts "error" first: {"error":"why",<command members>}\n.
+import { Ascii, asciiLen, asciiAt } from "../util/ascii";
+import { putAscii, putDecimal } from "../util/bytes";
+import { hexDigit } from "../util/log";
+import * as json from "../util/json";
+
+let at: usize = 0; // write position
+let limit: usize = 0;
+let first = true; // no member written yet
+let skipping = false; // the command already has the member being written: leave it out
+export let overflow = false;
+// the command's members, [innerAt, innerAt + innerLen), kept in place for an error reply
+let innerAt: usize = 0;
+let innerLen: i32 = 0;
+
+/** Starts a reply over the command object text [buf, buf+n) (n == 0: no command to repeat). The
+ *  text stays where it is (the parser's member offsets remain valid); results replace its '}'. */
+export function beginReply(buf: usize, n: i32, cap: i32): void {
+  limit = buf + <usize>cap;
+  overflow = false;
+  skipping = false;
+  innerLen = 0;
+  if (n == 0) {
+    json.clear(); // no command: every result is new
+    store<u8>(buf, 123);
+    at = buf + 1;
+    first = true;
+    return;
+  }
+  let s: i32 = 0, e: i32 = n;
+  while (load<u8>(buf + s) != 123) s++;
+  while (load<u8>(buf + e - 1) != 125) e--;
+  innerAt = buf + s + 1;
+  first = true;
+  for (let i = s + 1; i < e - 1; i++) {
+    let c = load<u8>(buf + i);
+    if (c != 32 && c != 9 && c != 13 && c != 10) first = false;
+  }
+  innerLen = first ? 0 : e - s - 2;
+  at = buf + e - 1; // over the closing brace
+}
+
+function byte(b: u32): void {
+  if (skipping) return;
+  if (at < limit) store<u8>(at++, <u8>b);
+  else overflow = true;
+}
+
+function raw(lit: Ascii): void {
+  for (let i = 0, n = asciiLen(lit); i < n; i++) byte(asciiAt(lit, i));
+}
+
+/** Starts a result member; one the command already has is left out (a reply never repeats a key). */
+export function key(name: Ascii): void {
+  skipping = json.find(name) >= 0;
+  if (!first) byte(44);
+  first = false;
+  byte(34);
+  raw(name);
+  byte(34);
+  byte(58);
+}
+
+export function num(v: i64): void {
+  if (skipping) return;
+  if (v < 0) {
+    byte(45);
+    v = -v;
+  }
+  if (at + 20 >= limit) {
+    overflow = true;
+    return;
+  }
+  at += putDecimal(at, <u32>v > 0xffffffff ? 0 : <u32>v);
+}
+
+export function lit(text: Ascii): void {
+  raw(text);
+}
+
+/** A JSON string from ASCII literal text (no characters needing escapes). */
+export function str(text: Ascii): void {
+  byte(34);
+  raw(text);
+  byte(34);
+}
+
+/** A JSON string from bytes, escaping quotes, backslashes and control characters. */
+export function strBytes(p: usize, n: i32): void {
+  byte(34);
+  for (let i = 0; i < n; i++) {
+    let c = <u32>load<u8>(p + i);
+    if (c == 34 || c == 92) {
+      byte(92);
+      byte(c);
+    } else if (c < 32) {
+      raw("\\u00");
+      byte(hexDigit(c >> 4));
+      byte(hexDigit(c & 15));
+    } else byte(c);
+  }
+  byte(34);
+}
+
+export function hexBytes(p: usize, n: i32): void {
+  byte(34);
+  for (let i = 0; i < n; i++) {
+    let b = <u32>load<u8>(p + i);
+    byte(hexDigit(b >> 4));
+    byte(hexDigit(b & 15));
+  }
+  byte(34);
+}
+
+export function ip(v: u32): void {
+  if (skipping) return;
+  byte(34);
+  for (let shift = 24; shift >= 0; shift -= 8) {
+    if (at + 4 >= limit) {
+      overflow = true;
+      return;
+    }
+    at += putDecimal(at, (v >>> shift) & 255);
+    if (shift) byte(46);
+  }
+  byte(34);
+}
+
+/** Closes the object and the line; returns the reply's length from buf. */
+export function endReply(buf: usize): i32 {
+  skipping = false;
+  byte(125);
+  byte(10);
+  return <i32>(at - buf);
+}
+
+// ---- error replies -----------------------------------------------------------------------------
+
+const why = memory.data(160);
+let whyLen: i32 = 0;
+
+export function errorStart(text: Ascii): void {
+  whyLen = 0;
+  errorMore(text);
+}
+
+/** Appends to the reason, escaped for a JSON string. */
+export function errorMore(text: Ascii): void {
+  for (let i = 0, n = asciiLen(text); i < n && whyLen < 158; i++) {
+    let c = asciiAt(text, i);
+    if (c == 34 || c == 92) store<u8>(why + whyLen++, 92);
+    store<u8>(why + whyLen++, <u8>c);
+  }
+}
+
+export function errorNum(v: i64): void {
+  if (whyLen + 21 > 160) return;
+  if (v < 0) {
+    store<u8>(why + whyLen++, 45);
+    v = -v;
+  }
+  whyLen += putDecimal(why + whyLen, <u32>v);
+}
+
+/** {"error":"<why>",<command members>}\n, after beginReply (or noCommand for a line that was not one). */
+export function errorReply(buf: usize, cap: i32): i32 {
+  let prefix = 10 + whyLen + 2; // {"error":" + why + ",
+  let n = innerLen;
+  if (prefix + n + 2 > cap) n = 0; // the reason matters more than the echo
+  if (n > 0) memory.copy(buf + prefix, innerAt, n);
+  let o = buf;
+  o += putAscii(o, "{\"error\":\"");
+  memory.copy(o, why, whyLen);
+  o += whyLen;
+  store<u8>(o++, 34);
+  if (n > 0) {
+    store<u8>(o, 44);
+    o += 1 + n;
+  }
+  store<u8>(o++, 125);
+  store<u8>(o++, 10);
+  return <i32>(o - buf);
+}
+
+/** For errors about a line that is not a command: nothing to repeat. */
+export function noCommand(): void {
+  innerLen = 0;
+}

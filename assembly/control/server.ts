@@ -1,0 +1,266 @@
+// Control connections: one JSON object per line each way, any split or merge across TCP segments.
+// With a bus key, a connection first answers a challenge (HMAC-SHA256 over a fresh nonce), then every
+// command carries a rising "seq" and a "mac" over the nonce and the command, so replays and tampering
+// are refused. Without a key, control is off unless control_insecure=1 (piconetcontrol-compatible).
+import { Ascii, asciiLen, asciiAt } from "../util/ascii";
+import { host_tcp_listen, host_tcp_resume, host_random_fill, OK, ERR_NOMEM, LOG_INFO, LOG_WARN, LOG_ERROR } from "../abi/host.generated";
+import * as cfg from "../config";
+import * as json from "../util/json";
+import * as reply from "./reply";
+import { run } from "./actions";
+import { Slot, claim, arm, aux, flush, closeNow, abortNow, release, slotAt, slotCount, KIND_CONTROL } from "../net/slots";
+import { hmacStart, hmacUpdate, hmacFinal } from "../util/sha256";
+import { hexDigit, put, putI32, putIp, emit } from "../util/log";
+
+let listener: i32 = -1;
+let bootAt: u32 = 0;
+export let commands: u32 = 0;
+export let refusedAuth: u32 = 0;
+const mac = memory.data(32);
+const hex = memory.data(64);
+const PREFIX: Ascii = "picowire-auth:";
+
+export function startControl(now: u32): i32 {
+  bootAt = now;
+  if (cfg.controlPort == 0) return OK;
+  if (cfg.busKeyLen == 0 && !cfg.controlInsecure) {
+    put("control: off: no bus key configured (set key=..., or control_insecure=1 to accept unauthenticated commands as piconetcontrol does)");
+    emit(LOG_WARN);
+    return OK;
+  }
+  listener = host_tcp_listen(cfg.controlPort);
+  if (listener < 0) {
+    put("control: cannot listen on port ");
+    putI32(cfg.controlPort);
+    emit(LOG_ERROR);
+    return listener;
+  }
+  put("control: listening on port ");
+  putI32(cfg.controlPort);
+  if (cfg.busKeyLen == 0) {
+    put(" WITHOUT AUTHENTICATION: anyone on the network can drive the pins");
+    emit(LOG_WARN);
+  } else {
+    put(" (HMAC-SHA256 authenticated)");
+    emit(LOG_INFO);
+  }
+  return OK;
+}
+
+export function isControlListener(handle: i32): bool {
+  return handle == listener;
+}
+
+export function listening(): bool {
+  return listener >= 0;
+}
+
+export function clients(): i32 {
+  let n = 0;
+  for (let i = 0; i < slotCount(); i++) if (slotAt(i).kind == KIND_CONTROL) n++;
+  return n;
+}
+
+function send(s: Slot, len: i32, now: u32): void {
+  s.txOffset = 0;
+  s.len = len;
+  s.sent = 0;
+  flush(s);
+}
+
+function toHex(p: usize, n: i32, dst: usize): void {
+  for (let i = 0; i < n; i++) {
+    let b = <u32>load<u8>(p + i);
+    store<u8>(dst + 2 * i, <u8>hexDigit(b >> 4));
+    store<u8>(dst + 2 * i + 1, <u8>hexDigit(b & 15));
+  }
+}
+
+export function accept(conn: i32, ip: u32, now: u32): i32 {
+  let s = claim(KIND_CONTROL, conn);
+  if (s == null) {
+    put("control: all connection slots busy, refusing ");
+    putIp(ip);
+    emit(LOG_WARN);
+    return ERR_NOMEM;
+  }
+  s.remoteIp = ip;
+  s.ctlLast = now;
+  if (cfg.controlIdleMs > 0) arm(s, now, cfg.controlIdleMs);
+  put("control: client connected from ");
+  putIp(ip);
+  emit(LOG_INFO);
+  if (cfg.busKeyLen > 0) {
+    host_random_fill(aux(s), 16);
+    reply.beginReply(s.buf, 0, 128);
+    reply.key("challenge");
+    toHex(aux(s), 16, hex);
+    reply.strBytes(hex, 32);
+    reply.key("auth");
+    reply.str("hmac-sha256");
+    send(s, reply.endReply(s.buf), now);
+  } else s.ctlAuthed = true;
+  return OK;
+}
+
+/** Constant-time compare of 64 lowercase hex digits at p with the MAC in `mac`. */
+function macMatches(p: usize, n: i32): bool {
+  if (n != 64) return false;
+  toHex(mac, 32, hex);
+  let diff = 0;
+  for (let i = 0; i < 64; i++) diff |= <i32>(load<u8>(p + i) ^ load<u8>(hex + i));
+  return diff == 0;
+}
+
+function hmacNonce(s: Slot): void {
+  hmacStart(cfg.busKey, cfg.busKeyLen);
+  toHex(aux(s), 16, hex);
+  hmacUpdate(hex, 32);
+}
+
+/** The challenge answer: {"auth":"<hex HMAC(key, "picowire-auth:" + nonce hex)>"}. */
+function authenticate(s: Slot): bool {
+  let f = json.find("auth");
+  if (f < 0 || json.memberType(f) != json.T_STRING) {
+    reply.errorStart("authenticate first: answer the challenge with {\"auth\":\"<HMAC-SHA256 hex>\"}");
+    return false;
+  }
+  hmacStart(cfg.busKey, cfg.busKeyLen);
+  hmacUpdate(PREFIX + 1, asciiLen(PREFIX));
+  toHex(aux(s), 16, hex);
+  hmacUpdate(hex, 32);
+  hmacFinal(mac);
+  if (!macMatches(json.memberValue(f) + 1, json.memberValueLen(f) - 2)) {
+    reply.errorStart("authentication failed: wrong key");
+    return false;
+  }
+  s.ctlAuthed = true;
+  reply.key("authenticated");
+  reply.lit("true");
+  return true;
+}
+
+/** An authenticated command: a "seq" above the last, and "mac" as the last member over nonce + text. */
+function verifyCommand(s: Slot, line: usize, n: i32): bool {
+  let sf = json.find("seq");
+  let seq = json.intValue(sf, 1, 0xffffffff);
+  let mf = json.find("mac");
+  if (seq == i64.MIN_VALUE || mf < 0 || mf != json.members - 1 || json.memberType(mf) != json.T_STRING) {
+    reply.errorStart("authenticated commands need a \"seq\" (a rising whole number) and \"mac\" as the last field");
+    return false;
+  }
+  // the MAC covers the nonce and the command up to the comma before "mac", closed with '}'
+  let q = json.memberValue(mf);
+  while (load<u8>(q) != 44) q--; // back over the key to the comma
+  hmacNonce(s);
+  hmacUpdate(line, <i32>(q - line));
+  store<u8>(hex, 125);
+  hmacUpdate(hex, 1);
+  hmacFinal(mac);
+  if (!macMatches(json.memberValue(mf) + 1, json.memberValueLen(mf) - 2)) {
+    reply.errorStart("bad mac: the command was altered or signed with another key");
+    return false;
+  }
+  if (<u32>seq <= s.ctlSeq) {
+    reply.errorStart("seq must rise: this command repeats or predates one already run (a replay?)");
+    return false;
+  }
+  s.ctlSeq = <u32>seq;
+  return true;
+}
+
+function handleLine(s: Slot, n: i32, now: u32): void {
+  let line = s.buf;
+  let cap = cfg.controlLineMax + 384;
+  while (n > 0 && (load<u8>(line + n - 1) == 13 || load<u8>(line + n - 1) == 32)) n--;
+  if (n == 0) return;
+  if (!json.parseObject(line, n, cfg.controlDepth)) {
+    reply.errorStart("invalid JSON: ");
+    reply.errorMore(json.error);
+    reply.errorMore(" at byte ");
+    reply.errorNum(json.errorAt);
+    reply.noCommand();
+    send(s, reply.errorReply(line, cap), now);
+    return;
+  }
+  let ok: bool;
+  let wasAuthed = s.ctlAuthed;
+  if (!s.ctlAuthed) {
+    reply.beginReply(line, n, cap);
+    ok = authenticate(s);
+    if (!ok) refusedAuth++;
+  } else if (cfg.busKeyLen > 0 && !verifyCommand(s, line, n)) {
+    reply.beginReply(line, n, cap);
+    ok = false;
+    refusedAuth++;
+  } else {
+    reply.beginReply(line, n, cap);
+    ok = run(now, bootAt);
+    commands++;
+  }
+  if (ok && !reply.overflow) send(s, reply.endReply(line), now);
+  else {
+    if (ok) reply.errorStart("the reply does not fit the board's buffer");
+    send(s, reply.errorReply(line, cap), now);
+  }
+  if (!wasAuthed && !s.ctlAuthed && s.kind == KIND_CONTROL) s.closing = true; // one chance to authenticate
+  if (s.closing && s.kind == KIND_CONTROL && s.sent >= s.len) closeNow(s);
+}
+
+/** Bytes from the peer; returns how many were consumed (none while a reply is still going out). */
+export function data(s: Slot, p: usize, n: i32, now: u32): i32 {
+  let i = 0;
+  let handle = s.handle;
+  s.ctlLast = now;
+  if (cfg.controlIdleMs > 0) arm(s, now, cfg.controlIdleMs);
+  while (i < n) {
+    if (s.kind != KIND_CONTROL || s.handle != handle || s.closing) return n;
+    if (s.sent < s.len) {
+      s.wsBlocked = true; // the host keeps the rest until the reply is out
+      return i;
+    }
+    let b = load<u8>(p + i++);
+    if (b == 10) {
+      let len = s.headBytes;
+      s.headBytes = 0;
+      if (s.ctlDiscard) {
+        s.ctlDiscard = false;
+        reply.errorStart("line longer than control_line_max (");
+        reply.errorNum(cfg.controlLineMax);
+        reply.errorMore(" bytes); it was dropped");
+        reply.noCommand();
+        send(s, reply.errorReply(s.buf, cfg.controlLineMax + 384), now);
+      } else handleLine(s, len, now);
+      continue;
+    }
+    if (s.ctlDiscard) continue;
+    if (s.headBytes >= cfg.controlLineMax) {
+      s.ctlDiscard = true;
+      continue;
+    }
+    store<u8>(s.buf + <usize>s.headBytes, b);
+    s.headBytes++;
+  }
+  return n;
+}
+
+/** The reply queue drained: let the host offer what we held back. */
+export function sent(s: Slot): void {
+  if (!flush(s) || s.kind != KIND_CONTROL) return;
+  if (s.wsBlocked && s.sent >= s.len) {
+    s.wsBlocked = false;
+    host_tcp_resume(s.handle);
+  }
+}
+
+export function peerFinished(s: Slot): void {
+  closeNow(s); // fail-safe reverts stay armed: a dropped connection does not cancel them
+}
+
+export function expired(s: Slot, now: u32): void {
+  if (s.closing) return abortNow(s);
+  put("control: closing idle connection from ");
+  putIp(s.remoteIp);
+  emit(LOG_INFO);
+  closeNow(s);
+}

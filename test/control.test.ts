@@ -1,0 +1,299 @@
+// The control protocol against virtual boards over loopback, with the TypeScript Client and raw
+// sockets: actions, fail-safe timing, framing, errors, authentication, replays, and crowds.
+import { describe, it, expect, afterEach } from "vitest";
+import net from "node:net";
+import { C } from "../tools/host/abi.generated.ts";
+import { Client, hmac } from "../tools/client.ts";
+import { startBoard, stopBoards, freePort, waitFor, type TestBoard } from "./helpers/boards.ts";
+import { coreSha256 } from "./helpers/core.ts";
+
+const KEY = "correct horse battery staple";
+afterEach(stopBoards);
+
+async function board(extra = "", host = "127.0.0.1"): Promise<{ board: TestBoard; port: number }> {
+  const port = await freePort(host);
+  const b = await startBoard(`http_port=0\ncontrol_port=${port}\n${extra}`, { host });
+  return { board: b, port };
+}
+
+const insecure = () => board("control_insecure=1");
+
+describe("actions", () => {
+  it("answers each command with its fields, time_received and results", async () => {
+    const { port } = await insecure();
+    const c = await Client.connect("127.0.0.1", port);
+    const r = await c.command({ action: "ping", tag: "x" });
+    expect(r).toMatchObject({ action: "ping", tag: "x", pong: true });
+    expect(typeof r.time_received).toBe("number");
+    expect((await c.command({ action: "get_version" })).abi_version).toBe(1);
+    expect((await c.command({ action: "list_actions" })).actions).toContain("write_pin");
+    c.close();
+  });
+
+  it("sets up, writes and reads pins, with pull and PWM, on the simulated board", async () => {
+    const { board: b, port } = await insecure();
+    const c = await Client.connect("127.0.0.1", port);
+    expect(await c.command({ action: "setup_pin", pin: 2, mode: "output", value: 1 })).not.toHaveProperty("error");
+    expect(b.hw.pins.get(2)).toMatchObject({ mode: "out", level: 1 });
+    expect(await c.command({ action: "setup_pin", pin: 3, mode: "input", pull: "up" })).not.toHaveProperty("error");
+    expect((await c.command({ action: "read_pin", pin: 3 })).value).toBe(1);
+    b.hw.drive(3, 0);
+    expect((await c.command({ action: "read_pin", pin: 3 })).value).toBe(0);
+    expect(await c.command({ action: "set_pwm", pin: 4, duty: 30000, freq: 500 })).not.toHaveProperty("error");
+    expect(b.hw.pins.get(4)!.pwm).toEqual({ freqHz: 500, duty: 30000 });
+    b.hw.adc[1] = 1234;
+    expect((await c.command({ action: "read_adc", channel: 1 })).value).toBe(1234);
+    expect(await c.command({ action: "set_rgb", rgb: "10,20,30" })).toMatchObject({ rgb: "10,20,30" }); // a reply never repeats a key
+    const info = await c.command({ action: "get_resource_info" });
+    expect(info).toMatchObject({ abi_version: 1, core_sha256: coreSha256, ip: "127.0.0.1", reset_reason: "power_on", role: "standalone", rgb: "#0a141e" });
+    expect(info.core_memory).toBeLessThanOrEqual(32768);
+    c.close();
+  });
+
+  it("drives the on-board LED by name", async () => {
+    const { board: b, port } = await insecure();
+    const c = await Client.connect("127.0.0.1", port);
+    expect(await c.command({ action: "setup_pin", pin: "LED", mode: "output", value: 1 })).not.toHaveProperty("error");
+    expect(b.hw.pins.get(C.PIN_LED)!.level).toBe(1);
+    c.close();
+  });
+
+  it.each([
+    [{ action: "read_pin", pin: 23 }, /pin 23 is wired to the WiFi chip/],
+    [{ action: "setup_pin", pin: 29, mode: "output", value: 0 }, /pin 29 is wired to the WiFi chip/],
+    [{ action: "read_pin", pin: 40 }, /pin 40 does not exist/],
+    [{ action: "read_pin", pin: "two" }, /'pin': read_pin needs a GPIO number/],
+    [{ action: "read_pin", pin: 5 }, /not set up: send setup_pin first/],
+    [{ action: "write_pin", pin: 6, value: 1, timeout: 1 }, /not set up as an output/],
+    [{ action: "setup_pin", pin: 6, mode: "output" }, /'value': setup_pin needs the initial value/],
+    [{ action: "setup_pin", pin: 6, mode: "sideways" }, /'mode': setup_pin needs "input" or "output"/],
+    [{ action: "set_pwm", pin: "LED", duty: 1 }, /LED sits on the WiFi chip and has no PWM/],
+    [{ action: "set_pwm", pin: 4, duty: 70000 }, /'duty'/],
+    [{ action: "read_adc", channel: 9 }, /'channel'/],
+    [{ action: "set_rgb", rgb: "300,0,0" }, /'rgb'/],
+    [{ action: "fly" }, /unknown action/],
+    [{ pin: 2 }, /missing field 'action'/],
+  ])("refuses %j with a reason and keeps the connection", async (cmd, why) => {
+    const { port } = await insecure();
+    const c = await Client.connect("127.0.0.1", port);
+    const r = await c.command(cmd);
+    expect(r.error).toMatch(why);
+    expect(r).toMatchObject(cmd); // the command's fields come back with the error
+    expect((await c.command({ action: "ping" })).pong).toBe(true);
+    c.close();
+  });
+});
+
+describe("fail-safe write_pin", () => {
+  async function setup() {
+    const { board: b, port } = await insecure();
+    const c = await Client.connect("127.0.0.1", port);
+    await c.command({ action: "setup_pin", pin: 2, mode: "output", value: 0 });
+    return { b, c };
+  }
+
+  it("requires a timeout, and reverts to the previous value when it expires", async () => {
+    const { b, c } = await setup();
+    expect((await c.command({ action: "write_pin", pin: 2, value: 1 })).error).toMatch(/fail-safe timeout/);
+    expect((await c.command({ action: "write_pin", pin: 2, value: 1, timeout: 0 })).error).toMatch(/fail-safe timeout/);
+    const t0 = Date.now();
+    await c.command({ action: "write_pin", pin: 2, value: 1, timeout: 0.3 });
+    expect(b.hw.pins.get(2)!.level).toBe(1);
+    await waitFor(() => b.hw.pins.get(2)!.level === 0, "revert");
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(280);
+    c.close();
+  });
+
+  it("overlapping writes: a newer write replaces the deadline, and the revert restores the value before the first", async () => {
+    const { b, c } = await setup();
+    await c.command({ action: "write_pin", pin: 2, value: 1, timeout: 0.3 });
+    await new Promise((r) => setTimeout(r, 150));
+    await c.command({ action: "write_pin", pin: 2, value: 1, timeout: 0.5 }); // extends: the old timer must not fire
+    await new Promise((r) => setTimeout(r, 300));
+    expect(b.hw.pins.get(2)!.level).toBe(1);
+    await waitFor(() => b.hw.pins.get(2)!.level === 0, "revert to the value before the first write");
+  });
+
+  it("a dropped connection does not cancel a pending revert", async () => {
+    const { b, c } = await setup();
+    await c.command({ action: "write_pin", pin: 2, value: 1, timeout: 0.2 });
+    c.close();
+    await waitFor(() => b.hw.pins.get(2)!.level === 0, "revert after disconnect");
+    expect(b.lines.some((l) => /pin 2 reverted to 0/.test(l.text))).toBe(true);
+  });
+
+  it("pin safety outlives the core: a trap puts pins with a pending revert to their safe value", async () => {
+    const { b, c } = await setup();
+    await c.command({ action: "write_pin", pin: 2, value: 1, timeout: 60 });
+    expect(b.pinSafe.get(2)).toBe(0);
+    // the core traps, as a bug would make it: the host restarts it and owns the pin meanwhile
+    b.post(() => {
+      throw new WebAssembly.RuntimeError("unreachable");
+    });
+    await waitFor(() => b.traps === 1 && b.hw.pins.get(2)!.level === 0, "safe value after the trap");
+    expect(b.lines.some((l) => /pin 2 back to its safe level 0/.test(l.text))).toBe(true);
+  });
+});
+
+describe("framing", () => {
+  it("handles commands split across segments and several in one segment", async () => {
+    const { port } = await insecure();
+    const c = await Client.connect("127.0.0.1", port);
+    const line = '{"action":"ping","n":1}\n{"action":"ping","n":2}\n{"act';
+    c.send(line);
+    await new Promise((r) => setTimeout(r, 30));
+    c.send('ion":"ping","n":3}\r\n');
+    const replies = [await c.next(), await c.next(), await c.next()];
+    expect(replies.map((r) => r.n)).toEqual([1, 2, 3]);
+    c.close();
+  });
+
+  it("one byte at a time", async () => {
+    const { port } = await insecure();
+    const s = net.connect(port, "127.0.0.1");
+    await new Promise((r) => s.once("connect", r));
+    let got = "";
+    s.on("data", (d) => (got += d));
+    for (const ch of '{"action":"ping"}\n') {
+      s.write(ch);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await waitFor(() => got.endsWith("\n"), "reply");
+    expect(JSON.parse(got)).toMatchObject({ action: "ping", pong: true });
+    s.destroy();
+  });
+
+  it.each([
+    ["not JSON", "hello there", /invalid JSON: expected a JSON object at byte 0/],
+    ["a duplicate key", '{"action":"ping","action":"reset"}', /duplicate key/],
+    ["a trailing comma", '{"action":"ping",}', /invalid JSON/],
+    ["too deep", '{"action":"ping","x":[[[[[[1]]]]]]}', /nested too deep/],
+  ])("refuses %s and stays open", async (_w, text, why) => {
+    const { port } = await insecure();
+    const c = await Client.connect("127.0.0.1", port);
+    c.send(text + "\n");
+    expect((await c.next()).error).toMatch(why);
+    expect((await c.command({ action: "ping" })).pong).toBe(true);
+    c.close();
+  });
+
+  it("drops a line over control_line_max, says so, and reads the next", async () => {
+    const { port } = await board("control_insecure=1\ncontrol_line_max=128");
+    const c = await Client.connect("127.0.0.1", port);
+    c.send(`{"action":"ping","pad":"${"x".repeat(300)}"}\n`);
+    expect((await c.next()).error).toMatch(/line longer than control_line_max \(128 bytes\)/);
+    expect((await c.command({ action: "ping" })).pong).toBe(true);
+    c.close();
+  });
+});
+
+describe("authentication", () => {
+  it("is off without a key unless insecure, and says so", async () => {
+    const { board: b, port } = await board("");
+    expect(b.lines.some((l) => /control: off: no bus key configured/.test(l.text))).toBe(true);
+    await expect(Client.connect("127.0.0.1", port, { timeoutMs: 1000 })).rejects.toThrow(/cannot reach/);
+    const ins = await insecure();
+    expect(ins.board.lines.some((l) => l.level === "warn" && /WITHOUT AUTHENTICATION/.test(l.text))).toBe(true);
+  });
+
+  it("completes the challenge and runs signed commands", async () => {
+    const { board: b, port } = await board(`key=${KEY}`);
+    const c = await Client.connect("127.0.0.1", port, { key: KEY });
+    expect(await c.command({ action: "setup_pin", pin: 2, mode: "output", value: 1 })).not.toHaveProperty("error");
+    expect(b.hw.pins.get(2)!.level).toBe(1);
+    c.close();
+  });
+
+  it("refuses a wrong key and closes", async () => {
+    const { port } = await board(`key=${KEY}`);
+    await expect(Client.connect("127.0.0.1", port, { key: "not the right key at all" })).rejects.toThrow(/authentication failed: wrong key/);
+  });
+
+  it("refuses commands before authentication", async () => {
+    const { port } = await board(`key=${KEY}`);
+    const c = await Client.connect("127.0.0.1", port);
+    expect(await c.next()).toHaveProperty("challenge");
+    expect((await c.command({ action: "ping" })).error).toMatch(/authenticate first/);
+  });
+
+  it("refuses tampered, unsigned, replayed and out-of-order commands", async () => {
+    const { board: b, port } = await board(`key=${KEY}`);
+    const c = await Client.connect("127.0.0.1", port, { key: KEY });
+    await c.command({ action: "setup_pin", pin: 2, mode: "output", value: 0 });
+    const signed = c.line({ action: "write_pin", pin: 2, value: 1, timeout: 5 });
+    c.send(signed.replace('"value":1', '"value":0') + "\n");
+    expect((await c.next()).error).toMatch(/bad mac/);
+    c.send('{"action":"ping","seq":99}\n');
+    expect((await c.next()).error).toMatch(/need a "seq".*"mac"/);
+    c.send(signed + "\n");
+    expect((await c.next()).error).toBeUndefined();
+    c.send(signed + "\n"); // the same bytes again
+    expect((await c.next()).error).toMatch(/seq must rise/);
+    expect(b.core.stat(C.STAT_CONNS_USED)).toBe(1);
+    c.close();
+  });
+
+  it("a command captured on one connection is useless on another (fresh nonce)", async () => {
+    const { port } = await board(`key=${KEY}`);
+    const a = await Client.connect("127.0.0.1", port, { key: KEY });
+    const captured = a.line({ action: "ping" });
+    const b = await Client.connect("127.0.0.1", port, { key: KEY });
+    b.send(captured + "\n");
+    expect((await b.next()).error).toMatch(/bad mac/);
+    a.close();
+    b.close();
+  });
+
+  it("never logs the key", async () => {
+    const { board: b } = await board(`key=${KEY}`);
+    expect(b.lines.some((l) => l.text.includes(KEY))).toBe(false);
+    await expect(startBoard("http_port=0\nkey=short")).rejects.toThrow(/the key must be 16 to 64 characters$/);
+  });
+});
+
+describe("crowds", () => {
+  it("serves as many clients as it has slots and refuses 100 more politely while they keep working", async () => {
+    const { board: b, port } = await board("control_insecure=1\nmax_conns=6");
+    const clients = await Promise.all(Array.from({ length: 6 }, () => Client.connect("127.0.0.1", port)));
+    const extra = await Promise.all(
+      Array.from({ length: 100 }, () => new Promise<string>((resolve) => {
+        const s = net.connect(port, "127.0.0.1");
+        s.on("error", () => resolve("reset"));
+        s.on("end", () => resolve("fin"));
+        s.on("close", () => resolve("fin"));
+      })),
+    );
+    expect(extra.every((e) => e === "fin")).toBe(true);
+    const replies = await Promise.all(clients.map((c, i) => c.command({ action: "ping", i })));
+    expect(replies.map((r) => r.i)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(b.core.stat(C.STAT_REFUSED)).toBeGreaterThanOrEqual(100);
+    clients.forEach((c) => c.close());
+    await waitFor(() => b.core.stat(C.STAT_CONNS_USED) === 0, "slots free");
+  });
+});
+
+describe("status LED", () => {
+  it("blinks 1.5 s on / off while listening and fast while a client is connected", async () => {
+    const { board: b, port } = await insecure();
+    const samples: number[] = [];
+    const sample = async (ms: number) => {
+      const end = Date.now() + ms;
+      const out: number[] = [];
+      while (Date.now() < end) {
+        out.push(b.hw.pins.get(C.PIN_LED)?.level ?? 0);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      return out;
+    };
+    const idle = await sample(400);
+    expect(new Set(idle).size).toBe(1); // steady for 400 ms: the slow pattern
+    const c = await Client.connect("127.0.0.1", port);
+    await c.command({ action: "ping" });
+    const busy = await sample(400);
+    const changes = busy.filter((v, i) => i > 0 && v !== busy[i - 1]).length;
+    expect(changes).toBeGreaterThanOrEqual(4); // 20 ms blinks every 100 ms
+    c.close();
+    void samples;
+    void hmac;
+  });
+});
