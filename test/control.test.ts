@@ -3,7 +3,8 @@
 import { describe, it, expect, afterEach } from "vitest";
 import net from "node:net";
 import { C } from "../tools/host/abi.generated.ts";
-import { Client, hmac } from "../tools/client.ts";
+import WebSocket from "ws";
+import { Client, hmac, authAnswer, signCommand } from "../tools/client.ts";
 import { startBoard, stopBoards, freePort, waitFor, type TestBoard } from "./helpers/boards.ts";
 import { coreSha256 } from "./helpers/core.ts";
 
@@ -295,5 +296,74 @@ describe("status LED", () => {
     c.close();
     void samples;
     void hmac;
+  });
+});
+
+describe("the same protocol over WebSocket (/control)", () => {
+  async function wsBoard(extra: string) {
+    const port = await freePort();
+    const cport = await freePort();
+    const b = await startBoard(`http_port=${port}\ncontrol_port=${cport}\n${extra}`);
+    return { b, url: `ws://127.0.0.1:${port}/control` };
+  }
+
+  function open(url: string) {
+    const ws = new WebSocket(url);
+    const inbox: Record<string, unknown>[] = [];
+    const waiters: ((m: Record<string, unknown>) => void)[] = [];
+    ws.on("message", (d) => {
+      const m = JSON.parse(d.toString());
+      const w = waiters.shift();
+      if (w) w(m);
+      else inbox.push(m);
+    });
+    const next = () => new Promise<Record<string, unknown>>((r) => (inbox.length ? r(inbox.shift()!) : waiters.push(r)));
+    const closed = new Promise<number>((r) => ws.on("close", (code) => r(code)));
+    return { ws, next, closed, opened: new Promise((r) => ws.once("open", r)) };
+  }
+
+  it("authenticates and runs signed commands as text messages, one reply per message", async () => {
+    const { b, url } = await wsBoard(`key=${KEY}`);
+    const c = open(url);
+    await c.opened;
+    const hello = await c.next();
+    expect(hello.challenge).toMatch(/^[0-9a-f]{32}$/);
+    c.ws.send(authAnswer(KEY, hello.challenge as string));
+    expect((await c.next()).authenticated).toBe(true);
+    c.ws.send(signCommand(KEY, hello.challenge as string, 1, { action: "setup_pin", pin: 7, mode: "output", value: 1 }));
+    expect(await c.next()).not.toHaveProperty("error");
+    expect(b.hw.pins.get(7)!.level).toBe(1);
+    c.ws.send(signCommand(KEY, hello.challenge as string, 1, { action: "ping" })); // seq did not rise
+    expect((await c.next()).error).toMatch(/seq must rise/);
+    c.ws.close();
+  });
+
+  it("closes with 1008 after a wrong answer to the challenge, and 1003 for binary messages", async () => {
+    const { url } = await wsBoard(`key=${KEY}`);
+    const c = open(url);
+    await c.next();
+    c.ws.send(authAnswer("a different key entirely", "00"));
+    expect((await c.next()).error).toMatch(/authentication failed/);
+    expect(await c.closed).toBe(1008);
+    const d = open(url);
+    await d.next();
+    d.ws.send(Buffer.from("{}"));
+    expect(await d.closed).toBe(1003);
+  });
+
+  it("works without a key when insecure, refuses a message over control_line_max with 1009", async () => {
+    const { url } = await wsBoard("control_insecure=1\ncontrol_line_max=128");
+    const c = open(url);
+    await c.opened;
+    c.ws.send(JSON.stringify({ action: "get_version" }));
+    expect((await c.next()).abi_version).toBe(1);
+    c.ws.send(JSON.stringify({ action: "ping", pad: "x".repeat(200) }));
+    expect(await c.closed).toBe(1009);
+  });
+
+  it("is not served when control is off", async () => {
+    const { url } = await wsBoard("");
+    const res = await fetch(url.replace("ws:", "http:"));
+    expect(res.status).toBe(404);
   });
 });

@@ -89,7 +89,7 @@ export class Client {
       throw new ControlError(hello.error ?? "the board sent no challenge: it runs without a key (use --insecure)");
     }
     this.nonce = hello.challenge;
-    this.socket.write(JSON.stringify({ auth: hmac(key, `picowire-auth:${this.nonce}`) }) + "\n");
+    this.socket.write(authAnswer(key, this.nonce) + "\n");
     const r = await this.next();
     if (r.authenticated !== true) throw new ControlError(r.error ?? "authentication failed");
   }
@@ -113,13 +113,23 @@ export class Client {
   /** The command's text, signed when a key is in use: "mac" last, over nonce + the text without it. */
   line(cmd: Record<string, unknown>): string {
     if (this.opts.key === undefined) return JSON.stringify(cmd);
-    const text = JSON.stringify({ ...cmd, seq: ++this.seq });
-    return `${text.slice(0, -1)},"mac":"${hmac(this.opts.key, this.nonce + text)}"}`;
+    return signCommand(this.opts.key, this.nonce, ++this.seq, cmd);
   }
 
   close(): void {
     this.socket.end();
   }
+}
+
+/** The answer to a board's challenge. */
+export function authAnswer(key: string, challenge: string): string {
+  return JSON.stringify({ auth: hmac(key, `picowire-auth:${challenge}`) });
+}
+
+/** A command signed for a session: "seq" added, "mac" last, over the challenge + the text without it. */
+export function signCommand(key: string, challenge: string, seq: number, cmd: Record<string, unknown>): string {
+  const text = JSON.stringify({ ...cmd, seq });
+  return `${text.slice(0, -1)},"mac":"${hmac(key, challenge + text)}"}`;
 }
 
 export function hmac(key: string, text: string): string {

@@ -8,8 +8,9 @@ import * as cfg from "../config";
 import * as json from "../util/json";
 import * as reply from "./reply";
 import { run } from "./actions";
-import { Slot, claim, arm, aux, flush, closeNow, abortNow, release, slotAt, slotCount, KIND_CONTROL } from "../net/slots";
+import { Slot, claim, arm, aux, flush, closeNow, abortNow, slotAt, slotCount, KIND_CONTROL, KIND_WS } from "../net/slots";
 import { hmacStart, hmacUpdate, hmacFinal } from "../util/sha256";
+import { wsClose, ENDPOINT_CONTROL, CLOSE_POLICY } from "../ws/frame";
 import { hexDigit, put, putI32, putIp, emit } from "../util/log";
 
 let listener: i32 = -1;
@@ -55,17 +56,60 @@ export function listening(): bool {
   return listener >= 0;
 }
 
+/** Connections that speak control, over TCP or as a WebSocket on /control. */
+export function isControl(s: Slot): bool {
+  return s.kind == KIND_CONTROL || (s.kind == KIND_WS && s.wsEndpoint == ENDPOINT_CONTROL);
+}
+
 export function clients(): i32 {
   let n = 0;
-  for (let i = 0; i < slotCount(); i++) if (slotAt(i).kind == KIND_CONTROL) n++;
+  for (let i = 0; i < slotCount(); i++) if (isControl(slotAt(i))) n++;
   return n;
 }
 
-function send(s: Slot, len: i32, now: u32): void {
-  s.txOffset = 0;
+/** Where a WebSocket control message is collected: room for its frame header in front. */
+export const WS_GAP: i32 = 4;
+
+/** The session nonce (aux holds a WebSocket frame header in its first half). */
+function nonce(s: Slot): usize {
+  return aux(s) + 16;
+}
+
+/** Sends a reply written at `line`: as it is over TCP, as one text frame over a WebSocket. */
+function send(s: Slot, line: usize, len: i32, now: u32): void {
+  let at = <i32>(line - s.buf);
+  if (s.kind == KIND_WS) {
+    let h = len < 126 ? 2 : 4;
+    at -= h;
+    store<u8>(s.buf + at, 0x81); // FIN, text
+    if (h == 2) store<u8>(s.buf + at + 1, <u8>len);
+    else {
+      store<u8>(s.buf + at + 1, 126);
+      store<u16>(s.buf + at + 2, bswap<u16>(<u16>len));
+    }
+    len += h;
+  }
+  s.txOffset = at;
   s.len = len;
   s.sent = 0;
   flush(s);
+}
+
+/** The first line of an authenticated session: the challenge. */
+export function sendChallenge(s: Slot, now: u32): void {
+  if (cfg.busKeyLen == 0) {
+    s.ctlAuthed = true;
+    return;
+  }
+  let line = s.buf + WS_GAP;
+  host_random_fill(nonce(s), 16);
+  reply.beginReply(line, 0, 128);
+  reply.key("challenge");
+  toHex(nonce(s), 16, hex);
+  reply.strBytes(hex, 32);
+  reply.key("auth");
+  reply.str("hmac-sha256");
+  send(s, line, reply.endReply(line), now);
 }
 
 function toHex(p: usize, n: i32, dst: usize): void {
@@ -90,16 +134,7 @@ export function accept(conn: i32, ip: u32, now: u32): i32 {
   put("control: client connected from ");
   putIp(ip);
   emit(LOG_INFO);
-  if (cfg.busKeyLen > 0) {
-    host_random_fill(aux(s), 16);
-    reply.beginReply(s.buf, 0, 128);
-    reply.key("challenge");
-    toHex(aux(s), 16, hex);
-    reply.strBytes(hex, 32);
-    reply.key("auth");
-    reply.str("hmac-sha256");
-    send(s, reply.endReply(s.buf), now);
-  } else s.ctlAuthed = true;
+  sendChallenge(s, now);
   return OK;
 }
 
@@ -114,7 +149,7 @@ function macMatches(p: usize, n: i32): bool {
 
 function hmacNonce(s: Slot): void {
   hmacStart(cfg.busKey, cfg.busKeyLen);
-  toHex(aux(s), 16, hex);
+  toHex(nonce(s), 16, hex);
   hmacUpdate(hex, 32);
 }
 
@@ -127,7 +162,7 @@ function authenticate(s: Slot): bool {
   }
   hmacStart(cfg.busKey, cfg.busKeyLen);
   hmacUpdate(PREFIX + 1, asciiLen(PREFIX));
-  toHex(aux(s), 16, hex);
+  toHex(nonce(s), 16, hex);
   hmacUpdate(hex, 32);
   hmacFinal(mac);
   if (!macMatches(json.memberValue(f) + 1, json.memberValueLen(f) - 2)) {
@@ -169,9 +204,9 @@ function verifyCommand(s: Slot, line: usize, n: i32): bool {
   return true;
 }
 
-function handleLine(s: Slot, n: i32, now: u32): void {
-  let line = s.buf;
-  let cap = cfg.controlLineMax + 384;
+/** One command (a TCP line or a WebSocket message) at `line`; the reply replaces it. */
+export function handleLine(s: Slot, line: usize, n: i32, now: u32): void {
+  let cap = cfg.controlLineMax + 384 - WS_GAP;
   while (n > 0 && (load<u8>(line + n - 1) == 13 || load<u8>(line + n - 1) == 32)) n--;
   if (n == 0) return;
   if (!json.parseObject(line, n, cfg.controlDepth)) {
@@ -180,7 +215,7 @@ function handleLine(s: Slot, n: i32, now: u32): void {
     reply.errorMore(" at byte ");
     reply.errorNum(json.errorAt);
     reply.noCommand();
-    send(s, reply.errorReply(line, cap), now);
+    send(s, line, reply.errorReply(line, cap), now);
     return;
   }
   let ok: bool;
@@ -198,13 +233,19 @@ function handleLine(s: Slot, n: i32, now: u32): void {
     ok = run(now, bootAt);
     commands++;
   }
-  if (ok && !reply.overflow) send(s, reply.endReply(line), now);
+  if (ok && !reply.overflow) send(s, line, reply.endReply(line), now);
   else {
     if (ok) reply.errorStart("the reply does not fit the board's buffer");
-    send(s, reply.errorReply(line, cap), now);
+    send(s, line, reply.errorReply(line, cap), now);
   }
-  if (!wasAuthed && !s.ctlAuthed && s.kind == KIND_CONTROL) s.closing = true; // one chance to authenticate
-  if (s.closing && s.kind == KIND_CONTROL && s.sent >= s.len) closeNow(s);
+  if (!wasAuthed && !s.ctlAuthed && isControl(s)) {
+    // one chance to authenticate
+    if (s.kind == KIND_WS) wsClose(s, CLOSE_POLICY, now);
+    else {
+      s.closing = true;
+      if (s.sent >= s.len) closeNow(s);
+    }
+  }
 }
 
 /** Bytes from the peer; returns how many were consumed (none while a reply is still going out). */
@@ -229,8 +270,8 @@ export function data(s: Slot, p: usize, n: i32, now: u32): i32 {
         reply.errorNum(cfg.controlLineMax);
         reply.errorMore(" bytes); it was dropped");
         reply.noCommand();
-        send(s, reply.errorReply(s.buf, cfg.controlLineMax + 384), now);
-      } else handleLine(s, len, now);
+        send(s, s.buf + WS_GAP, reply.errorReply(s.buf + WS_GAP, cfg.controlLineMax + 384 - WS_GAP), now);
+      } else handleLine(s, s.buf + WS_GAP, len, now);
       continue;
     }
     if (s.ctlDiscard) continue;
@@ -238,7 +279,7 @@ export function data(s: Slot, p: usize, n: i32, now: u32): i32 {
       s.ctlDiscard = true;
       continue;
     }
-    store<u8>(s.buf + <usize>s.headBytes, b);
+    store<u8>(s.buf + <usize>(WS_GAP + s.headBytes), b);
     s.headBytes++;
   }
   return n;

@@ -22,6 +22,7 @@ export const METHOD_PUT: u8 = 3;
 export const ROUTE_NONE: u8 = 0;
 export const ROUTE_RGB: u8 = 1;
 export const ROUTE_ECHO: u8 = 2;
+export const ROUTE_CONTROL: u8 = 3;
 
 // s.phase
 const SNIFF_METHOD: u8 = 0; // method bytes so far, not yet known to be HTTP
@@ -77,7 +78,8 @@ function parseRequestLine(s: Slot, n: i32): i32 {
   while (pathEnd < sp2 && load<u8>(p + pathEnd) != 63) pathEnd++; // the query does not pick the route
   let path = p + sp1 + 1;
   let pathLen = pathEnd - sp1 - 1;
-  s.route = bytesEqual(path, pathLen, "/rgb") ? ROUTE_RGB : bytesEqual(path, pathLen, "/echo") ? ROUTE_ECHO : ROUTE_NONE;
+  s.route = bytesEqual(path, pathLen, "/rgb") ? ROUTE_RGB : bytesEqual(path, pathLen, "/echo") ? ROUTE_ECHO
+    : bytesEqual(path, pathLen, "/control") ? ROUTE_CONTROL : ROUTE_NONE;
   s.phase = HEADER_LINE;
   return MORE;
 }

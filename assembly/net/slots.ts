@@ -64,6 +64,7 @@ export class Slot {
   ctlDiscard: bool; // skipping the rest of an over-long line
   ctlSeq: u32; // the last accepted command sequence number
   ctlLast: u32; // when the peer last sent anything
+  ctlChallenge: bool; // a /control WebSocket still owes its challenge (the 101 was not out yet)
 }
 
 /** Buffer layout (bytes from s.buf): the HTTP line, or in WebSocket mode a control payload at 0 and

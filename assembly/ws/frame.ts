@@ -7,6 +7,7 @@ import { Slot, aux, flush, abortNow, closeNow, STAGE, STAGE_SIZE } from "../net/
 import { utf8Feed, UTF8_OK, UTF8_BAD } from "../util/utf8";
 import { reached } from "../util/time";
 import { put, putI32, putIp, emit } from "../util/log";
+import { handleLine, sendChallenge, WS_GAP } from "../control/server";
 
 export const OP_CONT: u8 = 0;
 export const OP_TEXT: u8 = 1;
@@ -18,12 +19,15 @@ export const OP_PONG: u8 = 10;
 export const CLOSE_NORMAL: u16 = 1000;
 export const CLOSE_GOING_AWAY: u16 = 1001;
 export const CLOSE_PROTOCOL: u16 = 1002;
+export const CLOSE_UNSUPPORTED: u16 = 1003;
+export const CLOSE_POLICY: u16 = 1008;
 export const CLOSE_INVALID_DATA: u16 = 1007;
 export const CLOSE_TOO_BIG: u16 = 1009;
 
 /** What a connection's messages are for. */
 export const ENDPOINT_ECHO: u8 = 1; // /echo: every message back, same type and fragmentation
 export const ENDPOINT_PUSH: u8 = 2; // our outgoing ws_url connection: we send, incoming data is dropped
+export const ENDPOINT_CONTROL: u8 = 3; // /control: whole text messages, each a control command
 
 const RETRY_MS: u32 = 50;
 const HEAD: u8 = 0;
@@ -220,6 +224,7 @@ function beginFrame(s: Slot): u16 {
     return 0;
   }
   if (op > OP_BINARY) return CLOSE_PROTOCOL; // reserved data opcodes 3-7
+  if (op == OP_BINARY && s.wsEndpoint == ENDPOINT_CONTROL) return CLOSE_UNSUPPORTED; // commands are text
   if (op == OP_CONT) {
     if (s.wsMessage == 0) return CLOSE_PROTOCOL;
   } else {
@@ -338,7 +343,14 @@ export function wsFeed(s: Slot, p: usize, n: i32, now: u32): i32 {
           }
         }
         let used = take;
-        if (s.wsEndpoint == ENDPOINT_ECHO && take > 0 && !s.wsCloseSent) {
+        if (s.wsEndpoint == ENDPOINT_CONTROL && !s.wsCloseSent) {
+          // a whole command is collected: it must fit a control line
+          if (s.wsMessageLen + <u64>take > <u64>cfg.controlLineMax) {
+            wsClose(s, CLOSE_TOO_BIG, now);
+            return n;
+          }
+          memory.copy(s.buf + <usize>(WS_GAP + <i32>s.wsMessageLen), q, take);
+        } else if (s.wsEndpoint == ENDPOINT_ECHO && take > 0 && !s.wsCloseSent) {
           used = host_tcp_send(s.handle, q, take);
           if (used < 0) {
             abortNow(s);
@@ -370,6 +382,7 @@ export function wsFeed(s: Slot, p: usize, n: i32, now: u32): i32 {
         wsClose(s, CLOSE_INVALID_DATA, now); // the message ended inside a character
         return n;
       }
+      if (s.wsEndpoint == ENDPOINT_CONTROL && !s.wsCloseSent) handleLine(s, s.buf + WS_GAP, <i32>s.wsMessageLen, now);
     }
     if (s.handle != handle || s.kind == 0) return n;
   }
@@ -383,6 +396,11 @@ export function wsFeed(s: Slot, p: usize, n: i32, now: u32): i32 {
 /** The send queue drained: finish staged bytes, then let the host offer what we declined. */
 export function wsSent(s: Slot, now: u32): void {
   if (!pump(s, now)) return;
+  if (s.ctlChallenge && stageFree(s)) {
+    s.ctlChallenge = false;
+    sendChallenge(s, now);
+    return;
+  }
   if (s.wsBlocked && stageFree(s)) {
     s.wsBlocked = false;
     host_tcp_resume(s.handle);

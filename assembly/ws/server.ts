@@ -2,10 +2,11 @@
 import { LOG_DEBUG } from "../abi/host.generated";
 import * as cfg from "../config";
 import { Slot, aux, flush, KIND_WS } from "../net/slots";
-import { METHOD_GET } from "../http/request";
+import { METHOD_GET, ROUTE_CONTROL } from "../http/request";
+import { sendChallenge } from "../control/server";
 import { answerStatus } from "../http/server";
 import { writeSwitching } from "./handshake";
-import { wsStart, wsFeed, ENDPOINT_ECHO } from "./frame";
+import { wsStart, wsFeed, ENDPOINT_ECHO, ENDPOINT_CONTROL } from "./frame";
 import { put, putIp, emit } from "../util/log";
 
 /** Protocol name `index` (1-based) of the comma-separated ws_protocols; sets protoLen. */
@@ -50,12 +51,18 @@ export function upgrade(s: Slot, p: usize, n: i32, now: u32): i32 {
   let len = writeSwitching(s.buf, aux(s), proto, s.wsProtocol ? protoLen : 0);
   put("ws: ");
   putIp(s.remoteIp);
-  put(" opened /echo");
+  let control = s.route == ROUTE_CONTROL;
+  put(control ? " opened /control" : " opened /echo");
   emit(LOG_DEBUG);
   s.kind = KIND_WS;
-  wsStart(s, false, ENDPOINT_ECHO, now);
+  wsStart(s, false, control ? ENDPOINT_CONTROL : ENDPOINT_ECHO, now);
+  s.ctlChallenge = control; // sent once the 101 is out
   s.txOffset = 0;
   s.len = len; // the 101 goes out ahead of any frame
   if (!flush(s) || s.kind != KIND_WS) return n;
+  if (s.ctlChallenge && s.sent >= s.len) {
+    s.ctlChallenge = false;
+    sendChallenge(s, now);
+  }
   return wsFeed(s, p, n, now);
 }
