@@ -167,7 +167,13 @@ function wsUrl(): i32 {
   return OK;
 }
 
+// Two switches of half the keys each: one switch over every key nests one block per case, deeper than
+// the board's wasm3 allows (d_m3ValCtrlDepth = 32).
 function apply(key: i32): i32 {
+  return key < 16 ? applyBasic(key) : applyNetwork(key);
+}
+
+function applyBasic(key: i32): i32 {
   let v: i64 = 0;
   switch (key) {
     case 0: if ((v = int(1, 32)) < 0) return ERR_CONFIG; maxConns = <i32>v; break;
@@ -205,6 +211,13 @@ function apply(key: i32): i32 {
     case 13: if ((v = int(10, 1000000)) < 0) return ERR_CONFIG; rgbPwmHz = <i32>v; break;
     case 14: if ((v = int(0, 1)) < 0) return ERR_CONFIG; rgbCommonAnode = v == 1; break;
     case 15: if ((v = int(0, 255)) < 0) return ERR_CONFIG; brightness = <i32>v; break;
+  }
+  return OK;
+}
+
+function applyNetwork(key: i32): i32 {
+  let v: i64 = 0;
+  switch (key) {
     case 16: if ((v = int(0, 1)) < 0) return ERR_CONFIG; wsEcho = v == 1; break;
     case 17: if ((v = int(1, 0x7fffffff)) < 0) return ERR_CONFIG; wsMaxMessage = <u32>v; break;
     case 18: if ((v = int(0, 3600000)) < 0) return ERR_CONFIG; wsPingMs = <u32>v; break;

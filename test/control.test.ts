@@ -367,3 +367,29 @@ describe("the same protocol over WebSocket (/control)", () => {
     expect(res.status).toBe(404);
   });
 });
+
+describe("fail-safe timing in virtual time (the core driven directly)", () => {
+  it("reverts exactly at the deadline, also across the u32 wrap, and an old deadline never undoes a newer write", async () => {
+    const { FakeHost } = await import("./helpers/core.ts");
+    const host = new FakeHost();
+    const writes: [number, number, number][] = [];
+    let now = (2 ** 32 - 3000) >>> 0;
+    host.overrides.gpio_write = (pin, v) => (writes.push([pin, v, now]), C.OK);
+    host.overrides.gpio_setup = () => C.OK;
+    const core = host.start("http_port=0\ncontrol_port=12345\ncontrol_insecure=1", now);
+    expect(core.exports.tcp_accepted(1, 9, 0x7f000001, 4000, now)).toBe(C.OK);
+    const send = (o: object) => host.data(9, JSON.stringify(o) + "\n", now);
+    const at = (ms: number) => core.exports.tick((now = (now + ms) >>> 0));
+    send({ action: "setup_pin", pin: 2, mode: "output", value: 0 });
+    send({ action: "write_pin", pin: 2, value: 1, timeout: 5 });
+    at(2000);
+    send({ action: "write_pin", pin: 2, value: 1, timeout: 5 }); // replaces the deadline: now + 5 s
+    at(2999); // 4999 ms after the first write: its old deadline must not fire
+    expect(writes.filter(([p]) => p === 2).map(([, v]) => v)).toEqual([0, 1, 1]);
+    at(2000); // 4999 ms after the second write
+    expect(writes.filter(([p]) => p === 2).length).toBe(3);
+    at(1); // exactly 5 s after the second write, past the wrap
+    expect(writes.filter(([p]) => p === 2).at(-1)).toEqual([2, 0, now]);
+    expect(host.calls.filter((c) => c.name === "pin_safe").map((c) => c.args)).toEqual([[2, 0], [2, -1]]);
+  });
+});

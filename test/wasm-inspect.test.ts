@@ -4,7 +4,8 @@ import { describe, it, expect } from "vitest";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { callGraph, featuresUsed, floatDeclarations, floatInstructions, parseModule, WasmError } from "../tools/wasm/inspect.ts";
-import { ALLOWED_FEATURES, checkBudgets, groupByCallGraph, protocolOf, staticDataEnd } from "../tools/wasm/size.ts";
+import { ALLOWED_FEATURES, checkBudgets, controlDepths, groupByCallGraph, protocolOf, staticDataEnd } from "../tools/wasm/size.ts";
+import binaryen from "binaryen";
 
 // ---- a tiny assembler: just enough encoding helpers to write modules by hand ----
 const leb = (n: number): number[] => {
@@ -239,5 +240,23 @@ describe("build/picowire.wasm (built by: npx asc assembly/index.ts --target rele
     expect(floatDeclarations(m)).toEqual([]);
     expect(featuresUsed(m).filter((f) => !ALLOWED_FEATURES.has(f))).toEqual([]);
     expect(checkBudgets(bytes)).toEqual([]);
+  });
+});
+
+describe("control nesting budget (wasm3 d_m3ValCtrlDepth = 32)", () => {
+  const nested = (n: number) => {
+    // a br_table to every label keeps each block (unused ones would be dropped when emitted)
+    const labels = Array.from({ length: n }, (_, i) => `$b${i}`);
+    const body = labels.map((l) => `(block ${l} `).join("") + `(br_table ${labels.join(" ")} (i32.const 0))` + ")".repeat(n);
+    const m = binaryen.parseText(`(module (memory 1 1) (func (export "f") ${body}))`);
+    m.setFeatures(binaryen.Features.MVP);
+    const out = m.emitBinary();
+    m.dispose();
+    return out;
+  };
+  it("passes 31 nested blocks and refuses 32, naming the function", () => {
+    expect(controlDepths(parseModule(nested(31)))[0].depth).toBe(32);
+    expect(checkBudgets(nested(31)).filter((b) => b.startsWith("nesting"))).toEqual([]);
+    expect(checkBudgets(nested(32)).join("\n")).toMatch(/nesting: .* nests 33 control frames; the board's wasm3 loads at most 32/);
   });
 });

@@ -55,8 +55,7 @@ else()
 endif()
 
 # The configuration measured on the RP2040 (docs in FACTS.md, knobs in wasm3's source/m3_config.h):
-#   d_m3ValCtrlDepth=48         Binaryen nests a byte parser's if/else chain 17+ blocks deep (default 16 fails)
-#                               and a switch over the 32 setting keys 34 deep (32 fails): see below
+#   d_m3ValCtrlDepth=32         Binaryen nests a byte parser's if/else chain 17+ blocks deep (default 16 fails)
 #   d_m3HasFloat=0              no float ops in the core; removes an f64 argument from every op (~20% faster)
 #   d_m3CodePageAlignSize=1024  code pages grow in 1 KiB steps, not 32 KiB
 #   d_m3MaxFunctionStackHeight=128
@@ -66,10 +65,10 @@ endif()
 set(PW_WASM3_STACK_HEIGHT 128 CACHE STRING "wasm3 d_m3MaxFunctionStackHeight (FACTS.md: 128 on the RP2040)")
 # d_m3ValCtrlDepth bounds block nesting (Binaryen turns a switch over N keys into a br_table inside N+1
 # nested blocks); a deeper function does not load ("compiling function overran its stack height limit",
-# the engine names the function). FACTS.md found 32 enough for its test modules; the core's config/apply
-# (a switch over 32 setting keys) needs 34, and every new setting adds one: 48. The cost is C stack while
-# loading only (the validator's 16-byte frames, the compiler's recursion per nested block), no heap.
-set(PW_WASM3_CTRL_DEPTH 48 CACHE STRING "wasm3 d_m3ValCtrlDepth (default 16; FACTS.md used 32; the core needs 34)")
+# the engine names the function). The core keeps its deepest function under 32 (the settings parser is
+# split into two switches for that); raising it costs C stack while loading only (the validator's
+# 16-byte frames, the compiler's recursion per nested block), no heap.
+set(PW_WASM3_CTRL_DEPTH 32 CACHE STRING "wasm3 d_m3ValCtrlDepth (wasm3 default 16; the board uses 32, and the core keeps its deepest function under it)")
 set(PW_WASM3_DEFINITIONS
     d_m3ValCtrlDepth=${PW_WASM3_CTRL_DEPTH}
     d_m3HasFloat=0

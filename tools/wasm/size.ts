@@ -36,6 +36,23 @@ export function staticDataEnd(m: WasmModule): number {
   return end;
 }
 
+/** The board's wasm3 is built with d_m3ValCtrlDepth = 32: a function whose blocks nest deeper (counting
+ *  the function's own frame) does not load. */
+export const MAX_CONTROL_DEPTH = 32;
+
+/** The deepest block/loop/if nesting in each function, plus one for the function's own frame. */
+export function controlDepths(m: WasmModule): { func: number; depth: number }[] {
+  return m.funcs.map((f) => {
+    let depth = 1;
+    let deepest = 1;
+    for (const ins of f.instructions) {
+      if (ins.name === "block" || ins.name === "loop" || ins.name === "if" || ins.name === "try") deepest = Math.max(deepest, ++depth);
+      else if (ins.name === "end") depth--;
+    }
+    return { func: f.index, depth: deepest };
+  });
+}
+
 /** Every broken budget, one clear sentence each; empty when the build fits the board. */
 export function checkBudgets(bytes: Uint8Array): string[] {
   let m: WasmModule;
@@ -62,6 +79,9 @@ export function checkBudgets(bytes: Uint8Array): string[] {
     }
     const fd = floatDeclarations(m);
     if (fd.length) out.push(`floats: f32/f64 declared in ${fd.slice(0, 3).join("; ")}${fd.length > 3 ? ` (+${fd.length - 3} more)` : ""}`);
+  }
+  for (const d of controlDepths(m).filter((d) => d.depth > MAX_CONTROL_DEPTH)) {
+    out.push(`nesting: ${funcName(m, d.func)} nests ${d.depth} control frames; the board's wasm3 loads at most ${MAX_CONTROL_DEPTH} (split the function)`);
   }
   const bad = featuresUsed(m).filter((f) => !ALLOWED_FEATURES.has(f));
   if (bad.length) out.push(`features: uses ${bad.join(", ")}, which the board's wasm3 does not run (allowed: ${[...ALLOWED_FEATURES].join(", ")})`);
