@@ -95,31 +95,33 @@ function parseStatusLine(s: Slot, n: i32): i32 {
   return MORE;
 }
 
+// Walks the comma-separated tokens of a header value, optional whitespace trimmed:
+// for (let at = 0; (at = nextToken(p, n, at)) >= 0; ) use tokenAt/tokenLen.
+let tokenAt: usize = 0;
+let tokenLen: i32 = 0;
+function nextToken(p: usize, n: i32, start: i32): i32 {
+  if (start > n) return -1;
+  let i = start;
+  while (i < n && load<u8>(p + i) != 44) i++;
+  let a = start, e = i;
+  while (a < e && (load<u8>(p + a) == 32 || load<u8>(p + a) == 9)) a++;
+  while (e > a && (load<u8>(p + e - 1) == 32 || load<u8>(p + e - 1) == 9)) e--;
+  tokenAt = p + a;
+  tokenLen = e - a;
+  return i + 1;
+}
+
 /** Whether a comma-separated header value holds `lit` (lower case) as one of its tokens. */
 function hasToken(p: usize, n: i32, lit: Ascii): bool {
-  let start = 0;
-  for (let i = 0; i <= n; i++) {
-    if (i < n && load<u8>(p + i) != 44) continue;
-    let a = start, e = i;
-    while (a < e && (load<u8>(p + a) == 32 || load<u8>(p + a) == 9)) a++;
-    while (e > a && (load<u8>(p + e - 1) == 32 || load<u8>(p + e - 1) == 9)) e--;
-    if (bytesEqualNoCase(p + a, e - a, lit)) return true;
-    start = i + 1;
-  }
+  for (let at = 0; (at = nextToken(p, n, at)) >= 0; ) if (bytesEqualNoCase(tokenAt, tokenLen, lit)) return true;
   return false;
 }
 
 /** 1-based index in `list` (comma-separated) of the first token of the header value found there. */
 function firstMatch(p: usize, n: i32, list: usize, listLen: i32): u8 {
-  let start = 0;
-  for (let i = 0; i <= n; i++) {
-    if (i < n && load<u8>(p + i) != 44) continue;
-    let a = start, e = i;
-    while (a < e && (load<u8>(p + a) == 32 || load<u8>(p + a) == 9)) a++;
-    while (e > a && (load<u8>(p + e - 1) == 32 || load<u8>(p + e - 1) == 9)) e--;
-    let idx = indexInList(list, listLen, p + a, e - a);
+  for (let at = 0; (at = nextToken(p, n, at)) >= 0; ) {
+    let idx = indexInList(list, listLen, tokenAt, tokenLen);
     if (idx > 0) return <u8>idx;
-    start = i + 1;
   }
   return 0;
 }

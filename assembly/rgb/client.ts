@@ -11,6 +11,7 @@ import { parseText, channelDuty } from "./codec";
 import { put, putBytes, putIp, putI32, putU32, emit } from "../util/log";
 import { reached, msUntil } from "../util/time";
 import { putAscii } from "../util/bytes";
+import { backoff, warnRetry } from "../util/retry";
 
 const REPLY_MAX: i32 = 16; // "255,255,255\r\n" is 13
 const CONNECTING: u8 = 1;
@@ -30,13 +31,7 @@ export function startClient(now: u32): void {
 }
 
 function schedule(now: u32): void {
-  let delay = cfg.rgbPollMs;
-  if (failures > 0) {
-    // doubling backoff from the poll interval, capped
-    let shift = min(failures, 16);
-    delay = <u32>min(<u64>cfg.rgbPollMs << shift, <u64>cfg.rgbBackoffMaxMs);
-  }
-  nextPoll = now + delay;
+  nextPoll = now + (failures > 0 ? backoff(cfg.rgbPollMs, failures, cfg.rgbBackoffMaxMs) : cfg.rgbPollMs);
 }
 
 function fail(why: Ascii, code: i32, now: u32): void {
@@ -48,16 +43,7 @@ function fail(why: Ascii, code: i32, now: u32): void {
   put(":");
   putI32(cfg.rgbServerPort);
   put(" ");
-  put(why);
-  if (code != 0) {
-    put(" (");
-    putI32(code);
-    put(")");
-  }
-  put(", retry in ");
-  putU32(msUntil(now, nextPoll));
-  put(" ms");
-  emit(LOG_WARN);
+  warnRetry(why, code, msUntil(now, nextPoll));
 }
 
 function pinFor(channel: i32): i32 {

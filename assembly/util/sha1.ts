@@ -1,15 +1,14 @@
 // SHA-1 (FIPS 180-4), only for the WebSocket handshake's Sec-WebSocket-Accept (RFC 6455 4.2.2).
 // Streaming over byte ranges with a static 64-byte block: no allocation.
 
-const block = memory.data(64);
+import { block, mdReset, mdUpdate, mdFinish, SHA1 } from "./md";
+
 const w = memory.data(80 * 4);
 let h0: u32 = 0;
 let h1: u32 = 0;
 let h2: u32 = 0;
 let h3: u32 = 0;
 let h4: u32 = 0;
-let fill: i32 = 0;
-let total: u64 = 0;
 
 export function sha1Reset(): void {
   h0 = 0x67452301;
@@ -17,11 +16,10 @@ export function sha1Reset(): void {
   h2 = 0x98badcfe;
   h3 = 0x10325476;
   h4 = 0xc3d2e1f0;
-  fill = 0;
-  total = 0;
+  mdReset();
 }
 
-function compress(): void {
+export function sha1Compress(): void {
   for (let i = 0; i < 16; i++) store<u32>(w + (i << 2), bswap<u32>(load<u32>(block + (i << 2))));
   for (let i = 16; i < 80; i++) {
     let x = load<u32>(w + ((i - 3) << 2)) ^ load<u32>(w + ((i - 8) << 2)) ^ load<u32>(w + ((i - 14) << 2)) ^ load<u32>(w + ((i - 16) << 2));
@@ -41,28 +39,12 @@ function compress(): void {
 }
 
 export function sha1Update(p: usize, n: i32): void {
-  total += <u64>n;
-  for (let i = 0; i < n; i++) {
-    store<u8>(block + fill++, load<u8>(p + i));
-    if (fill == 64) {
-      compress();
-      fill = 0;
-    }
-  }
+  mdUpdate(p, n, SHA1);
 }
 
 /** Writes the 20-byte digest to dst. */
 export function sha1Final(dst: usize): void {
-  let bits = total << 3;
-  store<u8>(block + fill++, 0x80);
-  if (fill > 56) {
-    while (fill < 64) store<u8>(block + fill++, 0);
-    compress();
-    fill = 0;
-  }
-  while (fill < 56) store<u8>(block + fill++, 0);
-  store<u64>(block + 56, bswap<u64>(bits));
-  compress();
+  mdFinish(SHA1);
   store<u32>(dst, bswap<u32>(h0));
   store<u32>(dst + 4, bswap<u32>(h1));
   store<u32>(dst + 8, bswap<u32>(h2));

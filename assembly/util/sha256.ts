@@ -1,6 +1,8 @@
 // SHA-256 (FIPS 180-4) and HMAC-SHA256 (RFC 2104) for authenticated control and OTA images.
 // Streaming over byte ranges with static state: no allocation.
 
+import { block, mdReset, mdUpdate, mdFinish, SHA256 } from "./md";
+
 const K: StaticArray<u32> = [
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
   0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -13,10 +15,7 @@ const K: StaticArray<u32> = [
 ];
 
 const h = memory.data(32);
-const block = memory.data(64);
 const w = memory.data(64 * 4);
-let fill: i32 = 0;
-let total: u64 = 0;
 
 export function sha256Reset(): void {
   store<u32>(h, 0x6a09e667);
@@ -27,11 +26,10 @@ export function sha256Reset(): void {
   store<u32>(h + 20, 0x9b05688c);
   store<u32>(h + 24, 0x1f83d9ab);
   store<u32>(h + 28, 0x5be0cd19);
-  fill = 0;
-  total = 0;
+  mdReset();
 }
 
-function compress(): void {
+export function sha256Compress(): void {
   for (let i = 0; i < 16; i++) store<u32>(w + (i << 2), bswap<u32>(load<u32>(block + (i << 2))));
   for (let i = 16; i < 64; i++) {
     let a = load<u32>(w + ((i - 15) << 2));
@@ -58,28 +56,12 @@ function compress(): void {
 }
 
 export function sha256Update(p: usize, n: i32): void {
-  total += <u64>n;
-  for (let i = 0; i < n; i++) {
-    store<u8>(block + fill++, load<u8>(p + i));
-    if (fill == 64) {
-      compress();
-      fill = 0;
-    }
-  }
+  mdUpdate(p, n, SHA256);
 }
 
 /** Writes the 32-byte digest to dst. */
 export function sha256Final(dst: usize): void {
-  let bits = total << 3;
-  store<u8>(block + fill++, 0x80);
-  if (fill > 56) {
-    while (fill < 64) store<u8>(block + fill++, 0);
-    compress();
-    fill = 0;
-  }
-  while (fill < 56) store<u8>(block + fill++, 0);
-  store<u64>(block + 56, bswap<u64>(bits));
-  compress();
+  mdFinish(SHA256);
   for (let i = 0; i < 8; i++) store<u32>(dst + (i << 2), bswap<u32>(load<u32>(h + (i << 2))));
 }
 

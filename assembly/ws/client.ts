@@ -9,6 +9,7 @@ import { feed, used, STATUS_LINE, REQUEST, ERROR } from "../http/request";
 import { writeUpgrade, acceptDigest } from "./handshake";
 import { wsStart, wsFeed, wsSendText, ENDPOINT_PUSH } from "./frame";
 import { base64Encode } from "../util/base64";
+import { backoff, warnRetry } from "../util/retry";
 import { putAscii, putDecimal } from "../util/bytes";
 import { reached, msUntil } from "../util/time";
 import { put, putBytes, putI32, putU32, emit } from "../util/log";
@@ -41,19 +42,10 @@ export function startWsClient(now: u32): void {
 function fail(why: Ascii, code: i32, now: u32): void {
   active = null;
   failures++;
-  let delay = <u32>min(<u64>cfg.wsPushMs << min(failures, 16), <u64>BACKOFF_MAX_MS);
+  let delay = backoff(cfg.wsPushMs, failures, BACKOFF_MAX_MS);
   nextTry = now + delay;
   describe();
-  put(why);
-  if (code != 0) {
-    put(" (");
-    putI32(code);
-    put(")");
-  }
-  put(", retry in ");
-  putU32(delay);
-  put(" ms");
-  emit(LOG_WARN);
+  warnRetry(why, code, delay);
 }
 
 function dial(now: u32): void {
