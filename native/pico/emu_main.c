@@ -1,0 +1,278 @@
+/* picowire_emu: a boot + benchmark image that needs no radio (rp2040js does not emulate the CYW43).
+ *
+ * Prints a banner on UART0, starts the embedded core through the same C host as the firmware (with a
+ * loopback platform: no lwIP, connections are driven from here), checks init, then measures through
+ * the core:
+ *   - RGB text parse: "r,g,b" copied into the io buffer + the rgb_parse export;
+ *   - WebSocket echo: masked binary frames fed to an /echo connection as tcp_data; the core parses,
+ *     unmasks (8-byte words) and echoes them through tcp_send; cycles per payload byte end to end;
+ *   - the same unmask in plain C (byte and 32-bit word loops) as the native baseline.
+ * Time comes from the 1 MHz timer; in rp2040js it advances exactly with executed cycles at 125 MHz, so
+ * cycles = microseconds x 125. tools/emu/run.ts runs it and stops at "picowire emu: done".
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "hardware/clocks.h"
+#include "hardware/timer.h"
+#include "pico/stdlib.h"
+
+#include "picowire_core_wasm.h"
+#include "pw_host.h"
+#include "pw_pico_stack.h"
+
+#ifndef PW_ENGINE_VTBL
+#define PW_ENGINE_VTBL pw_engine_wasm2c
+#endif
+extern const pw_engine_vtbl PW_ENGINE_VTBL;
+
+#define EMU_CYCLES_PER_US 125u
+
+uint32_t pw_pico_stack[PW_PICO_STACK_BYTES / 4] __attribute__((aligned(8)));
+
+static pw_host host;
+static pw_platform ops;
+
+/* ------------------------------------------------------------------ loopback platform */
+
+static struct {
+  int32_t listener; /* host handle of the port-80 listener the core opened */
+  uint32_t echoed;  /* bytes the core sent on the benchmark connection */
+  bool upgraded;    /* saw "HTTP/1.1 101" */
+  char head[16];
+  uint32_t head_len;
+  uint32_t rng;
+  bool quiet;
+} E;
+
+static uint32_t emu_now(void *ctx) { return to_ms_since_boot(get_absolute_time()); }
+
+static void emu_log(void *ctx, int32_t level, const char *msg, size_t len) {
+  static const char *const names[] = {"error", "warn", "info", "debug"};
+  if (E.quiet && level > PW_LOG_WARN) return;
+  printf("[%s] %.*s\n", level >= 0 && level <= 3 ? names[level] : "?", (int)len, msg);
+}
+
+static int32_t emu_random(void *ctx, uint8_t *dst, size_t len) {
+  for (size_t i = 0; i < len; i++) {
+    E.rng ^= E.rng << 13, E.rng ^= E.rng >> 17, E.rng ^= E.rng << 5;
+    dst[i] = (uint8_t)E.rng;
+  }
+  return PW_OK;
+}
+
+static int32_t emu_listen(void *ctx, int32_t listener, uint16_t port) {
+  if (port == 80) E.listener = listener;
+  return PW_OK;
+}
+
+static int32_t emu_send(void *ctx, int32_t conn, const uint8_t *src, size_t len) {
+  if (E.head_len < sizeof E.head - 1) {
+    size_t n = len < sizeof E.head - 1 - E.head_len ? len : sizeof E.head - 1 - E.head_len;
+    memcpy(E.head + E.head_len, src, n);
+    E.head_len += (uint32_t)n;
+    E.head[E.head_len] = 0;
+    if (strncmp(E.head, "HTTP/1.1 101", 12) == 0) E.upgraded = true;
+  }
+  E.echoed += (uint32_t)len;
+  pw_host_on_tcp_sent(&host, conn, len); /* an infinitely fast peer: acknowledged at once */
+  return (int32_t)len;
+}
+
+static void emu_close(void *ctx, int32_t conn) {}
+
+/* ------------------------------------------------------------------ helpers */
+
+static void service_until_idle(void) {
+  for (int i = 0; i < 64; i++) {
+    int32_t wait = 0;
+    if (pw_host_service(&host, &wait) != PW_OK) return;
+    if (wait != 0) return;
+  }
+}
+
+static uint32_t cycles_since(uint64_t t0) { return (uint32_t)((time_us_64() - t0) * EMU_CYCLES_PER_US); }
+
+static void print_ratio(const char *what, uint64_t cycles, uint32_t units, const char *unit) {
+  uint64_t x100 = units ? cycles * 100u / units : 0;
+  printf("bench: %-44s %6lu.%02lu cycles/%s\n", what, (unsigned long)(x100 / 100), (unsigned long)(x100 % 100), unit);
+}
+
+/* ------------------------------------------------------------------ benchmarks */
+
+static void bench_rgb(void) {
+  static const char text[] = "255,128,7";
+  const uint32_t n = 2000;
+  uint32_t size = 0;
+  uint8_t *mem = host.engine.v->memory(&host.engine, &size);
+  int32_t result = 0;
+  uint64_t t0 = time_us_64();
+  for (uint32_t i = 0; i < n; i++) {
+    memcpy(mem + host.io, text, sizeof text - 1);
+    host.engine.v->rgb_parse(&host.engine, &result, (int32_t)(sizeof text - 1), PW_RGB_FMT_TEXT);
+  }
+  uint64_t cycles = (time_us_64() - t0) * EMU_CYCLES_PER_US;
+  printf("bench: rgb_parse(\"%s\") = 0x%06lx\n", text, (unsigned long)result);
+  print_ratio("rgb text parse through the core (per parse)", cycles, n, "parse");
+  print_ratio("rgb text parse through the core (per byte)", cycles, n * (uint32_t)(sizeof text - 1), "B");
+}
+
+static uint8_t frame[8 + 1024];
+
+static int32_t ws_conn;
+
+static void ws_frames(const char *label);
+
+static void bench_ws(void) {
+  static const char req[] =
+      "GET /echo HTTP/1.1\r\nHost: emu\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  if (E.listener <= 0) {
+    printf("bench: ws echo skipped: the core opened no listener on port 80\n");
+    return;
+  }
+  int32_t conn = pw_host_on_tcp_accept(&host, E.listener, 0x7F000002u, 40000);
+  if (conn <= 0) {
+    printf("bench: ws echo skipped: accept refused (%ld)\n", (long)conn);
+    return;
+  }
+  service_until_idle();
+  pw_host_on_tcp_data(&host, conn, (const uint8_t *)req, sizeof req - 1);
+  service_until_idle();
+  if (!E.upgraded) {
+    printf("bench: ws echo skipped: no 101 from the core (got \"%s\")\n", E.head);
+    return;
+  }
+  printf("bench: ws handshake ok (%s)\n", "HTTP/1.1 101");
+  ws_conn = conn;
+  ws_frames("ws echo 1 KiB masked frames, memory canary on");
+  host.opt.check_canary = false;
+  ws_frames("ws echo 1 KiB masked frames, canary off");
+  host.opt.check_canary = true;
+}
+
+static void ws_frames(const char *label) {
+  int32_t conn = ws_conn;
+
+  /* one masked binary frame, 1024 bytes of payload, 16-bit length */
+  const uint32_t payload = 1024, frames = 64;
+  const uint8_t mask[4] = {0x37, 0xfa, 0x21, 0x3d};
+  frame[0] = 0x82, frame[1] = 0x80 | 126, frame[2] = payload >> 8, frame[3] = payload & 255;
+  memcpy(frame + 4, mask, 4);
+  for (uint32_t i = 0; i < payload; i++) frame[8 + i] = (uint8_t)(i * 7u) ^ mask[i & 3];
+
+  E.echoed = 0;
+  uint64_t t0 = time_us_64();
+  for (uint32_t f = 0; f < frames; f++) {
+    size_t off = 0;
+    while (off < sizeof frame) {
+      off += pw_host_on_tcp_data(&host, conn, frame + off, sizeof frame - off);
+      service_until_idle();
+    }
+  }
+  service_until_idle();
+  uint32_t cycles = cycles_since(t0);
+  printf("bench: ws echo: %lu frames x %lu B in, %lu B echoed\n", (unsigned long)frames, (unsigned long)payload,
+         (unsigned long)E.echoed);
+  print_ratio(label, cycles, frames * payload, "B");
+}
+
+static void bench_call(void) {
+  const uint32_t n = 2000;
+  int32_t v = 0;
+  uint64_t t0 = time_us_64();
+  for (uint32_t i = 0; i < n; i++) host.engine.v->stat(&host.engine, &v, PW_STAT_CONNS_MAX);
+  print_ratio("one export call through the engine (stat)", cycles_since(t0), n, "call");
+  t0 = time_us_64();
+  for (uint32_t i = 0; i < n / 10; i++) {
+    int32_t wait;
+    pw_host_service(&host, &wait);
+  }
+  print_ratio("pw_host_service, idle, canary on", cycles_since(t0), n / 10, "call");
+  host.opt.check_canary = false;
+  t0 = time_us_64();
+  for (uint32_t i = 0; i < n / 10; i++) {
+    int32_t wait;
+    pw_host_service(&host, &wait);
+  }
+  print_ratio("pw_host_service, idle, canary off", cycles_since(t0), n / 10, "call");
+  host.opt.check_canary = true;
+}
+
+static void bench_native(void) {
+  static uint8_t buf[4096] __attribute__((aligned(4)));
+  const uint8_t m[4] = {0x37, 0xfa, 0x21, 0x3d};
+  const uint32_t reps = 8;
+  uint64_t t0 = time_us_64();
+  for (uint32_t r = 0; r < reps; r++) {
+    for (uint32_t i = 0; i < sizeof buf; i++) buf[i] ^= m[i & 3];
+    __asm volatile("" ::: "memory");
+  }
+  print_ratio("unmask, native C, bytes", cycles_since(t0), reps * (uint32_t)sizeof buf, "B");
+  uint32_t m32;
+  memcpy(&m32, m, 4);
+  t0 = time_us_64();
+  for (uint32_t r = 0; r < reps; r++) {
+    uint32_t *w = (uint32_t *)buf;
+    for (uint32_t i = 0; i < sizeof buf / 4; i++) w[i] ^= m32;
+    __asm volatile("" ::: "memory"); /* keep every pass: an even number of XORs would cancel out */
+  }
+  print_ratio("unmask, native C, u32 words", cycles_since(t0), reps * (uint32_t)sizeof buf, "B");
+}
+
+/* ------------------------------------------------------------------ main */
+
+static void run(void *arg) {
+  memset(&ops, 0, sizeof ops);
+  ops.now_ms = emu_now;
+  ops.log = emu_log;
+  ops.random_fill = emu_random;
+  ops.tcp_listen = emu_listen;
+  ops.tcp_send = emu_send;
+  ops.tcp_close = emu_close;
+  ops.tcp_abort = emu_close;
+  E.rng = 0x9E3779B9u;
+
+  static const char config[] = "http_port=80\nws_echo=1\nmax_conns=2\nrgb_source=fixed\nrgb=1,2,3";
+  pw_host_options opt = {
+      .platform = &ops,
+      .engine = &PW_ENGINE_VTBL,
+      .wasm = pw_core_wasm,
+      .wasm_len = pw_core_wasm_len,
+      .config = config,
+      .config_len = sizeof config - 1,
+      .check_canary = true,
+  };
+  uint64_t t0 = time_us_64();
+  int32_t r = pw_host_start(&host, &opt);
+  uint32_t start_cycles = cycles_since(t0);
+  if (r != PW_OK) {
+    printf("picowire emu: core init FAILED (%s)\n", pw_err_name(r));
+    printf("picowire emu: done\n");
+    return;
+  }
+  int32_t top = 0, limit = 0;
+  host.engine.v->stat(&host.engine, &top, PW_STAT_HEAP_TOP);
+  host.engine.v->stat(&host.engine, &limit, PW_STAT_HEAP_LIMIT);
+  printf("picowire emu: core initialised: init OK in %lu cycles, heap top %ld of %ld bytes, stack %lu B\n",
+         (unsigned long)start_cycles, (long)top, (long)limit, (unsigned long)pw_pico_stack_used());
+  service_until_idle();
+
+  E.quiet = true; /* per-connection info lines would dominate the timing */
+  bench_call();
+  bench_rgb();
+  bench_ws();
+  bench_native();
+  printf("picowire emu: stack high-water %lu of %u bytes, guard %s\n", (unsigned long)pw_pico_stack_used(),
+         PW_PICO_STACK_BYTES, pw_pico_stack_intact() ? "intact" : "BROKEN");
+  printf("picowire emu: done\n");
+}
+
+int main(void) {
+  stdio_init_all();
+  printf("\npicowire emu: boot, ABI v%d, engine %s, core %lu bytes sha256 %s, clk_sys %lu Hz\n", PW_ABI_VERSION,
+         PW_ENGINE_VTBL.name, (unsigned long)pw_core_wasm_len, pw_core_wasm_sha256,
+         (unsigned long)clock_get_hz(clk_sys));
+  pw_pico_stack_run(run, NULL);
+  for (;;) sleep_ms(1000);
+}

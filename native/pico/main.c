@@ -1,0 +1,116 @@
+/* picowire firmware for the Pico W: the C host runs the embedded core over lwIP and the CYW43.
+ *
+ * Boot: console (UART0 at 115200 on GP0/GP1; USB CDC too when the SDK has tinyusb), banner with the core's SHA-256, switch to
+ * the big stack, watchdog, radio + WiFi from the build-time settings, then the core with the
+ * configuration from flash (PW_REGION_CONFIG, when programmed) or the one baked in at build time.
+ * Loop: poll lwIP/cyw43 and pins -> pw_host_service() -> feed the watchdog -> sleep until the core's
+ * next deadline or network activity.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "hardware/watchdog.h"
+#include "pico/stdlib.h"
+
+#include "picowire_core_wasm.h"
+#include "platform_pico.h"
+#include "pw_build_config.h"
+#include "pw_host.h"
+#include "pw_pico_stack.h"
+
+#ifndef PW_ENGINE_VTBL
+#define PW_ENGINE_VTBL pw_engine_wasm2c
+#endif
+extern const pw_engine_vtbl PW_ENGINE_VTBL;
+
+#define WATCHDOG_MS 8000u    /* cyw43_arch_init takes ~1 s; a service call far less */
+#define MAX_WAIT_MS 100u     /* wake at least this often: LED, WiFi state, watchdog */
+
+uint32_t pw_pico_stack[PW_PICO_STACK_BYTES / 4] __attribute__((aligned(8)));
+
+static pw_host host;
+static pw_platform ops;
+static char config[PW_IO_CAPACITY];
+extern char __flash_binary_end;
+
+/* The configuration region holds text up to the first 0xFF (erased) or NUL byte. */
+static size_t load_config(void) {
+  size_t n = 0;
+  if (ops.flash_read(ops.ctx, PW_REGION_CONFIG, 0, (uint8_t *)config, sizeof config) > 0) {
+    while (n < sizeof config && config[n] != (char)0xFF && config[n] != 0) n++;
+  }
+  if (n > 0) {
+    printf("[info] pico: configuration from flash (%u bytes)\n", (unsigned)n);
+    return n;
+  }
+  static const char builtin[] = PW_BUILTIN_CONFIG;
+  n = sizeof builtin - 1 < sizeof config ? sizeof builtin - 1 : sizeof config;
+  memcpy(config, builtin, n);
+  printf("[info] pico: built-in configuration (%u bytes)\n", (unsigned)n);
+  return n;
+}
+
+static void fatal_loop(const char *why) {
+  pico_platform_led_fatal();
+  uint32_t next = 0;
+  for (;;) {
+    if ((int32_t)(to_ms_since_boot(get_absolute_time()) - next) >= 0) {
+      printf("[error] pico: %s; the core is not running (fix it and reflash)\n", why);
+      next = to_ms_since_boot(get_absolute_time()) + 10000;
+    }
+    pico_platform_poll();
+    watchdog_update();
+    pico_platform_wait(MAX_WAIT_MS);
+  }
+}
+
+static void run(void *arg) {
+  watchdog_enable(WATCHDOG_MS, true);
+  pico_platform_radio_start();
+  watchdog_update();
+
+  size_t config_len = load_config();
+  pw_host_options opt = {
+      .platform = &ops,
+      .engine = &PW_ENGINE_VTBL,
+      .wasm = pw_core_wasm,
+      .wasm_len = pw_core_wasm_len,
+      .config = config,
+      .config_len = config_len,
+      /* Off on the board: the host's canary scan of the 32 KiB above the core's cap costs ~295,000
+       * cycles (2.4 ms) per pw_host_service() (measured in rp2040js by picowire_emu), and wasm2c
+       * bounds-checks against the real 64 KiB memory anyway. The Node and POSIX hosts check it in tests. */
+      .check_canary = false,
+  };
+  if (pw_host_start(&host, &opt) != PW_OK) fatal_loop("the core did not start");
+  printf("[info] pico: core running, stack high-water %lu of %u bytes\n", (unsigned long)pw_pico_stack_used(),
+         PW_PICO_STACK_BYTES);
+
+  for (;;) {
+    pico_platform_poll();
+    int32_t wait = 0;
+    if (pw_host_service(&host, &wait) != PW_OK) fatal_loop("the host cannot go on");
+    if (!pw_pico_stack_intact()) {
+      printf("[error] pico: the core's stack overflowed (%u bytes); rebooting\n", PW_PICO_STACK_BYTES);
+      stdio_flush();
+      watchdog_reboot(0, 0, 10);
+      for (;;) tight_loop_contents();
+    }
+    watchdog_update();
+    if (wait != 0) pico_platform_wait(wait < 0 || (uint32_t)wait > MAX_WAIT_MS ? MAX_WAIT_MS : (uint32_t)wait);
+  }
+}
+
+int main(void) {
+  stdio_init_all();
+  pico_platform_init(&host);
+  ops = pico_platform_ops();
+  printf("\n[info] picowire firmware: ABI v%d, engine %s, core %lu bytes sha256 %s\n", PW_ABI_VERSION,
+         PW_ENGINE_VTBL.name, (unsigned long)pw_core_wasm_len, pw_core_wasm_sha256);
+  uint32_t end = (uint32_t)&__flash_binary_end - XIP_BASE;
+  printf("[info] pico: firmware %lu bytes of flash, regions at 0x%06lx..0x%06lx\n", (unsigned long)end,
+         (unsigned long)PW_PICO_FLASH_REGIONS_OFFSET, (unsigned long)PICO_FLASH_SIZE_BYTES);
+  if (end > PW_PICO_FLASH_REGIONS_OFFSET) fatal_loop("the firmware overlaps the flash regions");
+  pw_pico_stack_run(run, NULL); /* never returns */
+  return 0;
+}

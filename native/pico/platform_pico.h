@@ -1,0 +1,39 @@
+/* The Pico W port of the picowire host: lwIP raw API over the CYW43, RP2040 pins/PWM/ADC, flash
+ * regions at the top of the flash, watchdog, status LED. See platform_pico.c.
+ */
+#ifndef PW_PLATFORM_PICO_H
+#define PW_PLATFORM_PICO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pw_host.h"
+#include "pw_platform.h"
+
+/* Flash regions, laid out downwards from the end of the 2 MiB flash (same sizes as the POSIX port):
+ *   [end - 136 KiB] config (4 KiB) | slot A (64 KiB) | slot B (64 KiB) | state (4 KiB) [end]
+ * The firmware must end below PW_PICO_FLASH_REGIONS_OFFSET: main.c checks it at boot and the build
+ * keeps the UF2 under 1 MiB. */
+#define PW_PICO_REGION_CONFIG_SIZE 4096u
+#define PW_PICO_REGION_SLOT_SIZE 65536u
+#define PW_PICO_REGION_STATE_SIZE 4096u
+#define PW_PICO_FLASH_REGIONS_BYTES \
+  (PW_PICO_REGION_CONFIG_SIZE + 2u * PW_PICO_REGION_SLOT_SIZE + PW_PICO_REGION_STATE_SIZE)
+#define PW_PICO_FLASH_REGIONS_OFFSET (PICO_FLASH_SIZE_BYTES - PW_PICO_FLASH_REGIONS_BYTES)
+
+/** Initialises the port's state and hardware that needs no radio (ADC, reset reason). */
+void pico_platform_init(pw_host *host);
+/** The pw_platform table. */
+pw_platform pico_platform_ops(void);
+/** Brings up the radio (cyw43_arch_init) and joins / starts the network from the build-time settings.
+ *  false when the radio does not start (the board then runs without network). */
+bool pico_platform_radio_start(void);
+/** Work done from the main loop: lwIP/cyw43 polling, WiFi state changes, pin edges queued by the
+ *  interrupt handler, received bytes the host had no room for, status LED. */
+void pico_platform_poll(void);
+/** Sleeps until network activity or at most ms. */
+void pico_platform_wait(uint32_t ms);
+/** Status LED pattern: the core's own use of the LED pin turns this off. */
+void pico_platform_led_fatal(void);
+
+#endif

@@ -1,0 +1,148 @@
+// The Pico W firmware: built by CMake from the identical build/picowire.wasm (tools/build/firmware.ts),
+// and its boot/benchmark image run in the rp2040js emulator (tools/emu/run.ts): the banner must name
+// the tested core's SHA-256, the core must initialise through the C host, and the benchmarks must run.
+// Needs PICO_SDK_PATH (pico-sdk 2.2.0 with cyw43-driver and lwIP), arm-none-eabi-gcc, cmake, wasm2c,
+// a locally built picotool (picotool_DIR) and the RP2040 bootrom (RP2040_BOOTROM or /work/deps/rp2040js);
+// without them the suite is skipped, loudly. See native/README.md "Firmware".
+import { describe, it, expect, beforeAll } from "vitest";
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildFirmware, firmwareEnv, EMU_UF2, FIRMWARE_UF2, ROOT, UF2_MAX_BYTES } from "../tools/build/firmware.ts";
+import { findBootrom, runImage, type EmuResult } from "../tools/emu/run.ts";
+
+const WASM = join(ROOT, "build", "picowire.wasm");
+const EMBED = join(ROOT, "native", "pico", "cmake", "embed_wasm.cmake");
+
+const env = firmwareEnv();
+const bootrom = findBootrom();
+const missing = [...env.missing, ...("missing" in bootrom ? [bootrom.missing] : [])];
+if (missing.length > 0) {
+  console.warn(
+    `\n${"!".repeat(100)}\n!!! SKIPPED: firmware tests (test/firmware.test.ts) did NOT run: the UF2 was not built and the\n` +
+      `!!! emulator image did not boot. Missing:\n${missing.map((m) => `!!!   - ${m}`).join("\n")}\n` +
+      `!!! See native/README.md "Firmware" for the exact install and fetch commands.\n${"!".repeat(100)}\n`,
+  );
+}
+const hasCmake = spawnSync("cmake", ["--version"], { stdio: "ignore" }).status === 0;
+if (!hasCmake) console.warn("!!! SKIPPED: the firmware embed-step tests need cmake");
+
+const sha256 = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
+
+describe.skipIf(!hasCmake)("firmware embed step (native/pico/cmake/embed_wasm.cmake)", () => {
+  const out = mkdtempSync(join(tmpdir(), "pw-embed-"));
+  const embed = (extra: string[]) =>
+    spawnSync(
+      "cmake",
+      [`-DWASM=${WASM}`, `-DOUT_C=${join(out, "core.c")}`, `-DOUT_H=${join(out, "core.h")}`, ...extra, "-P", EMBED],
+      { encoding: "utf8" },
+    );
+
+  it("embeds the tested bytes and prints their SHA-256", () => {
+    const r = embed([`-DTESTED=${WASM}`, `-DEXPECT=${sha256(WASM)}`]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).toContain(`sha256 ${sha256(WASM)}`);
+    const c = readFileSync(join(out, "core.c"), "utf8");
+    expect(c).toContain(`pw_core_wasm_len = ${statSync(WASM).size}u`);
+    expect(c).toContain(`"${sha256(WASM)}"`);
+  });
+
+  it("fails when the bytes are not the ones the tests ran", () => {
+    const r = embed([`-DTESTED=${WASM}`, `-DEXPECT=${"0".repeat(64)}`]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/expected\s+0{64}/); // CMake wraps its messages
+    const other = join(ROOT, "native", "pico", "cmake", "embed_wasm.cmake"); // any other file
+    const r2 = spawnSync(
+      "cmake",
+      [`-DWASM=${other}`, `-DTESTED=${WASM}`, `-DOUT_C=${join(out, "x.c")}`, `-DOUT_H=${join(out, "x.h")}`, "-P", EMBED],
+      { encoding: "utf8" },
+    );
+    expect(r2.status).not.toBe(0);
+    expect(r2.stderr).toMatch(/is\s+not\s+the\s+tested\s+core/);
+  });
+});
+
+// The board's network code (native/pico/pw_lwip.c) on this computer: lwIP 2.2.1 over its loopback netif,
+// the real host and core (wasm2c), raw lwIP peers sending in odd splits through small windows; built
+// with ASan + UBSan. Needs cmake, wasm2c, a C compiler and an lwIP tree (the SDK's lib/lwip or LWIP_PATH).
+const LWIP_PATH = process.env.LWIP_PATH ?? (env.sdk ? join(env.sdk, "lib", "lwip") : "");
+const runs = (cmd: string) => spawnSync(cmd, ["--version"], { stdio: "ignore" }).status === 0;
+const lwipMissing = [
+  LWIP_PATH && existsSync(join(LWIP_PATH, "src", "Filelists.cmake")) ? null : "an lwIP tree (PICO_SDK_PATH with lib/lwip, or LWIP_PATH)",
+  hasCmake ? null : "cmake",
+  runs("wasm2c") ? null : "wasm2c (apt-get install wabt)",
+  runs("cc") ? null : "a C compiler",
+].filter((m): m is string => m !== null);
+if (lwipMissing.length > 0) {
+  console.warn(`!!! SKIPPED: pw_lwip.c on lwIP loopback (test/firmware.test.ts) did NOT run: missing ${lwipMissing.join(", ")}`);
+}
+
+describe.skipIf(lwipMissing.length > 0)("pw_lwip.c over lwIP's loopback netif (host build, ASan+UBSan)", () => {
+  it("serves the tutorial, HTTP and a 200 KB WebSocket echo through lwIP with split segments", () => {
+    const dir = join(ROOT, "build", "pico-lwip-test");
+    const cfg = spawnSync("cmake", ["-S", join(ROOT, "native/pico/test"), "-B", dir, `-DLWIP_PATH=${LWIP_PATH}`], { encoding: "utf8" });
+    expect(cfg.status, cfg.stdout + cfg.stderr).toBe(0);
+    const build = spawnSync("cmake", ["--build", dir, "-j", "2"], { encoding: "utf8" });
+    expect(build.status, build.stdout + build.stderr).toBe(0);
+    const r = spawnSync(join(dir, "pw_lwip_test"), [], { encoding: "utf8", timeout: 60_000 });
+    console.log(r.stdout);
+    expect(r.stdout).not.toContain("FAIL");
+    expect(r.stdout).toContain("pw_lwip_test: all passed");
+    expect(r.status, r.stderr).toBe(0);
+  }, 300_000);
+});
+
+describe.skipIf(missing.length > 0)("firmware (Pico W UF2 + rp2040js boot image)", () => {
+  let emu: EmuResult;
+  let board: EmuResult; // the real WiFi firmware, whose radio rp2040js does not emulate
+
+  beforeAll(async () => {
+    const r = buildFirmware({ quiet: true }); // incremental: reuses build/pico when it is up to date
+    expect(r.built, r.skipped).toBe(true);
+    emu = await runImage(EMU_UF2, { timeoutMs: 240_000 });
+    console.log(emu.output);
+    // run it for 5 s of wall time (minutes of simulated time: the loop sleeps) and look at what it said
+    board = await runImage(FIRMWARE_UF2, { until: "\u0000never", timeoutMs: 5_000 });
+    console.log(`${board.output}(${board.simulatedMs.toFixed(0)} ms simulated)`);
+  }, 900_000);
+
+  it("boots the WiFi firmware, starts the core without a radio, and keeps running fed by the watchdog", () => {
+    const banners = board.output.match(/picowire firmware: ABI v\d+, engine \w+, core \d+ bytes sha256 ([0-9a-f]{64})/g) ?? [];
+    expect(banners.length, board.output).toBe(1); // one boot: no watchdog or crash reboot
+    expect(banners[0]).toContain(sha256(WASM));
+    expect(board.output).toMatch(/\[info\] pico: core running/);
+    // the radio's absence is noticed once (the status LED is the first user of the lazily started CYW43)
+    expect(board.output.match(/the CYW43 does not respond/g)?.length).toBe(1);
+    expect(board.simulatedMs).toBeGreaterThan(20_000); // well past the 8 s watchdog
+  });
+
+  it("builds build/picowire.uf2 within 1 MiB", () => {
+    expect(existsSync(FIRMWARE_UF2)).toBe(true);
+    expect(statSync(FIRMWARE_UF2).size).toBeLessThanOrEqual(UF2_MAX_BYTES);
+  });
+
+  it("boots in the emulator and names the tested core in its banner", () => {
+    expect(emu.done, `no "picowire emu: done" within the timeout; UART said:\n${emu.output}`).toBe(true);
+    const banner = emu.output.match(/picowire emu: boot, ABI v(\d+), engine (\w+), core (\d+) bytes sha256 ([0-9a-f]{64})/);
+    expect(banner, emu.output).not.toBeNull();
+    expect(Number(banner![3])).toBe(statSync(WASM).size);
+    expect(banner![4]).toBe(sha256(WASM));
+  });
+
+  it("initialises the core through the C host", () => {
+    expect(emu.output).toMatch(/picowire emu: core initialised: init OK/);
+    expect(emu.output).not.toMatch(/\[error\]/);
+    expect(emu.output).toMatch(/stack high-water \d+ of \d+ bytes, guard intact/);
+  });
+
+  it("runs the benchmarks through the core", () => {
+    expect(emu.output).toContain('bench: rgb_parse("255,128,7") = 0xff8007');
+    expect(emu.output).toContain("bench: ws handshake ok");
+    const echoed = [...emu.output.matchAll(/ws echo: (\d+) frames x (\d+) B in, (\d+) B echoed/g)];
+    expect(echoed.length).toBeGreaterThan(0);
+    for (const m of echoed) expect(Number(m[3])).toBe(Number(m[1]) * (Number(m[2]) + 4)); // 4-byte header each
+    expect(emu.output).toMatch(/cycles\/B/);
+  });
+});
