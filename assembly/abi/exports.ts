@@ -12,6 +12,7 @@ import {
   KIND_HTTP, KIND_RGB_CLIENT, KIND_WS, KIND_WS_DIAL, KIND_CONTROL, release, bufferSizeFor,
 } from "../net/slots";
 import * as http from "../http/server";
+import { assetSent } from "../http/asset";
 import * as server from "../rgb/server";
 import * as client from "../rgb/client";
 import * as wsClient from "../ws/client";
@@ -120,6 +121,7 @@ export function tcp_sent(conn: i32, len: i32, now: u32): void {
   if (s == null) return;
   if (s.kind == KIND_WS) wsSent(s, now);
   else if (s.kind == KIND_CONTROL) control.sent(s);
+  else if (s.kind == KIND_HTTP && s.assetLeft > 0) assetSent(s, now);
   else flush(s);
 }
 

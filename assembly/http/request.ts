@@ -23,6 +23,7 @@ export const ROUTE_NONE: u8 = 0;
 export const ROUTE_RGB: u8 = 1;
 export const ROUTE_ECHO: u8 = 2;
 export const ROUTE_CONTROL: u8 = 3;
+export const ROUTE_PAGE: u8 = 4;
 
 // s.phase
 const SNIFF_METHOD: u8 = 0; // method bytes so far, not yet known to be HTTP
@@ -79,7 +80,8 @@ function parseRequestLine(s: Slot, n: i32): i32 {
   let path = p + sp1 + 1;
   let pathLen = pathEnd - sp1 - 1;
   s.route = bytesEqual(path, pathLen, "/rgb") ? ROUTE_RGB : bytesEqual(path, pathLen, "/echo") ? ROUTE_ECHO
-    : bytesEqual(path, pathLen, "/control") ? ROUTE_CONTROL : ROUTE_NONE;
+    : bytesEqual(path, pathLen, "/control") ? ROUTE_CONTROL
+    : bytesEqual(path, pathLen, "/") || bytesEqual(path, pathLen, "/index.html") ? ROUTE_PAGE : ROUTE_NONE;
   s.phase = HEADER_LINE;
   return MORE;
 }

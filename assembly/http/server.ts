@@ -4,7 +4,8 @@ import { Ascii, asciiLen, asciiAt } from "../util/ascii";
 import { host_tcp_listen, OK, ERR_NOMEM, LOG_INFO, LOG_WARN, LOG_DEBUG, LOG_ERROR } from "../abi/host.generated";
 import * as cfg from "../config";
 import { Slot, claim, arm, replyAndClose, closeNow, abortNow, KIND_HTTP } from "../net/slots";
-import { feed, used, isHttp, TUTORIAL, REQUEST, ERROR, ROUTE_RGB, ROUTE_ECHO, ROUTE_CONTROL } from "./request";
+import { feed, used, isHttp, TUTORIAL, REQUEST, ERROR, ROUTE_RGB, ROUTE_ECHO, ROUTE_CONTROL, ROUTE_PAGE } from "./request";
+import { answerPage } from "./asset";
 import { listening as controlEnabled } from "../control/server";
 import { writeResponse } from "./response";
 import { answerTutorial, answerRgb } from "../rgb/server";
@@ -72,6 +73,7 @@ export function data(s: Slot, p: usize, n: i32, now: u32): i32 {
   else if (r == ERROR) answerStatus(s, s.status, "", now);
   else if (r == REQUEST) {
     if (s.route == ROUTE_RGB) answerRgb(s, now);
+    else if (s.route == ROUTE_PAGE) answerPage(s, now);
     else if ((s.route == ROUTE_ECHO && cfg.wsEcho) || (s.route == ROUTE_CONTROL && controlEnabled())) {
       let at = used;
       return at + upgrade(s, p + at, n - at, now);

@@ -65,6 +65,10 @@ export class Slot {
   ctlSeq: u32; // the last accepted command sequence number
   ctlLast: u32; // when the peer last sent anything
   ctlChallenge: bool; // a /control WebSocket still owes its challenge (the 101 was not out yet)
+  // a read-only asset being streamed (http/asset.ts)
+  assetId: i32;
+  assetAt: i32;
+  assetLeft: i32;
 }
 
 /** Buffer layout (bytes from s.buf): the HTTP line, or in WebSocket mode a control payload at 0 and
@@ -72,6 +76,11 @@ export class Slot {
 export const STAGE: i32 = 128;
 export const STAGE_SIZE: i32 = 136; // a close or pong frame: 2 + 4 (mask) + 125, rounded up
 export const AUX_SIZE: i32 = 32;
+
+/** Bytes of the buffer before aux: what a reply or a streamed chunk may use. */
+export function bufferRoom(): i32 {
+  return bufSize - AUX_SIZE;
+}
 
 export function aux(s: Slot): usize {
   return s.buf + <usize>(bufSize - AUX_SIZE);
