@@ -93,7 +93,13 @@ function fail(why: Ascii): i32 {
 function int(min: i64, max: i64): i64 {
   let v = parseDecimal(vp, vn, 10);
   if (v < min || v > max) {
-    fail("expected a whole number in range");
+    fail("expected a whole number");
+    put("  (allowed: ");
+    putI32(<i32>min);
+    put(" to ");
+    putI32(<i32>max);
+    put(")");
+    emit(LOG_ERROR);
     return -1;
   }
   return v;
@@ -258,7 +264,10 @@ export function parseConfig(p: usize, n: i32): i32 {
     for (let j = 0; j < ln; j++) if (load<u8>(ls + j) == 61) { eq = j; break; }
     vp = ls;
     vn = ln;
-    if (eq < 0) return fail("expected key=value");
+    if (eq < 0) {
+      secret = true; // the line may be a mistyped key=...: never echo it
+      return fail("expected key=value");
+    }
     let key = -1;
     for (let k = 0; k < KEYS.length; k++) if (bytesEqual(ls, eq, KEYS[k])) key = k;
     vn = eq;

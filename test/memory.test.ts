@@ -114,7 +114,7 @@ describe("memory discipline", () => {
 
   it("refuses a configuration that does not fit the memory cap, with the reason", () => {
     const host = new FakeHost();
-    expect(() => host.start("max_conns=32\nhttp_line_max=1024")).toThrow(/needs \d+ bytes, the core has \d+/);
+    expect(() => host.start("max_conns=32\nhttp_line_max=1024")).toThrow(/need \d+ bytes, the core has \d+/);
   });
 
   it("the canary catches a write above the cap", () => {

@@ -54,7 +54,7 @@ describe("the page asset", () => {
     expect((await get(port)).status).toBe(404);
     const p2 = await freePort("127.0.0.3");
     await startBoard(`http_port=${p2}`, { host: "127.0.0.3", assets: { "index.html.gz": gz } });
-    const r = await exchange(p2, ["POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n"], { host: "127.0.0.3" });
+    const r = await exchange(p2, ["POST / HTTP/1.1\r\nHost: b\r\nContent-Length: 0\r\n\r\n"], { host: "127.0.0.3" });
     expect(r.reply).toMatch(/^HTTP\/1\.1 405 /);
   });
 

@@ -105,7 +105,8 @@ describe("HTTP", () => {
     ["obsolete line folding", "GET /rgb HTTP/1.1\r\nA: b\r\n c\r\n\r\n", 400],
     ["two Content-Lengths", "PUT /rgb HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n1,2,3", 400],
     ["chunked bodies", "PUT /rgb HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", 501],
-    ["a body over the limit", "PUT /rgb HTTP/1.1\r\nContent-Length: 100000\r\n\r\n", 413],
+    ["a body over the limit", "PUT /rgb HTTP/1.1\r\nHost: b\r\nContent-Length: 100000\r\n\r\n", 413],
+    ["an HTTP/1.1 request without Host (RFC 9112 3.2)", "GET /rgb HTTP/1.1\r\n\r\n", 400],
   ])("answers %s with %d and closes", async (_what, request, status) => {
     const r = await exchange(port, [request]);
     expect(r.reply.startsWith(`HTTP/1.1 ${status} `)).toBe(true);

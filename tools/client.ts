@@ -77,6 +77,8 @@ export class Client {
       };
       const timer = setTimeout(() => {
         this.waiting.splice(this.waiting.indexOf(entry), 1);
+        // a late reply would answer the next command: this connection can no longer be trusted
+        this.socket.destroy();
         reject(new ControlError(`no reply within ${timeoutMs} ms`));
       }, timeoutMs);
       this.waiting.push(entry);
@@ -84,7 +86,10 @@ export class Client {
   }
 
   private async authenticate(key: string): Promise<void> {
-    const hello = await this.next();
+    const hello = await this.next().catch((e: Error) => {
+      // a board without a key says nothing on connect
+      throw new ControlError(`the board sent no challenge (${e.message}): it runs without a key, use --insecure`);
+    });
     if (typeof hello.challenge !== "string") {
       throw new ControlError(hello.error ?? "the board sent no challenge: it runs without a key (use --insecure)");
     }

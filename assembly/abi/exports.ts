@@ -44,7 +44,7 @@ export function init(configLen: i32, now: u32): i32 {
   let need = slotBytes(maxConns, bufferSizeFor(httpLineMax, controlLineMax));
   let room = <i32>(HEAP_LIMIT - heapTop());
   if (need > room) {
-    put("config: max_conns x http_line_max needs ");
+    put("config: max_conns connection buffers (each sized by http_line_max and control_line_max) need ");
     putI32(need);
     put(" bytes, the core has ");
     putI32(room);
@@ -108,7 +108,7 @@ export function tcp_data(conn: i32, len: i32, now: u32): i32 {
     host_tcp_close(conn);
     return len;
   }
-  if (<u32>len > <u32>IO_CAPACITY) len = IO_CAPACITY;
+  len = clampIo(len);
   if (s.kind == KIND_HTTP) return http.data(s, io, len, now);
   if (s.kind == KIND_WS) return wsFeed(s, io, len, now);
   if (s.kind == KIND_WS_DIAL) return wsClient.handshakeData(s, io, len, now);
@@ -122,14 +122,14 @@ export function tcp_sent(conn: i32, len: i32, now: u32): void {
   if (s.kind == KIND_WS) wsSent(s, now);
   else if (s.kind == KIND_CONTROL) control.sent(s);
   else if (s.kind == KIND_HTTP && s.assetLeft > 0) assetSent(s, now);
-  else flush(s);
+  else if (s.kind == KIND_HTTP) flush(s);
+  // the clients' buffers hold what they received: their one request went out whole, nothing to resume
 }
 
 export function tcp_closed(conn: i32, reason: i32, now: u32): void {
   let s = find(conn);
   if (s == null) return;
   if (reason == TCP_FIN) {
-    s.peerDone = true;
     if (s.kind == KIND_HTTP) http.peerFinished(s, now);
     else if (s.kind == KIND_RGB_CLIENT) client.peerFinished(s, now);
     else if (s.kind == KIND_CONTROL) control.peerFinished(s);
@@ -164,7 +164,7 @@ export function stat(kind: i32): i32 {
 }
 
 export function rgb_parse(len: i32, format: i32): i32 {
-  return codec.parse(io, min(<i32>IO_CAPACITY, max(len, 0)), format);
+  return codec.parse(io, clampIo(len), format);
 }
 
 export function rgb_format(rgb: i32, format: i32): i32 {
@@ -172,7 +172,7 @@ export function rgb_format(rgb: i32, format: i32): i32 {
 }
 
 export function json_parse(len: i32, maxDepth: i32): i32 {
-  return json.parseObject(io, min(<i32>IO_CAPACITY, max(len, 0)), maxDepth) ? json.members : -1 - json.errorAt;
+  return json.parseObject(io, clampIo(len), maxDepth) ? json.members : -1 - json.errorAt;
 }
 
 export function digest(keyLen: i32, msgLen: i32): i32 {

@@ -83,8 +83,10 @@ function setupPin(): bool {
   let r = pins.setup(i, output, pull, value);
   if (r < 0) return hostFailed("setup_pin", r);
   if (i == PIN_COUNT) led.enabled = false; // a client took the LED over from the status pattern
+  let level = pins.read(i);
+  if (level < 0) return hostFailed("reading the pin after setup", level);
   reply.key("value");
-  reply.num(pins.read(i));
+  reply.num(level);
   return true;
 }
 
@@ -101,6 +103,7 @@ function writePin(now: u32): bool {
   }
   let r = pins.writeWithRevert(i, <i32>v, now, <u32>ms);
   if (r < 0) return hostFailed("write_pin", r);
+  if (i == PIN_COUNT) led.enabled = false; // a client drives the LED now, not the status pattern
   reply.key("value");
   reply.num(v);
   return true;

@@ -8,7 +8,7 @@ import * as cfg from "../config";
 import * as json from "../util/json";
 import * as reply from "./reply";
 import { run } from "./actions";
-import { Slot, claim, arm, aux, flush, closeNow, abortNow, slotAt, slotCount, KIND_CONTROL, KIND_WS } from "../net/slots";
+import { Slot, claim, arm, aux, flush, closeNow, abortNow, slotAt, slotCount, KIND_CONTROL, KIND_WS, CONTROL_AT, REPLY_ROOM } from "../net/slots";
 import { hmacStart, hmacUpdate, hmacFinal } from "../util/sha256";
 import { wsClose, ENDPOINT_CONTROL, CLOSE_POLICY } from "../ws/frame";
 import { hexDigit, put, putI32, putIp, emit } from "../util/log";
@@ -67,8 +67,6 @@ export function clients(): i32 {
   return n;
 }
 
-/** Where a WebSocket control message is collected: room for its frame header in front. */
-export const WS_GAP: i32 = 4;
 
 /** The session nonce (aux holds a WebSocket frame header in its first half). */
 function nonce(s: Slot): usize {
@@ -101,7 +99,7 @@ export function sendChallenge(s: Slot, now: u32): void {
     s.ctlAuthed = true;
     return;
   }
-  let line = s.buf + WS_GAP;
+  let line = s.buf + CONTROL_AT;
   host_random_fill(nonce(s), 16);
   reply.beginReply(line, 0, 128);
   reply.key("challenge");
@@ -129,7 +127,6 @@ export function accept(conn: i32, ip: u32, now: u32): i32 {
     return ERR_NOMEM;
   }
   s.remoteIp = ip;
-  s.ctlLast = now;
   if (cfg.controlIdleMs > 0) arm(s, now, cfg.controlIdleMs);
   put("control: client connected from ");
   putIp(ip);
@@ -147,8 +144,7 @@ function macMatches(p: usize, n: i32): bool {
   return diff == 0;
 }
 
-function hmacNonce(s: Slot): void {
-  hmacStart(cfg.busKey, cfg.busKeyLen);
+function hmacNonceHex(s: Slot): void {
   toHex(nonce(s), 16, hex);
   hmacUpdate(hex, 32);
 }
@@ -162,8 +158,7 @@ function authenticate(s: Slot): bool {
   }
   hmacStart(cfg.busKey, cfg.busKeyLen);
   hmacUpdate(PREFIX + 1, asciiLen(PREFIX));
-  toHex(nonce(s), 16, hex);
-  hmacUpdate(hex, 32);
+  hmacNonceHex(s);
   hmacFinal(mac);
   if (!macMatches(json.memberValue(f) + 1, json.memberValueLen(f) - 2)) {
     reply.errorStart("authentication failed: wrong key");
@@ -186,8 +181,13 @@ function verifyCommand(s: Slot, line: usize, n: i32): bool {
   }
   // the MAC covers the nonce and the command up to the comma before "mac", closed with '}'
   let q = json.memberValue(mf);
-  while (load<u8>(q) != 44) q--; // back over the key to the comma
-  hmacNonce(s);
+  while (q > line && load<u8>(q) != 44) q--; // back over the key to the comma
+  if (q == line) {
+    reply.errorStart("\"mac\" must follow the other fields");
+    return false;
+  }
+  hmacStart(cfg.busKey, cfg.busKeyLen);
+  hmacNonceHex(s);
   hmacUpdate(line, <i32>(q - line));
   store<u8>(hex, 125);
   hmacUpdate(hex, 1);
@@ -204,18 +204,33 @@ function verifyCommand(s: Slot, line: usize, n: i32): bool {
   return true;
 }
 
+/** One chance to authenticate: after the error reply the connection closes, whatever the peer does. */
+function refuseUnauthenticated(s: Slot, now: u32): void {
+  if (!isControl(s)) return;
+  if (s.kind == KIND_WS) return wsClose(s, CLOSE_POLICY, now);
+  s.closing = true;
+  arm(s, now, cfg.httpTimeoutMs); // a peer that never reads the refusal cannot keep the slot
+  if (s.sent >= s.len) closeNow(s);
+}
+
 /** One command (a TCP line or a WebSocket message) at `line`; the reply replaces it. */
 export function handleLine(s: Slot, line: usize, n: i32, now: u32): void {
-  let cap = cfg.controlLineMax + 384 - WS_GAP;
+  let cap = cfg.controlLineMax + REPLY_ROOM;
   while (n > 0 && (load<u8>(line + n - 1) == 13 || load<u8>(line + n - 1) == 32)) n--;
   if (n == 0) return;
-  if (!json.parseObject(line, n, cfg.controlDepth)) {
-    reply.errorStart("invalid JSON: ");
-    reply.errorMore(json.error);
-    reply.errorMore(" at byte ");
-    reply.errorNum(json.errorAt);
+  let parsed = json.parseObject(line, n, cfg.controlDepth);
+  if (!parsed || json.find("error") >= 0) {
+    // an "error" field in a command would collide with the reply's own: refused, like bad JSON
+    if (parsed) reply.errorStart("a command may not have a field named \"error\"");
+    else {
+      reply.errorStart("invalid JSON: ");
+      reply.errorMore(json.error);
+      reply.errorMore(" at byte ");
+      reply.errorNum(json.errorAt);
+    }
     reply.noCommand();
     send(s, line, reply.errorReply(line, cap), now);
+    if (!s.ctlAuthed) refuseUnauthenticated(s, now);
     return;
   }
   let ok: bool;
@@ -238,22 +253,14 @@ export function handleLine(s: Slot, line: usize, n: i32, now: u32): void {
     if (ok) reply.errorStart("the reply does not fit the board's buffer");
     send(s, line, reply.errorReply(line, cap), now);
   }
-  if (!wasAuthed && !s.ctlAuthed && isControl(s)) {
-    // one chance to authenticate
-    if (s.kind == KIND_WS) wsClose(s, CLOSE_POLICY, now);
-    else {
-      s.closing = true;
-      if (s.sent >= s.len) closeNow(s);
-    }
-  }
+  if (!wasAuthed && !s.ctlAuthed && isControl(s)) refuseUnauthenticated(s, now);
 }
 
 /** Bytes from the peer; returns how many were consumed (none while a reply is still going out). */
 export function data(s: Slot, p: usize, n: i32, now: u32): i32 {
   let i = 0;
   let handle = s.handle;
-  s.ctlLast = now;
-  if (cfg.controlIdleMs > 0) arm(s, now, cfg.controlIdleMs);
+  if (cfg.controlIdleMs > 0 && !s.closing) arm(s, now, cfg.controlIdleMs);
   while (i < n) {
     if (s.kind != KIND_CONTROL || s.handle != handle || s.closing) return n;
     if (s.sent < s.len) {
@@ -270,8 +277,9 @@ export function data(s: Slot, p: usize, n: i32, now: u32): i32 {
         reply.errorNum(cfg.controlLineMax);
         reply.errorMore(" bytes); it was dropped");
         reply.noCommand();
-        send(s, s.buf + WS_GAP, reply.errorReply(s.buf + WS_GAP, cfg.controlLineMax + 384 - WS_GAP), now);
-      } else handleLine(s, s.buf + WS_GAP, len, now);
+        send(s, s.buf + CONTROL_AT, reply.errorReply(s.buf + CONTROL_AT, cfg.controlLineMax + REPLY_ROOM), now);
+        if (!s.ctlAuthed) refuseUnauthenticated(s, now);
+      } else handleLine(s, s.buf + CONTROL_AT, len, now);
       continue;
     }
     if (s.ctlDiscard) continue;
@@ -279,7 +287,7 @@ export function data(s: Slot, p: usize, n: i32, now: u32): i32 {
       s.ctlDiscard = true;
       continue;
     }
-    store<u8>(s.buf + <usize>(WS_GAP + s.headBytes), b);
+    store<u8>(s.buf + <usize>(CONTROL_AT + s.headBytes), b);
     s.headBytes++;
   }
   return n;

@@ -73,6 +73,7 @@ function parseRequestLine(s: Slot, n: i32): i32 {
   if (!bytesEqual(p + sp2 + 1, n - sp2 - 1, "HTTP/1.1") && !bytesEqual(p + sp2 + 1, n - sp2 - 1, "HTTP/1.0")) {
     return n - sp2 - 1 == 8 && bytesEqual(p + sp2 + 1, 5, "HTTP/") ? fail(s, 505) : fail(s, 400);
   }
+  s.http11 = bytesEqual(p + sp2 + 1, n - sp2 - 1, "HTTP/1.1");
   s.method = bytesEqual(p, sp1, "GET") ? METHOD_GET : bytesEqual(p, sp1, "HEAD") ? METHOD_HEAD
     : bytesEqual(p, sp1, "PUT") ? METHOD_PUT : METHOD_OTHER;
   let pathEnd = sp1 + 1;
@@ -143,8 +144,10 @@ export function indexInList(list: usize, listLen: i32, p: usize, n: i32): i32 {
 
 /** Headers of the WebSocket opening handshake (RFC 6455 4.2.1 server side, 4.1 client side). */
 function webSocketHeader(s: Slot, name: usize, nameLen: i32, v: usize, vn: i32): i32 {
-  if (bytesEqualNoCase(name, nameLen, "upgrade")) s.wsUpgrade = hasToken(v, vn, "websocket");
-  else if (bytesEqualNoCase(name, nameLen, "connection")) s.wsConnUpgrade = hasToken(v, vn, "upgrade");
+  // a header may come in several lines (RFC 9110 5.3): what any of them says counts
+  if (bytesEqualNoCase(name, nameLen, "upgrade")) s.wsUpgrade = s.wsUpgrade || hasToken(v, vn, "websocket");
+  else if (bytesEqualNoCase(name, nameLen, "connection")) s.wsConnUpgrade = s.wsConnUpgrade || hasToken(v, vn, "upgrade");
+  else if (bytesEqualNoCase(name, nameLen, "host")) s.sawHost = true;
   else if (bytesEqualNoCase(name, nameLen, "sec-websocket-version")) s.wsVersion = bytesEqual(v, vn, "13") ? 1 : 2;
   else if (!s.wsClient && bytesEqualNoCase(name, nameLen, "sec-websocket-key")) {
     if (s.wsKeyOk) return fail(s, 400); // a second key
@@ -153,6 +156,8 @@ function webSocketHeader(s: Slot, name: usize, nameLen: i32, v: usize, vn: i32):
   } else if (s.wsClient && bytesEqualNoCase(name, nameLen, "sec-websocket-accept")) {
     // client side: aux holds the accept value we expect
     s.wsKeyOk = vn == 28 && memory.compare(v, aux(s), 28) == 0;
+  } else if (s.wsClient && (bytesEqualNoCase(name, nameLen, "sec-websocket-protocol") || bytesEqualNoCase(name, nameLen, "sec-websocket-extensions"))) {
+    s.wsOriginBad = true; // we offered neither: RFC 6455 4.1 says fail the connection
   } else if (bytesEqualNoCase(name, nameLen, "sec-websocket-protocol")) {
     if (s.wsProtocol == 0) s.wsProtocol = firstMatch(v, vn, cfg.wsProtocols, cfg.wsProtocolsLen);
   } else if (bytesEqualNoCase(name, nameLen, "origin")) {
@@ -210,6 +215,7 @@ export function feed(s: Slot, p: usize, n: i32, lineMax: i32, headMax: i32): i32
       if (s.phase == REQUEST_LINE) r = parseRequestLine(s, len);
       else if (s.phase == STATUS_LINE) r = parseStatusLine(s, len);
       else if (len == 0) {
+        if (s.http11 && !s.sawHost && !s.wsClient) return fail(s, 400); // RFC 9112 3.2: Host is required
         if (s.bodyLeft > BODY_MAX) return fail(s, 413);
         if (s.bodyLeft == 0) {
           s.phase = DONE;

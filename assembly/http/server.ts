@@ -84,7 +84,7 @@ export function data(s: Slot, p: usize, n: i32, now: u32): i32 {
 
 /** The peer finished sending. Like the tutorial server, whatever arrived counts as the request. */
 export function peerFinished(s: Slot, now: u32): void {
-  if (s.closing) return;
+  if (s.closing || s.assetLeft > 0) return; // a reply is going out: the peer's FIN changes nothing
   if (isHttp(s)) answerStatus(s, 400, "", now);
   else if (s.headBytes > 0 || s.len > 0) answerTutorial(s, now);
   else closeNow(s);
@@ -92,7 +92,7 @@ export function peerFinished(s: Slot, now: u32): void {
 
 /** Deadline passed: a request that never completed, or a reply the peer never took. */
 export function expired(s: Slot, now: u32): void {
-  if (s.closing) abortNow(s);
+  if (s.closing || s.assetLeft > 0) abortNow(s); // the peer stopped taking the reply
   else if (isHttp(s)) answerStatus(s, 408, "", now);
   else if (s.len > 0) answerTutorial(s, now);
   else closeNow(s);

@@ -17,8 +17,9 @@ export class Slot {
   phase: u8; // owned by the protocol using the slot
   armed: bool; // deadline is live
   closing: bool; // close once the reply is out
-  peerDone: bool; // peer sent FIN
   sawLength: bool; // HTTP: a Content-Length header was seen
+  sawHost: bool; // HTTP: a Host header was seen
+  http11: bool; // HTTP: the request said HTTP/1.1
   method: u8;
   route: u8;
   status: u16;
@@ -35,7 +36,7 @@ export class Slot {
   wsConnUpgrade: bool; // Connection: ... upgrade ...
   wsVersion: u8; // 0 absent, 1 "13", 2 anything else
   wsKeyOk: bool; // a valid 16-byte key; its accept digest is at aux()
-  wsOriginBad: bool; // an Origin outside ws_origins
+  wsOriginBad: bool; // server: an Origin outside ws_origins; client: a header we did not offer
   wsProtocol: u8; // 1-based index into ws_protocols of the chosen subprotocol, 0 none
   // WebSocket frames (ws/frame.ts)
   wsClient: bool; // we are the client: frames from the peer must be unmasked, ours masked
@@ -63,7 +64,6 @@ export class Slot {
   ctlAuthed: bool;
   ctlDiscard: bool; // skipping the rest of an over-long line
   ctlSeq: u32; // the last accepted command sequence number
-  ctlLast: u32; // when the peer last sent anything
   ctlChallenge: bool; // a /control WebSocket still owes its challenge (the 101 was not out yet)
   // a read-only asset being streamed (http/asset.ts)
   assetId: i32;
@@ -71,10 +71,18 @@ export class Slot {
   assetLeft: i32;
 }
 
-/** Buffer layout (bytes from s.buf): the HTTP line, or in WebSocket mode a control payload at 0 and
- *  staged outgoing bytes at STAGE; AUX_SIZE bytes at the end keep the handshake digest or a frame header. */
+/** Every slot's buffer, by use (bytes from s.buf):
+ *  - HTTP: the line being read [0, http_line_max), then the reply written over it.
+ *  - WebSocket: a control frame's payload [0, 125], outgoing bytes staged at [STAGE, STAGE+STAGE_SIZE).
+ *  - control (TCP or /control): the command at [CONTROL_AT, + control_line_max), its reply written
+ *    over it (up to REPLY_ROOM more), with CONTROL_HEADER bytes in front for a WebSocket frame header;
+ *    so a ping's payload or a staged pong never overwrites a half-collected command.
+ *  - aux, the last AUX_SIZE bytes: the handshake's accept value or a frame header being read in
+ *    [0, 16), the control session's nonce in [16, 32). */
 export const STAGE: i32 = 128;
 export const STAGE_SIZE: i32 = 136; // a close or pong frame: 2 + 4 (mask) + 125, rounded up
+export const CONTROL_HEADER: i32 = 4;
+export const CONTROL_AT: i32 = STAGE + STAGE_SIZE + CONTROL_HEADER;
 export const AUX_SIZE: i32 = 32;
 
 /** Bytes of the buffer before aux: what a reply or a streamed chunk may use. */
@@ -90,7 +98,7 @@ export function aux(s: Slot): usize {
 export const REPLY_ROOM: i32 = 384;
 
 export function bufferSizeFor(lineMax: i32, controlLineMax: i32): i32 {
-  return max(max(lineMax, STAGE + STAGE_SIZE), controlLineMax + REPLY_ROOM) + AUX_SIZE;
+  return max(max(lineMax, STAGE + STAGE_SIZE), CONTROL_AT + controlLineMax + REPLY_ROOM) + AUX_SIZE;
 }
 
 let pool: usize = 0;

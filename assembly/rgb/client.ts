@@ -20,6 +20,7 @@ const READING: u8 = 2;
 let enabled = false;
 let nextPoll: u32 = 0;
 let active: Slot | null = null;
+let activeHandle: i32 = 0; // slots are reused: the handle tells whether `active` is still ours
 let failures: u32 = 0;
 export let pollsOk: u32 = 0;
 export let pollsFailed: u32 = 0;
@@ -75,6 +76,7 @@ function poll(now: u32): void {
     return fail("cannot connect", handle, now);
   }
   s.handle = handle;
+  activeHandle = handle;
   s.phase = CONNECTING;
   arm(s, now, cfg.rgbTimeoutMs);
   active = s;
@@ -151,7 +153,13 @@ export function expired(s: Slot, now: u32): void {
 
 /** Starts a poll when one is due; returns ms until the next one (u32.MAX_VALUE when idle or busy). */
 export function clientTick(now: u32): u32 {
-  if (!enabled || active != null) return u32.MAX_VALUE;
+  if (!enabled) return u32.MAX_VALUE;
+  let a = active;
+  if (a != null) {
+    if (a.kind == KIND_RGB_CLIENT && a.handle == activeHandle) return u32.MAX_VALUE;
+    active = null; // the slot went away under us (aborted by a failed send): count it and retry
+    fail("connection lost", 0, now);
+  }
   if (reached(now, nextPoll)) poll(now);
   return active != null ? u32.MAX_VALUE : msUntil(now, nextPoll);
 }

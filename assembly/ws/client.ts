@@ -9,6 +9,7 @@ import { feed, used, STATUS_LINE, REQUEST, ERROR } from "../http/request";
 import { writeUpgrade, acceptDigest } from "./handshake";
 import { wsStart, wsFeed, wsSendText, ENDPOINT_PUSH } from "./frame";
 import { base64Encode } from "../util/base64";
+import { Ascii } from "../util/ascii";
 import { backoff, warnRetry } from "../util/retry";
 import { putAscii, putDecimal } from "../util/bytes";
 import { reached, msUntil } from "../util/time";
@@ -86,13 +87,22 @@ export function handshakeData(s: Slot, p: usize, n: i32, now: u32): i32 {
   let r = feed(s, p, n, cfg.httpLineMax, cfg.httpHeadMax);
   if (r == ERROR) {
     abortNow(s);
-    fail("sent a malformed handshake reply", s.status, now);
+    fail("sent a malformed handshake reply", 0, now);
     return n;
   }
   if (r != REQUEST) return n;
-  if (s.status != 101 || !s.wsUpgrade || !s.wsConnUpgrade || !s.wsKeyOk) {
+  let why: Ascii = s.status != 101 ? "refused the upgrade (HTTP status in the log above)"
+    : !s.wsUpgrade || !s.wsConnUpgrade ? "answered 101 without Upgrade: websocket and Connection: upgrade"
+    : !s.wsKeyOk ? "sent a wrong Sec-WebSocket-Accept"
+    : s.wsOriginBad ? "accepted an extension or subprotocol it was not offered" : 0;
+  if (why != 0) {
+    if (s.status != 101) {
+      put("ws-client: server answered HTTP ");
+      putI32(s.status);
+      emit(LOG_WARN);
+    }
     abortNow(s);
-    fail(s.status != 101 ? "refused the upgrade" : "sent a wrong Sec-WebSocket-Accept", s.status, now);
+    fail(why, 0, now);
     return n;
   }
   let at = used;

@@ -3,11 +3,11 @@
 // than the core's buffers passes with flow control; control frames are collected (at most 125 bytes).
 import { host_tcp_send, host_tcp_resume, host_random_fill, LOG_INFO, LOG_DEBUG } from "../abi/host.generated";
 import * as cfg from "../config";
-import { Slot, aux, flush, abortNow, closeNow, STAGE, STAGE_SIZE } from "../net/slots";
+import { Slot, aux, flush, abortNow, closeNow, STAGE, STAGE_SIZE, CONTROL_AT } from "../net/slots";
 import { utf8Feed, UTF8_OK, UTF8_BAD } from "../util/utf8";
 import { reached } from "../util/time";
 import { put, putI32, putIp, emit } from "../util/log";
-import { handleLine, sendChallenge, WS_GAP } from "../control/server";
+import { handleLine, sendChallenge } from "../control/server";
 
 export const OP_CONT: u8 = 0;
 export const OP_TEXT: u8 = 1;
@@ -81,7 +81,7 @@ function stageFree(s: Slot): bool {
 
 /** Sends the staged frame as far as the host takes it; false if the connection went away. */
 function pump(s: Slot, now: u32): bool {
-  if (stageFree(s)) return true;
+  if (s.wsHold || stageFree(s)) return true; // a held echo header waits for valid payload
   s.wsLastTx = now;
   return flush(s);
 }
@@ -349,7 +349,7 @@ export function wsFeed(s: Slot, p: usize, n: i32, now: u32): i32 {
             wsClose(s, CLOSE_TOO_BIG, now);
             return n;
           }
-          memory.copy(s.buf + <usize>(WS_GAP + <i32>s.wsMessageLen), q, take);
+          memory.copy(s.buf + <usize>(CONTROL_AT + <i32>s.wsMessageLen), q, take);
         } else if (s.wsEndpoint == ENDPOINT_ECHO && take > 0 && !s.wsCloseSent) {
           used = host_tcp_send(s.handle, q, take);
           if (used < 0) {
@@ -382,7 +382,7 @@ export function wsFeed(s: Slot, p: usize, n: i32, now: u32): i32 {
         wsClose(s, CLOSE_INVALID_DATA, now); // the message ended inside a character
         return n;
       }
-      if (s.wsEndpoint == ENDPOINT_CONTROL && !s.wsCloseSent) handleLine(s, s.buf + WS_GAP, <i32>s.wsMessageLen, now);
+      if (s.wsEndpoint == ENDPOINT_CONTROL && !s.wsCloseSent) handleLine(s, s.buf + CONTROL_AT, <i32>s.wsMessageLen, now);
     }
     if (s.handle != handle || s.kind == 0) return n;
   }
@@ -399,7 +399,7 @@ export function wsSent(s: Slot, now: u32): void {
   if (s.ctlChallenge && stageFree(s)) {
     s.ctlChallenge = false;
     sendChallenge(s, now);
-    return;
+    if (!pump(s, now)) return;
   }
   if (s.wsBlocked && stageFree(s)) {
     s.wsBlocked = false;

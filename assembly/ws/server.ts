@@ -34,12 +34,12 @@ export function upgrade(s: Slot, p: usize, n: i32, now: u32): i32 {
     answerStatus(s, 426, "Upgrade: websocket\r\n", now);
     return n;
   }
-  if (s.method != METHOD_GET || !s.wsConnUpgrade || !s.wsKeyOk || s.wsVersion == 0) {
+  if (s.method != METHOD_GET || !s.http11 || !s.wsConnUpgrade || !s.wsKeyOk || s.wsVersion == 0) {
     answerStatus(s, 400, "", now);
     return n;
   }
   if (s.wsVersion != 1) {
-    answerStatus(s, 426, "Sec-WebSocket-Version: 13\r\n", now);
+    answerStatus(s, 426, "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n", now);
     return n;
   }
   if (s.wsOriginBad) {

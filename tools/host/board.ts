@@ -147,11 +147,11 @@ export class Board {
       if (!(e instanceof WebAssembly.RuntimeError)) throw e;
       this.traps++;
       this.log("error", `core trapped (${e.message}); restarting it`);
-      this.restartCore();
+      this.restartCore(C.RESET_TRAP);
     }
   }
 
-  private restartCore(): void {
+  private restartCore(reason: number): void {
     this.queue.length = 0;
     this.rx.clear();
     for (const [pin, level] of this.pinSafe) {
@@ -159,11 +159,18 @@ export class Board {
       this.log("warn", `host: pin ${pin} back to its safe level ${level} (its revert was pending)`);
     }
     this.pinSafe.clear();
-    void this.net.shutdown().then(() => {
-      if (this.stopped) return;
-      this.resetReason = C.RESET_TRAP;
-      this.boot();
-    });
+    void this.net
+      .shutdown()
+      .then(() => {
+        if (this.stopped) return;
+        this.resetReason = reason;
+        this.boot();
+      })
+      .catch((e: Error) => {
+        // the restarted core refused to start: the board stays down, as a device would, and says why
+        this.stopped = true;
+        this.log("error", `core restart failed: ${e.message}`);
+      });
   }
 
   private scheduleTick(): void {
@@ -333,10 +340,8 @@ export class Board {
       },
       reset: (kind) => {
         this.log("warn", `reset requested (kind ${kind})`);
-        this.post(() => {
-          this.resetReason = C.RESET_SOFTWARE;
-          this.restartCore();
-        });
+        // after this event, and after the reply just queued has had a moment to leave
+        setTimeout(() => this.post(() => this.restartCore(C.RESET_SOFTWARE)), 50).unref();
       },
       sleep: () => C.OK,
     };

@@ -176,5 +176,6 @@ export class NodeNet implements NetBackend {
     this.udp.clear();
     await Promise.all([...this.servers.values()].map((s) => new Promise((r) => s.close(() => r(null)))));
     this.servers.clear();
+    this.pending.length = 0;
   }
 }
