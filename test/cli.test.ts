@@ -135,7 +135,7 @@ nodeOnly(CLI).describe("picowire run / info (control)", () => {
 nodeOnly(CLI).describe("npm start (picowire demo)", () => {
   it("shows the colour stream from a server board to a client board", async () => {
     const port = await freePort();
-    const demo = picowire(["demo", "--http-port", String(port), "--poll-ms", "50"]);
+    const demo = picowire(["demo", "--http-port", String(port), "--control-port", String(await freePort()), "--poll-ms", "50"]);
     const out = await demo.waitFor(/\[client 127\.0\.0\.2\] rgb: \d+ \d+ \d+[\s\S]*\[client 127\.0\.0\.2\] rgb: \d+ \d+ \d+/);
     const sent = [...out.matchAll(/Sent:(\d+),(\d+),(\d+)/g)].map((m) => m.slice(1).join(" "));
     const shown = [...out.matchAll(/\] rgb: (\d+ \d+ \d+)/g)].map((m) => m[1]);

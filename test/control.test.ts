@@ -5,7 +5,7 @@ import net from "node:net";
 import { C } from "../tools/host/abi.generated.ts";
 import WebSocket from "ws";
 import { Client, hmac, authAnswer, signCommand } from "../tools/client.ts";
-import { startBoard, stopBoards, freePort, waitFor, type TestBoard } from "./helpers/boards.ts";
+import { startBoard, stopBoards, freePort, waitFor, nodeOnly, type TestBoard } from "./helpers/boards.ts";
 import { coreSha256 } from "./helpers/core.ts";
 
 const KEY = "correct horse battery staple";
@@ -123,7 +123,7 @@ describe("fail-safe write_pin", () => {
     expect(b.lines.some((l) => /pin 2 reverted to 0/.test(l.text))).toBe(true);
   });
 
-  it("pin safety outlives the core: a trap puts pins with a pending revert to their safe value", async () => {
+  nodeOnly("makes the core trap with board.post(), which only the Node host has").it("pin safety outlives the core: a trap puts pins with a pending revert to their safe value", async () => {
     const { b, c } = await setup();
     await c.command({ action: "write_pin", pin: 2, value: 1, timeout: 60 });
     expect(b.pinSafe.get(2)).toBe(0);
@@ -368,7 +368,7 @@ describe("the same protocol over WebSocket (/control)", () => {
   });
 });
 
-describe("fail-safe timing in virtual time (the core driven directly)", () => {
+nodeOnly("drives the core directly through FakeHost; no board, so no host to switch").describe("fail-safe timing in virtual time (the core driven directly)", () => {
   it("reverts exactly at the deadline, also across the u32 wrap, and an old deadline never undoes a newer write", async () => {
     const { FakeHost } = await import("./helpers/core.ts");
     const host = new FakeHost();

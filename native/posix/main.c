@@ -4,12 +4,27 @@
  *
  * Configuration lines (the file, then each --set) go to the core's init() exactly as on the board.
  * Log lines go to stdout as "[level] message". SIGINT/SIGTERM stop it cleanly (exit status 0).
+ *
+ * For tests that drive this process as a virtual board (test/helpers/posix-board.ts, PICOWIRE_TEST_HOST=posix):
+ *   --status-ms N   prints "[status] {json}" once the core runs, whenever the state changes (after every
+ *                   service round, when a simulated pin changes, and before bytes go to a peer), and every
+ *                   N ms (0: only on change). The JSON: running, traps, reset_reason, stat (every STAT_ kind
+ *                   by number), pins (those in use: mode, pull, level, watch, pwm [freq, duty] or null),
+ *                   safe (the pin_safe levels the host holds), adc (channels 0..4).
+ *   --commands      reads commands from stdin, one per line: "adc CH VALUE", "drive PIN LEVEL", "status";
+ *                   they are applied before any socket event of the same round. End of stdin stops the
+ *                   process as SIGTERM does (a test runner that dies takes its boards with it).
+ *   --status-ack    after printing a status line, waits for "ack" on stdin (at most 5 s): a reader that
+ *                   acks each line has the state before any peer can see what follows it (two pipes
+ *                   and sockets are not ordered with each other on the reader's side).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +67,10 @@ static void usage(FILE *to) {
           "  --adc CH=VALUE       simulated 12-bit ADC reading of channel 0..4 (repeatable)\n"
           "  --time-offset MS     start the u32 millisecond clock at MS (test the 49.7-day wrap)\n"
           "  --no-canary          do not guard the core's memory above its cap\n"
+          "  --status-ms N        print \"[status] {json}\" on every change and every N ms (0: on change only)\n"
+          "  --commands           read \"adc CH VALUE\", \"drive PIN LEVEL\", \"status\" lines from stdin;\n"
+          "                       end of stdin stops the process\n"
+          "  --status-ack         after each status line, wait (at most 5 s) for an \"ack\" line on stdin\n"
 #ifdef PW_ENGINE_WASM3
           "  --wasm FILE          run the core in FILE instead of the one embedded at build time\n"
 #endif
@@ -97,6 +116,208 @@ static uint8_t *read_wasm(const char *path, size_t *len) {
 }
 #endif
 
+/* ------------------------------------------------------------------ status channel and commands */
+
+/* Every STAT_ kind of the ABI (assembly/abi/spec.json), by number. */
+static const int32_t stat_kinds[] = {
+    PW_STAT_HEAP_TOP,     PW_STAT_HEAP_LIMIT, PW_STAT_CONNS_USED, PW_STAT_CONNS_MAX,    PW_STAT_TIMERS_ARMED, PW_STAT_REFUSED,
+    PW_STAT_REQUESTS,     PW_STAT_BAD_REQUESTS, PW_STAT_RGB,      PW_STAT_RGB_POLLS_OK, PW_STAT_RGB_POLLS_FAILED,
+};
+#define N_STATS (sizeof stat_kinds / sizeof stat_kinds[0])
+
+static bool status_on;   /* --status-ms */
+static bool status_ack;  /* --status-ack: every status line waits for "ack" on stdin */
+static int32_t status_ms;
+static uint32_t status_next; /* the next periodic line */
+static int32_t stats[N_STATS];
+static bool stats_known;
+static char status_last[8192];
+
+#define STATUS_ACK_MS 5000
+
+typedef struct {
+  char *buf;
+  size_t cap, len;
+} strbuf;
+
+static void sb_printf(strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(strbuf *b, const char *fmt, ...) {
+  if (b->len >= b->cap) return;
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(b->buf + b->len, b->cap - b->len, fmt, ap);
+  va_end(ap);
+  if (n > 0) b->len += (size_t)n;
+}
+
+/* stdin commands: bytes read but not yet run. A line is taken out before it runs, so a command that
+ * reads more input (waiting for an ack) cannot disturb the one running. */
+static char cmd_buf[8192];
+static size_t cmd_len;
+
+/** Reads what stdin has now; false at its end (the process then stops). */
+static bool cmd_read(void) {
+  for (;;) {
+    if (cmd_len == sizeof cmd_buf) {
+      posix_logf(&plat, PW_LOG_ERROR, "posix: %zu bytes of commands without a line end were dropped", cmd_len);
+      cmd_len = 0;
+    }
+    ssize_t got = read(plat.cmd_fd, cmd_buf + cmd_len, sizeof cmd_buf - cmd_len);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return true; /* EAGAIN: all read */
+    if (got == 0) {
+      plat.cmd_fd = -1;
+      stop_signal = -1; /* not a signal: the end of the command input */
+      return false;
+    }
+    cmd_len += (size_t)got;
+  }
+}
+
+/** Takes the first complete line (with only_ack: the first "ack" line) out of the buffer; false when there is none. */
+static bool cmd_take(char *line, size_t cap, bool only_ack) {
+  size_t at = 0;
+  while (at < cmd_len) {
+    char *nl = memchr(cmd_buf + at, '\n', cmd_len - at);
+    if (!nl) return false;
+    size_t n = (size_t)(nl - (cmd_buf + at));
+    bool is_ack = n == 3 && memcmp(cmd_buf + at, "ack", 3) == 0;
+    if (!only_ack || is_ack) {
+      size_t keep = n < cap - 1 ? n : cap - 1;
+      memcpy(line, cmd_buf + at, keep);
+      line[keep] = 0;
+      memmove(cmd_buf + at, nl + 1, cmd_len - at - n - 1);
+      cmd_len -= n + 1;
+      return true;
+    }
+    at += n + 1;
+  }
+  return false;
+}
+
+/** After a status line: waits until the reader says "ack" (it has taken the state in), at most
+ *  STATUS_ACK_MS. Other commands that arrive meanwhile stay queued, in order, for cmd_run(). */
+static void status_wait_ack(void) {
+  if (!status_ack || plat.cmd_fd < 0) return;
+  char line[8];
+  uint32_t end = posix_now_ms(&plat) + STATUS_ACK_MS;
+  for (;;) {
+    if (cmd_take(line, sizeof line, true)) return;
+    int32_t left = (int32_t)(end - posix_now_ms(&plat));
+    if (left <= 0) {
+      posix_logf(&plat, PW_LOG_WARN, "posix: no ack for a status line within %d ms; going on", STATUS_ACK_MS);
+      return;
+    }
+    struct pollfd pfd = {.fd = plat.cmd_fd, .events = POLLIN};
+    int r = poll(&pfd, 1, left);
+    if (r < 0 && errno != EINTR) return;
+    if (r > 0 && !cmd_read()) return;
+    if (stop_signal) return;
+  }
+}
+
+/** Reads every stat from the core; only between service rounds (never inside a core call). */
+static void status_refresh(void) {
+  if (!host.loaded || !host.running || host.in_core) return;
+  for (size_t i = 0; i < N_STATS; i++) {
+    int32_t v = 0;
+    if (host.engine.v->stat(&host.engine, &v, stat_kinds[i]) != PW_ENGINE_OK) {
+      posix_logf(&plat, PW_LOG_ERROR, "posix: stat(%d) trapped (%s); the status keeps the last values", (int)stat_kinds[i],
+                 host.engine.error);
+      return;
+    }
+    stats[i] = v;
+  }
+  stats_known = true;
+}
+
+static void status_pin(strbuf *b, bool *first, int32_t n, const posix_pin *p) {
+  const char *mode = p->mode == PW_GPIO_IN ? "in" : p->mode == PW_GPIO_OUT ? "out" : "unset";
+  sb_printf(b, "%s\"%d\":{\"mode\":\"%s\",\"pull\":%u,\"level\":%u,\"watch\":%u,\"pwm\":", *first ? "" : ",", (int)n, mode,
+            p->pull, p->level, p->watch);
+  if (p->pwm) sb_printf(b, "[%d,%d]}", (int)p->freq_hz, (int)p->duty);
+  else sb_printf(b, "null}");
+  *first = false;
+}
+
+/** Prints the status line when it differs from the last one (or always, when forced). */
+static void status_emit(bool force) {
+  if (!status_on) return;
+  char line[sizeof status_last];
+  strbuf b = {line, sizeof line, 0};
+  sb_printf(&b, "{\"running\":%s,\"traps\":%u,\"reset_reason\":%d,\"stat\":{", host.running ? "true" : "false",
+            (unsigned)host.traps, (int)host.reset_reason);
+  for (size_t i = 0; i < N_STATS && stats_known; i++)
+    sb_printf(&b, "%s\"%d\":%d", i ? "," : "", (int)stat_kinds[i], (int)stats[i]);
+  sb_printf(&b, "},\"pins\":{");
+  bool first = true;
+  for (int32_t n = 0; n < PW_PIN_COUNT; n++) {
+    const posix_pin *p = &plat.pins[n];
+    if (p->mode != -1 || p->pwm || p->level || p->watch) status_pin(&b, &first, n, p);
+  }
+  status_pin(&b, &first, PW_PIN_LED, &plat.led);
+  sb_printf(&b, "},\"safe\":{");
+  first = true;
+  for (int32_t i = 0; i <= PW_PIN_COUNT; i++) {
+    if (host.pin_safe[i] < 0) continue;
+    sb_printf(&b, "%s\"%d\":%d", first ? "" : ",", (int)(i == PW_PIN_COUNT ? PW_PIN_LED : i), (int)host.pin_safe[i]);
+    first = false;
+  }
+  sb_printf(&b, "},\"adc\":[%d,%d,%d,%d,%d]}", (int)plat.adc[0], (int)plat.adc[1], (int)plat.adc[2], (int)plat.adc[3],
+            (int)plat.adc[4]);
+  if (b.len >= b.cap) {
+    posix_logf(&plat, PW_LOG_ERROR, "posix: the status line does not fit %zu bytes", sizeof line);
+    return;
+  }
+  if (!force && strcmp(line, status_last) == 0) return;
+  memcpy(status_last, line, b.len + 1);
+  printf("[status] %s\n", line);
+  status_wait_ack();
+}
+
+/* Pin changes inside a core call are published at the end of the service round (after the log lines of
+ * that call) or, if earlier, before bytes go to a peer. */
+static void status_observe(posix_platform *pp, bool now) {
+  (void)pp;
+  if (now) status_emit(false);
+}
+
+static void command(const char *line) {
+  char word[16] = "";
+  int a = 0, v = 0, n = 0;
+  if (sscanf(line, "%15s%n", word, &n) != 1) return; /* a blank line */
+  if (strcmp(word, "adc") == 0 && sscanf(line + n, "%d %d", &a, &v) == 2 && a >= 0 && a <= 4 && v >= 0 && v <= 4095) {
+    plat.adc[a] = v;
+  } else if (strcmp(word, "drive") == 0 && sscanf(line + n, "%d %d", &a, &v) == 2) {
+    if (posix_gpio_drive(&plat, a, v) != PW_OK)
+      posix_logf(&plat, PW_LOG_ERROR, "posix: command \"%s\": pin %d does not exist or belongs to the radio", line, a);
+  } else if (strcmp(word, "status") == 0) {
+    status_refresh();
+    status_emit(true);
+  } else if (strcmp(word, "ack") == 0) {
+    /* a late ack (its wait timed out) */
+  } else {
+    posix_logf(&plat, PW_LOG_ERROR, "posix: unknown command \"%.100s\" (expected adc CH VALUE, drive PIN LEVEL, status)", line);
+  }
+}
+
+/** Runs every complete command line read so far; true if any ran. */
+static bool cmd_run(void) {
+  char line[256];
+  bool ran = false;
+  while (!stop_signal && cmd_take(line, sizeof line, false)) {
+    command(line);
+    ran = true;
+  }
+  return ran;
+}
+
+static void on_commands(posix_platform *pp) {
+  (void)pp;
+  cmd_read();
+  cmd_run();
+}
+
 static char config[PW_IO_CAPACITY + 1];
 static size_t config_len;
 
@@ -135,13 +356,14 @@ int main(int argc, char **argv) {
   bool canary = true;
   int32_t adc[5] = {-1, -1, -1, -1, -1};
   const char *wasm_file = NULL;
+  bool commands = false;
 
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
     bool takes = strcmp(a, "--host") == 0 || strcmp(a, "--config") == 0 || strcmp(a, "--set") == 0 ||
                  strcmp(a, "--log-level") == 0 || strcmp(a, "--flash") == 0 || strcmp(a, "--adc") == 0 ||
-                 strcmp(a, "--time-offset") == 0 || strcmp(a, "--wasm") == 0;
+                 strcmp(a, "--time-offset") == 0 || strcmp(a, "--wasm") == 0 || strcmp(a, "--status-ms") == 0;
     if (takes && !v) {
       fprintf(stderr, "picowire-posix: %s needs a value\n", a);
       return 2;
@@ -189,6 +411,20 @@ int main(int argc, char **argv) {
       time_offset = (uint32_t)t;
     } else if (strcmp(a, "--no-canary") == 0) {
       canary = false;
+    } else if (strcmp(a, "--status-ms") == 0) {
+      char *end;
+      errno = 0;
+      long ms = strtol(v, &end, 10);
+      if (errno || *end || ms < 0 || ms > 3600000) {
+        fprintf(stderr, "picowire-posix: --status-ms %s: expected 0..3600000\n", v);
+        return 2;
+      }
+      status_on = true;
+      status_ms = (int32_t)ms;
+    } else if (strcmp(a, "--commands") == 0) {
+      commands = true;
+    } else if (strcmp(a, "--status-ack") == 0) {
+      status_ack = true;
     } else if (strcmp(a, "--wasm") == 0) {
 #ifdef PW_ENGINE_WASM3
       wasm_file = v;
@@ -226,6 +462,20 @@ int main(int argc, char **argv) {
     return 1;
   }
   plat.wake_fd = wake_pipe[0];
+  if (commands) {
+    int fl = fcntl(STDIN_FILENO, F_GETFL);
+    if (fl < 0 || fcntl(STDIN_FILENO, F_SETFL, fl | O_NONBLOCK) != 0) {
+      perror("picowire-posix: --commands: stdin");
+      return 1;
+    }
+    plat.cmd_fd = STDIN_FILENO;
+    plat.on_cmd = on_commands;
+  }
+  if (status_on) plat.observe = status_observe;
+  if (status_ack && !(status_on && commands)) {
+    fprintf(stderr, "picowire-posix: --status-ack needs --status-ms and --commands (the acks come on stdin)\n");
+    return 2;
+  }
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
@@ -268,6 +518,8 @@ int main(int argc, char **argv) {
   }
 
   int status = 0;
+  bool first_round = true; /* its status line says: the core runs, listeners bound, first tick done */
+  status_next = posix_now_ms(&plat) + (uint32_t)status_ms;
   while (!stop_signal) {
     int32_t wait = 0;
     r = pw_host_service(&host, &wait);
@@ -277,10 +529,25 @@ int main(int argc, char **argv) {
       break;
     }
     if (stop_signal) break;
+    if (status_on) {
+      status_refresh();
+      uint32_t now = posix_now_ms(&plat);
+      bool periodic = status_ms > 0 && (int32_t)(now - status_next) >= 0;
+      if (periodic) status_next = now + (uint32_t)status_ms;
+      status_emit(periodic || first_round);
+      first_round = false;
+      if (status_ms > 0) {
+        int32_t left = (int32_t)(status_next - now);
+        if (wait < 0 || left < wait) wait = left < 0 ? 0 : left;
+      }
+    }
+    if (stop_signal) break;
+    if (cmd_run()) wait = 0; /* commands queued while waiting for an ack: their events need a round */
     posix_platform_poll(&plat, wait);
   }
   if (stop_signal)
-    posix_logf(&plat, PW_LOG_INFO, "posix: stopping on %s", stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
+    posix_logf(&plat, PW_LOG_INFO, "posix: stopping on %s",
+               stop_signal == SIGINT ? "SIGINT" : stop_signal == SIGTERM ? "SIGTERM" : "the end of the command input");
   pw_host_stop(&host);
   posix_platform_close_all(&plat);
   free((void *)wasm); /* NULL unless --wasm */

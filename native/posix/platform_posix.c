@@ -150,7 +150,11 @@ static int32_t tcp_listen(void *ctx, int32_t listener, uint16_t port) {
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   struct sockaddr_in a = addr_of(pp->host_ip, port);
-  if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 16) != 0) {
+  /* A deep kernel queue: with a short one (16) a burst of connections overflows it and Linux answers
+   * with SYN cookies, then drops the handshakes that complete while the queue is still full; those
+   * peers believe they are connected and wait forever for a reply or a FIN that never comes. The host
+   * and the core decide what to accept (a polite FIN when no slot is free); the kernel only holds. */
+  if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, SOMAXCONN) != 0) {
     int32_t r = os_error(pp, "cannot listen on", pp->host_ip, port);
     close(fd);
     return r;
@@ -219,6 +223,7 @@ static int32_t tcp_send(void *ctx, int32_t conn, const uint8_t *src, size_t len)
   if (!s) return PW_ERR_NOTFOUND;
   if (s->state != S_OPEN) return PW_ERR_BUSY;
   if (!s->tx && !(s->tx = malloc(PW_POSIX_SNDBUF))) return PW_ERR_NOMEM;
+  if (pp->observe) pp->observe(pp, true); /* the board's state is published before the peer can react to these bytes */
   size_t take = PW_POSIX_SNDBUF - s->tx_len;
   if (take > len) take = len;
   memcpy(s->tx + s->tx_len, src, take);
@@ -329,12 +334,41 @@ static int32_t board_id(void *ctx, uint8_t *dst, size_t cap) {
   return (int32_t)n;
 }
 
+/* Assets: "core.sha256", the SHA-256 (hex) of the core the engine runs, which the core reports in get_info
+ * (the Node host offers the same asset). */
+static const char *asset_text(posix_platform *pp, int32_t asset) {
+  if (asset != 0 || !pp->host || !pp->host->engine.v) return NULL;
+  return pp->host->engine.v->core_sha256(&pp->host->engine);
+}
+
+static int32_t asset_find(void *ctx, const char *name, size_t len) {
+  static const char sha_name[] = "core.sha256";
+  if (len == sizeof sha_name - 1 && memcmp(name, sha_name, len) == 0 && asset_text(ctx, 0)) return 0;
+  return PW_ERR_NOTFOUND;
+}
+
+static int32_t asset_size(void *ctx, int32_t asset) {
+  const char *t = asset_text(ctx, asset);
+  return t ? (int32_t)strlen(t) : PW_ERR_NOTFOUND;
+}
+
+static int32_t asset_read(void *ctx, int32_t asset, uint32_t offset, uint8_t *dst, size_t len) {
+  const char *t = asset_text(ctx, asset);
+  if (!t) return PW_ERR_NOTFOUND;
+  size_t size = strlen(t);
+  if (offset > size) return PW_ERR_RANGE;
+  size_t n = size - offset < len ? size - offset : len;
+  memcpy(dst, t + offset, n);
+  return (int32_t)n;
+}
+
 void posix_platform_init(posix_platform *pp, pw_host *host, uint32_t host_ip) {
   memset(pp, 0, sizeof *pp);
   pp->host = host;
   pp->host_ip = host_ip;
   pp->log_level = PW_LOG_INFO;
   pp->wake_fd = -1;
+  pp->cmd_fd = -1;
   for (int i = 0; i < PW_POSIX_MAX_SOCKETS; i++) pp->socks[i].fd = -1;
   for (int i = 0; i < PW_PIN_COUNT; i++) pp->pins[i].mode = -1;
   pp->led.mode = PW_GPIO_OUT;
@@ -380,6 +414,9 @@ pw_platform posix_platform_ops(posix_platform *pp) {
   p.flash_read = posix_flash_read;
   p.flash_write = posix_flash_write;
   p.flash_erase = posix_flash_erase;
+  p.asset_find = asset_find;
+  p.asset_size = asset_size;
+  p.asset_read = asset_read;
   return p;
 }
 
@@ -394,8 +431,23 @@ void posix_platform_close_all(posix_platform *pp) {
 
 /* ------------------------------------------------------------------ the poll loop */
 
+/** Free entries in the host's connection table (pw_host.h: handle 0 = free). */
+static int host_free_conns(const pw_host *h) {
+  int n = 0;
+  for (int i = 0; i < PW_HOST_MAX_CONNS; i++)
+    if (h->conns[i].handle == 0) n++;
+  return n;
+}
+
 static void on_listener(posix_platform *pp, posix_socket *l) {
-  for (int i = 0; i < 16; i++) {
+  /* Take only as many as the host has entries for: the rest wait in the kernel's queue for the next
+   * round, when the core has seen these (and refused them politely, with FIN and counted, if it has no
+   * slot). Accepting more would make the host refuse them before the core sees them: closed with their
+   * request unread, i.e. a reset, and missing from STAT_REFUSED. Only when the table is already full
+   * does the host refuse, so that a saturated board still answers instead of leaving peers queued. */
+  int limit = host_free_conns(pp->host);
+  if (limit == 0 || limit > 16) limit = 16;
+  for (int i = 0; i < limit; i++) {
     struct sockaddr_in peer;
     socklen_t plen = sizeof peer;
     int fd = accept4(l->fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -503,13 +555,18 @@ static int32_t housekeeping(posix_platform *pp) {
 }
 
 bool posix_platform_poll(posix_platform *pp, int32_t wait_ms) {
-  struct pollfd fds[PW_POSIX_MAX_SOCKETS + 1];
-  posix_socket *owner[PW_POSIX_MAX_SOCKETS + 1];
+  struct pollfd fds[PW_POSIX_MAX_SOCKETS + 2];
+  posix_socket *owner[PW_POSIX_MAX_SOCKETS + 2];
   nfds_t n = 0;
   int32_t linger = housekeeping(pp);
   if (linger >= 0 && (wait_ms < 0 || linger < wait_ms)) wait_ms = linger;
   if (pp->wake_fd >= 0) {
     fds[n].fd = pp->wake_fd;
+    fds[n].events = POLLIN;
+    owner[n++] = NULL;
+  }
+  if (pp->cmd_fd >= 0) {
+    fds[n].fd = pp->cmd_fd;
     fds[n].events = POLLIN;
     owner[n++] = NULL;
   }
@@ -539,6 +596,10 @@ bool posix_platform_poll(posix_platform *pp, int32_t wait_ms) {
       posix_socket *s = owner[i];
       if (!s) {
         if (pass == 1) continue;
+        if (fds[i].fd == pp->cmd_fd) { /* before any socket of this round (it comes first in fds) */
+          if (pp->on_cmd) pp->on_cmd(pp);
+          continue;
+        }
         char drain[64];
         while (read(pp->wake_fd, drain, sizeof drain) > 0) {
         }

@@ -51,6 +51,14 @@ typedef struct posix_platform {
   uint32_t time_offset;   /* added to the monotonic clock: start anywhere in the u32 range */
   uint8_t board_id[8];
   int wake_fd;            /* read end of the signal self-pipe (-1: none) */
+  /* Commands for the simulated hardware (main.c --commands: stdin): polled before every socket, so a
+   * command written before a peer's bytes is applied before those bytes reach the core. -1: none. */
+  int cmd_fd;
+  void (*on_cmd)(struct posix_platform *pp);
+  /* Called with now = false when a simulated pin changed, and with now = true before bytes are handed to
+   * a peer (tcp_send), so an observer (main.c --status-ms) can publish the board's state before the peer
+   * sees its effect. Runs inside a core call: it must not call the core. NULL: none. */
+  void (*observe)(struct posix_platform *pp, bool now);
   posix_socket socks[PW_POSIX_MAX_SOCKETS];
   /* simulated hardware */
   posix_pin pins[PW_PIN_COUNT];
@@ -85,6 +93,11 @@ int32_t posix_gpio_setup(void *ctx, int32_t pin, int32_t mode, int32_t pull);
 int32_t posix_gpio_write(void *ctx, int32_t pin, int32_t value);
 int32_t posix_gpio_read(void *ctx, int32_t pin);
 int32_t posix_gpio_watch(void *ctx, int32_t pin, int32_t edges);
+/** What a test does to an input pin (as tools/host/hardware.ts drive()): the level changes and a watched
+ *  edge is reported to the host. PW_ERR_NOTFOUND for a pin that does not exist or belongs to the radio. */
+int32_t posix_gpio_drive(posix_platform *pp, int32_t pin, int32_t level);
+/** The simulated pin (PW_PIN_LED included), or NULL for one that does not exist or belongs to the radio. */
+posix_pin *posix_pin_of(posix_platform *pp, int32_t pin);
 int32_t posix_pwm_set(void *ctx, int32_t pin, int32_t freq_hz, int32_t duty);
 int32_t posix_adc_read(void *ctx, int32_t channel);
 int32_t posix_temperature_mc(void *ctx);

@@ -10,7 +10,11 @@
 
 static const int32_t region_size[4] = {4096, 65536, 65536, 4096};
 
-static posix_pin *pin_of(posix_platform *pp, int32_t n) {
+static void changed(posix_platform *pp) {
+  if (pp->observe) pp->observe(pp, false);
+}
+
+posix_pin *posix_pin_of(posix_platform *pp, int32_t n) {
   if (n == PW_PIN_LED) return &pp->led;
   if (n < 0 || n >= PW_PIN_COUNT || n == 23 || n == 24 || n == 25 || n == 29) return NULL;
   return &pp->pins[n];
@@ -18,7 +22,7 @@ static posix_pin *pin_of(posix_platform *pp, int32_t n) {
 
 int32_t posix_gpio_setup(void *ctx, int32_t n, int32_t mode, int32_t pull) {
   posix_platform *pp = ctx;
-  posix_pin *p = pin_of(pp, n);
+  posix_pin *p = posix_pin_of(pp, n);
   if (!p) return PW_ERR_NOTFOUND;
   if ((mode != PW_GPIO_IN && mode != PW_GPIO_OUT) || pull < PW_PULL_NONE || pull > PW_PULL_DOWN) return PW_ERR_INVAL;
   p->mode = (int8_t)mode;
@@ -26,35 +30,51 @@ int32_t posix_gpio_setup(void *ctx, int32_t n, int32_t mode, int32_t pull) {
   p->pwm = false;
   if (mode == PW_GPIO_IN) p->level = pull == PW_PULL_UP;
   posix_logf(pp, PW_LOG_DEBUG, "sim: gpio %d %s pull %d", n, mode == PW_GPIO_OUT ? "out" : "in", pull);
+  changed(pp);
   return PW_OK;
 }
 
 int32_t posix_gpio_write(void *ctx, int32_t n, int32_t value) {
   posix_platform *pp = ctx;
-  posix_pin *p = pin_of(pp, n);
+  posix_pin *p = posix_pin_of(pp, n);
   if (!p) return PW_ERR_NOTFOUND;
   if (p->mode != PW_GPIO_OUT && n != PW_PIN_LED) return PW_ERR_INVAL;
   p->level = value != 0;
   p->pwm = false;
   posix_logf(pp, PW_LOG_DEBUG, "sim: gpio %d = %d", n, p->level);
+  changed(pp);
   return PW_OK;
 }
 
 int32_t posix_gpio_read(void *ctx, int32_t n) {
-  posix_pin *p = pin_of(ctx, n);
+  posix_pin *p = posix_pin_of(ctx, n);
   return p ? p->level : PW_ERR_NOTFOUND;
 }
 
 int32_t posix_gpio_watch(void *ctx, int32_t n, int32_t edges) {
-  posix_pin *p = pin_of(ctx, n);
+  posix_platform *pp = ctx;
+  posix_pin *p = posix_pin_of(pp, n);
   if (!p) return PW_ERR_NOTFOUND;
   p->watch = (uint8_t)edges;
+  changed(pp);
+  return PW_OK;
+}
+
+int32_t posix_gpio_drive(posix_platform *pp, int32_t n, int32_t level) {
+  posix_pin *p = posix_pin_of(pp, n);
+  if (!p) return PW_ERR_NOTFOUND;
+  uint8_t old = p->level;
+  p->level = level != 0;
+  int32_t edge = p->level > old ? PW_EDGE_RISE : p->level < old ? PW_EDGE_FALL : 0;
+  posix_logf(pp, PW_LOG_DEBUG, "sim: gpio %d driven to %d", n, p->level);
+  if (edge & p->watch) pw_host_on_gpio_edge(pp->host, n, p->level);
+  changed(pp);
   return PW_OK;
 }
 
 int32_t posix_pwm_set(void *ctx, int32_t n, int32_t freq_hz, int32_t duty) {
   posix_platform *pp = ctx;
-  posix_pin *p = pin_of(pp, n);
+  posix_pin *p = posix_pin_of(pp, n);
   if (!p || n == PW_PIN_LED) return PW_ERR_NOTFOUND; /* the LED sits on the radio chip: no PWM */
   if (freq_hz < 1 || duty < 0 || duty > 65535) return PW_ERR_RANGE;
   p->mode = PW_GPIO_OUT;
@@ -62,6 +82,7 @@ int32_t posix_pwm_set(void *ctx, int32_t n, int32_t freq_hz, int32_t duty) {
   p->freq_hz = freq_hz;
   p->duty = duty;
   posix_logf(pp, PW_LOG_DEBUG, "sim: pwm pin %d freq %d duty %d", n, freq_hz, duty);
+  changed(pp);
   return PW_OK;
 }
 
@@ -79,7 +100,7 @@ int32_t posix_temperature_mc(void *ctx) {
 
 int32_t posix_pixels_show(void *ctx, int32_t n, const uint8_t *src, size_t len) {
   posix_platform *pp = ctx;
-  if (!pin_of(pp, n) || n == PW_PIN_LED) return PW_ERR_NOTFOUND;
+  if (!posix_pin_of(pp, n) || n == PW_PIN_LED) return PW_ERR_NOTFOUND;
   char hex[2 * 24 + 4];
   size_t shown = len < 24 ? len : 24;
   for (size_t i = 0; i < shown; i++) snprintf(hex + 2 * i, 3, "%02x", src[i]);

@@ -1,7 +1,51 @@
 // Virtual boards on real loopback sockets, and small raw-socket peers to talk to them.
+//
+// PICOWIRE_TEST_HOST selects the host that runs the boards (the core is the same build/picowire.wasm):
+//   node (default)  the Node host, tools/host/board.ts, in this process;
+//   posix           the C host, build/native-posix/picowire-posix (wasm2c engine), one process per board;
+//   posix-wasm3     the same C host with the wasm3 engine (picowire-posix-wasm3).
+// `npm run test:posix` / `test:posix-wasm3` build the binary and run the protocol suites with it. Tests
+// that need the Node host itself (board.post, core.exports, FakeHost) are marked with nodeOnly below.
 import net from "node:net";
+import { describe, it } from "vitest";
 import { Board, type BoardOptions, type LogLevel } from "../../tools/host/board.ts";
 import { coreModule, coreSha256 } from "./core.ts";
+import { PosixBoard, type NativeHost } from "./posix-board.ts";
+
+const HOSTS = ["node", "posix", "posix-wasm3"] as const;
+export type TestHost = (typeof HOSTS)[number];
+export const TEST_HOST: TestHost = (() => {
+  const v = process.env.PICOWIRE_TEST_HOST || "node";
+  if (!(HOSTS as readonly string[]).includes(v)) throw new Error(`PICOWIRE_TEST_HOST=${v}: expected one of ${HOSTS.join(", ")}`);
+  return v as TestHost;
+})();
+
+const warned = new Set<string>();
+function warnSkipped(what: string, reason: string): void {
+  const key = `${what}\0${reason}`;
+  if (warned.has(key)) return;
+  warned.add(key);
+  console.warn(
+    `\n${"!".repeat(100)}\n!!! SKIPPED on PICOWIRE_TEST_HOST=${TEST_HOST}: ${what}\n!!! runs on the Node host only: ${reason}\n` +
+      `!!! (it still runs in plain \`npm test\`)\n${"!".repeat(100)}\n`,
+  );
+}
+
+/** Tests that need the Node host itself: they run as usual on it and are skipped, loudly, under
+ *  PICOWIRE_TEST_HOST=posix*. `reason` says what of the Node host they use. */
+export function nodeOnly(reason: string) {
+  const skip = TEST_HOST !== "node";
+  return {
+    it: ((name: string, ...rest: unknown[]) => {
+      if (skip) warnSkipped(`it("${name}")`, reason);
+      return (it.skipIf(skip) as (...a: unknown[]) => void)(name, ...rest);
+    }) as typeof it,
+    describe: ((name: string, ...rest: unknown[]) => {
+      if (skip) warnSkipped(`describe("${name}")`, reason);
+      return (describe.skipIf(skip) as (...a: unknown[]) => void)(name, ...rest);
+    }) as typeof describe,
+  };
+}
 
 export async function freePort(host = "127.0.0.1"): Promise<number> {
   const srv = net.createServer();
@@ -15,9 +59,13 @@ export interface TestBoard extends Board {
   lines: { level: LogLevel; text: string }[];
 }
 
-const running: Board[] = [];
+const running: (Board | PosixBoard)[] = [];
 
+/** A started virtual board on the host PICOWIRE_TEST_HOST selects. On the C host (a PosixBoard behind the
+ *  TestBoard type) only lines, host, name, traps, core.stat/checkCanary, hw.pins/adc/duties/drive,
+ *  pinSafe and stop() exist; anything else of the Node Board is undefined there. */
 export async function startBoard(config: string, opts: Partial<BoardOptions> = {}): Promise<TestBoard> {
+  if (TEST_HOST !== "node") return startNative(TEST_HOST, config, opts);
   const lines: { level: LogLevel; text: string }[] = [];
   const board = new Board({
     wasm: coreModule,
@@ -32,11 +80,32 @@ export async function startBoard(config: string, opts: Partial<BoardOptions> = {
   return board;
 }
 
-export async function stopBoards(): Promise<void> {
-  for (const b of running.splice(0)) {
-    b.core?.checkCanary();
-    await b.stop();
+async function startNative(host: NativeHost, config: string, opts: Partial<BoardOptions>): Promise<TestBoard> {
+  const unsupported = Object.keys(opts).filter((k) => k !== "host" && k !== "name" && (opts as Record<string, unknown>)[k] !== undefined);
+  if (unsupported.length) {
+    throw new Error(`PICOWIRE_TEST_HOST=${host}: startBoard option(s) ${unsupported.join(", ")} exist on the Node host only; mark the test nodeOnly`);
   }
+  const board = new PosixBoard(host, config, { host: opts.host, name: opts.name });
+  running.push(board);
+  await board.start();
+  return board as unknown as TestBoard;
+}
+
+export async function stopBoards(): Promise<void> {
+  const errors: unknown[] = [];
+  for (const b of running.splice(0)) {
+    try {
+      b.core?.checkCanary();
+    } catch (e) {
+      errors.push(e);
+    }
+    try {
+      await b.stop();
+    } catch (e) {
+      errors.push(e);
+    }
+  }
+  if (errors.length) throw errors[0];
 }
 
 /** Polls `cond` every 5 ms until true or `ms` elapse (then throws with `what`). */

@@ -9,6 +9,7 @@ import { writeFileSync } from "node:fs";
 import { checkBudgets } from "../wasm/size.ts";
 import { mergeDataSegments } from "./merge-data.ts";
 import { buildFirmware } from "./firmware.ts";
+import { buildDashboard } from "./dashboard.ts";
 
 function run(cmd: string, args: string[]): void {
   execFileSync(cmd, args, { cwd: ROOT, stdio: "inherit" });
@@ -36,6 +37,13 @@ const broken = checkBudgets(wasm);
 if (broken.length) {
   for (const b of broken) console.error(`BUDGET BROKEN: ${b}`);
   console.error("build failed: the core no longer fits the board (npm run size shows where the bytes go)");
+  process.exit(1);
+}
+// the dashboard page the boards serve on GET / (build/index.html.gz, tools/build/dashboard.ts)
+try {
+  buildDashboard();
+} catch (e) {
+  console.error((e as Error).message);
   process.exit(1);
 }
 

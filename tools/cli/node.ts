@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { Board, type LogLevel, LEVELS } from "../host/board.ts";
 import { readCore } from "./wasm.ts";
 import { readKeyFile } from "./control.ts";
+import { dashboardAssets } from "../build/dashboard.ts";
 
 export const NODE_USAGE = `usage: picowire node --role rgb-server|rgb-client [options]
   --host IP            the board's loopback address (default 127.0.0.1)
@@ -92,6 +93,7 @@ export async function startNode(argv: string[]): Promise<Board> {
     name,
     config: spec.config.join("\n"),
     log: consoleLogger(name, spec.logLevel),
+    assets: dashboardAssets(), // the dashboard on GET / once `npm run build` has made build/index.html.gz
   });
   await board.start();
   return board;
