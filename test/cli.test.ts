@@ -43,7 +43,7 @@ nodeOnly(CLI).describe("picowire node", () => {
   it("runs a server and a client board as separate processes; Ctrl-C stops both cleanly", async () => {
     const port = await freePort();
     const server = picowire(["node", "--role", "rgb-server", "--host", "127.0.0.1", "--http-port", String(port), "--source", "fixed", "--rgb", "9,8,7"]);
-    await server.waitFor(/listening on port/);
+    await server.waitFor(/running \(Ctrl-C stops\)/);
     const client = picowire(["node", "--role", "rgb-client", "--server", `127.0.0.1:${port}`, "--host", "127.0.0.2", "--poll-ms", "50"]);
     await client.waitFor(/rgb: 9 8 7[\s\S]*rgb: 9 8 7/);
     await server.waitFor(/Sent:9,8,7/);
@@ -89,7 +89,7 @@ nodeOnly(CLI).describe("picowire rgb", () => {
   it("sets and reads a board's colour", async () => {
     const port = await freePort();
     const server = picowire(["node", "--role", "rgb-server", "--http-port", String(port)]);
-    await server.waitFor(/listening on port/);
+    await server.waitFor(/running \(Ctrl-C stops\)/);
     const set = picowire(["rgb", "set", `127.0.0.1:${port}`, "#102030"]);
     expect(await set.exit).toBe(0);
     const get = picowire(["rgb", "get", `127.0.0.1:${port}`]);
@@ -109,6 +109,7 @@ nodeOnly(CLI).describe("picowire run / info (control)", () => {
     const port = await freePort();
     const board = picowire(["node", "--role", "rgb-server", "--http-port", "0", "--control-port", String(port), "--key-file", keyFile]);
     await board.waitFor(/control: listening on port \d+ \(HMAC-SHA256 authenticated\)/);
+    await board.waitFor(/running \(Ctrl-C stops\)/);
     const run = picowire(["run", `127.0.0.1:${port}`, "--key-file", keyFile, "--json",
       "-c", "action=setup_pin", "pin=2", "mode=output", "value=0",
       "-c", "action=write_pin", "pin=2", "value=1", "timeout=0.5",

@@ -125,7 +125,7 @@ describe.skipIf(cliSkip)("picowire node / picowire demo serve the built dashboar
     const port = await freePort();
     const cport = await freePort();
     const node = picowire(["node", "--role", "rgb-server", "--host", "127.0.0.1", "--http-port", String(port), "--control-port", String(cport), "--insecure"]);
-    await node.waitFor(/listening on port/);
+    await node.waitFor(/running \(Ctrl-C stops\)/);
     const r = await getPage(port);
     expect(r.status).toBe(200);
     expect(r.encoding).toBe("gzip");

@@ -93,6 +93,11 @@ void wasm_rt_allocate_memory(wasm_rt_memory_t *mem, uint32_t initial_pages, uint
   mem->pages = 0;
   mem->max_pages = max_pages;
   if (bytes > PW_W2C_MEMORY_MAX) fail_alloc("wasm2c glue: the core's initial memory is above PW_W2C_MEMORY_MAX");
+#if PW_W2C_FIXED_MEMORY
+  /* the core was compiled with bounds checks against this constant (wasm2c_fast.h) */
+  if (bytes != PW_W2C_FIXED_MEMORY || max_pages != initial_pages)
+    fail_alloc("wasm2c glue: the core's memory is not the fixed size it was compiled for (PW_W2C_FIXED_MEMORY)");
+#endif
   mem->data = calloc(bytes ? (size_t)bytes : 1, 1);
   if (!mem->data) fail_alloc("wasm2c glue: out of memory for the core's linear memory");
   mem->pages = initial_pages;
@@ -101,6 +106,9 @@ void wasm_rt_allocate_memory(wasm_rt_memory_t *mem, uint32_t initial_pages, uint
 
 uint32_t wasm_rt_grow_memory(wasm_rt_memory_t *mem, uint32_t delta) {
   uint32_t old = mem->pages;
+#if PW_W2C_FIXED_MEMORY
+  if (delta != 0) return UINT32_MAX; /* never reached: max_pages == pages (checked at allocation) */
+#endif
   uint64_t pages = (uint64_t)old + delta;
   if (pages > mem->max_pages || pages * PAGE_SIZE > PW_W2C_MEMORY_MAX) return UINT32_MAX;
   if (delta == 0) return old;

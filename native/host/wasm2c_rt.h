@@ -16,6 +16,12 @@
 #define PW_W2C_MEMORY_MAX (16u * 1024u * 1024u)
 #endif
 
+/** Fixed size of the core's memory in bytes when the core was compiled with constant bounds checks
+ * (wasm2c_fast.h); 0: the checks read mem->size. */
+#ifndef PW_W2C_FIXED_MEMORY
+#define PW_W2C_FIXED_MEMORY 0
+#endif
+
 /** Where wasm_rt_trap() jumps; NULL outside any call into the core. */
 extern jmp_buf *pw_w2c_trap_target;
 /** Why the last trap happened. */

@@ -96,6 +96,8 @@ export async function startNode(argv: string[]): Promise<Board> {
     assets: dashboardAssets(), // the dashboard on GET / once `npm run build` has made build/index.html.gz
   });
   await board.start();
+  // printed once every listener is bound, so scripts (and tests) can wait for it
+  console.log(`picowire: ${name} running (Ctrl-C stops)`);
   return board;
 }
 

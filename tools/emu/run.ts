@@ -70,7 +70,16 @@ export interface EmuResult {
 /** Runs image until `until` appears on UART0 or timeoutMs of wall time pass. */
 export async function runImage(
   image: string,
-  opts: { bootrom?: string; until?: string; timeoutMs?: number; echo?: boolean } = {},
+  opts: {
+    bootrom?: string;
+    until?: string;
+    timeoutMs?: number;
+    echo?: boolean;
+    /** Called once before the first instruction (tools/emu/profile.ts hooks the core here). */
+    setup?: (sim: import("rp2040js").Simulator) => void;
+    /** Every UART0 chunk, with the output so far. */
+    onOutput?: (text: string, output: string) => void;
+  } = {},
 ): Promise<EmuResult> {
   const found = opts.bootrom ? { path: opts.bootrom } : findBootrom();
   if ("missing" in found) throw new Error(`cannot run the emulator: missing ${found.missing}`);
@@ -96,6 +105,7 @@ export async function runImage(
       const text = decoder.decode(new Uint8Array([value]), { stream: true });
       output += text;
       if (opts.echo) process.stdout.write(text);
+      opts.onOutput?.(text, output);
       if (!done && output.includes(until)) {
         done = true;
         setImmediate(finish);
@@ -104,6 +114,7 @@ export async function runImage(
     const watch = setInterval(() => {
       if (Date.now() - started > (opts.timeoutMs ?? 120_000)) finish();
     }, 200);
+    opts.setup?.(sim);
     mcu.core.PC = 0x10000000; // boot2 at the start of flash, as rp2040js's demo does
     sim.execute();
   });

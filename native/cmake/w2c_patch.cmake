@@ -1,0 +1,15 @@
+# Run at build time (cmake -P) right after wasm2c: -DFILE=<generated .c>.
+# Points wabt 1.0.32's MEMCHECK at PW_W2C_MEMCHECK (native/host/wasm2c_fast.h, force-included), which
+# compares with the fixed memory size when PW_W2C_FIXED_MEMORY is set and is wasm2c's own RANGE_CHECK
+# otherwise (also when the header is not included). Fails when the line is not there exactly once (another wasm2c: check the header still fits).
+file(READ "${FILE}" src)
+set(from "#define MEMCHECK(mem, a, t) RANGE_CHECK(mem, a, sizeof(t))")
+# wasm2c_fast.h defines PW_W2C_MEMCHECK; without it (PICOWIRE_W2C_FAST=OFF) wabt's own check stays.
+set(to "/* patched by native/cmake/w2c_patch.cmake: */\n#ifndef PW_W2C_MEMCHECK\n#define PW_W2C_MEMCHECK(mem, a, t) RANGE_CHECK(mem, a, sizeof(t))\n#endif\n#define MEMCHECK(mem, a, t) PW_W2C_MEMCHECK(mem, a, t)")
+string(FIND "${src}" "${from}" first)
+string(FIND "${src}" "${from}" last REVERSE)
+if(first EQUAL -1 OR NOT first EQUAL last)
+  message(FATAL_ERROR "w2c_patch: ${FILE} does not define MEMCHECK as wabt 1.0.32 does (exactly once)")
+endif()
+string(REPLACE "${from}" "${to}" src "${src}")
+file(WRITE "${FILE}" "${src}")
