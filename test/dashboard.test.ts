@@ -15,8 +15,8 @@ import { ROOT } from "../tools/abi/generate.ts";
 import { DASHBOARD_ASSET, DASHBOARD_BUDGET, DASHBOARD_SOURCE, buildDashboard, dashboardGzip } from "../tools/build/dashboard.ts";
 import { Client } from "../tools/client.ts";
 import { startBoard, stopBoards, freePort, waitFor, TEST_HOST, type TestBoard } from "./helpers/boards.ts";
+import { chromiumMissing, launchChromium } from "./helpers/chromium.ts";
 
-const CHROMIUM = process.env.PICOWIRE_CHROMIUM || "/usr/bin/chromium";
 const BOARD_HOST = "board.picowire.test";
 const ARTIFACTS = join(ROOT, "test-artifacts");
 const KEY = "correct horse battery staple";
@@ -141,15 +141,9 @@ describe.skipIf(cliSkip)("picowire node / picowire demo serve the built dashboar
   }, 40_000);
 });
 
-type Playwright = typeof import("playwright-core");
-const pw: Playwright | null = await import("playwright-core").catch(() => null);
 const missing = TEST_HOST !== "node"
   ? `PICOWIRE_TEST_HOST=${TEST_HOST}: the page asset and board.hw are the Node host's (it runs in plain npm test)`
-  : !existsSync(CHROMIUM)
-    ? `${CHROMIUM} not found (Debian: apt-get install chromium)`
-    : !pw
-      ? "playwright-core is not installed (npm install)"
-      : "";
+  : chromiumMissing();
 if (missing) console.warn(`\n${"!".repeat(100)}\n!!! SKIPPED: the dashboard in Chromium: ${missing}\n${"!".repeat(100)}\n`);
 
 describe.skipIf(!!missing)("the dashboard in Chromium, served by a virtual board", () => {
@@ -192,15 +186,7 @@ describe.skipIf(!!missing)("the dashboard in Chromium, served by a virtual board
     mkdirSync(ARTIFACTS, { recursive: true });
     keyed = await board(`key=${KEY}`);
     open = await board("control_insecure=1");
-    browser = await pw!.chromium.launch({
-      executablePath: CHROMIUM,
-      timeout: 30_000,
-      args: [
-        "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-proxy-server",
-        `--host-resolver-rules=MAP ${BOARD_HOST} 127.0.0.1, MAP * ~NOTFOUND`,
-      ],
-    });
+    browser = await launchChromium([BOARD_HOST]);
   }, 60_000);
 
   afterAll(async () => {

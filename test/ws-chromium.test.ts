@@ -10,19 +10,13 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { ROOT } from "../tools/abi/generate.ts";
 import { startBoard, stopBoards, freePort, type TestBoard } from "./helpers/boards.ts";
+import { chromiumMissing, launchChromium } from "./helpers/chromium.ts";
 
-const CHROMIUM = process.env.PICOWIRE_CHROMIUM || "/usr/bin/chromium";
 const BOARD_HOST = "board.picowire.test";
 const PAGE_HOST = "page.picowire.test";
 const SCREENSHOT = join(ROOT, "test-artifacts", "ws-chromium.png");
 
-type Playwright = typeof import("playwright-core");
-const pw: Playwright | null = await import("playwright-core").catch(() => null);
-const missing = !existsSync(CHROMIUM)
-  ? `${CHROMIUM} not found (Debian: apt-get install chromium)`
-  : !pw
-    ? "playwright-core is not installed (npm install)"
-    : "";
+const missing = chromiumMissing();
 if (missing) console.warn(`\n!!!!!!!!\n!!! SKIPPING test/ws-chromium.test.ts: ${missing}. The browser WebSocket tests did NOT run.\n!!!!!!!!\n`);
 
 // The page's script, plain JavaScript (nothing from the test's transpiler crosses into the browser).
@@ -191,15 +185,7 @@ describe.skipIf(!!missing)("Chromium -> board /echo over ws://", () => {
     allowed = await board(`ws_protocols=picowire.v1,chat\nws_origins=${origin}`);
     otherOrigin = await board(`ws_origins=http://elsewhere.picowire.test:${pagePort}`);
     keepAlive = await board(`ws_ping_ms=100\nws_idle_ms=400\nws_close_ms=300\nws_origins=${origin}`);
-    browser = await pw!.chromium.launch({
-      executablePath: CHROMIUM,
-      timeout: 30_000,
-      args: [
-        "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-proxy-server",
-        `--host-resolver-rules=MAP ${BOARD_HOST} 127.0.0.1, MAP ${PAGE_HOST} 127.0.0.1, MAP * ~NOTFOUND`,
-      ],
-    });
+    browser = await launchChromium([BOARD_HOST, PAGE_HOST]);
     page = await browser.newPage({ viewport: { width: 900, height: 700 } });
     page.setDefaultTimeout(10_000);
     page.on("console", (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
