@@ -12,9 +12,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildFirmware, firmwareEnv, EMU_UF2, FIRMWARE_UF2, ROOT, UF2_MAX_BYTES } from "../tools/build/firmware.ts";
 import { findBootrom, runImage, type EmuResult } from "../tools/emu/run.ts";
+import { C } from "../tools/host/abi.generated.ts";
 
 const WASM = join(ROOT, "build", "picowire.wasm");
 const EMBED = join(ROOT, "native", "pico", "cmake", "embed_wasm.cmake");
+const EMBED_ASSET = join(ROOT, "native", "pico", "cmake", "embed_asset.cmake");
+const PAGE = join(ROOT, "build", "index.html.gz"); // the dashboard page (npm run build)
 
 const env = firmwareEnv();
 const bootrom = findBootrom();
@@ -64,6 +67,35 @@ describe.skipIf(!hasCmake)("firmware embed step (native/pico/cmake/embed_wasm.cm
   });
 });
 
+describe.skipIf(!hasCmake)("firmware asset step (native/pico/cmake/embed_asset.cmake)", () => {
+  const out = mkdtempSync(join(tmpdir(), "pw-asset-"));
+  const embed = (file: string) =>
+    spawnSync(
+      "cmake",
+      [`-DIN=${file}`, "-DNAME=index.html.gz", `-DOUT_C=${join(out, "a.c")}`, `-DOUT_H=${join(out, "a.h")}`, "-P", EMBED_ASSET],
+      { encoding: "utf8" },
+    );
+
+  it.skipIf(!existsSync(PAGE))("embeds build/index.html.gz as a const array and prints its size and SHA-256", () => {
+    const r = embed(PAGE);
+    expect(r.status, r.stderr).toBe(0);
+    const size = statSync(PAGE).size;
+    expect(r.stdout + r.stderr).toContain(`${size} bytes, sha256 ${sha256(PAGE)}`);
+    const c = readFileSync(join(out, "a.c"), "utf8");
+    expect(c).toContain(`pw_asset_page_len = ${size}u`);
+    expect(c).toContain(`const uint8_t pw_asset_page[${size}]`);
+    const bytes = [...c.matchAll(/0x([0-9a-f]{2}),/g)].map((m) => parseInt(m[1], 16));
+    expect(Buffer.from(bytes).equals(readFileSync(PAGE))).toBe(true);
+  });
+
+  it("fails clearly when the page has not been built", () => {
+    const r = embed(join(out, "no-such-index.html.gz"));
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/does\s+not\s+exist/);
+    expect(r.stderr).toMatch(/npm\s+run\s+build/);
+  });
+});
+
 // The board's network code (native/pico/pw_lwip.c) on this computer: lwIP 2.2.1 over its loopback netif,
 // the real host and core (wasm2c), raw lwIP peers sending in odd splits through small windows; built
 // with ASan + UBSan. Needs cmake, wasm2c, a C compiler and an lwIP tree (the SDK's lib/lwip or LWIP_PATH).
@@ -80,7 +112,7 @@ if (lwipMissing.length > 0) {
 }
 
 describe.skipIf(lwipMissing.length > 0)("pw_lwip.c over lwIP's loopback netif (host build, ASan+UBSan)", () => {
-  it("serves the tutorial, HTTP and a 200 KB WebSocket echo through lwIP with split segments", () => {
+  it("serves the tutorial, HTTP, a 200 KB WebSocket echo and the embedded dashboard page through lwIP with split segments", () => {
     const dir = join(ROOT, "build", "pico-lwip-test");
     const cfg = spawnSync("cmake", ["-S", join(ROOT, "native/pico/test"), "-B", dir, `-DLWIP_PATH=${LWIP_PATH}`], { encoding: "utf8" });
     expect(cfg.status, cfg.stdout + cfg.stderr).toBe(0);
@@ -90,6 +122,11 @@ describe.skipIf(lwipMissing.length > 0)("pw_lwip.c over lwIP's loopback netif (h
     console.log(r.stdout);
     expect(r.stdout).not.toContain("FAIL");
     expect(r.stdout).toContain("pw_lwip_test: all passed");
+    // GET / answered build/index.html.gz byte for byte (compared in C with the file), core.sha256 is this core
+    expect(r.stdout).toContain(`page: GET / -> HTTP/1.1 200`);
+    expect(r.stdout).toContain(`Content-Length ${statSync(PAGE).size} (file: ${statSync(PAGE).size})`);
+    expect(r.stdout).toMatch(/ok {3}page: the body is build\/index.html.gz byte for byte/);
+    expect(r.stdout).toContain(`ok   assets: core.sha256 ${sha256(WASM)}`);
     expect(r.status, r.stderr).toBe(0);
   }, 300_000);
 });
@@ -113,6 +150,8 @@ describe.skipIf(missing.length > 0)("firmware (Pico W UF2 + rp2040js boot image)
     expect(banners.length, board.output).toBe(1); // one boot: no watchdog or crash reboot
     expect(banners[0]).toContain(sha256(WASM));
     expect(board.output).toMatch(/\[info\] pico: core running/);
+    // the memory canary is on in the firmware: the core never wrote above its cap nor trapped
+    expect(board.output).not.toMatch(/core wrote at offset|core trapped/);
     // the radio's absence is noticed once (the status LED is the first user of the lazily started CYW43)
     expect(board.output.match(/the CYW43 does not respond/g)?.length).toBe(1);
     expect(board.simulatedMs).toBeGreaterThan(20_000); // well past the 8 s watchdog
@@ -133,8 +172,26 @@ describe.skipIf(missing.length > 0)("firmware (Pico W UF2 + rp2040js boot image)
 
   it("initialises the core through the C host", () => {
     expect(emu.output).toMatch(/picowire emu: core initialised: init OK/);
-    expect(emu.output).not.toMatch(/\[error\]/);
+    // the only errors are the ones the canary check below provokes on purpose
+    const errors = emu.output.split("\n").filter((l) => l.startsWith("[error]"));
+    expect(errors.filter((l) => !/^\[error\] host: core wrote at offset \d+, above its \d+-byte memory cap/.test(l))).toEqual([]);
     expect(emu.output).toMatch(/stack high-water \d+ of \d+ bytes, guard intact/);
+  });
+
+  it("finds a stray write above the core's memory cap (canary in words, a stripe per round) and restarts the core", () => {
+    // emu_main.c's check_canary(): no pass is owed when idle (the loop may sleep); a byte written above the
+    // cap at the area's end, start and middle after the core ran is found within one pass, with no other
+    // event, and the core comes back with reset_reason RESET_TRAP
+    expect(emu.output).toMatch(/canary: idle round after a full pass: wait \d+ ms \(not forced\)/);
+    const found = [...emu.output.matchAll(/canary: a stray write at offset (\d+) (.+?) after (\d+) service rounds \(at most (\d+)\), core (.+?), reset_reason (-?\d+)/g)];
+    expect(found.map((m) => Number(m[1]))).toEqual([65535, 32768, 49153]);
+    for (const m of found) {
+      expect(m[2], m[0]).toBe("found");
+      expect(Number(m[3]), m[0]).toBeLessThanOrEqual(Number(m[4]));
+      expect(m[5], m[0]).toBe("restarted");
+      expect(Number(m[6]), m[0]).toBe(C.RESET_TRAP);
+      expect(emu.output).toContain(`[error] host: core wrote at offset ${m[1]}, above its 32768-byte memory cap`);
+    }
   });
 
   it("runs the benchmarks through the core", () => {

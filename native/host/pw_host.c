@@ -153,7 +153,10 @@ static bool call_ok(pw_host *h, const char *export_name, int status) {
   return false;
 }
 
-static void enter(pw_host *h) { h->in_core = true; }
+static void enter(pw_host *h) {
+  h->in_core = true;
+  h->core_ran = true; /* the canary area is owed a full pass */
+}
 static int leave(pw_host *h, int status) {
   h->in_core = false;
   return status;
@@ -195,20 +198,68 @@ static void teardown(pw_host *h) {
   h->sleep_pending = false;
 }
 
+#define PW_CANARY_BYTE 0xA5u
+#define PW_CANARY_WORD 0xA5A5A5A5u
+typedef uint32_t __attribute__((may_alias)) pw_canary_word; /* the engine writes this memory as bytes */
+
 static void fill_canary(pw_host *h) {
   uint32_t size = 0;
   uint8_t *mem = h->engine.v->memory(&h->engine, &size);
-  if (mem && h->heap_limit > 0 && (uint32_t)h->heap_limit < size) memset(mem + h->heap_limit, 0xA5, size - (uint32_t)h->heap_limit);
+  if (mem && h->heap_limit > 0 && (uint32_t)h->heap_limit < size)
+    memset(mem + h->heap_limit, PW_CANARY_BYTE, size - (uint32_t)h->heap_limit);
+  h->canary_owed = 0;
+  h->canary_next = 0;
 }
 
-/** Offset of the first byte above the cap that lost the canary, or -1. */
+/** The first word in [w, end) that is not the canary, or end. Four words per test, out of line so the
+ *  loop keeps everything in registers (Cortex-M0+, GCC -O3: 4 ldr, 4 eors, 3 orrs, one branch per 16
+ *  bytes, ~1.5 cycles per byte in rp2040js). */
+static __attribute__((noinline)) const pw_canary_word *canary_words(const pw_canary_word *w, const pw_canary_word *end) {
+  const uint32_t p = PW_CANARY_WORD;
+  while (end - w >= 4) {
+    uint32_t a = w[0], b = w[1], c = w[2], d = w[3];
+    if (((a ^ p) | (b ^ p) | (c ^ p) | (d ^ p)) != 0) break;
+    w += 4;
+  }
+  while (w < end && *w == p) w++;
+  return w;
+}
+
+/** The first byte in mem[from, to) that lost the canary, or -1. Compares words: the byte-by-byte scan
+ *  of 32 KiB cost ~262,000 cycles on the RP2040. */
+static int64_t canary_scan(const uint8_t *mem, uint32_t from, uint32_t to) {
+  uint32_t i = from;
+  for (; i < to && ((uintptr_t)(mem + i) & 3u) != 0; i++)
+    if (mem[i] != PW_CANARY_BYTE) return i;
+  const pw_canary_word *w = (const pw_canary_word *)(const void *)(mem + i);
+  const pw_canary_word *stop = canary_words(w, w + (to - i) / 4u);
+  for (i += (uint32_t)(stop - w) * 4u; i < to; i++) /* the broken word's first byte, or the tail */
+    if (mem[i] != PW_CANARY_BYTE) return i;
+  return -1;
+}
+
+/** One stripe of the canary check, when the area is owed a pass (the core ran since the last full one).
+ *  Offset of the first byte above the cap that lost the canary, or -1. */
 static int64_t canary_broken(pw_host *h) {
+  if (h->core_ran) {
+    h->core_ran = false;
+    h->canary_owed = UINT32_MAX; /* a full pass from the next stripe on, set below */
+  }
+  if (h->canary_owed == 0) return -1;
   uint32_t size = 0;
   uint8_t *mem = h->engine.v->memory(&h->engine, &size);
-  if (!mem || h->heap_limit <= 0 || (uint32_t)h->heap_limit >= size) return -1;
-  for (uint32_t i = (uint32_t)h->heap_limit; i < size; i++)
-    if (mem[i] != 0xA5) return i;
-  return -1;
+  if (!mem || h->heap_limit <= 0 || (uint32_t)h->heap_limit >= size) {
+    h->canary_owed = 0;
+    return -1;
+  }
+  uint32_t base = (uint32_t)h->heap_limit, area = size - base, stripe = PW_HOST_CANARY_STRIPE;
+  if (stripe < 4u || stripe > area) stripe = area;
+  if (h->canary_owed == UINT32_MAX) h->canary_owed = (area + stripe - 1u) / stripe;
+  if (h->canary_next >= area) h->canary_next = 0;
+  uint32_t from = h->canary_next, to = area - from < stripe ? area : from + stripe;
+  h->canary_next = to >= area ? 0 : to;
+  h->canary_owed--;
+  return canary_scan(mem, base + from, base + to);
 }
 
 /** Loads and initialises a core. PW_OK; PW_ERR_BUSY when it trapped (a restart is scheduled);
@@ -485,15 +536,6 @@ int32_t pw_host_service(pw_host *h, int32_t *wait_ms) {
     }
   }
 
-  if (h->running && h->opt.check_canary) {
-    int64_t at = canary_broken(h);
-    if (at >= 0) {
-      pw_host_logf(h, PW_LOG_ERROR, "host: core wrote at offset %lld, above its %d-byte memory cap (a fault on the "
-                   "board); restarting the core", (long long)at, h->heap_limit);
-      schedule_restart(h, PW_RESET_TRAP);
-    }
-  }
-
   now = now_ms(h);
   if (h->running && (h->tick_due || (h->deadline_armed && reached(now, h->deadline)))) {
     int32_t next = 0;
@@ -504,7 +546,18 @@ int32_t pw_host_service(pw_host *h, int32_t *wait_ms) {
     }
   }
 
-  if (h->restart_pending || h->q_len > 0) *wait_ms = 0;
+  /* After the core ran (events or tick, this round or an earlier one): the next stripe of the area above
+   * the cap, until a full pass has been made since the core last ran. */
+  if (h->running && h->opt.check_canary) {
+    int64_t at = canary_broken(h);
+    if (at >= 0) {
+      pw_host_logf(h, PW_LOG_ERROR, "host: core wrote at offset %lld, above its %d-byte memory cap (a fault on the "
+                   "board); restarting the core", (long long)at, h->heap_limit);
+      schedule_restart(h, PW_RESET_TRAP);
+    }
+  }
+
+  if (h->restart_pending || h->q_len > 0 || (h->running && h->opt.check_canary && h->canary_owed > 0)) *wait_ms = 0;
   else if (h->running && h->deadline_armed) *wait_ms = (int32_t)ms_until(now_ms(h), h->deadline);
   return PW_OK;
 }

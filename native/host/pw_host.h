@@ -56,6 +56,18 @@ extern "C" {
 #ifndef PW_HOST_CONFIG_CAP
 #define PW_HOST_CONFIG_CAP PW_IO_CAPACITY
 #endif
+
+/* Bytes of the canary area checked per service round (a multiple of 4). After every round in which the
+ * core ran (events delivered, tick, or any other export call) the host owes the area a full pass: it
+ * checks the next stripe in that round and in each following round (wait_ms 0 until the pass is done),
+ * so a stray write is found at most ceil(area / stripe) rounds after it happened, even if the core then
+ * stays idle: 32 rounds for the 32 KiB above a 32 KiB cap. Rounds in which the core did not run and no
+ * pass is owed check nothing. RP2040 (rp2040js): ~1,540 cycles per 1 KiB stripe, a full pass ~50,000
+ * (the byte-by-byte scan of every round cost 262,000); see native/README.md "The memory canary".
+ * Set it to the area's size (or more) for a whole pass in one round. */
+#ifndef PW_HOST_CANARY_STRIPE
+#define PW_HOST_CANARY_STRIPE 1024u
+#endif
 /** A trap within this many ms of the previous restart doubles the delay before the next one. */
 #ifndef PW_HOST_TRAP_WINDOW_MS
 #define PW_HOST_TRAP_WINDOW_MS 10000u
@@ -74,8 +86,10 @@ typedef struct pw_host_options {
   size_t wasm_len;
   const char *config; /* "key=value" lines handed to the core's init() */
   size_t config_len;
-  /* Fill the core's memory above its cap (stat STAT_HEAP_LIMIT) with a canary and check it after
-   * every batch of events: a write there would fault on the board, so it counts as a trap here. */
+  /* Fill the core's memory above its cap (stat STAT_HEAP_LIMIT) with a canary and check it after the
+   * core ran: a write there would fault on the board, so it counts as a trap here. The check compares
+   * 32-bit words, one stripe of PW_HOST_CANARY_STRIPE bytes per service round, and only while the area
+   * is owed a full pass since the core last ran (see pw_host_service). */
   bool check_canary;
 } pw_host_options;
 
@@ -123,6 +137,11 @@ typedef struct pw_host {
   uint32_t io;   /* the core's io buffer (offset in its memory) */
   int32_t heap_limit;
   int32_t reset_reason;
+
+  /* the canary check (opt.check_canary) */
+  bool core_ran;         /* an export was called since the last canary stripe */
+  uint32_t canary_owed;  /* stripes still to check for a full pass since the core last ran */
+  uint32_t canary_next;  /* offset above heap_limit of the next stripe */
 
   /* restart bookkeeping */
   bool restart_pending;

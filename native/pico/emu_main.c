@@ -18,6 +18,7 @@
 #include "pico/stdlib.h"
 
 #include "picowire_core_wasm.h"
+#include "pw_assets.h"
 #include "pw_host.h"
 #include "pw_pico_stack.h"
 
@@ -121,7 +122,7 @@ static uint8_t frame[8 + 1024];
 
 static int32_t ws_conn;
 
-static void ws_frames(const char *label);
+static void ws_frames(const char *label, bool stream);
 
 static void bench_ws(void) {
   static const char req[] =
@@ -145,13 +146,20 @@ static void bench_ws(void) {
   }
   printf("bench: ws handshake ok (%s)\n", "HTTP/1.1 101");
   ws_conn = conn;
-  ws_frames("ws echo 1 KiB masked frames, memory canary on");
+  /* "idle between frames": the host runs until idle after each segment, so with the canary on every
+   * frame also pays a full pass of the area above the cap; "streamed": one service round per segment,
+   * as when data keeps arriving (one canary stripe per round) */
+  ws_frames("ws echo 1 KiB masked frames, memory canary on", false);
   host.opt.check_canary = false;
-  ws_frames("ws echo 1 KiB masked frames, canary off");
+  ws_frames("ws echo 1 KiB masked frames, canary off", false);
+  host.opt.check_canary = true;
+  ws_frames("ws echo 1 KiB frames streamed, canary on", true);
+  host.opt.check_canary = false;
+  ws_frames("ws echo 1 KiB frames streamed, canary off", true);
   host.opt.check_canary = true;
 }
 
-static void ws_frames(const char *label) {
+static void ws_frames(const char *label, bool stream) {
   int32_t conn = ws_conn;
 
   /* one masked binary frame, 1024 bytes of payload, 16-bit length */
@@ -167,7 +175,12 @@ static void ws_frames(const char *label) {
     size_t off = 0;
     while (off < sizeof frame) {
       off += pw_host_on_tcp_data(&host, conn, frame + off, sizeof frame - off);
-      service_until_idle();
+      if (stream) {
+        int32_t wait;
+        pw_host_service(&host, &wait);
+      } else {
+        service_until_idle();
+      }
     }
   }
   service_until_idle();
@@ -196,7 +209,53 @@ static void bench_call(void) {
     pw_host_service(&host, &wait);
   }
   print_ratio("pw_host_service, idle, canary off", cycles_since(t0), n / 10, "call");
+  /* rounds in which the core runs (a tick each): the canary then checks one stripe per round */
+  for (int on = 1; on >= 0; on--) {
+    host.opt.check_canary = on;
+    service_until_idle();
+    t0 = time_us_64();
+    for (uint32_t i = 0; i < n / 10; i++) {
+      int32_t wait;
+      host.tick_due = true;
+      pw_host_service(&host, &wait);
+    }
+    print_ratio(on ? "pw_host_service, tick, canary on" : "pw_host_service, tick, canary off", cycles_since(t0), n / 10,
+                "call");
+  }
   host.opt.check_canary = true;
+  service_until_idle();
+}
+
+/* The canary is a real check: a stray write above the cap after the core ran is found within a pass
+ * (ceil(area / PW_HOST_CANARY_STRIPE) rounds) even when nothing else happens, and the core restarts. */
+static void check_canary(void) {
+  service_until_idle(); /* the pass owed by the benchmarks */
+  int32_t wait = 0;
+  pw_host_service(&host, &wait);
+  printf("canary: idle round after a full pass: wait %ld ms (%s)\n", (long)wait, wait != 0 ? "not forced" : "FORCED");
+  uint32_t size = 0;
+  uint8_t *mem = host.engine.v->memory(&host.engine, &size);
+  uint32_t base = (uint32_t)host.heap_limit, area = size - base;
+  uint32_t most = (area + PW_HOST_CANARY_STRIPE - 1) / PW_HOST_CANARY_STRIPE;
+  const uint32_t at[] = {size - 1, base, base + area / 2 + 1};
+  for (unsigned t = 0; t < sizeof at / sizeof at[0]; t++) {
+    mem = host.engine.v->memory(&host.engine, &size);
+    mem[at[t]] = 0x5A; /* as if the core had written there in this round's tick */
+    host.tick_due = true;
+    uint32_t rounds = 0;
+    while (host.running && rounds < 4 * most) {
+      pw_host_service(&host, &wait);
+      rounds++;
+    }
+    bool found = !host.running && host.restart_pending;
+    for (int i = 0; i < 2000 && !host.running; i++) { /* the restart, after its backoff */
+      pw_host_service(&host, &wait);
+      if (!host.running && wait > 0) sleep_ms((uint32_t)wait);
+    }
+    printf("canary: a stray write at offset %lu %s after %lu service rounds (at most %lu), core %s, reset_reason %ld\n",
+           (unsigned long)at[t], found ? "found" : "NOT FOUND", (unsigned long)rounds, (unsigned long)most,
+           host.running ? "restarted" : "NOT RESTARTED", (long)host.reset_reason);
+  }
 }
 
 static void bench_native(void) {
@@ -231,6 +290,7 @@ static void run(void *arg) {
   ops.tcp_send = emu_send;
   ops.tcp_close = emu_close;
   ops.tcp_abort = emu_close;
+  pw_assets_fill(&ops, &host); /* the same assets as the firmware */
   E.rng = 0x9E3779B9u;
 
   static const char config[] = "http_port=80\nws_echo=1\nmax_conns=2\nrgb_source=fixed\nrgb=1,2,3";
@@ -263,6 +323,7 @@ static void run(void *arg) {
   bench_rgb();
   bench_ws();
   bench_native();
+  check_canary();
   printf("picowire emu: stack high-water %lu of %u bytes, guard %s\n", (unsigned long)pw_pico_stack_used(),
          PW_PICO_STACK_BYTES, pw_pico_stack_intact() ? "intact" : "BROKEN");
   printf("picowire emu: done\n");

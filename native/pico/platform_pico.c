@@ -16,6 +16,7 @@
  * TCP, UDP and DNS over lwIP's raw API are in pw_lwip.c (also built and tested on a computer).
  */
 #include "platform_pico.h"
+#include "pw_assets.h"
 #include "pw_lwip.h"
 
 #include <malloc.h>
@@ -513,7 +514,8 @@ pw_platform pico_platform_ops(void) {
   p.flash_read = flash_read_;
   p.flash_write = flash_write_;
   p.flash_erase = flash_erase_;
+  pw_assets_fill(&p, P.host); /* index.html.gz (the dashboard page, in flash) and core.sha256 */
   /* not yet: wifi_scan (the host has no way to pass results), pixels_show (needs a PIO program),
-   * sleep, assets */
+   * sleep */
   return p;
 }

@@ -124,6 +124,10 @@ export function buildFirmware(opts: { quiet?: boolean; engine?: string } = {}): 
   }
   const wasm = join(ROOT, "build", "picowire.wasm");
   if (!existsSync(wasm)) throw new Error("firmware: build/picowire.wasm does not exist (build the core first)");
+  // the dashboard page the firmware serves on GET / (asset index.html.gz), written by buildDashboard()
+  const page = join(ROOT, "build", "index.html.gz");
+  if (!existsSync(page))
+    throw new Error("firmware: build/index.html.gz does not exist (npx tsx tools/build/dashboard.ts, or npm run build)");
   const sha = createHash("sha256").update(readFileSync(wasm)).digest("hex");
   const quiet = opts.quiet ?? true;
   run(
@@ -134,6 +138,7 @@ export function buildFirmware(opts: { quiet?: boolean; engine?: string } = {}): 
       `-Dpicotool_DIR=${env.picotoolDir}`,
       `-DPICOWIRE_WASM=${wasm}`,
       `-DPICOWIRE_WASM_SHA256=${sha}`,
+      `-DPICOWIRE_PAGE=${page}`,
       `-DPICOWIRE_ENGINE=${opts.engine ?? process.env.PICOWIRE_ENGINE ?? "wasm2c"}`,
       "-DCMAKE_BUILD_TYPE=Release",
     ],
@@ -147,6 +152,7 @@ export function buildFirmware(opts: { quiet?: boolean; engine?: string } = {}): 
   const sizes = firmwareSizes(join(OUT_DIR, "picowire.elf"), uf2);
   console.log(`firmware: build/picowire.uf2 for core sha256 ${sha}`);
   console.log(`firmware: ${describeSizes("picowire", sizes)}`);
+  console.log(`firmware: serves build/index.html.gz on GET / (${statSync(page).size} bytes in flash, asset index.html.gz)`);
   if (existsSync(emu)) console.log(`firmware: ${describeSizes("picowire_emu (rp2040js image, build/picowire-emu.uf2)", firmwareSizes(join(OUT_DIR, "picowire_emu.elf"), emu))}`);
   if (sizes.uf2Bytes > UF2_MAX_BYTES) {
     throw new Error(`firmware: build/picowire.uf2 is ${sizes.uf2Bytes} bytes, over the ${UF2_MAX_BYTES}-byte budget`);

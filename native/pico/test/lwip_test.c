@@ -5,7 +5,10 @@
  *   3. WebSocket /echo of a 200,000-byte binary message in 4,000-byte frames: every byte must come back
  *      (the window closes while the core is busy; tcp_recved only for consumed bytes; tcp_sent
  *      backpressure), then a close handshake;
- *   4. a connection to a port nobody listens on -> refused, reported through the err callback.
+ *   4. a connection to a port nobody listens on -> refused, reported through the err callback;
+ *   5. GET / -> the dashboard page the firmware embeds (../pw_assets.c), compared byte for byte with the
+ *      file it was built from (PW_TEST_PAGE, build/index.html.gz), streamed through the small window;
+ *      HEAD / -> the same headers, no body; the core.sha256 asset names the core that runs.
  * Exit status 0 and "pw_lwip_test: all passed" on success.
  */
 #include <stdarg.h>
@@ -13,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "lwip/init.h"
@@ -20,6 +24,7 @@
 #include "lwip/tcp.h"
 #include "lwip/timeouts.h"
 #include "pw_host.h"
+#include "../pw_assets.h"
 #include "../pw_lwip.h"
 
 static pw_host host;
@@ -286,6 +291,93 @@ static void test_refused(void) {
   cl_close(&c);
 }
 
+/* Reads a whole file; NULL when it cannot. */
+static uint8_t *read_file(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  size_t cap = 4096, n = 0, r;
+  uint8_t *b = malloc(cap);
+  while ((r = fread(b + n, 1, cap - n, f)) > 0)
+    if ((n += r) == cap) b = realloc(b, cap *= 2);
+  fclose(f);
+  *len = n;
+  return b;
+}
+
+/* The header block's end (index of the first body byte), or 0. */
+static size_t head_end(const client *c) {
+  for (size_t i = 3; i < c->in_len; i++)
+    if (memcmp(c->in + i - 3, "\r\n\r\n", 4) == 0) return i + 1;
+  return 0;
+}
+
+/* The value of header name (with ": ") in c's reply, as a NUL-terminated copy in out; false if absent. */
+static bool header(const client *c, size_t end, const char *name, char *out, size_t cap) {
+  size_t nl = strlen(name);
+  for (size_t i = 0; i + nl + 2 < end; i++) {
+    if ((i == 0 || c->in[i - 1] == '\n') && strncasecmp((const char *)c->in + i, name, nl) == 0 && c->in[i + nl] == ':') {
+      size_t v = i + nl + 1, k = 0;
+      while (v < end && c->in[v] == ' ') v++;
+      while (v < end && c->in[v] != '\r' && k + 1 < cap) out[k++] = (char)c->in[v++];
+      out[k] = 0;
+      return true;
+    }
+  }
+  return false;
+}
+
+static void test_page(void) {
+  const char *path = getenv("PW_TEST_PAGE") ? getenv("PW_TEST_PAGE") : PW_TEST_PAGE;
+  size_t want = 0;
+  uint8_t *page = read_file(path, &want);
+  check(page != NULL && want > 0, "page: %s read (%zu bytes)", path, want);
+  if (!page) return;
+
+  client c;
+  cl_open(&c, 8080);
+  run_until(is_connected, &c, 2000);
+  const char get[] = "GET / HTTP/1.1\r\nHost: b\r\n\r\n";
+  cl_write(&c, get, sizeof get - 1);
+  run_until(is_fin, &c, 5000);
+  size_t end = head_end(&c);
+  char len[16] = "", enc[16] = "", type[48] = "";
+  header(&c, end, "Content-Length", len, sizeof len);
+  header(&c, end, "Content-Encoding", enc, sizeof enc);
+  header(&c, end, "Content-Type", type, sizeof type);
+  bool ok200 = c.in_len >= 12 && memcmp(c.in, "HTTP/1.1 200", 12) == 0;
+  check(ok200 && strcmp(enc, "gzip") == 0 && strncmp(type, "text/html", 9) == 0 && (size_t)atol(len) == want,
+        "page: GET / -> %.12s, Content-Type %s, Content-Encoding %s, Content-Length %s (file: %zu)",
+        c.in ? (char *)c.in : "(nothing)", type, enc, len, want);
+  size_t body = end ? c.in_len - end : 0;
+  check(end > 0 && body == want && memcmp(c.in + end, page, want) == 0 && c.fin && !c.err,
+        "page: the body is build/index.html.gz byte for byte (%zu of %zu bytes, %zu segments of at most %zu B), then FIN",
+        body, want, c.recv_calls, c.max_chunk);
+  cl_close(&c);
+
+  cl_open(&c, 8080);
+  run_until(is_connected, &c, 2000);
+  const char head[] = "HEAD / HTTP/1.1\r\nHost: b\r\n\r\n";
+  cl_write(&c, head, sizeof head - 1);
+  run_until(is_fin, &c, 3000);
+  end = head_end(&c);
+  len[0] = 0;
+  header(&c, end, "Content-Length", len, sizeof len);
+  check(end > 0 && c.in_len == end && memcmp(c.in, "HTTP/1.1 200", 12) == 0 && (size_t)atol(len) == want,
+        "page: HEAD / -> 200, Content-Length %s, no body", len);
+  cl_close(&c);
+  free(page);
+
+  /* core.sha256, as the core reads it for get_info */
+  int32_t id = plat.asset_find(plat.ctx, "core.sha256", 11);
+  uint8_t sha[65] = "";
+  int32_t n = id >= 0 ? plat.asset_read(plat.ctx, id, 0, sha, 64) : id;
+  check(n == 64 && plat.asset_size(plat.ctx, id) == 64 && strspn((char *)sha, "0123456789abcdef") == 64,
+        "assets: core.sha256 %s", n == 64 ? (char *)sha : "missing");
+  check(plat.asset_find(plat.ctx, "index.html", 10) == PW_ERR_NOTFOUND &&
+        plat.asset_read(plat.ctx, 0, (uint32_t)want + 1, sha, 1) == PW_ERR_RANGE,
+        "assets: an unknown name is not found, a read past the end is refused");
+}
+
 static bool all_conns_free(void *a) {
   for (int i = 0; i < PW_HOST_MAX_CONNS; i++)
     if (host.conns[i].handle != 0) return false;
@@ -301,6 +393,7 @@ int main(void) {
   plat.now_ms = now_ms;
   plat.log = log_line;
   pw_lwip_fill(&plat);
+  pw_assets_fill(&plat, &host);
   static const char config[] = "http_port=8080\nws_echo=1\nrgb_source=fixed\nrgb=10,20,30\nmax_conns=4";
   pw_host_options opt = {.platform = &plat, .engine = &pw_engine_wasm2c, .config = config, .config_len = sizeof config - 1,
                          .check_canary = true};
@@ -313,6 +406,7 @@ int main(void) {
   test_http();
   test_ws();
   test_refused();
+  test_page();
   bool freed = run_until(all_conns_free, NULL, 3000);
   check(freed, "every host connection slot is free at the end");
   printf("     pw_lwip: %lu segments chained, %lu partial takes by the host, %lu full sends, window opened by %llu B "
