@@ -2,7 +2,7 @@
 // Unknown keys, repeated keys and values out of range are refused with the line number, never guessed.
 import { Ascii, asciiLen, asciiAt } from "./util/ascii";
 import { ERR_CONFIG, OK } from "./abi/host.generated";
-import { bytesEqual, parseDecimal, parseIp } from "./util/bytes";
+import { bytesEqual, inList, parseDecimal, parseIp, splitFields, fieldValues } from "./util/bytes";
 import { put, putBytes, putI32, emit } from "./util/log";
 import { LOG_ERROR } from "./abi/host.generated";
 import { parseEither } from "./rgb/codec";
@@ -60,13 +60,18 @@ export let wsUrlPathLen: i32 = 0;
 export const wsUrlHost = memory.data(TEXT_MAX);
 export let wsUrlHostLen: i32 = 0;
 
-const KEYS: StaticArray<Ascii> = [
-  "max_conns", "http_port", "http_line_max", "http_head_max", "http_timeout_ms",
-  "rgb_source", "rgb", "rgb_adc", "rgb_server", "rgb_poll_ms", "rgb_timeout_ms", "rgb_backoff_max_ms",
-  "rgb_pins", "rgb_pwm_hz", "rgb_common_anode", "brightness",
-  "ws_echo", "ws_max_message", "ws_ping_ms", "ws_idle_ms", "ws_close_ms", "ws_protocols", "ws_origins", "ws_url", "ws_push_ms",
-  "control_port", "control_line_max", "control_depth", "control_insecure", "control_idle_ms", "key",
-];
+// The keys by index, in two comma-separated lists (a text literal holds at most 255 characters).
+const KEYS_BASIC: Ascii = "max_conns,http_port,http_line_max,http_head_max,http_timeout_ms,rgb_source,rgb,rgb_adc,rgb_server,rgb_poll_ms,rgb_timeout_ms,rgb_backoff_max_ms,rgb_pins,rgb_pwm_hz,rgb_common_anode,brightness";
+const KEYS_NETWORK: Ascii = "ws_echo,ws_max_message,ws_ping_ms,ws_idle_ms,ws_close_ms,ws_protocols,ws_origins,ws_url,ws_push_ms,control_port,control_line_max,control_depth,control_insecure,control_idle_ms,key";
+const KEYS_IN_BASIC: i32 = 16;
+
+/** The index of the key [p, p+n), or -1. */
+function keyIndex(p: usize, n: i32): i32 {
+  let k = inList(KEYS_BASIC, p, n);
+  if (k > 0) return k - 1;
+  k = inList(KEYS_NETWORK, p, n);
+  return k > 0 ? k - 1 + KEYS_IN_BASIC : -1;
+}
 const KEY_INDEX = 30; // "key": its value is a secret and never appears in a log line
 
 let line: i32 = 0;
@@ -89,49 +94,12 @@ function fail(why: Ascii): i32 {
   return ERR_CONFIG;
 }
 
-/** The value as an integer within [min, max], or -1 after logging why. */
-function int(min: i64, max: i64): i64 {
-  let v = parseDecimal(vp, vn, 10);
-  if (v < min || v > max) {
-    fail("expected a whole number");
-    put("  (allowed: ");
-    putI32(<i32>min);
-    put(" to ");
-    putI32(<i32>max);
-    put(")");
-    emit(LOG_ERROR);
-    return -1;
-  }
-  return v;
-}
-
-/** Splits the value at commas into exactly three integers within [min, max]; false after logging. */
-let t0: i32 = 0;
-let t1: i32 = 0;
-let t2: i32 = 0;
-function triple(min: i64, max: i64): bool {
-  let vals: i64 = 0;
-  let start = 0;
-  let count = 0;
-  for (let i = 0; i <= vn; i++) {
-    if (i == vn || load<u8>(vp + i) == 44) {
-      let v = parseDecimal(vp + start, i - start, 10);
-      if (v < min || v > max || count == 3) {
-        fail("expected three comma-separated numbers in range");
-        return false;
-      }
-      if (count == 0) t0 = <i32>v;
-      else if (count == 1) t1 = <i32>v;
-      else t2 = <i32>v;
-      count++;
-      start = i + 1;
-    }
-  }
-  if (count != 3) {
-    fail("expected three comma-separated numbers in range");
-    return false;
-  }
-  return true;
+/** Splits the value at commas into exactly three integers within [0, max] (at fieldValues); false
+ *  after logging. */
+function triple(max: i64): bool {
+  if (splitFields(vp, vn, 44, 3, 10, max)) return true;
+  fail("expected three comma-separated numbers in range");
+  return false;
 }
 
 /** Copies the value into static storage; its length, or -1 after logging. */
@@ -144,25 +112,35 @@ function text(dst: usize): i32 {
   return vn;
 }
 
+/** IPv4[:port] in [p, p+n) into hostIp, hostPort (defaultPort if absent; 0: a port is required) and
+ *  hostLen (the address's length); false if it is not that. */
+let hostIp: u32 = 0;
+let hostPort: i32 = 0;
+let hostLen: i32 = 0;
+function ipPort(p: usize, n: i32, defaultPort: i64): bool {
+  let i = 0;
+  while (i < n && load<u8>(p + i) != 58) i++;
+  let ip = parseIp(p, i);
+  let port = i < n ? parseDecimal(p + i + 1, n - i - 1, 5) : defaultPort;
+  hostIp = <u32>ip;
+  hostPort = <i32>port;
+  hostLen = i;
+  return ip > 0 && port >= 1 && port <= 65535;
+}
+
 /** ws://IPv4[:port][/path]: a board has no DNS of its own to rely on before WiFi is up. */
 function wsUrl(): i32 {
-  if (vn < 6 || !bytesEqual(vp, 5, "ws://") || vn > TEXT_MAX) return fail("expected ws://IPv4[:port][/path]");
-  let hostStart = 5;
-  let i = hostStart;
-  while (i < vn && load<u8>(vp + i) != 58 && load<u8>(vp + i) != 47) i++;
-  let hostEnd = i;
-  let ip = parseIp(vp + hostStart, hostEnd - hostStart);
-  let port: i64 = 80;
-  if (i < vn && load<u8>(vp + i) == 58) {
-    let ps = ++i;
+  let i = 5;
+  if (vn < 6 || !bytesEqual(vp, 5, "ws://") || vn > TEXT_MAX) i = 0;
+  else {
     while (i < vn && load<u8>(vp + i) != 47) i++;
-    port = parseDecimal(vp + ps, i - ps, 5);
+    if (!ipPort(vp + 5, i - 5, 80)) i = 0;
   }
-  if (ip <= 0 || port < 1 || port > 65535) return fail("expected ws://IPv4[:port][/path]");
-  wsUrlIp = <u32>ip;
-  wsUrlPort = <i32>port;
-  memory.copy(wsUrlHost, vp + hostStart, hostEnd - hostStart);
-  wsUrlHostLen = hostEnd - hostStart;
+  if (i == 0) return fail("expected ws://IPv4[:port][/path]");
+  wsUrlIp = hostIp;
+  wsUrlPort = hostPort;
+  memory.copy(wsUrlHost, vp + 5, hostLen);
+  wsUrlHostLen = hostLen;
   if (i == vn) {
     store<u8>(wsUrlPath, 47);
     wsUrlPathLen = 1;
@@ -173,20 +151,65 @@ function wsUrl(): i32 {
   return OK;
 }
 
-// Two switches of half the keys each: one switch over every key nests one block per case, deeper than
-// the board's wasm3 allows (d_m3ValCtrlDepth = 32).
+// The numeric settings by key index: min and max (max 0: not a numeric setting, see applyOther).
+const LIMITS = memory.data<i32>([
+  1, 32, 0, 65535, 192, 1024, 128, 16384, 100, 600000, // max_conns .. http_timeout_ms
+  0, 0, 0, 0, 0, 0, 0, 0, // rgb_source, rgb, rgb_adc, rgb_server
+  10, 3600000, 50, 600000, 100, 3600000, // rgb_poll_ms, rgb_timeout_ms, rgb_backoff_max_ms
+  0, 0, 10, 1000000, 0, 1, 0, 255, // rgb_pins, rgb_pwm_hz, rgb_common_anode, brightness
+  0, 1, 1, 0x7fffffff, 0, 3600000, 0, 3600000, 100, 600000, // ws_echo .. ws_close_ms
+  0, 0, 0, 0, 0, 0, 50, 3600000, // ws_protocols, ws_origins, ws_url, ws_push_ms
+  0, 65535, 128, 1024, 1, 16, 0, 1, 0, 86400000, 0, 0, // control_port .. control_idle_ms, key
+]);
+
 function apply(key: i32): i32 {
-  return key < 16 ? applyBasic(key) : applyNetwork(key);
+  let min = load<i32>(LIMITS + (key << 3));
+  let max = load<i32>(LIMITS + (key << 3), 4);
+  if (max == 0) return applyOther(key);
+  let v = parseDecimal(vp, vn, 10);
+  if (v < min || v > max) {
+    fail("expected a whole number");
+    put("  (allowed: ");
+    putI32(min);
+    put(" to ");
+    putI32(max);
+    put(")");
+    emit(LOG_ERROR);
+    return ERR_CONFIG;
+  }
+  setNumber(key, <i32>v);
+  return OK;
 }
 
-function applyBasic(key: i32): i32 {
-  let v: i64 = 0;
+function setNumber(key: i32, v: i32): void {
   switch (key) {
-    case 0: if ((v = int(1, 32)) < 0) return ERR_CONFIG; maxConns = <i32>v; break;
-    case 1: if ((v = int(0, 65535)) < 0) return ERR_CONFIG; httpPort = <i32>v; break;
-    case 2: if ((v = int(192, 1024)) < 0) return ERR_CONFIG; httpLineMax = <i32>v; break;
-    case 3: if ((v = int(128, 16384)) < 0) return ERR_CONFIG; httpHeadMax = <i32>v; break;
-    case 4: if ((v = int(100, 600000)) < 0) return ERR_CONFIG; httpTimeoutMs = <u32>v; break;
+    case 0: maxConns = v; break;
+    case 1: httpPort = v; break;
+    case 2: httpLineMax = v; break;
+    case 3: httpHeadMax = v; break;
+    case 4: httpTimeoutMs = v; break;
+    case 9: rgbPollMs = v; break;
+    case 10: rgbTimeoutMs = v; break;
+    case 11: rgbBackoffMaxMs = v; break;
+    case 13: rgbPwmHz = v; break;
+    case 14: rgbCommonAnode = v != 0; break;
+    case 15: brightness = v; break;
+    case 16: wsEcho = v != 0; break;
+    case 17: wsMaxMessage = v; break;
+    case 18: wsPingMs = v; break;
+    case 19: wsIdleMs = v; break;
+    case 20: wsCloseMs = v; break;
+    case 24: wsPushMs = v; break;
+    case 25: controlPort = v; break;
+    case 26: controlLineMax = v; break;
+    case 27: controlDepth = v; break;
+    case 28: controlInsecure = v != 0; break;
+    default: controlIdleMs = v; // 29
+  }
+}
+
+function applyOther(key: i32): i32 {
+  switch (key) {
     case 5:
       if (bytesEqual(vp, vn, "random")) rgbSource = SOURCE_RANDOM;
       else if (bytesEqual(vp, vn, "adc")) rgbSource = SOURCE_ADC;
@@ -199,50 +222,30 @@ function applyBasic(key: i32): i32 {
       rgbValue = rgb;
       break;
     }
-    case 7: if (!triple(0, 3)) return ERR_CONFIG; rgbAdc0 = t0; rgbAdc1 = t1; rgbAdc2 = t2; break;
-    case 8: {
-      let colon = -1;
-      for (let i = 0; i < vn; i++) if (load<u8>(vp + i) == 58) colon = i;
-      let ip = colon > 0 ? parseIp(vp, colon) : -1;
-      let port = colon > 0 ? parseDecimal(vp + colon + 1, vn - colon - 1, 5) : -1;
-      if (ip <= 0 || port < 1 || port > 65535) return fail("expected IPv4:port");
-      rgbServerIp = <u32>ip;
-      rgbServerPort = <i32>port;
+    case 7:
+      if (!triple(3)) return ERR_CONFIG;
+      rgbAdc0 = load<i32>(fieldValues);
+      rgbAdc1 = load<i32>(fieldValues + 4);
+      rgbAdc2 = load<i32>(fieldValues + 8);
       break;
-    }
-    case 9: if ((v = int(10, 3600000)) < 0) return ERR_CONFIG; rgbPollMs = <u32>v; break;
-    case 10: if ((v = int(50, 600000)) < 0) return ERR_CONFIG; rgbTimeoutMs = <u32>v; break;
-    case 11: if ((v = int(100, 3600000)) < 0) return ERR_CONFIG; rgbBackoffMaxMs = <u32>v; break;
-    case 12: if (!triple(0, 28)) return ERR_CONFIG; rgbPinR = t0; rgbPinG = t1; rgbPinB = t2; break;
-    case 13: if ((v = int(10, 1000000)) < 0) return ERR_CONFIG; rgbPwmHz = <i32>v; break;
-    case 14: if ((v = int(0, 1)) < 0) return ERR_CONFIG; rgbCommonAnode = v == 1; break;
-    case 15: if ((v = int(0, 255)) < 0) return ERR_CONFIG; brightness = <i32>v; break;
-  }
-  return OK;
-}
-
-function applyNetwork(key: i32): i32 {
-  let v: i64 = 0;
-  switch (key) {
-    case 16: if ((v = int(0, 1)) < 0) return ERR_CONFIG; wsEcho = v == 1; break;
-    case 17: if ((v = int(1, 0x7fffffff)) < 0) return ERR_CONFIG; wsMaxMessage = <u32>v; break;
-    case 18: if ((v = int(0, 3600000)) < 0) return ERR_CONFIG; wsPingMs = <u32>v; break;
-    case 19: if ((v = int(0, 3600000)) < 0) return ERR_CONFIG; wsIdleMs = <u32>v; break;
-    case 20: if ((v = int(100, 600000)) < 0) return ERR_CONFIG; wsCloseMs = <u32>v; break;
+    case 8:
+      if (!ipPort(vp, vn, 0)) return fail("expected IPv4:port");
+      rgbServerIp = hostIp;
+      rgbServerPort = hostPort;
+      break;
+    case 12:
+      if (!triple(28)) return ERR_CONFIG;
+      rgbPinR = load<i32>(fieldValues);
+      rgbPinG = load<i32>(fieldValues + 4);
+      rgbPinB = load<i32>(fieldValues + 8);
+      break;
     case 21: if ((wsProtocolsLen = text(wsProtocols)) < 0) return ERR_CONFIG; break;
     case 22: if ((wsOriginsLen = text(wsOrigins)) < 0) return ERR_CONFIG; break;
     case 23: return wsUrl();
-    case 24: if ((v = int(50, 3600000)) < 0) return ERR_CONFIG; wsPushMs = <u32>v; break;
-    case 25: if ((v = int(0, 65535)) < 0) return ERR_CONFIG; controlPort = <i32>v; break;
-    case 26: if ((v = int(128, 1024)) < 0) return ERR_CONFIG; controlLineMax = <i32>v; break;
-    case 27: if ((v = int(1, 16)) < 0) return ERR_CONFIG; controlDepth = <i32>v; break;
-    case 28: if ((v = int(0, 1)) < 0) return ERR_CONFIG; controlInsecure = v == 1; break;
-    case 29: if ((v = int(0, 86400000)) < 0) return ERR_CONFIG; controlIdleMs = <u32>v; break;
-    case KEY_INDEX:
+    default: // KEY_INDEX
       if (vn < 16 || vn > KEY_MAX) return fail("the key must be 16 to 64 characters");
       memory.copy(busKey, vp, vn);
       busKeyLen = vn;
-      break;
   }
   return OK;
 }
@@ -268,8 +271,7 @@ export function parseConfig(p: usize, n: i32): i32 {
       secret = true; // the line may be a mistyped key=...: never echo it
       return fail("expected key=value");
     }
-    let key = -1;
-    for (let k = 0; k < KEYS.length; k++) if (bytesEqual(ls, eq, KEYS[k])) key = k;
+    let key = keyIndex(ls, eq);
     vn = eq;
     if (key < 0) return fail("unknown key");
     if (seen & (<u64>1 << key)) return fail("key given twice");

@@ -14,7 +14,7 @@ import * as cfg from "../config";
 import { setColour, current } from "../rgb/server";
 import { parseEither, formatHex } from "../rgb/codec";
 import { heapTop, HEAP_LIMIT } from "../util/heap";
-import { bytesEqual, putAscii } from "../util/bytes";
+import { bytesEqual, inList, putAscii } from "../util/bytes";
 
 export const VERSION: Ascii = "0.1.0";
 const MAX_TIMEOUT_MS: i64 = 86400000; // a day: longer would not be a fail-safe
@@ -25,23 +25,27 @@ function strIs(i: i32, lit: Ascii): bool {
   return i >= 0 && json.memberType(i) == json.T_STRING && bytesEqual(json.memberValue(i) + 1, json.memberValueLen(i) - 2, lit);
 }
 
-function missing(field: Ascii, action: Ascii, what: Ascii): bool {
+/** The name of the action being run (the command's own bytes), for error reasons. */
+let actionAt: usize = 0;
+let actionLen: i32 = 0;
+
+function missing(field: Ascii, what: Ascii): bool {
   reply.errorStart("missing or invalid field '");
   reply.errorMore(field);
   reply.errorMore("': ");
-  reply.errorMore(action);
+  reply.errorBytes(actionAt, actionLen);
   reply.errorMore(" needs ");
   reply.errorMore(what);
   return false;
 }
 
 /** The pin named by the "pin" field as a table index, or -1 after explaining why not. */
-function pinField(action: Ascii): i32 {
+function pinField(): i32 {
   let f = json.find("pin");
   if (strIs(f, "LED")) return pins.pinIndex(PIN_LED);
   let pin = json.intValue(f, -1000, 1000);
   if (pin == i64.MIN_VALUE) {
-    missing("pin", action, "a GPIO number (0-28) or \"LED\"");
+    missing("pin", "a GPIO number (0-28) or \"LED\"");
     return -1;
   }
   let i = pins.pinIndex(<i32>pin);
@@ -53,8 +57,20 @@ function pinField(action: Ascii): i32 {
   return i;
 }
 
-function hostFailed(what: Ascii, code: i32): bool {
-  reply.errorStart(what);
+/** The action's result: {"value": v}. */
+function valueResult(v: i64): bool {
+  reply.key("value");
+  reply.num(v);
+  return true;
+}
+
+function hostFailed(code: i32): bool {
+  return hostFailedAt(actionAt, actionLen, code);
+}
+
+function hostFailedAt(what: usize, whatLen: i32, code: i32): bool {
+  reply.errorStart("");
+  reply.errorBytes(what, whatLen);
   reply.errorMore(" failed (host error ");
   reply.errorNum(code);
   reply.errorMore(")");
@@ -62,98 +78,93 @@ function hostFailed(what: Ascii, code: i32): bool {
 }
 
 function setupPin(): bool {
-  let i = pinField("setup_pin");
+  let i = pinField();
   if (i < 0) return false;
   let mf = json.find("mode");
   let output = strIs(mf, "output");
-  if (!output && !strIs(mf, "input")) return missing("mode", "setup_pin", "\"input\" or \"output\"");
+  if (!output && !strIs(mf, "input")) return missing("mode", "\"input\" or \"output\"");
   let pf = json.find("pull");
   let pull = PULL_NONE;
   if (pf >= 0) {
     if (strIs(pf, "up")) pull = PULL_UP;
     else if (strIs(pf, "down")) pull = PULL_DOWN;
-    else if (!strIs(pf, "none") && json.memberType(pf) != json.T_NULL) return missing("pull", "setup_pin", "\"up\", \"down\" or \"none\"");
+    else if (!strIs(pf, "none") && json.memberType(pf) != json.T_NULL) return missing("pull", "\"up\", \"down\" or \"none\"");
   }
   let value = 0;
   if (output) {
     let v = json.intValue(json.find("value"), 0, 1);
-    if (v == i64.MIN_VALUE) return missing("value", "setup_pin", "the initial value of an output, 0 or 1");
+    if (v == i64.MIN_VALUE) return missing("value", "the initial value of an output, 0 or 1");
     value = <i32>v;
   }
   let r = pins.setup(i, output, pull, value);
-  if (r < 0) return hostFailed("setup_pin", r);
+  if (r < 0) return hostFailed(r);
   if (i == PIN_COUNT) led.enabled = false; // a client took the LED over from the status pattern
   let level = pins.read(i);
-  if (level < 0) return hostFailed("reading the pin after setup", level);
-  reply.key("value");
-  reply.num(level);
-  return true;
+  if (level < 0) {
+    let what: Ascii = "reading the pin after setup";
+    return hostFailedAt(what + 1, asciiLen(what), level);
+  }
+  return valueResult(level);
 }
 
 function writePin(now: u32): bool {
-  let i = pinField("write_pin");
+  let i = pinField();
   if (i < 0) return false;
   let v = json.intValue(json.find("value"), 0, 1);
-  if (v == i64.MIN_VALUE) return missing("value", "write_pin", "0 or 1");
+  if (v == i64.MIN_VALUE) return missing("value", "0 or 1");
   let ms = json.millisValue(json.find("timeout"), MAX_TIMEOUT_MS);
-  if (ms <= 0) return missing("timeout", "write_pin", "a fail-safe timeout in seconds (above 0, at most 86400)");
+  if (ms <= 0) return missing("timeout", "a fail-safe timeout in seconds (above 0, at most 86400)");
   if (pins.pinMode(i) != pins.MODE_OUTPUT && i != PIN_COUNT) {
     reply.errorStart("pin is not set up as an output: send setup_pin with mode \"output\" first");
     return false;
   }
   let r = pins.writeWithRevert(i, <i32>v, now, <u32>ms);
-  if (r < 0) return hostFailed("write_pin", r);
+  if (r < 0) return hostFailed(r);
   if (i == PIN_COUNT) led.enabled = false; // a client drives the LED now, not the status pattern
-  reply.key("value");
-  reply.num(v);
-  return true;
+  return valueResult(v);
 }
 
 function readPin(): bool {
-  let i = pinField("read_pin");
+  let i = pinField();
   if (i < 0) return false;
   if (pins.pinMode(i) == pins.MODE_UNSET && i != PIN_COUNT) {
     reply.errorStart("pin is not set up: send setup_pin first");
     return false;
   }
   let v = pins.read(i);
-  if (v < 0) return hostFailed("read_pin", v);
-  reply.key("value");
-  reply.num(v);
-  return true;
+  if (v < 0) return hostFailed(v);
+  return valueResult(v);
 }
 
 function setPwm(): bool {
-  let i = pinField("set_pwm");
+  let i = pinField();
   if (i < 0) return false;
   if (i == PIN_COUNT) {
     reply.errorStart("the LED sits on the WiFi chip and has no PWM");
     return false;
   }
   let duty = json.intValue(json.find("duty"), 0, 65535);
-  if (duty == i64.MIN_VALUE) return missing("duty", "set_pwm", "a duty from 0 to 65535");
+  if (duty == i64.MIN_VALUE) return missing("duty", "a duty from 0 to 65535");
   let ff = json.find("freq");
   let freq: i64 = ff < 0 ? 1000 : json.intValue(ff, 10, 1000000);
-  if (freq == i64.MIN_VALUE) return missing("freq", "set_pwm", "a frequency from 10 to 1000000 Hz");
+  if (freq == i64.MIN_VALUE) return missing("freq", "a frequency from 10 to 1000000 Hz");
   let r = pins.pwm(i, <i32>freq, <i32>duty);
-  if (r < 0) return hostFailed("set_pwm", r);
+  if (r < 0) return hostFailed(r);
   return true;
 }
 
 function readAdc(): bool {
   let ch = json.intValue(json.find("channel"), 0, 4);
-  if (ch == i64.MIN_VALUE) return missing("channel", "read_adc", "an ADC channel 0-3, or 4 for the temperature sensor");
+  if (ch == i64.MIN_VALUE) return missing("channel", "an ADC channel 0-3, or 4 for the temperature sensor");
   let v = host_adc_read(<i32>ch);
-  if (v < 0) return hostFailed("read_adc", v);
-  reply.key("value");
-  reply.num(v);
-  return true;
+  if (v < 0) return hostFailed(v);
+  return valueResult(v);
 }
 
 function setRgb(): bool {
   let f = json.find("rgb");
   let rgb = f >= 0 && json.memberType(f) == json.T_STRING ? parseEither(json.memberValue(f) + 1, json.memberValueLen(f) - 2) : -1;
-  if (rgb < 0) return missing("rgb", "set_rgb", "a colour as \"r,g,b\" or \"#rrggbb\"");
+  if (rgb < 0) return missing("rgb", "a colour as \"r,g,b\" or \"#rrggbb\"");
   setColour(rgb);
   reply.key("rgb");
   reply.strBytes(scratch, formatHex(rgb, scratch));
@@ -204,27 +215,19 @@ function putName(dst: usize, name: Ascii): i32 {
 function sleepAction(): bool {
   let mf = json.find("mode");
   let deep = strIs(mf, "deep");
-  if (!deep && !strIs(mf, "light")) return missing("mode", "sleep", "\"light\" or \"deep\"");
+  if (!deep && !strIs(mf, "light")) return missing("mode", "\"light\" or \"deep\"");
   let ms = json.intValue(json.find("ms"), 1, MAX_TIMEOUT_MS);
-  if (ms == i64.MIN_VALUE) return missing("ms", "sleep", "a duration in milliseconds");
+  if (ms == i64.MIN_VALUE) return missing("ms", "a duration in milliseconds");
   let r = host_sleep(deep ? SLEEP_DEEP : SLEEP_LIGHT, <i32>ms);
-  if (r < 0) return hostFailed("sleep", r);
+  if (r < 0) return hostFailed(r);
   return true;
 }
 
-const ACTIONS: StaticArray<Ascii> = [
-  "ping", "get_version", "list_actions", "setup_pin", "write_pin", "read_pin", "set_pwm", "read_adc", "set_rgb",
-  "get_info", "get_resource_info", "get_bus", "sleep", "reset",
-];
+const ACTIONS: Ascii = "ping,get_version,list_actions,setup_pin,write_pin,read_pin,set_pwm,read_adc,set_rgb,get_info,get_resource_info,get_bus,sleep,reset";
 
 function listActions(): bool {
   reply.key("actions");
-  reply.lit("[");
-  for (let i = 0; i < ACTIONS.length; i++) {
-    if (i) reply.lit(",");
-    reply.str(ACTIONS[i]);
-  }
-  reply.lit("]");
+  reply.strList(ACTIONS);
   return true;
 }
 
@@ -248,31 +251,34 @@ export function run(now: u32, bootAt: u32): bool {
   }
   reply.key("time_received");
   reply.num(<i64>(now - bootAt));
-  if (strIs(a, "ping")) {
-    reply.key("pong");
-    reply.lit("true");
-    return true;
-  }
-  if (strIs(a, "get_version")) {
-    reply.key("version");
-    reply.str(VERSION);
-    reply.key("abi_version");
-    reply.num(ABI_VERSION);
-    return true;
-  }
-  if (strIs(a, "list_actions")) return listActions();
-  if (strIs(a, "setup_pin")) return setupPin();
-  if (strIs(a, "write_pin")) return writePin(now);
-  if (strIs(a, "read_pin")) return readPin();
-  if (strIs(a, "set_pwm")) return setPwm();
-  if (strIs(a, "read_adc")) return readAdc();
-  if (strIs(a, "set_rgb")) return setRgb();
-  if (strIs(a, "get_info") || strIs(a, "get_resource_info")) return info(now, bootAt);
-  if (strIs(a, "get_bus")) return bus();
-  if (strIs(a, "sleep")) return sleepAction();
-  if (strIs(a, "reset")) {
-    host_reset(RESET_KIND_BOARD); // after this event: the reply goes out first
-    return true;
+  actionAt = json.memberValue(a) + 1;
+  actionLen = json.memberValueLen(a) - 2;
+  let k = inList(ACTIONS, actionAt, actionLen);
+  switch (k) {
+    case 1:
+      reply.key("pong");
+      reply.lit("true");
+      return true;
+    case 2:
+      reply.key("version");
+      reply.str(VERSION);
+      reply.key("abi_version");
+      reply.num(ABI_VERSION);
+      return true;
+    case 3: return listActions();
+    case 4: return setupPin();
+    case 5: return writePin(now);
+    case 6: return readPin();
+    case 7: return setPwm();
+    case 8: return readAdc();
+    case 9: return setRgb();
+    case 10:
+    case 11: return info(now, bootAt);
+    case 12: return bus();
+    case 13: return sleepAction();
+    case 14:
+      host_reset(RESET_KIND_BOARD); // after this event: the reply goes out first
+      return true;
   }
   reply.errorStart("unknown action (list_actions names them)");
   return false;

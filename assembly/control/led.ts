@@ -8,17 +8,22 @@ export const LED_LISTENING: i32 = 2;
 export const LED_CLIENT: i32 = 3;
 
 // Times (ms into the cycle) at which the LED toggles, starting lit; the last one ends the cycle.
-const CONNECTING: StaticArray<u16> = [100, 200, 300, 400, 500, 1500];
-const LISTENING: StaticArray<u16> = [1500, 3000];
-const CLIENT: StaticArray<u16> = [20, 100];
+const CONNECTING = memory.data<u16>([100, 200, 300, 400, 500, 1500]);
+const LISTENING = memory.data<u16>([1500, 3000]);
+const CLIENT = memory.data<u16>([20, 100]);
 
 let pattern: i32 = LED_OFF;
 let started: u32 = 0;
 let lit: i32 = -1;
 export let enabled = false;
 
-function steps(p: i32): StaticArray<u16> {
+function steps(p: i32): usize {
   return p == LED_CONNECTING ? CONNECTING : p == LED_LISTENING ? LISTENING : CLIENT;
+}
+
+/** The pattern's period: its last toggle time. */
+function period(p: i32): u32 {
+  return p == LED_CONNECTING ? 1500 : p == LED_LISTENING ? 3000 : 100;
 }
 
 export function currentPattern(): i32 {
@@ -39,11 +44,10 @@ export function ledTick(now: u32, clients: i32, listening: bool): u32 {
     return u32.MAX_VALUE;
   }
   let s = steps(pattern);
-  let period = <u32>s[s.length - 1];
-  let t = (now - started) % period;
+  let t = (now - started) % period(pattern);
   let k = 0;
-  while (<u32>s[k] <= t) k++;
+  while (<u32>load<u16>(s + (k << 1)) <= t) k++;
   let level = (k & 1) == 0 ? 1 : 0;
   if (level != lit) host_gpio_write(PIN_LED, (lit = level));
-  return <u32>s[k] - t;
+  return <u32>load<u16>(s + (k << 1)) - t;
 }

@@ -87,6 +87,22 @@ export function str(text: Ascii): void {
   byte(34);
 }
 
+/** A JSON array of strings from a comma-separated ASCII literal (no characters needing escapes). */
+export function strList(list: Ascii): void {
+  byte(91);
+  byte(34);
+  for (let i = 0, n = asciiLen(list); i < n; i++) {
+    let c = asciiAt(list, i);
+    if (c == 44) {
+      byte(34);
+      byte(44);
+      byte(34);
+    } else byte(c);
+  }
+  byte(34);
+  byte(93);
+}
+
 /** A JSON string from bytes, escaping quotes, backslashes and control characters. */
 export function strBytes(p: usize, n: i32): void {
   byte(34);
@@ -148,8 +164,13 @@ export function errorStart(text: Ascii): void {
 
 /** Appends to the reason, escaped for a JSON string. */
 export function errorMore(text: Ascii): void {
-  for (let i = 0, n = asciiLen(text); i < n && whyLen < 158; i++) {
-    let c = asciiAt(text, i);
+  errorBytes(text + 1, asciiLen(text));
+}
+
+/** Appends bytes to the reason, escaped for a JSON string. */
+export function errorBytes(p: usize, n: i32): void {
+  for (let i = 0; i < n && whyLen < 158; i++) {
+    let c = load<u8>(p + i);
     if (c == 34 || c == 92) store<u8>(why + whyLen++, 92);
     store<u8>(why + whyLen++, <u8>c);
   }

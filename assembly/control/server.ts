@@ -10,7 +10,7 @@ import * as reply from "./reply";
 import { run } from "./actions";
 import { Slot, claim, arm, aux, flush, closeNow, abortNow, slotAt, slotCount, KIND_CONTROL, KIND_WS, CONTROL_AT, REPLY_ROOM } from "../net/slots";
 import { hmacStart, hmacUpdate, hmacFinal } from "../util/sha256";
-import { wsClose, ENDPOINT_CONTROL, CLOSE_POLICY } from "../ws/frame";
+import { wsClose, putFrameHeader, ENDPOINT_CONTROL, CLOSE_POLICY } from "../ws/frame";
 import { hexDigit, put, putI32, putIp, emit } from "../util/log";
 
 let listener: i32 = -1;
@@ -25,18 +25,21 @@ export function startControl(now: u32): i32 {
   bootAt = now;
   if (cfg.controlPort == 0) return OK;
   if (cfg.busKeyLen == 0 && !cfg.controlInsecure) {
-    put("control: off: no bus key configured (set key=..., or control_insecure=1 to accept unauthenticated commands as piconetcontrol does)");
+    put("control: ");
+    put("off: no bus key configured (set key=..., or control_insecure=1 to accept unauthenticated commands as piconetcontrol does)");
     emit(LOG_WARN);
     return OK;
   }
   listener = host_tcp_listen(cfg.controlPort);
   if (listener < 0) {
-    put("control: cannot listen on port ");
+    put("control: ");
+    put("cannot listen on port ");
     putI32(cfg.controlPort);
     emit(LOG_ERROR);
     return listener;
   }
-  put("control: listening on port ");
+  put("control: ");
+  put("listening on port ");
   putI32(cfg.controlPort);
   if (cfg.busKeyLen == 0) {
     put(" WITHOUT AUTHENTICATION: anyone on the network can drive the pins");
@@ -77,15 +80,9 @@ function nonce(s: Slot): usize {
 function send(s: Slot, line: usize, len: i32, now: u32): void {
   let at = <i32>(line - s.buf);
   if (s.kind == KIND_WS) {
-    let h = len < 126 ? 2 : 4;
+    let h = len < 126 ? 2 : 4; // a reply is shorter than 65536 bytes
     at -= h;
-    store<u8>(s.buf + at, 0x81); // FIN, text
-    if (h == 2) store<u8>(s.buf + at + 1, <u8>len);
-    else {
-      store<u8>(s.buf + at + 1, 126);
-      store<u16>(s.buf + at + 2, bswap<u16>(<u16>len));
-    }
-    len += h;
+    len += putFrameHeader(s.buf + at, 0x81, len); // FIN, text
   }
   s.txOffset = at;
   s.len = len;
@@ -121,14 +118,16 @@ function toHex(p: usize, n: i32, dst: usize): void {
 export function accept(conn: i32, ip: u32, now: u32): i32 {
   let s = claim(KIND_CONTROL, conn);
   if (s == null) {
-    put("control: all connection slots busy, refusing ");
+    put("control: ");
+    put("all connection slots busy, refusing ");
     putIp(ip);
     emit(LOG_WARN);
     return ERR_NOMEM;
   }
   s.remoteIp = ip;
   if (cfg.controlIdleMs > 0) arm(s, now, cfg.controlIdleMs);
-  put("control: client connected from ");
+  put("control: ");
+  put("client connected from ");
   putIp(ip);
   emit(LOG_INFO);
   sendChallenge(s, now);
@@ -235,16 +234,14 @@ export function handleLine(s: Slot, line: usize, n: i32, now: u32): void {
   }
   let ok: bool;
   let wasAuthed = s.ctlAuthed;
+  reply.beginReply(line, n, cap); // reads the line only: verifyCommand sees it unchanged
   if (!s.ctlAuthed) {
-    reply.beginReply(line, n, cap);
     ok = authenticate(s);
     if (!ok) refusedAuth++;
   } else if (cfg.busKeyLen > 0 && !verifyCommand(s, line, n)) {
-    reply.beginReply(line, n, cap);
     ok = false;
     refusedAuth++;
   } else {
-    reply.beginReply(line, n, cap);
     ok = run(now, bootAt);
     commands++;
   }
@@ -308,7 +305,8 @@ export function peerFinished(s: Slot): void {
 
 export function expired(s: Slot, now: u32): void {
   if (s.closing) return abortNow(s);
-  put("control: closing idle connection from ");
+  put("control: ");
+  put("closing idle connection from ");
   putIp(s.remoteIp);
   emit(LOG_INFO);
   closeNow(s);

@@ -3,8 +3,8 @@
 // bytes, so such a client is answered at once instead of waiting for a line end that never comes.
 import { Ascii, asciiLen, asciiAt } from "../util/ascii";
 import { Slot, aux } from "../net/slots";
-import { bytesEqual, bytesEqualNoCase, parseDecimal } from "../util/bytes";
-import { base64DecodedLength } from "../util/base64";
+import { bytesEqual, bytesEqualNoCase, indexInList, inList, bytesSame, parseDecimal } from "../util/bytes";
+import { isBase64Of16 } from "../util/base64";
 import { acceptDigest } from "../ws/handshake";
 import * as cfg from "../config";
 
@@ -63,6 +63,9 @@ function sniff(s: Slot, b: u32): i32 {
   return MORE;
 }
 
+// by METHOD_* and ROUTE_* (1-based; "/index.html" is ROUTE_PAGE too)
+const METHODS: Ascii = "GET,HEAD,PUT";
+
 function parseRequestLine(s: Slot, n: i32): i32 {
   let p = s.buf;
   let sp1 = 0;
@@ -74,8 +77,7 @@ function parseRequestLine(s: Slot, n: i32): i32 {
     return n - sp2 - 1 == 8 && bytesEqual(p + sp2 + 1, 5, "HTTP/") ? fail(s, 505) : fail(s, 400);
   }
   s.http11 = bytesEqual(p + sp2 + 1, n - sp2 - 1, "HTTP/1.1");
-  s.method = bytesEqual(p, sp1, "GET") ? METHOD_GET : bytesEqual(p, sp1, "HEAD") ? METHOD_HEAD
-    : bytesEqual(p, sp1, "PUT") ? METHOD_PUT : METHOD_OTHER;
+  s.method = <u8>inList(METHODS, p, sp1);
   let pathEnd = sp1 + 1;
   while (pathEnd < sp2 && load<u8>(p + pathEnd) != 63) pathEnd++; // the query does not pick the route
   let path = p + sp1 + 1;
@@ -129,38 +131,39 @@ function firstMatch(p: usize, n: i32, list: usize, listLen: i32): u8 {
   return 0;
 }
 
-/** 1-based position of the exact bytes [p, p+n) in a comma-separated list, 0 if absent. */
-export function indexInList(list: usize, listLen: i32, p: usize, n: i32): i32 {
-  let start = 0;
-  let index = 1;
-  for (let i = 0; i <= listLen; i++) {
-    if (i < listLen && load<u8>(list + i) != 44) continue;
-    if (i - start == n && memory.compare(list + start, p, n) == 0 && n > 0) return index;
-    index++;
-    start = i + 1;
-  }
-  return 0;
-}
+// Header names the core reads, lower case; their 1-based index picks what to do with the value.
+const HEADERS: Ascii = "content-length,transfer-encoding,upgrade,connection,host,sec-websocket-version,sec-websocket-key,sec-websocket-accept,sec-websocket-protocol,sec-websocket-extensions,origin";
+const H_CONTENT_LENGTH = 1;
+const H_TRANSFER_ENCODING = 2;
+const H_UPGRADE = 3;
+const H_CONNECTION = 4;
+const H_HOST = 5;
+const H_WS_VERSION = 6;
+const H_WS_KEY = 7;
+const H_WS_ACCEPT = 8;
+const H_WS_PROTOCOL = 9;
+const H_WS_EXTENSIONS = 10;
+const H_ORIGIN = 11;
 
 /** Headers of the WebSocket opening handshake (RFC 6455 4.2.1 server side, 4.1 client side). */
-function webSocketHeader(s: Slot, name: usize, nameLen: i32, v: usize, vn: i32): i32 {
+function webSocketHeader(s: Slot, h: i32, v: usize, vn: i32): i32 {
   // a header may come in several lines (RFC 9110 5.3): what any of them says counts
-  if (bytesEqualNoCase(name, nameLen, "upgrade")) s.wsUpgrade = s.wsUpgrade || hasToken(v, vn, "websocket");
-  else if (bytesEqualNoCase(name, nameLen, "connection")) s.wsConnUpgrade = s.wsConnUpgrade || hasToken(v, vn, "upgrade");
-  else if (bytesEqualNoCase(name, nameLen, "host")) s.sawHost = true;
-  else if (bytesEqualNoCase(name, nameLen, "sec-websocket-version")) s.wsVersion = bytesEqual(v, vn, "13") ? 1 : 2;
-  else if (!s.wsClient && bytesEqualNoCase(name, nameLen, "sec-websocket-key")) {
+  if (h == H_UPGRADE) s.wsUpgrade = s.wsUpgrade || hasToken(v, vn, "websocket");
+  else if (h == H_CONNECTION) s.wsConnUpgrade = s.wsConnUpgrade || hasToken(v, vn, "upgrade");
+  else if (h == H_HOST) s.sawHost = true;
+  else if (h == H_WS_VERSION) s.wsVersion = bytesEqual(v, vn, "13") ? 1 : 2;
+  else if (h == H_WS_KEY) {
+    if (s.wsClient) return MORE;
     if (s.wsKeyOk) return fail(s, 400); // a second key
-    s.wsKeyOk = base64DecodedLength(v, vn) == 16;
+    s.wsKeyOk = isBase64Of16(v, vn);
     if (s.wsKeyOk) acceptDigest(v, vn, aux(s));
-  } else if (s.wsClient && bytesEqualNoCase(name, nameLen, "sec-websocket-accept")) {
+  } else if (h == H_WS_ACCEPT) {
     // client side: aux holds the accept value we expect
-    s.wsKeyOk = vn == 28 && memory.compare(v, aux(s), 28) == 0;
-  } else if (s.wsClient && (bytesEqualNoCase(name, nameLen, "sec-websocket-protocol") || bytesEqualNoCase(name, nameLen, "sec-websocket-extensions"))) {
-    s.wsOriginBad = true; // we offered neither: RFC 6455 4.1 says fail the connection
-  } else if (bytesEqualNoCase(name, nameLen, "sec-websocket-protocol")) {
-    if (s.wsProtocol == 0) s.wsProtocol = firstMatch(v, vn, cfg.wsProtocols, cfg.wsProtocolsLen);
-  } else if (bytesEqualNoCase(name, nameLen, "origin")) {
+    if (s.wsClient) s.wsKeyOk = vn == 28 && bytesSame(v, aux(s), 28);
+  } else if (h == H_WS_PROTOCOL || h == H_WS_EXTENSIONS) {
+    if (s.wsClient) s.wsOriginBad = true; // we offered neither: RFC 6455 4.1 says fail the connection
+    else if (h == H_WS_PROTOCOL && s.wsProtocol == 0) s.wsProtocol = firstMatch(v, vn, cfg.wsProtocols, cfg.wsProtocolsLen);
+  } else if (h == H_ORIGIN) {
     s.wsOriginBad = cfg.wsOriginsLen > 0 && indexInList(cfg.wsOrigins, cfg.wsOriginsLen, v, vn) == 0;
   }
   return MORE;
@@ -173,20 +176,25 @@ function parseHeaderLine(s: Slot, n: i32): i32 {
   let colon = -1;
   for (let i = 0; i < n; i++) if (load<u8>(p + i) == 58) { colon = i; break; }
   if (colon <= 0) return fail(s, 400);
-  for (let i = 0; i < colon; i++) if (!isTokenChar(load<u8>(p + i))) return fail(s, 400);
+  for (let i = 0; i < colon; i++) {
+    let c = <u32>load<u8>(p + i);
+    if (!isTokenChar(c)) return fail(s, 400);
+    if (c - 65 < 26) store<u8>(p + i, c | 32); // names compare lower case (the line is not kept)
+  }
   let v = colon + 1;
   let e = n;
   while (v < e && (load<u8>(p + v) == 32 || load<u8>(p + v) == 9)) v++;
   while (e > v && (load<u8>(p + e - 1) == 32 || load<u8>(p + e - 1) == 9)) e--;
-  if (bytesEqualNoCase(p, colon, "content-length")) {
+  let h = inList(HEADERS, p, colon);
+  if (h == H_CONTENT_LENGTH) {
     let len = parseDecimal(p + v, e - v, 9);
     if (len < 0 || s.sawLength) return fail(s, 400); // two lengths: refuse rather than pick one
     s.sawLength = true;
     s.bodyLeft = <i32>len;
-  } else if (bytesEqualNoCase(p, colon, "transfer-encoding")) {
+  } else if (h == H_TRANSFER_ENCODING) {
     return fail(s, 501); // no chunked bodies: refusing beats mis-framing (request smuggling)
   }
-  return webSocketHeader(s, p, colon, p + v, e - v);
+  return webSocketHeader(s, h, p + v, e - v);
 }
 
 /** Consumes bytes from [p, p+n); returns MORE, TUTORIAL, REQUEST or ERROR in s.status, and sets *used. */

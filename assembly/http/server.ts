@@ -19,7 +19,8 @@ export function startHttp(): i32 {
   if (cfg.httpPort == 0) return OK;
   listener = host_tcp_listen(cfg.httpPort);
   if (listener < 0) {
-    put("http: cannot listen on port ");
+    put("http: ");
+    put("cannot listen on port ");
     putI32(cfg.httpPort);
     put(" (error ");
     putI32(listener);
@@ -27,7 +28,8 @@ export function startHttp(): i32 {
     emit(LOG_ERROR);
     return listener;
   }
-  put("http: listening on port ");
+  put("http: ");
+  put("listening on port ");
   putI32(cfg.httpPort);
   emit(LOG_INFO);
   return OK;
@@ -40,7 +42,8 @@ export function isListener(handle: i32): bool {
 export function accept(conn: i32, ip: u32, now: u32): i32 {
   let s = claim(KIND_HTTP, conn);
   if (s == null) {
-    put("http: all connection slots busy, refusing ");
+    put("http: ");
+    put("all connection slots busy, refusing ");
     putIp(ip);
     emit(LOG_WARN);
     return ERR_NOMEM;

@@ -106,7 +106,8 @@ export function connected(s: Slot, status: i32, now: u32): void {
 
 export function data(s: Slot, p: usize, n: i32, now: u32): i32 {
   if (s.len + n > REPLY_MAX) {
-    put("rgb-client: reply too long: ");
+    put("rgb-client: ");
+    put("reply too long: ");
     putBytes(s.buf, s.len);
     putBytes(p, min(n, REPLY_MAX));
     emit(LOG_WARN);
@@ -124,7 +125,8 @@ export function data(s: Slot, p: usize, n: i32, now: u32): i32 {
 export function peerFinished(s: Slot, now: u32): void {
   let rgb = parseText(s.buf, s.len);
   if (rgb < 0) {
-    put("rgb-client: bad reply '");
+    put("rgb-client: ");
+    put("bad reply '");
     putBytes(s.buf, s.len);
     put("'");
     emit(LOG_WARN);

@@ -4,7 +4,7 @@ import {
   RGB_ERR_EMPTY, RGB_ERR_FIELDS, RGB_ERR_DIGIT, RGB_ERR_RANGE, RGB_ERR_TRAILING, RGB_ERR_LENGTH, RGB_ERR_HEX,
   RGB_FMT_TEXT, RGB_FMT_HEX, RGB_FMT_BINARY, ERR_INVAL,
 } from "../abi/host.generated";
-import { putDecimal, } from "../util/bytes";
+import { putDecimal, hexValue } from "../util/bytes";
 import { hexDigit } from "../util/log";
 import { GAMMA } from "./gamma.generated";
 
@@ -44,13 +44,6 @@ export function parseText(p: usize, n: i32): i32 {
     }
   }
   return fields == 3 ? rgb : RGB_ERR_FIELDS;
-}
-
-function hexValue(b: u32): i32 {
-  if (b - 48 < 10) return <i32>(b - 48);
-  b |= 32; // ASCII lower case
-  if (b - 97 < 6) return <i32>(b - 87);
-  return -1;
 }
 
 export function parseHex(p: usize, n: i32): i32 {

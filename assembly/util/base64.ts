@@ -28,15 +28,10 @@ export function base64Encode(src: usize, n: i32, dst: usize): i32 {
   return o;
 }
 
-/** Decoded length of canonical padded base64 in [p, p+n), or -1 if it is not that. */
-export function base64DecodedLength(p: usize, n: i32): i32 {
-  if (n == 0 || (n & 3) != 0) return -1;
-  let pad = 0;
-  if (load<u8>(p + n - 1) == 61) pad++;
-  if (pad && load<u8>(p + n - 2) == 61) pad++;
-  for (let i = 0; i < n - pad; i++) if (decodeChar(load<u8>(p + i)) < 0) return -1;
-  // canonical: the bits that padding hides must be zero
-  if (pad == 1 && (decodeChar(load<u8>(p + n - 2)) & 3) != 0) return -1;
-  if (pad == 2 && (decodeChar(load<u8>(p + n - 3)) & 15) != 0) return -1;
-  return (n >> 2) * 3 - pad;
+/** Whether [p, p+n) is canonical padded base64 of exactly 16 bytes (a WebSocket key): 22 characters
+ *  of the alphabet, the last hiding four zero bits, then "==". */
+export function isBase64Of16(p: usize, n: i32): bool {
+  if (n != 24 || load<u8>(p + 22) != 61 || load<u8>(p + 23) != 61) return false;
+  for (let i = 0; i < 22; i++) if (decodeChar(load<u8>(p + i)) < 0) return false;
+  return (decodeChar(load<u8>(p + 21)) & 15) == 0;
 }

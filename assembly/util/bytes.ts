@@ -1,21 +1,57 @@
 // Small byte helpers over linear memory (no strings at run time: they would allocate).
+import { Ascii, asciiLen, asciiAt } from "./ascii";
 
 /** Case-sensitive compare of bytes with an ASCII literal. */
 export function bytesEqual(p: usize, n: i32, lit: Ascii): bool {
-  if (n != asciiLen(lit)) return false;
-  for (let i = 0; i < n; i++) if (<u32>load<u8>(p + i) != asciiAt(lit, i)) return false;
-  return true;
+  return bytesCompare(p, n, lit, 0);
 }
 
 /** ASCII case-insensitive compare; `lit` must be lower case. */
 export function bytesEqualNoCase(p: usize, n: i32, lit: Ascii): bool {
+  return bytesCompare(p, n, lit, 32);
+}
+
+/** fold 32: upper-case letters in [p, p+n) compare as lower case. */
+function bytesCompare(p: usize, n: i32, lit: Ascii, fold: u32): bool {
   if (n != asciiLen(lit)) return false;
   for (let i = 0; i < n; i++) {
     let b = <u32>load<u8>(p + i);
-    if (b >= 65 && b <= 90) b += 32;
+    if (b - 65 < 26) b |= fold;
     if (b != asciiAt(lit, i)) return false;
   }
   return true;
+}
+
+/** 1-based position of the exact bytes [p, p+n) in a comma-separated list, 0 if absent. */
+export function indexInList(list: usize, listLen: i32, p: usize, n: i32): i32 {
+  let start = 0;
+  let index = 1;
+  for (let i = 0; i <= listLen; i++) {
+    if (i < listLen && load<u8>(list + i) != 44) continue;
+    if (i - start == n && n > 0 && bytesSame(list + start, p, n)) return index;
+    index++;
+    start = i + 1;
+  }
+  return 0;
+}
+
+/** 1-based position of [p, p+n) in the comma-separated ASCII literal `list`, 0 if absent. */
+export function inList(list: Ascii, p: usize, n: i32): i32 {
+  return indexInList(list + 1, asciiLen(list), p, n);
+}
+
+/** Whether the n bytes at a and at b are the same (one small loop, not memory.compare inlined). */
+export function bytesSame(a: usize, b: usize, n: i32): bool {
+  for (let i = 0; i < n; i++) if (load<u8>(a + i) != load<u8>(b + i)) return false;
+  return true;
+}
+
+/** The value of a hex digit (either case), -1 for any other byte. */
+export function hexValue(b: u32): i32 {
+  if (b - 48 < 10) return <i32>(b - 48);
+  b |= 32; // ASCII lower case
+  if (b - 97 < 6) return <i32>(b - 87);
+  return -1;
 }
 
 /** Copies an ASCII literal to dst; returns bytes written. */
@@ -48,20 +84,28 @@ export function parseDecimal(p: usize, n: i32, maxDigits: i32): i64 {
   return v;
 }
 
-/** Parses a dotted IPv4 address; -1 when malformed. */
-export function parseIp(p: usize, n: i32): i64 {
-  let ip: u32 = 0;
+/** The values splitFields found, field i at fieldValues + 4 * i. */
+export const fieldValues = memory.data(16);
+
+/** Splits [p, p+n) at `sep` into exactly `count` (at most 4) fields of 1..maxDigits decimal digits,
+ *  each at most `max`, stored at fieldValues; false when it is not that. */
+export function splitFields(p: usize, n: i32, sep: u32, count: i32, maxDigits: i32, max: i64): bool {
   let start = 0;
   let parts = 0;
   for (let i = 0; i <= n; i++) {
-    if (i == n || load<u8>(p + i) == 46) {
-      let v = parseDecimal(p + start, i - start, 3);
-      if (v < 0 || v > 255 || parts == 4) return -1;
-      ip = (ip << 8) | <u32>v;
+    if (i == n || <u32>load<u8>(p + i) == sep) {
+      let v = parseDecimal(p + start, i - start, maxDigits);
+      if (v < 0 || v > max || parts == count) return false;
+      store<u32>(fieldValues + (parts << 2), <u32>v);
       parts++;
       start = i + 1;
     }
   }
-  return parts == 4 ? <i64>ip : -1;
-}import { Ascii, asciiLen, asciiAt } from "./ascii";
+  return parts == count;
+}
 
+/** Parses a dotted IPv4 address; -1 when malformed. */
+export function parseIp(p: usize, n: i32): i64 {
+  if (!splitFields(p, n, 46, 4, 3, 255)) return -1;
+  return <i64>((load<u32>(fieldValues) << 24) | (load<u32>(fieldValues + 4) << 16) | (load<u32>(fieldValues + 8) << 8) | load<u32>(fieldValues + 12));
+}

@@ -3,6 +3,7 @@
 // members as byte ranges, so actions read their fields without copying or allocating.
 import { Ascii, asciiLen, asciiAt } from "./ascii";
 import { utf8Feed, UTF8_OK } from "./utf8";
+import { bytesEqual, bytesSame, hexValue } from "./bytes";
 
 export const T_STRING: u8 = 1;
 export const T_NUMBER: u8 = 2;
@@ -47,8 +48,7 @@ function hex4(): i32 {
   if (end - p < 4) return -1;
   let v = 0;
   for (let i = 0; i < 4; i++) {
-    let c = <u32>load<u8>(p + i);
-    let d: i32 = c - 48 < 10 ? <i32>(c - 48) : (c | 32) - 97 < 6 ? <i32>((c | 32) - 87) : -1;
+    let d = hexValue(load<u8>(p + i));
     if (d < 0) return -1;
     v = (v << 4) | d;
   }
@@ -121,15 +121,14 @@ function num(): bool {
 
 function lit(word: Ascii): bool {
   let n = asciiLen(word);
-  if (<i32>(end - p) < n) return failAt("unexpected text");
-  for (let i = 0; i < n; i++) if (<u32>load<u8>(p + i) != asciiAt(word, i)) return failAt("unexpected text");
+  if (<i32>(end - p) < n || !bytesEqual(p, n, word)) return failAt("unexpected text");
   p += n;
   return true;
 }
 
 /** Keys compare as raw bytes: top-level names hold no escapes; nested ones are not interpreted. */
 function sameKey(a: usize, an: i32, b: usize, bn: i32): bool {
-  return an == bn && memory.compare(a, b, an) == 0;
+  return an == bn && bytesSame(a, b, an);
 }
 
 let valueType: u8 = 0;
@@ -252,13 +251,8 @@ export function memberValueLen(i: i32): i32 {
 
 /** Index of the member named `name` (ASCII, no escapes), or -1. */
 export function find(name: Ascii): i32 {
-  let n = asciiLen(name);
   for (let i = 0; i < members; i++) {
-    if (load<i32>(keyLen + (i << 2)) != n) continue;
-    let k = base + <usize>load<i32>(keyAt + (i << 2));
-    let same = true;
-    for (let j = 0; j < n && same; j++) same = <u32>load<u8>(k + j) == asciiAt(name, j);
-    if (same) return i;
+    if (bytesEqual(base + <usize>load<i32>(keyAt + (i << 2)), load<i32>(keyLen + (i << 2)), name)) return i;
   }
   return -1;
 }

@@ -1,6 +1,7 @@
 // Console lines built in one static buffer: logging must work after init, when nothing may allocate.
 import { Ascii, asciiLen, asciiAt } from "./ascii";
 import { host_log } from "../abi/host.generated";
+import { putDecimal } from "./bytes";
 
 const LOG_CAP: i32 = 200;
 const buf = memory.data(LOG_CAP);
@@ -15,18 +16,10 @@ export function put(s: Ascii): void {
   for (let i = 0, n = asciiLen(s); i < n; i++) putByte(asciiAt(s, i));
 }
 
+const digits = memory.data(10);
+
 export function putU32(n: u32): void {
-  let digits: u64 = 0; // decimal digits, reversed, one per nibble: no scratch buffer needed
-  let count = 0;
-  do {
-    digits = (digits << 4) | <u64>(n % 10);
-    n /= 10;
-    count++;
-  } while (n != 0);
-  while (count-- > 0) {
-    putByte(48 + <u32>(digits & 15));
-    digits >>= 4;
-  }
+  for (let i = 0, k = putDecimal(digits, n); i < k; i++) putByte(load<u8>(digits + i));
 }
 
 export function putI32(n: i32): void {

@@ -29,7 +29,8 @@ let failures: u32 = 0;
 export let pushes: u32 = 0;
 
 function describe(): void {
-  put("ws-client: ws://");
+  put("ws-client: ");
+  put("ws://");
   putBytes(cfg.wsUrlHost, cfg.wsUrlHostLen);
   put(":");
   putI32(cfg.wsUrlPort);
@@ -97,7 +98,8 @@ export function handshakeData(s: Slot, p: usize, n: i32, now: u32): i32 {
     : s.wsOriginBad ? "accepted an extension or subprotocol it was not offered" : 0;
   if (why != 0) {
     if (s.status != 101) {
-      put("ws-client: server answered HTTP ");
+      put("ws-client: ");
+      put("server answered HTTP ");
       putI32(s.status);
       emit(LOG_WARN);
     }

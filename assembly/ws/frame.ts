@@ -56,14 +56,7 @@ export function wsStart(s: Slot, client: bool, endpoint: u8, now: u32): void {
 function stageFrame(s: Slot, b0: u32, p: usize, n: i32): void {
   let d = s.buf + <usize>STAGE;
   s.txOffset = STAGE;
-  let o = 2;
-  store<u8>(d, <u8>b0);
-  if (n < 126) store<u8>(d + 1, <u8>n);
-  else {
-    store<u8>(d + 1, 126);
-    store<u16>(d + 2, bswap<u16>(<u16>n));
-    o = 4;
-  }
+  let o = putFrameHeader(d, b0, n);
   if (s.wsClient) {
     // every client frame gets a fresh random mask (RFC 6455 5.3)
     store<u8>(d + 1, load<u8>(d + 1) | 0x80);
@@ -88,23 +81,27 @@ function pump(s: Slot, now: u32): bool {
 
 /** Stages the header of an outgoing server data frame whose payload will follow in chunks. */
 function stageHeader(s: Slot, b0: u32, len: u64): void {
-  let d = s.buf + <usize>STAGE;
   s.txOffset = STAGE;
-  store<u8>(d, <u8>b0);
-  let o = 2;
-  if (len < 126) store<u8>(d + 1, <u8>len);
-  else if (len < 65536) {
-    store<u8>(d + 1, 126);
-    store<u16>(d + 2, bswap<u16>(<u16>len));
-    o = 4;
-  } else {
-    store<u8>(d + 1, 127);
-    store<u64>(d + 2, bswap<u64>(len));
-    o = 10;
-  }
-  s.len = o;
+  s.len = putFrameHeader(s.buf + <usize>STAGE, b0, len);
   s.sent = 0;
   s.wsOutLeft = len;
+}
+
+/** Writes an unmasked frame header (first byte b0, payload length len) at d; returns its size. */
+export function putFrameHeader(d: usize, b0: u32, len: u64): i32 {
+  store<u8>(d, <u8>b0);
+  if (len < 126) {
+    store<u8>(d + 1, <u8>len);
+    return 2;
+  }
+  if (len < 65536) {
+    store<u8>(d + 1, 126);
+    store<u16>(d + 2, bswap<u16>(<u16>len));
+    return 4;
+  }
+  store<u8>(d + 1, 127);
+  store<u64>(d + 2, bswap<u64>(len));
+  return 10;
 }
 
 /** Starts the closing handshake with `code`, or fails the connection at once if a frame of ours is

@@ -4,6 +4,7 @@
 // core whose wasm bytes cost ~3 bytes of board RAM each under wasm3, this halves what text costs.
 // Where: arguments of functions whose parameter is typed Ascii, return values of functions returning
 // Ascii, and initialisers of variables typed Ascii or StaticArray<Ascii>. Anything else is untouched.
+// Each distinct text is stored once however many literals spell it (texts are never written to).
 import { Transform } from "assemblyscript/transform";
 import { Node, NodeKind, LiteralKind } from "assemblyscript";
 
@@ -23,17 +24,29 @@ function walk(node, visit, seen = new Set()) {
   }
 }
 
+// Each distinct text is stored once: every literal with the same characters becomes a reference to one
+// @global constant (compiled lazily, so only texts in use get a data segment), declared in a source of
+// its own that the transform adds after rewriting.
+const texts = new Map(); // text -> name of its constant
+
 function compact(lit) {
   const text = lit.value;
   if (text.length > 255 || /[^\x00-\x7f]/.test(text)) {
     throw new Error(`ascii-literals: ${JSON.stringify(text)} at ${lit.range.source.normalizedPath} must be ASCII and at most 255 characters`);
   }
-  const r = lit.range;
-  const bytes = [text.length, ...Array.from(text, (c) => c.charCodeAt(0))].map((b) => Node.createIntegerLiteralExpression(i64_new(b, 0), r));
-  const callee = Node.createPropertyAccessExpression(Node.createIdentifierExpression("memory", r), Node.createIdentifierExpression("data", r), r);
-  const u8 = Node.createNamedType(Node.createSimpleTypeName("u8", r), null, false, r);
-  // align 1: text needs none, and the default 16 would pad every literal
-  return Node.createCallExpression(callee, [u8], [Node.createArrayLiteralExpression(bytes, r), Node.createIntegerLiteralExpression(i64_new(1, 0), r)], r);
+  if (!texts.has(text)) texts.set(text, `__ascii_${texts.size}`);
+  return Node.createIdentifierExpression(texts.get(text), lit.range);
+}
+
+/** One @global constant per distinct text: a length byte and the characters, alignment 1 (the default
+ *  16 would pad every literal). */
+function declarations() {
+  let code = "";
+  for (const [text, name] of texts) {
+    const bytes = [text.length, ...Array.from(text, (c) => c.charCodeAt(0))];
+    code += `// @ts-ignore: decorator\n@global @lazy const ${name}: usize = memory.data<u8>([${bytes.join(",")}], 1);\n`;
+  }
+  return code;
 }
 
 /** The expression with every string literal it may evaluate to (through ?: and parentheses) compacted. */
@@ -49,6 +62,7 @@ function rewrite(e) {
 
 export default class AsciiLiterals extends Transform {
   afterParse(parser) {
+    texts.clear();
     const sources = parser.sources.filter((s) => s.normalizedPath.startsWith("assembly/"));
     const params = new Map(); // function name -> indices of Ascii parameters
     const returning = new Set();
@@ -85,5 +99,6 @@ export default class AsciiLiterals extends Transform {
         if (n.kind === NodeKind.Return) n.value = rewrite(n.value);
       });
     }
+    parser.parseFile(declarations(), "assembly/__ascii_literals.generated.ts", false);
   }
 }
