@@ -2,10 +2,5 @@
 # core it carries (tests compare it with build/picowire.wasm).  cmake -DWASM=... -DOUT=... -P core_info.cmake
 file(SHA256 "${WASM}" sha)
 set(text "/* GENERATED at build time from ${WASM} */\n#define PW_CORE_SHA256 \"${sha}\"\n")
-if(EXISTS "${OUT}")
-  file(READ "${OUT}" old)
-  if(old STREQUAL text)
-    return()
-  endif()
-endif()
-file(WRITE "${OUT}" "${text}")
+include("${CMAKE_CURRENT_LIST_DIR}/write_if_changed.cmake")
+pw_write_if_changed("${OUT}" "${text}")

@@ -29,13 +29,8 @@ if(CMAKE_SCRIPT_MODE_FILE)
     "#include <stdint.h>\n"
     "const uint32_t pw_core_wasm_len = ${len}u;\n"
     "const uint8_t pw_core_wasm[${len}] = {\n  ${bytes}\n};\n")
-  if(EXISTS "${PW_EMBED_OUT}")
-    file(READ "${PW_EMBED_OUT}" old)
-    if(old STREQUAL text)
-      return()
-    endif()
-  endif()
-  file(WRITE "${PW_EMBED_OUT}" "${text}")
+  include("${CMAKE_CURRENT_LIST_DIR}/write_if_changed.cmake")
+  pw_write_if_changed("${PW_EMBED_OUT}" "${text}")
   return()
 endif()
 

@@ -25,6 +25,6 @@ string(CONCAT h "/* GENERATED at build time: the dashboard page embedded in the 
       "#ifndef PW_ASSETS_DATA_H\n#define PW_ASSETS_DATA_H\n#include <stdint.h>\n"
       "extern const char pw_asset_page_name[];\nextern const char pw_asset_page_sha256[];\n"
       "extern const uint32_t pw_asset_page_len;\nextern const uint8_t pw_asset_page[];\n#endif\n")
-include("${CMAKE_CURRENT_LIST_DIR}/write_if_changed.cmake")
+include("${CMAKE_CURRENT_LIST_DIR}/../../cmake/write_if_changed.cmake")
 pw_write_if_changed("${OUT_C}" "${c}")
 pw_write_if_changed("${OUT_H}" "${h}")

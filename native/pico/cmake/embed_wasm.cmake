@@ -35,6 +35,6 @@ string(CONCAT h "/* GENERATED at build time: the core module embedded in the fir
       "#define PW_CORE_WASM_SHA256 \"${sha}\"\n"
       "extern const char pw_core_wasm_sha256[];\nextern const uint32_t pw_core_wasm_len;\n"
       "extern const uint8_t pw_core_wasm[];\n#endif\n")
-include("${CMAKE_CURRENT_LIST_DIR}/write_if_changed.cmake")
+include("${CMAKE_CURRENT_LIST_DIR}/../../cmake/write_if_changed.cmake")
 pw_write_if_changed("${OUT_C}" "${c}")
 pw_write_if_changed("${OUT_H}" "${h}")
