@@ -45,6 +45,33 @@ export let controlLineMax: i32 = 256;
 export let controlDepth: i32 = 4;
 export let controlInsecure: bool = false;
 export let controlIdleMs: u32 = 300000;
+// the bus (assembly/bus), WiFi topology and the access point's DHCP server (assembly/dhcp)
+export let busOn: bool = false;
+export let busPort: i32 = 5000; // the tutorial's discovery port; picowire's own messages share it
+export let busMsgPort: i32 = 5001; // the tutorial's peer text messages
+export const BUS_PEERS_MAX: i32 = 8;
+export const busPeers = memory.data(BUS_PEERS_MAX * 4); // seed addresses where broadcast is absent
+export let busPeerCount: i32 = 0;
+export let busMaxMembers: i32 = 16;
+export let busVoters: i32 = 5;
+export let busHeartbeatMs: u32 = 200;
+export let busElectionMs: u32 = 1000;
+export let busDeadMs: u32 = 3000;
+export let busUnsafeVotes: bool = false; // the deliberately broken election the simulator must catch
+export const WIFI_OFF: i32 = 0; // the host manages the radio (as before the bus)
+export const WIFI_STA: i32 = 1;
+export const WIFI_AP: i32 = 2;
+export const WIFI_AUTO: i32 = 3;
+export let wifiMode: i32 = WIFI_OFF;
+export const SSID_MAX: i32 = 32;
+export const wifiSsid = memory.data(SSID_MAX);
+export let wifiSsidLen: i32 = 0;
+export const PASSWORD_MAX: i32 = 63;
+export const wifiPassword = memory.data(PASSWORD_MAX);
+export let wifiPasswordLen: i32 = 0;
+export let dhcpFirst: u32 = 0xc0a80410; // 192.168.4.16
+export let dhcpCount: i32 = 8;
+export let dhcpLeaseS: u32 = 7200;
 export const KEY_MAX: i32 = 64;
 export const busKey = memory.data(KEY_MAX);
 export let busKeyLen: i32 = 0;
@@ -63,16 +90,21 @@ export let wsUrlHostLen: i32 = 0;
 // The keys by index, in two comma-separated lists (a text literal holds at most 255 characters).
 const KEYS_BASIC: Ascii = "max_conns,http_port,http_line_max,http_head_max,http_timeout_ms,rgb_source,rgb,rgb_adc,rgb_server,rgb_poll_ms,rgb_timeout_ms,rgb_backoff_max_ms,rgb_pins,rgb_pwm_hz,rgb_common_anode,brightness";
 const KEYS_NETWORK: Ascii = "ws_echo,ws_max_message,ws_ping_ms,ws_idle_ms,ws_close_ms,ws_protocols,ws_origins,ws_url,ws_push_ms,control_port,control_line_max,control_depth,control_insecure,control_idle_ms,key";
+const KEYS_BUS: Ascii = "bus,bus_port,bus_msg_port,bus_peers,bus_max_members,bus_voters,bus_heartbeat_ms,bus_election_ms,bus_dead_ms,bus_unsafe_votes,wifi_mode,wifi_ssid,wifi_password,dhcp_first,dhcp_count,dhcp_lease_s";
 const KEYS_IN_BASIC: i32 = 16;
+const KEYS_BEFORE_BUS: i32 = 31;
 
 /** The index of the key [p, p+n), or -1. */
 function keyIndex(p: usize, n: i32): i32 {
   let k = inList(KEYS_BASIC, p, n);
   if (k > 0) return k - 1;
   k = inList(KEYS_NETWORK, p, n);
-  return k > 0 ? k - 1 + KEYS_IN_BASIC : -1;
+  if (k > 0) return k - 1 + KEYS_IN_BASIC;
+  k = inList(KEYS_BUS, p, n);
+  return k > 0 ? k - 1 + KEYS_BEFORE_BUS : -1;
 }
-const KEY_INDEX = 30; // "key": its value is a secret and never appears in a log line
+const KEY_INDEX = 30; // "key" and "wifi_password": secrets, never in a log line
+const PASSWORD_INDEX = 43;
 
 let line: i32 = 0;
 let vp: usize = 0; // current value
@@ -151,6 +183,21 @@ function wsUrl(): i32 {
   return OK;
 }
 
+/** bus_peers: up to BUS_PEERS_MAX comma-separated IPv4 addresses to reach where broadcast is absent. */
+function peers(): i32 {
+  let start = 0;
+  busPeerCount = 0;
+  for (let i = 0; i <= vn; i++) {
+    if (i < vn && load<u8>(vp + i) != 44) continue;
+    let ip = parseIp(vp + start, i - start);
+    if (ip <= 0) return fail("expected comma-separated IPv4 addresses");
+    if (busPeerCount == BUS_PEERS_MAX) return fail("too many bus_peers (at most 8)");
+    store<u32>(busPeers + (busPeerCount++ << 2), <u32>ip);
+    start = i + 1;
+  }
+  return OK;
+}
+
 // The numeric settings by key index: min and max (max 0: not a numeric setting, see applyOther).
 const LIMITS = memory.data<i32>([
   1, 32, 0, 65535, 192, 1024, 128, 16384, 100, 600000, // max_conns .. http_timeout_ms
@@ -160,6 +207,9 @@ const LIMITS = memory.data<i32>([
   0, 1, 1, 0x7fffffff, 0, 3600000, 0, 3600000, 100, 600000, // ws_echo .. ws_close_ms
   0, 0, 0, 0, 0, 0, 50, 3600000, // ws_protocols, ws_origins, ws_url, ws_push_ms
   0, 65535, 128, 1024, 1, 16, 0, 1, 0, 86400000, 0, 0, // control_port .. control_idle_ms, key
+  0, 1, 1, 65535, 1, 65535, 0, 0, 2, 128, 1, 9, // bus, bus_port, bus_msg_port, bus_peers, bus_max_members, bus_voters
+  20, 60000, 100, 600000, 200, 3600000, 0, 1, // bus_heartbeat_ms, bus_election_ms, bus_dead_ms, bus_unsafe_votes
+  0, 0, 0, 0, 0, 0, 0, 0, 1, 64, 60, 604800, // wifi_mode, wifi_ssid, wifi_password, dhcp_first, dhcp_count, dhcp_lease_s
 ]);
 
 function apply(key: i32): i32 {
@@ -182,6 +232,7 @@ function apply(key: i32): i32 {
 }
 
 function setNumber(key: i32, v: i32): void {
+  if (key > 28) return setBusNumber(key, v); // two switches: one would nest too deep for wasm3
   switch (key) {
     case 0: maxConns = v; break;
     case 1: httpPort = v; break;
@@ -203,8 +254,24 @@ function setNumber(key: i32, v: i32): void {
     case 25: controlPort = v; break;
     case 26: controlLineMax = v; break;
     case 27: controlDepth = v; break;
-    case 28: controlInsecure = v != 0; break;
-    default: controlIdleMs = v; // 29
+    default: controlInsecure = v != 0; // 28
+  }
+}
+
+function setBusNumber(key: i32, v: i32): void {
+  switch (key) {
+    case 29: controlIdleMs = v; break;
+    case 31: busOn = v != 0; break;
+    case 32: busPort = v; break;
+    case 33: busMsgPort = v; break;
+    case 35: busMaxMembers = v; break;
+    case 36: busVoters = v; break;
+    case 37: busHeartbeatMs = v; break;
+    case 38: busElectionMs = v; break;
+    case 39: busDeadMs = v; break;
+    case 40: busUnsafeVotes = v != 0; break;
+    case 45: dhcpCount = v; break;
+    default: dhcpLeaseS = v; // 46
   }
 }
 
@@ -242,6 +309,29 @@ function applyOther(key: i32): i32 {
     case 21: if ((wsProtocolsLen = text(wsProtocols)) < 0) return ERR_CONFIG; break;
     case 22: if ((wsOriginsLen = text(wsOrigins)) < 0) return ERR_CONFIG; break;
     case 23: return wsUrl();
+    case 34: return peers();
+    case 41: {
+      let m = inList("off,sta,ap,auto", vp, vn);
+      if (m <= 0) return fail("expected off, sta, ap or auto");
+      wifiMode = m - 1;
+      break;
+    }
+    case 42:
+      if (vn < 1 || vn > SSID_MAX) return fail("an SSID is 1 to 32 bytes");
+      memory.copy(wifiSsid, vp, vn);
+      wifiSsidLen = vn;
+      break;
+    case PASSWORD_INDEX:
+      if (vn < 8 || vn > PASSWORD_MAX) return fail("a WPA2 password is 8 to 63 characters");
+      memory.copy(wifiPassword, vp, vn);
+      wifiPasswordLen = vn;
+      break;
+    case 44: {
+      let ip = parseIp(vp, vn);
+      if (ip <= 0) return fail("expected an IPv4 address");
+      dhcpFirst = <u32>ip;
+      break;
+    }
     default: // KEY_INDEX
       if (vn < 16 || vn > KEY_MAX) return fail("the key must be 16 to 64 characters");
       memory.copy(busKey, vp, vn);
@@ -278,7 +368,7 @@ export function parseConfig(p: usize, n: i32): i32 {
     seen |= <u64>1 << key;
     vp = ls + eq + 1;
     vn = ln - eq - 1;
-    secret = key == KEY_INDEX;
+    secret = key == KEY_INDEX || key == PASSWORD_INDEX;
     let r = apply(key);
     secret = false;
     if (r != OK) return r;

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { ROOT } from "../tools/abi/generate.ts";
+import { ABI_VERSION, C } from "../tools/host/abi.generated.ts";
 import WebSocket from "ws";
 import { freePort, nodeOnly } from "./helpers/boards.ts";
 
@@ -120,7 +121,7 @@ nodeOnly(CLI).describe("picowire run / info (control)", () => {
     expect(replies[2].value, JSON.stringify(replies)).toBe(1);
     const info = picowire(["info", `127.0.0.1:${port}`, "--key-file", keyFile]);
     expect(await info.exit).toBe(0);
-    expect(info.out()).toMatch(/get_info: .*core_sha256=[0-9a-f]{64} abi_version=1/);
+    expect(info.out()).toMatch(new RegExp(`get_info: .*core_sha256=[0-9a-f]{64} abi_version=${ABI_VERSION}`));
     expect(info.out()).not.toMatch(/mac=/);
     const wrong = picowire(["run", `127.0.0.1:${port}`, "-c", "action=ping"]);
     expect(await wrong.exit).toBe(1);
@@ -134,14 +135,65 @@ nodeOnly(CLI).describe("picowire run / info (control)", () => {
 });
 
 nodeOnly(CLI).describe("npm start (picowire demo)", () => {
-  it("shows the colour stream from a server board to a client board", async () => {
+  it("runs a virtual bus of three boards: dashboards and bus key printed, workers show the master's colours, Ctrl-C stops", async () => {
     const port = await freePort();
-    const demo = picowire(["demo", "--http-port", String(port), "--control-port", String(await freePort()), "--poll-ms", "50"]);
-    const out = await demo.waitFor(/\[client 127\.0\.0\.2\] rgb: \d+ \d+ \d+[\s\S]*\[client 127\.0\.0\.2\] rgb: \d+ \d+ \d+/);
-    const sent = [...out.matchAll(/Sent:(\d+),(\d+),(\d+)/g)].map((m) => m.slice(1).join(" "));
-    const shown = [...out.matchAll(/\] rgb: (\d+ \d+ \d+)/g)].map((m) => m[1]);
-    expect(sent.slice(0, shown.length)).toEqual(shown); // every colour the client shows is one the server sent
+    const demo = picowire(["demo", "--http-port", String(port), "--control-port", String(await freePort()), "--bus-port", String(await freePort()), "--poll-ms", "50"]);
+    const out = await demo.waitFor(/Ctrl-C stops/);
+    expect(out).toMatch(/a virtual bus of 3 boards on loopback; bus key for this run: [0-9a-f]{24}/);
+    for (const host of ["127.0.0.1", "127.0.0.2", "127.0.0.3"]) expect(out).toContain(`dashboard: http://${host}:${port}/`);
+    expect(out).not.toContain("127.0.0.4");
+    if (!/this core has no bus yet/.test(out)) {
+      // the first board founds the bus; the others join it as workers and poll its colour
+      await demo.waitFor(/\[bus\] 127\.0\.0\.1: MASTER, term \d+/);
+      await demo.waitFor(/\[bus\] 127\.0\.0\.2: WORKER\d, master 127\.0\.0\.1/);
+      await demo.waitFor(/\[bus\] 127\.0\.0\.3: WORKER\d, master 127\.0\.0\.1/);
+      const all = await demo.waitFor(/\[127\.0\.0\.2\] rgb: \d+ \d+ \d+[\s\S]*\[127\.0\.0\.2\] rgb: \d+ \d+ \d+/);
+      const sent = new Set([...all.matchAll(/\[127\.0\.0\.1\] Sent:(\d+),(\d+),(\d+)/g)].map((m) => m.slice(1).join(" ")));
+      const shown = [...all.matchAll(/\[127\.0\.0\.[23]\] rgb: (\d+ \d+ \d+)/g)].map((m) => m[1]);
+      expect(shown.length).toBeGreaterThan(1);
+      for (const c of shown) expect(sent.has(c), `${c} shown by a worker, never sent by the master`).toBe(true);
+    }
     demo.child.kill("SIGINT");
     expect(await demo.exit).toBe(0);
+    expect(demo.out()).toMatch(/stopped\s*$/);
+  }, 40000);
+
+  it("\"stop 1\" on its input stops the master: a worker takes over; \"start 1\" brings the board back as a worker", async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [BIN, "demo", "--http-port", String(port), "--control-port", String(await freePort()), "--bus-port", String(await freePort())], { stdio: ["pipe", "pipe", "pipe"] });
+    procs.push(child);
+    let out = "";
+    child.stdout!.on("data", (d) => (out += d));
+    child.stderr!.on("data", (d) => (out += d));
+    const exit = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
+    const waitFor = async (re: RegExp, ms = 15000) => {
+      for (const end = Date.now() + ms; !re.test(out); await new Promise((r) => setTimeout(r, 20))) {
+        if (Date.now() > end) throw new Error(`no ${re} in output:\n${out}`);
+      }
+    };
+    await waitFor(/\[bus\] 127\.0\.0\.3: WORKER\d, master 127\.0\.0\.1/);
+    child.stdin!.write("stop 1\n");
+    await waitFor(/\[demo\] board 1 \(127\.0\.0\.1\) stopped/);
+    const stoppedAt = out.length;
+    await waitFor(/\[bus\] 127\.0\.0\.[23]: MASTER, term \d+/); // (bus correctness: test/bus.test.ts, test/sim.test.ts)
+    expect(out.slice(stoppedAt)).toMatch(/\[bus\] 127\.0\.0\.[23]: MASTER/);
+    child.stdin!.write("start 1\n");
+    await waitFor(/\[bus\] 127\.0\.0\.1: WORKER\d, master 127\.0\.0\.[23]/);
+    child.kill("SIGINT");
+    expect(await exit).toBe(0);
+  }, 40000);
+
+  it("takes --boards 2..8 and refuses other counts in plain words", async () => {
+    const bad = picowire(["demo", "--boards", "9"]);
+    expect(await bad.exit).toBe(1);
+    expect(bad.out()).toMatch(/--boards must be a whole number from 2 to 8/);
+    const port = await freePort();
+    const two = picowire(["demo", "--boards", "2", "--http-port", String(port), "--control-port", String(await freePort()), "--bus-port", String(await freePort())]);
+    const out = await two.waitFor(/Ctrl-C stops/);
+    expect(out).toMatch(/a virtual bus of 2 boards/);
+    expect(out).toContain(`dashboard: http://127.0.0.2:${port}/`);
+    expect(out).not.toContain("127.0.0.3");
+    two.child.kill("SIGINT");
+    expect(await two.exit).toBe(0);
   }, 40000);
 });

@@ -2,7 +2,7 @@
 // sockets: actions, fail-safe timing, framing, errors, authentication, replays, and crowds.
 import { describe, it, expect, afterEach } from "vitest";
 import net from "node:net";
-import { C } from "../tools/host/abi.generated.ts";
+import { ABI_VERSION, C } from "../tools/host/abi.generated.ts";
 import WebSocket from "ws";
 import { Client, authAnswer, signCommand } from "../tools/client.ts";
 import { startBoard, stopBoards, freePort, waitFor, nodeOnly, type TestBoard } from "./helpers/boards.ts";
@@ -26,7 +26,7 @@ describe("actions", () => {
     const r = await c.command({ action: "ping", tag: "x" });
     expect(r).toMatchObject({ action: "ping", tag: "x", pong: true });
     expect(typeof r.time_received).toBe("number");
-    expect((await c.command({ action: "get_version" })).abi_version).toBe(1);
+    expect((await c.command({ action: "get_version" })).abi_version).toBe(ABI_VERSION);
     expect((await c.command({ action: "list_actions" })).actions).toContain("write_pin");
     c.close();
   });
@@ -46,7 +46,7 @@ describe("actions", () => {
     expect((await c.command({ action: "read_adc", channel: 1 })).value).toBe(1234);
     expect(await c.command({ action: "set_rgb", rgb: "10,20,30" })).toMatchObject({ rgb: "10,20,30" }); // a reply never repeats a key
     const info = await c.command({ action: "get_resource_info" });
-    expect(info).toMatchObject({ abi_version: 1, core_sha256: coreSha256, ip: "127.0.0.1", reset_reason: "power_on", role: "standalone", rgb: "#0a141e" });
+    expect(info).toMatchObject({ abi_version: ABI_VERSION, core_sha256: coreSha256, ip: "127.0.0.1", reset_reason: "power_on", role: "OFF", rgb: "#0a141e" });
     expect(info.core_memory).toBeLessThanOrEqual(32768);
     c.close();
   });
@@ -375,7 +375,7 @@ describe("the same protocol over WebSocket (/control)", () => {
     const c = open(url);
     await c.opened;
     c.ws.send(JSON.stringify({ action: "get_version" }));
-    expect((await c.next()).abi_version).toBe(1);
+    expect((await c.next()).abi_version).toBe(ABI_VERSION);
     c.ws.send(JSON.stringify({ action: "ping", pad: "x".repeat(200) }));
     expect(await c.closed).toBe(1009);
   });

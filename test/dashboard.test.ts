@@ -15,7 +15,10 @@ import { ROOT } from "../tools/abi/generate.ts";
 import { DASHBOARD_ASSET, DASHBOARD_BUDGET, DASHBOARD_SOURCE, buildDashboard, dashboardGzip } from "../tools/build/dashboard.ts";
 import { Client } from "../tools/client.ts";
 import { startBoard, stopBoards, freePort, waitFor, TEST_HOST, type TestBoard } from "./helpers/boards.ts";
-import { chromiumMissing, launchChromium } from "./helpers/chromium.ts";
+import { chromiumMissing, launchChromium, playwright, CHROMIUM } from "./helpers/chromium.ts";
+import { coreModule } from "./helpers/core.ts";
+import { Board } from "../tools/host/board.ts";
+import { C } from "../tools/host/abi.generated.ts";
 
 const BOARD_HOST = "board.picowire.test";
 const ARTIFACTS = join(ROOT, "test-artifacts");
@@ -131,7 +134,7 @@ describe.skipIf(cliSkip)("picowire node / picowire demo serve the built dashboar
     expect(r.encoding).toBe("gzip");
     expect(r.body.equals(built)).toBe(true);
     const dport = await freePort();
-    const demo = picowire(["demo", "--http-port", String(dport), "--control-port", String(await freePort())]);
+    const demo = picowire(["demo", "--http-port", String(dport), "--control-port", String(await freePort()), "--bus-port", String(await freePort())]);
     await demo.waitFor(new RegExp(`dashboard: http://127\\.0\\.0\\.1:${dport}/`));
     expect((await getPage(dport)).status).toBe(200);
     node.child.kill("SIGINT");
@@ -226,11 +229,15 @@ describe.skipIf(!!missing)("the dashboard in Chromium, served by a virtual board
     await unlock(page);
     expect(await page.evaluate(() => sessionStorage.getItem("picowire-key"))).toBe(KEY);
     await page.waitForFunction(() => document.getElementById("i-ip")!.textContent === "127.0.0.1", null, { timeout: 5000 });
-    await page.waitForFunction(() => document.querySelectorAll("#members li").length > 0 && /standalone/.test(document.getElementById("busrole")!.textContent!), null, { timeout: 5000 });
+    // a board without bus=1: a bus of one (before the bus: its own address; with it: role OFF)
+    await page.waitForFunction(() => document.querySelectorAll("#members li").length > 0 && /This board: \S/.test(document.getElementById("busrole")!.textContent!), null, { timeout: 5000 });
     expect(await page.locator("#i-uptime").textContent()).toMatch(/\d+ s$/);
     expect(await page.locator("#i-mem").textContent()).toMatch(/KiB$/);
-    expect(await page.locator("#i-role").textContent()).toBe("standalone");
-    expect(await page.locator("#members li").first().textContent()).toBe("127.0.0.1");
+    expect(await page.locator("#i-role").textContent()).not.toBe("-");
+    const me = page.locator("#members li.me");
+    if (await me.count()) expect(await me.getAttribute("data-ip")).toBe("127.0.0.1");
+    // the board's own log lines (get_log), with what it said at start
+    await page.waitForFunction(() => /I http: listening on port/.test(document.getElementById("blog")!.textContent!), null, { timeout: 5000 });
     expect(keyed.board.lines.some((l) => l.text.includes(KEY))).toBe(false);
   });
 
@@ -358,6 +365,217 @@ describe.skipIf(!!missing)("the dashboard in Chromium, served by a virtual board
   });
 
   it("raised no script error in the page", () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+// ---- the log tail: get_log reads the core's ring of its latest error/warn/info lines ----
+describe.skipIf(TEST_HOST !== "node")("get_log: the board's log tail (the page's Board log)", () => {
+  afterAll(() => stopBoards());
+
+  it("pages through the ring with since/next, keeps the newest lines when it wraps, never shows the key", async () => {
+    const cport = await freePort();
+    const board = await startBoard(`http_port=0\ncontrol_port=${cport}\nkey=${KEY}`, { host: "127.0.0.1" });
+    const c = await Client.connect("127.0.0.1", cport, { key: KEY });
+    try {
+      const all = async (since: number) => {
+        const got: string[] = [];
+        for (let i = 0; i < 100; i++) {
+          const r = await c.command({ action: "get_log", since });
+          expect(r.error).toBeUndefined();
+          const lines = r.lines as string[];
+          if (!lines.length) return { got, next: r.next as number };
+          got.push(...lines);
+          since = r.next as number;
+        }
+        throw new Error("get_log never caught up");
+      };
+      const first = await all(0);
+      expect(first.got.some((l) => /^I control: listening on port \d+ \(HMAC-SHA256 authenticated\)$/.test(l))).toBe(true);
+      expect(first.got.join("\n")).not.toContain(KEY);
+      // every line the board logged at info or above is there, in order, with its level letter
+      const logged = () => board.lines.filter((l) => l.level !== "debug").map((l) => `${l.level[0].toUpperCase()} ${l.text}`);
+      expect(first.got).toEqual(logged());
+      // nothing new: an empty page, same next
+      expect(await c.command({ action: "get_log", since: first.next })).toMatchObject({ lines: [], next: first.next });
+      // many more lines than the ring holds (each control connection logs one): the newest are kept
+      for (let i = 0; i < 40; i++) (await Client.connect("127.0.0.1", cport, { key: KEY })).close();
+      await waitFor(() => logged().length >= first.got.length + 40, "40 more log lines", 5000);
+      const after = await all(first.next);
+      expect(after.got.length).toBeGreaterThan(10);
+      expect(after.got.length).toBeLessThan(40);
+      expect(after.got).toEqual(logged().slice(-after.got.length));
+      // a seq from another life of the board (far ahead, or long gone) starts at the oldest line kept
+      const reset = await c.command({ action: "get_log", since: 4_000_000_000 });
+      expect(after.got).toContain((reset.lines as string[])[0]);
+    } finally {
+      c.close();
+    }
+  }, 30_000);
+});
+
+// ---- a virtual bus of three boards, each page in Chromium ----
+/** Whether this core has the bus (the stat answers -1 in a core without it). */
+const busPresent = await (async () => {
+  if (TEST_HOST !== "node" || C.STAT_BUS_ROLE === undefined) return false;
+  const b = new Board({ wasm: coreModule, config: "http_port=0\ncontrol_port=0", log: () => {} });
+  await b.start();
+  const role = b.core.stat(C.STAT_BUS_ROLE);
+  await b.stop();
+  return role !== -1;
+})();
+if (!busPresent) console.warn(`\n${"!".repeat(100)}\n!!! SKIPPED: the dashboard on a bus of three boards: this core has no bus (stat STAT_BUS_ROLE = -1)\n${"!".repeat(100)}\n`);
+
+describe.skipIf(!!missing || !busPresent)("the dashboard on a virtual bus of three boards, in Chromium", () => {
+  const gz = dashboardGzip();
+  const HOSTS = ["127.0.0.1", "127.0.0.2", "127.0.0.3"];
+  const NAMES = ["board1.picowire.test", "board2.picowire.test", "board3.picowire.test"]; // mapped to those
+  let browser: import("playwright-core").Browser;
+  let boards: TestBoard[] = [];
+  let port = 0, cport = 0;
+  const pageErrors: string[] = [];
+  type Page = import("playwright-core").Page;
+  let worker: Page;
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    port = await freePort();
+    cport = await freePort();
+    const bport = await freePort();
+    const config = [
+      `http_port=${port}`, `control_port=${cport}`, `key=${KEY}`, "bus=1", `bus_port=${bport}`, `bus_peers=${HOSTS.join(",")}`,
+      "bus_heartbeat_ms=100", "bus_election_ms=400", "bus_dead_ms=1000", "rgb_poll_ms=300",
+    ].join("\n");
+    // the first board founds the bus, as `npm start` does: it is the master the others join
+    boards.push(await startBoard(config, { host: HOSTS[0], assets: { "index.html.gz": gz } }));
+    await waitFor(() => boards[0].core.stat(C.STAT_BUS_ROLE) === C.BUS_ROLE_MASTER, "127.0.0.1 to be master", 5000);
+    for (const h of HOSTS.slice(1)) boards.push(await startBoard(config, { host: h, assets: { "index.html.gz": gz } }));
+    await waitFor(() => boards.every((b) => b.core.stat(C.STAT_BUS_MEMBERS) === 3 && b.core.stat(C.STAT_BUS_MASTER_IP) >>> 0 === 0x7f000001), "all three boards on one bus under 127.0.0.1", 15_000);
+    // each board by its own name; 127.x itself would be a secure context to Chromium
+    const rules = [...NAMES.map((n, i) => `MAP ${n} ${HOSTS[i]}`), "MAP * ~NOTFOUND"].join(", ");
+    browser = await playwright!.chromium.launch({
+      executablePath: CHROMIUM,
+      timeout: 30_000,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-proxy-server", `--host-resolver-rules=${rules}`],
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close().catch(() => {});
+    await stopBoards();
+  }, 30_000);
+
+  async function openBoard(i: number, width = 1100, height = 1000): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width, height } });
+    page.setDefaultTimeout(10_000);
+    page.on("pageerror", (e) => pageErrors.push(`pageerror: ${e.message}`));
+    page.on("console", (m) => m.type() === "error" && !/WebSocket connection/.test(m.text()) && pageErrors.push(`console: ${m.text()}`));
+    const res = await page.goto(`http://${NAMES[i]}:${port}/`, { timeout: 10_000 });
+    expect(res?.status()).toBe(200);
+    await page.locator("#keybox").waitFor({ state: "visible", timeout: 5000 });
+    await page.fill("#key", KEY);
+    await page.click("#keyform button");
+    await page.waitForFunction(() => /authenticated/.test(document.getElementById("state")!.textContent!), null, { timeout: 8000 });
+    return page;
+  }
+
+  /** The member list as the page shows it: [role, ip, this board?] per row. */
+  const shown = (page: Page) => page.locator("#members li").evaluateAll((els) => els.map((e) => [(e as HTMLElement).dataset.role, (e as HTMLElement).dataset.ip, e.classList.contains("me")]));
+
+  it("loads from a worker board in a non-secure context and lists the bus as the board reports it", async () => {
+    worker = await openBoard(1);
+    expect(await worker.evaluate(() => ({ secure: window.isSecureContext, subtle: !!(globalThis.crypto && crypto.subtle) }))).toEqual({ secure: false, subtle: false });
+    await worker.waitForFunction(() => document.querySelectorAll("#members li[data-role]").length === 3, null, { timeout: 5000 });
+    const c = await Client.connect(HOSTS[1], cport, { key: KEY });
+    let bus;
+    try {
+      bus = await c.command({ action: "get_bus" });
+    } finally {
+      c.close();
+    }
+    expect(bus).toMatchObject({ role: "WORKER", master: "127.0.0.1" });
+    expect(bus.bus).toMatch(/^[0-9a-f]{16}$/);
+    const members = bus.members as { ip: string; role: string }[];
+    expect(members.map((m) => m.ip).sort()).toEqual(HOSTS);
+    expect(members[0]).toMatchObject({ ip: "127.0.0.1", role: "MASTER" });
+    expect(await shown(worker)).toEqual(members.map((m) => [m.role, m.ip, m.ip === HOSTS[1]]));
+    expect(await worker.locator("#busrole").textContent()).toMatch(/This board: worker \d.* master 127\.0\.0\.1/);
+    const row = await worker.locator('#members li[data-role="MASTER"]').textContent();
+    expect(row).toMatch(/-?\d+ dBm.*up \d.*ok/);
+  });
+
+  it("shows the served colours on the master's page; the workers follow them", async () => {
+    const master = await openBoard(0);
+    const c = await Client.connect(HOSTS[0], cport, { key: KEY });
+    try {
+      for (const rgb of ["#12ab34", "#ff8000"]) {
+        expect((await c.command({ action: "set_rgb", rgb })).error).toBeUndefined();
+        await master.waitForFunction((want) => document.getElementById("swatch")!.dataset.rgb === want, rgb, { timeout: 5000 });
+        // the worker follows the master: its LED shows the colour within a few polls
+        const n = parseInt(rgb.slice(1), 16);
+        await waitFor(() => boards[1].core.stat(C.STAT_RGB) === n, `127.0.0.2 showing ${rgb}`, 5000);
+      }
+    } finally {
+      c.close();
+    }
+    expect(await master.locator("#members li.me").getAttribute("data-role")).toBe("MASTER");
+    await master.waitForFunction(() => /joined as WORKER2/.test(document.getElementById("blog")!.textContent!), null, { timeout: 5000 });
+    await master.screenshot({ path: join(ARTIFACTS, "dashboard-bus.png"), fullPage: true, timeout: 10_000 });
+    const docs = join(ROOT, "docs", "dashboard-bus.png");
+    if (!existsSync(docs) || process.env.PICOWIRE_DOCS_SCREENSHOT === "1") copyFileSync(join(ARTIFACTS, "dashboard-bus.png"), docs);
+    await master.close();
+  });
+
+  it("tails the board's log", async () => {
+    await worker.waitForFunction(() => /I http: listening on port[\s\S]*bus:/.test(document.getElementById("blog")!.textContent!), null, { timeout: 5000 });
+    expect(await worker.locator("#blog").textContent()).not.toContain(KEY);
+  });
+
+  it("writes a worker's pin from the page: the board sees it and reverts it after the timeout", async () => {
+    const pins = boards[1].hw.pins;
+    await worker.fill("#pin", "4");
+    await worker.selectOption("#mode", "output");
+    await worker.selectOption("#initial", "0");
+    await worker.click("#setup");
+    await worker.waitForFunction(() => /GP4 is now an output/.test(document.getElementById("pinmsg")!.textContent!), null, { timeout: 5000 });
+    await worker.selectOption("#wval", "1");
+    await worker.fill("#wtime", "1");
+    await worker.click("#write");
+    await waitFor(() => pins.get(4)?.level === 1, "GP4 high on 127.0.0.2 after the page's write", 3000);
+    await waitFor(() => pins.get(4)?.level === 0, "GP4 back to 0 after its 1 s timeout", 3000);
+    expect(boards[0].hw.pins.get(4)?.level ?? 0).toBe(0); // the other boards' pins are untouched
+    await worker.screenshot({ path: join(ARTIFACTS, "dashboard-bus-worker.png"), fullPage: true, timeout: 10_000 });
+  }, 20_000);
+
+  it("stopping the master: the worker's page shows who took over, and when", async () => {
+    const phone = await openBoard(2, 375, 900);
+    await boards[0].stop();
+    const t0 = Date.now();
+    await worker.locator("#takeover").waitFor({ state: "visible", timeout: 15_000 });
+    const took = await worker.locator("#takeover").textContent();
+    expect(took).toMatch(/^127\.0\.0\.[23] took over as master from 127\.0\.0\.1 at \d\d:\d\d:\d\d \(term \d+\)$/);
+    const next = took!.split(" ")[0];
+    await worker.waitForFunction((ip) => document.querySelector('#members li[data-role="MASTER"]')?.getAttribute("data-ip") === ip, next, { timeout: 5000 });
+    await phone.waitForFunction((ip) => document.querySelector('#members li[data-role="MASTER"]')?.getAttribute("data-ip") === ip, next, { timeout: 5000 });
+    console.log(`new master ${next} shown ${Date.now() - t0} ms after the old one stopped`);
+    // once the new master has dropped the silent board, both pages list the two that are left
+    for (const p of [worker, phone]) {
+      await p.waitForFunction(() => [...document.querySelectorAll("#members li[data-role]")].map((e) => e.getAttribute("data-ip")).sort().join() === "127.0.0.2,127.0.0.3", null, { timeout: 10_000 });
+    }
+    const c = await Client.connect(next, cport, { key: KEY });
+    try {
+      expect(await c.command({ action: "get_bus" })).toMatchObject({ role: "MASTER", master: next });
+    } finally {
+      c.close();
+    }
+    await worker.screenshot({ path: join(ARTIFACTS, "dashboard-bus-takeover.png"), fullPage: true, timeout: 10_000 });
+    await phone.screenshot({ path: join(ARTIFACTS, "dashboard-bus-375.png"), fullPage: true, timeout: 10_000 });
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    await phone.close();
+  }, 40_000);
+
+  it("raised no script error in the pages", () => {
     expect(pageErrors).toEqual([]);
   });
 });

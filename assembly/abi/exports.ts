@@ -4,6 +4,9 @@ import {
   ABI_VERSION, IO_CAPACITY, OK, ERR_BUSY, ERR_NOMEM, ERR_CONFIG, TCP_FIN, TICK_NONE, LOG_ERROR, LOG_INFO, LOG_WARN,
   STAT_HEAP_TOP, STAT_HEAP_LIMIT, STAT_CONNS_USED, STAT_CONNS_MAX, STAT_TIMERS_ARMED, STAT_REFUSED, STAT_REQUESTS,
   STAT_BAD_REQUESTS, STAT_RGB, STAT_RGB_POLLS_OK, STAT_RGB_POLLS_FAILED, host_tcp_close,
+  STAT_BUS_ROLE, STAT_BUS_TERM, STAT_BUS_MASTER_IP, STAT_BUS_ID, STAT_BUS_MEMBERS, STAT_BUS_INDEX, STAT_BUS_SENT,
+  STAT_BUS_RECEIVED, STAT_BUS_DROPPED, STAT_BUS_VOTERS,
+  STAT_DHCP_LEASES,
 } from "./host.generated";
 import { put, putI32, putU32, emit } from "../util/log";
 import { parseConfig, maxConns, httpLineMax, controlLineMax } from "../config";
@@ -24,6 +27,12 @@ import * as codec from "../rgb/codec";
 import * as json from "../util/json";
 import { sha256Reset, sha256Update, sha256Final, hmacStart, hmacUpdate, hmacFinal } from "../util/sha256";
 import { heapTop, HEAP_LIMIT } from "../util/heap";
+import * as bus from "../bus/node";
+import * as radio from "../bus/radio";
+import { startMessages, messagesOwn, message } from "../bus/tutorial";
+import { sent as busSent } from "../bus/wire";
+import { count as busMembers, voters as busVoters } from "../bus/table";
+import { dhcpOwns, dhcpDatagram, dhcpTick, dhcpLeases } from "../dhcp/server";
 
 const io = memory.data(IO_CAPACITY);
 let ready = false;
@@ -62,6 +71,10 @@ export function init(configLen: i32, now: u32): i32 {
   r = control.startControl(now);
   if (r != OK) return r;
   led.enabled = control.listening();
+  radio.startRadio(now);
+  r = bus.startBus(now);
+  if (r != OK) return r;
+  if (bus.sock >= 0) startMessages();
   put("picowire core ready: abi ");
   putI32(ABI_VERSION);
   put(", ");
@@ -84,6 +97,8 @@ export function tick(now: u32): i32 {
   }
   let next = min(min(client.clientTick(now), wsClient.wsClientTick(now)), nextDeadline(now));
   next = min(next, min(pinsTick(now), led.ledTick(now, control.clients(), control.listening())));
+  next = min(next, min(bus.busTick(now), radio.radioTick(now)));
+  next = min(next, dhcpTick(now));
   return next == u32.MAX_VALUE ? TICK_NONE : <i32>min(next, <u32>i32.MAX_VALUE);
 }
 
@@ -141,9 +156,16 @@ export function tcp_closed(conn: i32, reason: i32, now: u32): void {
   else release(s);
 }
 
-export function udp_data(sock: i32, ip: u32, port: i32, len: i32, now: u32): void {}
+export function udp_data(sock: i32, ip: u32, port: i32, len: i32, now: u32): void {
+  len = clampIo(len);
+  if (dhcpOwns(sock)) dhcpDatagram(sock, ip, port, io, len, now);
+  else if (sock == bus.sock) bus.busDatagram(ip, port, io, len, now);
+  else if (messagesOwn(sock)) message(ip, io, len);
+}
 export function dns_result(req: i32, ip: u32, status: i32, now: u32): void {}
-export function wifi_event(kind: i32, status: i32, now: u32): void {}
+export function wifi_event(kind: i32, status: i32, now: u32): void {
+  if (ready) radio.wifiEvent(kind, status, io, now);
+}
 export function gpio_edge(pin: i32, level: i32, now: u32): void {}
 
 export function stat(kind: i32): i32 {
@@ -159,6 +181,17 @@ export function stat(kind: i32): i32 {
     case STAT_RGB: return client.lastColour >= 0 ? client.lastColour : server.current;
     case STAT_RGB_POLLS_OK: return <i32>client.pollsOk;
     case STAT_RGB_POLLS_FAILED: return <i32>client.pollsFailed;
+    case STAT_BUS_ROLE: return bus.role;
+    case STAT_BUS_TERM: return <i32>bus.term;
+    case STAT_BUS_MASTER_IP: return <i32>bus.masterIp;
+    case STAT_BUS_ID: return <i32>bus.busId;
+    case STAT_BUS_MEMBERS: return busMembers;
+    case STAT_BUS_INDEX: return bus.busIndex();
+    case STAT_BUS_SENT: return <i32>busSent;
+    case STAT_BUS_RECEIVED: return <i32>bus.received;
+    case STAT_BUS_DROPPED: return <i32>bus.dropped;
+    case STAT_BUS_VOTERS: return busVoters();
+    case STAT_DHCP_LEASES: return dhcpLeases();
   }
   return -1;
 }

@@ -12,9 +12,12 @@ import * as pins from "./pins";
 import * as led from "./led";
 import * as cfg from "../config";
 import { setColour, current } from "../rgb/server";
+import { lastColour } from "../rgb/client";
 import { parseEither, formatHex } from "../rgb/codec";
 import { heapTop, HEAP_LIMIT } from "../util/heap";
 import { bytesEqual, inList, putAscii } from "../util/bytes";
+import * as log from "../util/log";
+import { describeBus, roleName } from "./bus";
 
 export const VERSION: Ascii = "0.1.0";
 const MAX_TIMEOUT_MS: i64 = 86400000; // a day: longer would not be a fail-safe
@@ -202,9 +205,10 @@ function info(now: u32, bootAt: u32): bool {
   reply.key("reset_reason");
   reply.str(resetReason());
   reply.key("role");
-  reply.str("standalone");
+  reply.str(roleName());
   reply.key("rgb");
-  reply.strBytes(scratch, formatHex(current, scratch));
+  // a worker following the master shows the master's colour
+  reply.strBytes(scratch, formatHex(lastColour >= 0 ? lastColour : current, scratch));
   return true;
 }
 
@@ -223,7 +227,7 @@ function sleepAction(): bool {
   return true;
 }
 
-const ACTIONS: Ascii = "ping,get_version,list_actions,setup_pin,write_pin,read_pin,set_pwm,read_adc,set_rgb,get_info,get_resource_info,get_bus,sleep,reset";
+const ACTIONS: Ascii = "ping,get_version,list_actions,setup_pin,write_pin,read_pin,set_pwm,read_adc,set_rgb,get_info,get_resource_info,get_bus,sleep,reset,get_log";
 
 function listActions(): bool {
   reply.key("actions");
@@ -231,14 +235,34 @@ function listActions(): bool {
   return true;
 }
 
-function bus(): bool {
-  // the bus issue fills this in; until then a board is a bus of one
-  reply.key("role");
-  reply.str("standalone");
-  reply.key("members");
+function bus(now: u32, bootAt: u32): bool {
+  let from = json.find("from");
+  let first = from < 0 ? 0 : json.intValue(from, 0, 255);
+  if (first == i64.MIN_VALUE) return missing("from", "a member index from 0 (the reply's \"next\")");
+  describeBus(<i32>first, now, bootAt);
+  return true;
+}
+
+/** get_log {"since": seq}: the board's latest log lines from seq on, as many as surely fit the reply
+ *  (a first line too long for it is cut short), and "next", the seq to ask for next time. Lines gone
+ *  from the ring are skipped. */
+function getLog(): bool {
+  let f = json.find("since");
+  let p = log.tailFrom(f < 0 ? 0 : <u32>json.intValue(f, 0, 0xffffffff));
+  let q = p;
+  reply.key("lines");
   reply.lit("[");
-  reply.ip(host_wifi_ip(IFACE_STA));
+  while (p != log.logEnd) {
+    let n = log.lineAt(p);
+    let fit = (reply.room() - 32) >> 1; // escaped, a byte can take two; "next" comes after
+    if (n > fit && p != q) break;
+    if (p != q) reply.lit(",");
+    reply.strBytes(log.lineBuf, min(n, fit));
+    p += <u32>n + 1;
+  }
   reply.lit("]");
+  reply.key("next");
+  reply.num(<i64>p);
   return true;
 }
 
@@ -274,11 +298,12 @@ export function run(now: u32, bootAt: u32): bool {
     case 9: return setRgb();
     case 10:
     case 11: return info(now, bootAt);
-    case 12: return bus();
+    case 12: return bus(now, bootAt);
     case 13: return sleepAction();
     case 14:
       host_reset(RESET_KIND_BOARD); // after this event: the reply goes out first
       return true;
+    case 15: return getLog();
   }
   reply.errorStart("unknown action (list_actions names them)");
   return false;

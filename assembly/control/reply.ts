@@ -76,6 +76,17 @@ export function num(v: i64): void {
   at += putDecimal(at, <u32>v > 0xffffffff ? 0 : <u32>v);
 }
 
+/** Starts a nested object: its first member needs no comma. */
+export function open(): void {
+  byte(123);
+  first = true;
+}
+
+/** Bytes left for results (a long list stops early and says where to go on). */
+export function room(): i32 {
+  return <i32>(limit - at);
+}
+
 export function lit(text: Ascii): void {
   raw(text);
 }

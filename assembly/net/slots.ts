@@ -94,8 +94,8 @@ export function aux(s: Slot): usize {
   return s.buf + <usize>(bufSize - AUX_SIZE);
 }
 
-/** Bytes a control reply may add to the command it repeats (the longest is get_info's). */
-export const REPLY_ROOM: i32 = 384;
+/** Bytes a control reply may add to the command it repeats (get_bus fills it with members). */
+export const REPLY_ROOM: i32 = 640;
 
 export function bufferSizeFor(lineMax: i32, controlLineMax: i32): i32 {
   return max(max(lineMax, STAGE + STAGE_SIZE), CONTROL_AT + controlLineMax + REPLY_ROOM) + AUX_SIZE;

@@ -26,8 +26,22 @@ export let pollsOk: u32 = 0;
 export let pollsFailed: u32 = 0;
 export let lastColour: i32 = -1;
 
+let followsBus = false; // no rgb_server configured on a bus board: poll whichever board is MASTER
+
 export function startClient(now: u32): void {
   enabled = cfg.rgbServerIp != 0;
+  followsBus = cfg.busOn && !enabled && cfg.httpPort != 0;
+  nextPoll = now;
+}
+
+/** The bus has a new master (0: none, or this board): poll it, or stop and serve from here. */
+export function followMaster(ip: u32, now: u32): void {
+  if (!followsBus || ip == cfg.rgbServerIp) return;
+  cfg.rgbServerIp = ip;
+  cfg.rgbServerPort = cfg.httpPort;
+  enabled = ip != 0;
+  lastColour = -1;
+  failures = 0;
   nextPoll = now;
 }
 

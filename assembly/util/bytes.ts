@@ -72,6 +72,16 @@ export function putDecimal(dst: usize, n: u32): i32 {
   return len;
 }
 
+/** Writes a dotted IPv4 address; its length (at most 15). */
+export function putIpText(dst: usize, ip: u32): i32 {
+  let n = 0;
+  for (let shift = 24; shift >= 0; shift -= 8) {
+    n += putDecimal(dst + n, (ip >>> shift) & 255);
+    if (shift) store<u8>(dst + n++, 46);
+  }
+  return n;
+}
+
 /** Parses 1..maxDigits decimal digits exactly filling [p, p+n); -1 on anything else. */
 export function parseDecimal(p: usize, n: i32, maxDigits: i32): i64 {
   if (n < 1 || n > maxDigits) return -1;

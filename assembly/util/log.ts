@@ -53,7 +53,46 @@ export function hexDigit(v: u32): u32 {
   return v < 10 ? 48 + v : 87 + v;
 }
 
+// The log tail (control action get_log): the latest error/warn/info lines, each "<E|W|I> text\n", in a
+// ring taken from the heap when the module starts, before init (a heap block, not static data, keeps
+// every static address after it short in the code). `logEnd` counts every byte ever written: a line's
+// sequence number is the count at its first byte. Only what went to host_log goes here: never secrets.
+export const RING: u32 = 1024; // a power of two, so positions stay right when logEnd wraps
+export const ring = heap.alloc(RING);
+export let logEnd: u32 = 0;
+
+function ringByte(b: u32): void {
+  store<u8>(ring + (logEnd++ & (RING - 1)), <u8>b);
+}
+
+export function ringAt(seq: u32): u32 {
+  return load<u8>(ring + (seq & (RING - 1)));
+}
+
+/** The sequence number of the first whole line at or after `since` still in the ring. */
+export function tailFrom(since: u32): u32 {
+  if (logEnd - since <= RING) return since;
+  if (logEnd <= RING) return 0;
+  let p = logEnd - RING;
+  while (ringAt(p++) != 10);
+  return p;
+}
+
+/** Copies the line starting at `seq` (without its line end) into the line buffer; returns its length. */
+export function lineAt(seq: u32): i32 {
+  let n = 0;
+  for (let c = ringAt(seq); c != 10; c = ringAt(seq + <u32>++n)) store<u8>(buf + n, <u8>c);
+  return n;
+}
+export const lineBuf = buf;
+
 export function emit(level: i32): void {
   host_log(level, buf, len);
+  if (level < 3) { // not LOG_DEBUG: every connection would push the news out
+    ringByte(asciiAt("EWI", level));
+    ringByte(32);
+    for (let i = 0; i < len && i < LOG_CAP - 2; i++) ringByte(load<u8>(buf + i)); // lineAt fits LOG_CAP
+    ringByte(10);
+  }
   len = 0;
 }

@@ -3,7 +3,7 @@
 #define PICOWIRE_ABI_H
 #include <stdint.h>
 
-#define PW_ABI_VERSION 1
+#define PW_ABI_VERSION 2
 #define PW_ABI_MODULE "picowire"
 
 #define PW_OK (0) /* success */
@@ -76,6 +76,22 @@
 #define PW_STAT_RGB (8) /* stat: current colour as 0xRRGGBB */
 #define PW_STAT_RGB_POLLS_OK (9) /* stat: client polls that delivered a colour */
 #define PW_STAT_RGB_POLLS_FAILED (10) /* stat: client polls that failed */
+#define PW_STAT_BUS_ROLE (11) /* stat: BUS_ROLE_* of this board */
+#define PW_STAT_BUS_TERM (12) /* stat: the bus term this board is in (0: none yet) */
+#define PW_STAT_BUS_MASTER_IP (13) /* stat: IPv4 of the master this board follows (0: none) */
+#define PW_STAT_BUS_ID (14) /* stat: low 32 bits of the bus id (the founding board id); 0: no bus */
+#define PW_STAT_BUS_MEMBERS (15) /* stat: members in this board's view of the bus */
+#define PW_STAT_BUS_INDEX (16) /* stat: this board's position: 0 MASTER, n WORKERn, -1 not a member */
+#define PW_STAT_BUS_SENT (17) /* stat: bus datagrams sent */
+#define PW_STAT_BUS_RECEIVED (18) /* stat: bus datagrams accepted */
+#define PW_STAT_BUS_DROPPED (19) /* stat: bus datagrams dropped (malformed, bad tag, other bus) */
+#define PW_STAT_BUS_VOTERS (20) /* stat: voting members in this board's view */
+#define PW_STAT_DHCP_LEASES (21) /* stat: DHCP leases held by this board's server */
+#define PW_BUS_ROLE_OFF (0) /* bus role: the bus is not configured */
+#define PW_BUS_ROLE_SEEKING (1) /* bus role: looking for a bus to join */
+#define PW_BUS_ROLE_MASTER (2) /* bus role: MASTER of its term */
+#define PW_BUS_ROLE_WORKER (3) /* bus role: a member following a master */
+#define PW_BUS_ROLE_CANDIDATE (4) /* bus role: asking for votes in a new term */
 #define PW_RGB_FMT_TEXT (0) /* rgb format: the tutorial's r,g,b decimal text, optional trailing CR/LF */
 #define PW_RGB_FMT_HEX (1) /* rgb format: #rrggbb */
 #define PW_RGB_FMT_BINARY (2) /* rgb format: three bytes r, g, b */

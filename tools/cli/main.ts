@@ -3,6 +3,8 @@ import { startNode, runUntilSignal, NODE_USAGE } from "./node.ts";
 import { runDemo } from "./demo.ts";
 import { rgbCommand, RGB_USAGE } from "./rgb.ts";
 import { runCommand, infoCommand, CONTROL_USAGE } from "./control.ts";
+import { simCommand } from "./sim.ts";
+import { nodesCommand, discoverCommand, BUS_USAGE } from "./bus.ts";
 
 const USAGE = `usage: picowire <command>
   node ...          run a virtual board (picowire node --help)
@@ -10,12 +12,17 @@ const USAGE = `usage: picowire <command>
   rgb get|set ...   read or set a board's colour over HTTP
   run HOST ...      send control commands (picowire run HOST -c action=ping)
   info HOST         a board's get_info
+  nodes HOST        the bus as a board sees it: members, roles, master
+  discover [IP...]  boards answering on the bus port (default: broadcast)
+  sim ...           the deterministic bus simulator (picowire sim --help)
 
 ${NODE_USAGE}
 
 ${RGB_USAGE}
 
-${CONTROL_USAGE}`;
+${CONTROL_USAGE}
+
+${BUS_USAGE}`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -34,6 +41,12 @@ export async function main(argv: string[]): Promise<number> {
         return await runCommand(rest);
       case "info":
         return await infoCommand(rest);
+      case "nodes":
+        return await nodesCommand(rest);
+      case "discover":
+        return await discoverCommand(rest);
+      case "sim":
+        return await simCommand(rest);
       case undefined:
       case "help":
       case "--help":

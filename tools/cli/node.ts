@@ -1,12 +1,16 @@
 // `picowire node`: one virtual board on a loopback address, printing what its serial console would.
 import { parseArgs } from "node:util";
 import { Board, type LogLevel, LEVELS } from "../host/board.ts";
+import { inOwnNetns } from "../host/net-node.ts";
 import { readCore } from "./wasm.ts";
 import { readKeyFile } from "./control.ts";
 import { dashboardAssets } from "../build/dashboard.ts";
 
 export const NODE_USAGE = `usage: picowire node --role rgb-server|rgb-client [options]
+       picowire node --bus IP,IP,... [options]     a bus member: the MASTER serves colours, workers follow it
   --host IP            the board's loopback address (default 127.0.0.1)
+  --netns-address IP   any address, only inside a network namespace of its own (ip netns exec;
+                       refused in the root namespace); UDP sockets then take broadcasts
   --http-port N        HTTP/tutorial port (rgb-server default 8080; rgb-client default off)
   --server IP:PORT     colour server an rgb-client polls
   --poll-ms N          poll interval of an rgb-client (default 200)
@@ -14,6 +18,9 @@ export const NODE_USAGE = `usage: picowire node --role rgb-server|rgb-client [op
   --rgb R,G,B          the fixed colour (or #rrggbb)
   --pins R,G,B         PWM pins of the RGB LED (default 13,14,15 on rgb-client)
   --control-port N     control protocol port (default 12345; 0 off)
+  --bus IP,IP,...      join the bus; the addresses are where to look (loopback has no broadcast);
+                       --bus broadcast on a network that has it
+  --bus-port N         the bus's UDP port (default 5000, the tutorial's)
   --key-file F         the bus key (one line of text): control is authenticated
   --insecure           control without a key, as piconetcontrol (logged as a warning)
   --set key=value      any other core setting (repeatable)
@@ -24,6 +31,8 @@ export interface NodeSpec {
   role: string;
   host: string;
   config: string[];
+  /** --netns-address: `host` is a namespace's address, not loopback. */
+  netns?: boolean;
 }
 
 /** Turns CLI options into the core's key=value configuration; throws on a bad combination. */
@@ -33,6 +42,7 @@ export function nodeConfig(argv: string[]): NodeSpec & { logLevel: LogLevel; was
     options: {
       role: { type: "string" },
       host: { type: "string", default: "127.0.0.1" },
+      "netns-address": { type: "string" },
       "http-port": { type: "string" },
       server: { type: "string" },
       "poll-ms": { type: "string" },
@@ -46,15 +56,24 @@ export function nodeConfig(argv: string[]): NodeSpec & { logLevel: LogLevel; was
       "log-level": { type: "string", default: "info" },
       wasm: { type: "string" },
       name: { type: "string" },
+      bus: { type: "string" },
+      "bus-port": { type: "string" },
     },
     strict: true,
   });
-  const role = values.role;
-  if (role !== "rgb-server" && role !== "rgb-client") throw new Error(`--role must be rgb-server or rgb-client\n${NODE_USAGE}`);
+  const role = values.role ?? (values.bus ? "bus" : undefined);
+  if (role !== "rgb-server" && role !== "rgb-client" && role !== "bus") throw new Error(`--role must be rgb-server or rgb-client (or give --bus)\n${NODE_USAGE}`);
   const logLevel = values["log-level"] as LogLevel;
   if (!LEVELS.includes(logLevel)) throw new Error(`--log-level must be one of ${LEVELS.join(", ")}`);
   const config: string[] = [];
-  if (role === "rgb-server") {
+  // "broadcast": a network with broadcast (a namespace LAN, a WiFi network) needs no address list
+  if (values.bus) config.push("bus=1", ...(values.bus === "broadcast" ? [] : [`bus_peers=${values.bus}`]));
+  if (values["bus-port"]) config.push(`bus_port=${values["bus-port"]}`);
+  if (role === "bus") {
+    // the master serves colours on this port; workers poll whichever board is master there
+    config.push(`http_port=${values["http-port"] ?? "8080"}`, `rgb_pins=${values.pins ?? "13,14,15"}`);
+    if (values.server) throw new Error("--server is for rgb-client; bus members follow the master");
+  } else if (role === "rgb-server") {
     config.push(`http_port=${values["http-port"] ?? "8080"}`);
     if (values.server) throw new Error("--server is for rgb-client");
   } else {
@@ -72,7 +91,9 @@ export function nodeConfig(argv: string[]): NodeSpec & { logLevel: LogLevel; was
   // virtual boards offer /echo unless told otherwise, so any WebSocket client can try them
   if (!sets.some((kv) => kv.startsWith("ws_echo="))) config.push("ws_echo=1");
   config.push(...sets);
-  return { role, host: values.host!, config, logLevel, wasm: values.wasm, name: values.name };
+  const netns = values["netns-address"];
+  if (netns !== undefined && argv.some((a) => a === "--host" || a.startsWith("--host="))) throw new Error("--host and --netns-address exclude each other");
+  return { role, host: netns ?? values.host!, netns: netns !== undefined, config, logLevel, wasm: values.wasm, name: values.name };
 }
 
 export function consoleLogger(name: string, max: LogLevel) {
@@ -87,9 +108,13 @@ export function consoleLogger(name: string, max: LogLevel) {
 export async function startNode(argv: string[]): Promise<Board> {
   const spec = nodeConfig(argv);
   const name = spec.name ?? `${spec.role}@${spec.host}`;
+  if (spec.netns && !inOwnNetns()) {
+    throw new Error("--netns-address is refused outside a network namespace of its own (run it under `ip netns exec NS`): it would put a virtual board on this machine's real network");
+  }
   const board = new Board({
     wasm: readCore(spec.wasm),
     host: spec.host,
+    netns: spec.netns,
     name,
     config: spec.config.join("\n"),
     log: consoleLogger(name, spec.logLevel),

@@ -7,8 +7,10 @@ import { Core, compileCore, ipFromString } from "./core.ts";
 import { Hardware } from "./hardware.ts";
 import { Flash } from "./flash.ts";
 import type { NetBackend, NetEvents } from "./net.ts";
-import { NodeNet } from "./net-node.ts";
-import { WifiSim, LAB_NETWORK, type Network } from "./wifi.ts";
+import { NodeNet, inOwnNetns } from "./net-node.ts";
+import { WifiSim, LAB_NETWORK, type Network, type Scheduler, type WifiOptions } from "./wifi.ts";
+
+export type { Scheduler } from "./wifi.ts";
 
 export const LEVELS = ["error", "warn", "info", "debug"] as const;
 export type LogLevel = (typeof LEVELS)[number];
@@ -17,7 +19,7 @@ export interface BoardOptions {
   wasm: Uint8Array | WebAssembly.Module;
   /** key=value lines for the core's init (see assembly/config.ts). */
   config?: string;
-  /** The board's address: loopback only (127.0.0.0/8). */
+  /** The board's address: loopback only (127.0.0.0/8), unless `simulated`. */
   host?: string;
   name?: string;
   log?: (level: LogLevel, text: string) => void;
@@ -32,6 +34,20 @@ export interface BoardOptions {
   networks?: Network[];
   /** SHA-256 (hex) of the core, when `wasm` is an already compiled module. */
   coreSha256?: string;
+  /** Run every timer and deferred event on this scheduler (the simulator's virtual time) instead of
+   *  setTimeout/setImmediate; the clock defaults to its now(). */
+  scheduler?: Scheduler;
+  /** The board lives on a simulated network (`net` must be given): any address is allowed, since no
+   *  real socket is ever opened. Only the simulator sets it. */
+  simulated?: boolean;
+  /** The board runs inside a network namespace made for it (test/helpers/netns.ts, `picowire node
+   *  --netns-address`): any IPv4 address is allowed and UDP sockets take broadcasts. Refused unless the
+   *  process is in a network namespace other than the root one, so it never speaks on a real network. */
+  netns?: boolean;
+  /** Flash to keep across a simulated power cycle (a new Board for the same device). */
+  flash?: Flash;
+  /** The radio's simulated air, timings and PRNG (the simulator). */
+  wifi?: Omit<WifiOptions, "scheduler">;
 }
 
 interface RxState {
@@ -57,7 +73,7 @@ export class Board {
   private readonly rx = new Map<number, RxState>();
   private draining = false;
   private scheduled = false;
-  private timer: NodeJS.Timeout | null = null;
+  private timer: unknown = null;
   private stopped = false;
   private readonly clock: () => number;
   private readonly assets: [string, Uint8Array][];
@@ -65,15 +81,18 @@ export class Board {
   constructor(private readonly opts: BoardOptions) {
     this.module = opts.wasm instanceof WebAssembly.Module ? opts.wasm : compileCore(opts.wasm);
     this.host = opts.host ?? "127.0.0.1";
-    if (!/^127\./.test(this.host)) throw new Error(`virtual boards use loopback addresses only, not ${this.host}`);
+    if (opts.simulated && !opts.net) throw new Error("a simulated board needs its simulated network (net)");
+    if (opts.netns && !inOwnNetns()) throw new Error("netns: this process is not inside a network namespace of its own (ip netns exec)");
+    if (!opts.simulated && !opts.netns && !/^127\./.test(this.host)) throw new Error(`virtual boards use loopback addresses only, not ${this.host}`);
     this.name = opts.name ?? this.host;
-    this.clock = opts.clock ?? (() => Date.now());
-    this.flash = new Flash(opts.flashFile);
+    const sched = opts.scheduler;
+    this.clock = opts.clock ?? (sched ? () => sched.now() : () => Date.now());
+    this.flash = opts.flash ?? new Flash(opts.flashFile);
     this.assets = Object.entries(opts.assets ?? {});
     // the core reports its own hash (get_info) through this asset, as the firmware embeds it
     const sha = opts.wasm instanceof WebAssembly.Module ? opts.coreSha256 : createHash("sha256").update(opts.wasm).digest("hex");
     if (sha) this.assets.push(["core.sha256", new TextEncoder().encode(sha)]);
-    this.net = (opts.net ?? ((ev) => new NodeNet(this.host, ev)))(this.netEvents());
+    this.net = (opts.net ?? ((ev) => new NodeNet(this.host, ev, !!opts.netns)))(this.netEvents());
     this.wifi = new WifiSim(opts.networks ?? [LAB_NETWORK], ipFromString(this.host), (kind, status, payload) =>
       this.post(() => {
         if (payload) this.core.writeIo(payload);
@@ -81,6 +100,7 @@ export class Board {
       }),
       30,
       !opts.networks,
+      { ...opts.wifi, scheduler: sched },
     );
     this.hw.onEdge = (pin, level) => this.post(() => this.core.exports.gpio_edge(pin, level, this.now()));
   }
@@ -114,7 +134,7 @@ export class Board {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.clearTimer();
     await this.net.shutdown();
   }
 
@@ -124,7 +144,8 @@ export class Board {
     this.queue.push(fn);
     if (!this.scheduled && !this.draining) {
       this.scheduled = true;
-      setImmediate(() => this.drain());
+      if (this.opts.scheduler) this.opts.scheduler.defer(() => this.drain());
+      else setImmediate(() => this.drain());
     }
   }
 
@@ -159,6 +180,21 @@ export class Board {
       this.log("warn", `host: pin ${pin} back to its safe level ${level} (its revert was pending)`);
     }
     this.pinSafe.clear();
+    if (this.opts.scheduler) {
+      // virtual time: the simulated network shuts down at once; boot after this event, in order
+      void this.net.shutdown();
+      this.opts.scheduler.defer(() => {
+        if (this.stopped) return;
+        this.resetReason = reason;
+        try {
+          this.boot();
+        } catch (e) {
+          this.stopped = true;
+          this.log("error", `core restart failed: ${(e as Error).message}`);
+        }
+      });
+      return;
+    }
     void this.net
       .shutdown()
       .then(() => {
@@ -175,13 +211,22 @@ export class Board {
 
   private scheduleTick(): void {
     if (this.stopped || !this.core) return;
-    if (this.timer) clearTimeout(this.timer);
+    this.clearTimer();
     let delay = 0;
     this.guard(() => {
       delay = this.core.exports.tick(this.now());
     });
     if (delay === C.TICK_NONE) return;
-    this.timer = setTimeout(() => this.post(() => {}), Math.max(1, delay));
+    const s = this.opts.scheduler;
+    if (s) this.timer = s.setTimer(() => this.post(() => {}), Math.max(1, delay));
+    else this.timer = setTimeout(() => this.post(() => {}), Math.max(1, delay));
+  }
+
+  private clearTimer(): void {
+    if (!this.timer) return;
+    if (this.opts.scheduler) this.opts.scheduler.clearTimer(this.timer);
+    else clearTimeout(this.timer as NodeJS.Timeout);
+    this.timer = null;
   }
 
   private rxState(conn: number): RxState {
@@ -341,7 +386,9 @@ export class Board {
       reset: (kind) => {
         this.log("warn", `reset requested (kind ${kind})`);
         // after this event, and after the reply just queued has had a moment to leave
-        setTimeout(() => this.post(() => this.restartCore(C.RESET_SOFTWARE)), 50).unref();
+        const restart = () => this.post(() => this.restartCore(C.RESET_SOFTWARE));
+        if (this.opts.scheduler) this.opts.scheduler.setTimer(restart, 50);
+        else setTimeout(restart, 50).unref();
       },
       sleep: () => C.OK,
     };

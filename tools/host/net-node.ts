@@ -2,6 +2,8 @@
 import net from "node:net";
 import dgram from "node:dgram";
 import dns from "node:dns";
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { C } from "./abi.generated.ts";
 import { ipFromString, ipToString } from "./core.ts";
 import type { NetBackend, NetEvents } from "./net.ts";
@@ -31,7 +33,9 @@ export class NodeNet implements NetBackend {
   private readonly udp = new Map<number, dgram.Socket>();
   private readonly pending: Promise<void>[] = [];
 
-  constructor(readonly address: string, private readonly events: NetEvents) {}
+  /** `broadcast`: UDP sockets bind 0.0.0.0 with SO_BROADCAST, so datagrams sent to 255.255.255.255
+   *  arrive as on a board's radio (only inside a network namespace: see inOwnNetns). */
+  constructor(readonly address: string, private readonly events: NetEvents, private readonly broadcast = false) {}
 
   private handle(): number {
     const h = this.nextHandle;
@@ -135,7 +139,14 @@ export class NodeNet implements NetBackend {
     const sock = dgram.createSocket({ type: "udp4", reuseAddr: true });
     sock.on("message", (msg, rinfo) => this.events.datagram(h, ipFromString(rinfo.address), rinfo.port, msg));
     sock.on("error", () => sock.close());
-    this.pending.push(new Promise((resolve) => sock.bind(port, this.address, () => resolve())));
+    this.pending.push(
+      new Promise((resolve) =>
+        sock.bind(port, this.broadcast ? "0.0.0.0" : this.address, () => {
+          sock.setBroadcast(true); // the core may broadcast from its first datagram on
+          resolve();
+        }),
+      ),
+    );
     this.udp.set(h, sock);
     return h;
   }
@@ -143,8 +154,9 @@ export class NodeNet implements NetBackend {
   udpSend(sock: number, ip: number, port: number, bytes: Uint8Array): number {
     const s = this.udp.get(sock);
     if (!s) return C.ERR_NOTFOUND;
-    if (ip === 0xffffffff) s.setBroadcast(true);
-    s.send(Buffer.from(bytes), port, ipToString(ip));
+    // a datagram the network refuses (no route for a broadcast on loopback, ...) is lost, as on the air;
+    // with a callback Node reports it there instead of failing the socket
+    s.send(Buffer.from(bytes), port, ipToString(ip), () => {});
     return C.OK;
   }
 
@@ -177,5 +189,23 @@ export class NodeNet implements NetBackend {
     await Promise.all([...this.servers.values()].map((s) => new Promise((r) => s.close(() => r(null)))));
     this.servers.clear();
     this.pending.length = 0;
+  }
+}
+
+/** Whether this process runs in a network namespace other than the root one (pid 1's), so addresses
+ *  and broadcasts there are a private test network, never the machine's real one. Where /proc/1 is
+ *  hidden even from root (hardened VMs), a namespace made by `ip netns add` (bind-mounted under
+ *  /run/netns) counts. False when it cannot tell. */
+export function inOwnNetns(): boolean {
+  try {
+    const self = statSync("/proc/self/ns/net");
+    const same = (s: { ino: number; dev: number }) => s.ino === self.ino && s.dev === self.dev;
+    try {
+      return !same(statSync("/proc/1/ns/net"));
+    } catch {
+      return readdirSync("/run/netns").some((n) => same(statSync(join("/run/netns", n))));
+    }
+  } catch {
+    return false;
   }
 }

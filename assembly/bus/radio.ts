@@ -1,0 +1,139 @@
+// WiFi topology (wifi_mode): `sta` joins a network (a home router: never becomes the access point),
+// `ap` runs the bus's own access point, `auto` scans for the bus's SSID, joins it when it is there and
+// otherwise brings up the access point after a randomised backoff. When the access point of an `auto`
+// bus disappears, the members take it over in the order of the member list they share: the first
+// survivor starts it at once, the next after a step, and so on, so exactly one does unless it is gone too.
+import {
+  host_wifi_join, host_wifi_start_ap, host_wifi_scan, host_wifi_ip, host_random_fill, OK, LOG_INFO, LOG_WARN, IFACE_AP,
+  WIFI_EV_STA_UP, WIFI_EV_STA_DOWN, WIFI_EV_AP_UP, WIFI_EV_AP_DOWN, WIFI_EV_SCAN_RESULT, WIFI_EV_SCAN_DONE,
+} from "../abi/host.generated";
+import * as cfg from "../config";
+import * as t from "./table";
+import { myId } from "./node";
+import { Ascii } from "../util/ascii";
+import { startDhcp, stopDhcp, AP_IP } from "../dhcp/server";
+import { bytesSame } from "../util/bytes";
+import { reached, msUntil } from "../util/time";
+import { put, putI32, emit } from "../util/log";
+import { backoff } from "../util/retry";
+
+const CHANNEL: i32 = 6;
+const TAKEOVER_STEP_MS: u32 = 2000; // between successive candidates for the access point
+const IDLE: u8 = 0;
+const WAITING: u8 = 1; // until `at`, then scan (or join, in sta mode)
+const SCANNING: u8 = 2;
+const JOINING: u8 = 3;
+const JOINED: u8 = 4;
+const AP_STARTING: u8 = 5;
+const AP_RUNNING: u8 = 6;
+
+let state: u8 = IDLE;
+let at: u32 = 0;
+let seen = false; // the last scan found the bus's SSID
+let scansEmpty: u32 = 0; // scans in a row that did not
+let failures: u32 = 0;
+export let apIsOurs = false;
+const rnd = memory.data(4);
+
+export function startRadio(now: u32): void {
+  if (cfg.wifiMode == cfg.WIFI_OFF) return;
+  if (cfg.wifiMode == cfg.WIFI_AP) return startAp();
+  // an auto board waits a random while first, so boards powered up together do not all start an AP
+  wait(now, cfg.wifiMode == cfg.WIFI_AUTO ? random(2 * cfg.busElectionMs) : 0);
+}
+
+function random(range: u32): u32 {
+  host_random_fill(rnd, 4);
+  return load<u32>(rnd) % max(range, 1);
+}
+
+function wait(now: u32, ms: u32): void {
+  state = WAITING;
+  at = now + ms;
+}
+
+function startAp(): void {
+  state = AP_STARTING;
+  put("wifi: starting the access point");
+  emit(LOG_INFO);
+  let r = host_wifi_start_ap(cfg.wifiSsid, cfg.wifiSsidLen, cfg.wifiPassword, cfg.wifiPasswordLen, CHANNEL);
+  if (r != OK) failed("cannot start the access point", r);
+}
+
+function failed(why: Ascii, code: i32): void {
+  put("wifi: ");
+  put(why);
+  put(", error ");
+  putI32(code);
+  emit(LOG_WARN);
+  state = IDLE;
+}
+
+/** This board's turn to take over the access point: its place in the member list, the old access
+ *  point (at AP_IP) left out. Not a member: after everyone else. */
+function takeoverRank(): u32 {
+  let rank: u32 = 0;
+  for (let i = 0; i < t.count; i++) {
+    let e = t.entry(i);
+    if (load<u32>(e + t.E_IP) == AP_IP || t.flagsAt(i) & t.F_PLAIN) continue;
+    if (t.idAt(i) == myId) return rank;
+    rank++;
+  }
+  return rank;
+}
+
+export function wifiEvent(kind: i32, status: i32, io: usize, now: u32): void {
+  if (kind == WIFI_EV_AP_UP) {
+    state = AP_RUNNING;
+    apIsOurs = true;
+    startDhcp(host_wifi_ip(IFACE_AP), now);
+  } else if (kind == WIFI_EV_AP_DOWN) {
+    apIsOurs = false;
+    stopDhcp();
+  } else if (kind == WIFI_EV_SCAN_RESULT) {
+    // rssi i8, channel u8, auth u8, ssid_len u8, ssid
+    if (status >= 4 && <i32>load<u8>(io, 3) == cfg.wifiSsidLen && status >= 4 + cfg.wifiSsidLen && bytesSame(io + 4, cfg.wifiSsid, cfg.wifiSsidLen)) seen = true;
+  } else if (kind == WIFI_EV_SCAN_DONE && state == SCANNING) {
+    if (seen) return join();
+    scansEmpty++;
+    // auto: nobody runs the bus's network; after a second empty scan (or our turn) we start it
+    if (scansEmpty >= 2) startAp();
+    else wait(now, random(cfg.busElectionMs) + takeoverRank() * TAKEOVER_STEP_MS);
+  } else if (kind == WIFI_EV_STA_UP) {
+    state = JOINED;
+    failures = 0;
+    scansEmpty = 0;
+  } else if (kind == WIFI_EV_STA_DOWN && cfg.wifiMode != cfg.WIFI_AP && !apIsOurs) {
+    failures++;
+    put("wifi: network lost or join failed, error ");
+    putI32(status);
+    emit(LOG_WARN);
+    // a home network comes back by itself; the bus's own network is taken over in member order
+    if (cfg.wifiMode == cfg.WIFI_STA) wait(now, backoff(500, failures, 10000));
+    else {
+      // everyone looks at once (the successor's access point may already be up); an empty scan
+      // then waits for the board's turn (SCAN_DONE above)
+      scansEmpty = 0;
+      wait(now, 300 + random(500));
+    }
+  }
+}
+
+function join(): void {
+  state = JOINING;
+  let r = host_wifi_join(cfg.wifiSsid, cfg.wifiSsidLen, cfg.wifiPassword, cfg.wifiPasswordLen);
+  if (r != OK) failed("cannot join", r);
+}
+
+export function radioTick(now: u32): u32 {
+  if (state != WAITING) return u32.MAX_VALUE;
+  if (!reached(now, at)) return msUntil(now, at);
+  if (cfg.wifiMode == cfg.WIFI_STA) join();
+  else {
+    state = SCANNING;
+    seen = false;
+    let r = host_wifi_scan();
+    if (r != OK) failed("cannot scan", r);
+  }
+  return u32.MAX_VALUE;
+}
