@@ -15,7 +15,7 @@
   (memory (export "memory") 1 1)
   (data (i32.const 64) "trap-core ready")
   (global $listener (mut i32) (i32.const -1))
-  (func (export "abi_version") (result i32) (i32.const 1))
+  (func (export "abi_version") (result i32) (i32.const @PW_ABI_VERSION@)) ;; filled in by CMake from picowire_abi.h
   (func (export "io_buffer") (result i32) (i32.const 1024))
   (func (export "init") (param $len i32) (param $now i32) (result i32)
     (local $i i32) (local $port i32) (local $b i32)

@@ -8,7 +8,7 @@ import { nodesCommand, discoverCommand, BUS_USAGE } from "./bus.ts";
 
 const USAGE = `usage: picowire <command>
   node ...          run a virtual board (picowire node --help)
-  demo              an rgb-server and an rgb-client on loopback (what npm start runs)
+  demo              a virtual bus of three boards on loopback (what npm start runs; picowire demo --help)
   rgb get|set ...   read or set a board's colour over HTTP
   run HOST ...      send control commands (picowire run HOST -c action=ping)
   info HOST         a board's get_info
