@@ -488,6 +488,15 @@ static void deliver(pw_host *h, const pw_event *ev) {
       CALL(h, dns_result, NULL, ev->a, (uint32_t)ev->b, ev->c, now);
       break;
     case EV_WIFI:
+      if (ev->d >= 0) { /* its payload goes into the io buffer first */
+        pw_datagram *d = &h->datagrams[ev->d];
+        uint8_t *io = io_ptr(h);
+        if (io) memcpy(io, d->data, d->len);
+        LOCK(h);
+        d->used = false;
+        UNLOCK(h);
+        if (!io) break;
+      }
       CALL(h, wifi_event, NULL, ev->a, ev->b, now);
       break;
     case EV_GPIO:
@@ -674,7 +683,27 @@ void pw_host_on_dns_result(pw_host *h, int32_t req, uint32_t ip, int32_t status)
 
 void pw_host_on_wifi_event(pw_host *h, int32_t kind, int32_t status) {
   LOCK(h);
-  push(h, EV_WIFI, kind, status, 0, 0);
+  push(h, EV_WIFI, kind, status, 0, -1);
+  UNLOCK(h);
+}
+
+/* A WiFi event with a payload for the io buffer (a scan result): it travels in a datagram slot, and the
+ * core gets its length as the status. Dropped, and counted, when the slots are full. */
+void pw_host_on_wifi_event_payload(pw_host *h, int32_t kind, const uint8_t *data, size_t len) {
+  LOCK(h);
+  int slot = -1;
+  for (int i = 0; i < PW_HOST_UDP_QUEUE && len <= PW_IO_CAPACITY; i++)
+    if (!h->datagrams[i].used) {
+      slot = i;
+      break;
+    }
+  if (slot < 0 || !push(h, EV_WIFI, kind, (int32_t)len, 0, slot)) {
+    h->dropped_datagrams++;
+  } else {
+    h->datagrams[slot].used = true;
+    h->datagrams[slot].len = (uint16_t)len;
+    memcpy(h->datagrams[slot].data, data, len);
+  }
   UNLOCK(h);
 }
 

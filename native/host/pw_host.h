@@ -219,6 +219,9 @@ void pw_host_on_tcp_error(pw_host *h, int32_t conn, int32_t err);
 void pw_host_on_udp_data(pw_host *h, int32_t sock, uint32_t ip, uint16_t port, const uint8_t *data, size_t len);
 void pw_host_on_dns_result(pw_host *h, int32_t req, uint32_t ip, int32_t status);
 void pw_host_on_wifi_event(pw_host *h, int32_t kind, int32_t status);
+/* A WiFi event whose payload the core reads from its io buffer (PW_WIFI_EV_SCAN_RESULT: rssi i8,
+ * channel u8, auth u8, ssid_len u8, ssid); the status the core sees is the payload's length. */
+void pw_host_on_wifi_event_payload(pw_host *h, int32_t kind, const uint8_t *data, size_t len);
 void pw_host_on_gpio_edge(pw_host *h, int32_t pin, int32_t level);
 
 /* ---- the ABI imports, called by engines: int32_t pw_import_tcp_send(pw_host *, int32_t conn, ...) ---- */

@@ -57,6 +57,8 @@ static struct {
   int32_t reset_reason;
   /* WiFi */
   bool sta_wanted, ap_up;
+  bool scanning; /* a wifi_scan is running: SCAN_DONE follows when cyw43 says it ended */
+  int32_t scan_results;
   int sta_last; /* last cyw43_tcpip_link_status seen */
   /* pins */
   uint32_t watched;
@@ -123,9 +125,8 @@ static int32_t wifi_start_ap_(void *ctx, const uint8_t *ssid, size_t ssid_len, c
   if (pass_len > 0 && pass_len < 8) return PW_ERR_INVAL;
   if (channel >= 1 && channel <= 13) cyw43_wifi_ap_set_channel(&cyw43_state, (uint32_t)channel);
   cyw43_arch_enable_ap_mode(s, pass_len ? k : NULL, pass_len ? CYW43_AUTH_WPA2_AES_PSK : CYW43_AUTH_OPEN);
-  /* The AP netif gets cyw43's default 192.168.4.1/24.
-   * TODO(bus issue): the Pico SDK has no DHCP server. Stations joining this AP need a static address
-   * until the bus issue adds a DHCP server (and WIFI_EV_STA_JOINED with the leased address). */
+  /* The AP netif gets cyw43's default 192.168.4.1/24, the tutorial's address; the core's DHCP server
+   * (assembly/dhcp/server.ts) starts on WIFI_EV_AP_UP and leases from dhcp_first. */
   P.ap_up = true;
   pw_host_on_wifi_event(P.host, PW_WIFI_EV_AP_UP, PW_OK);
   return PW_OK;
@@ -154,8 +155,38 @@ static int32_t wifi_rssi_(void *ctx) {
   return rssi;
 }
 
+/* One scan result (cyw43 calls this from cyw43_arch_poll, i.e. the loop): queued for the core as the
+ * ABI's payload (rssi i8, channel u8, auth u8, ssid_len u8, ssid). The same network can be reported
+ * more than once; the core only looks for its SSID. */
+static int on_scan_result(void *env, const cyw43_ev_scan_result_t *r) {
+  uint8_t rec[4 + 32];
+  uint8_t n = r->ssid_len > 32 ? 32 : r->ssid_len;
+  rec[0] = (uint8_t)(int8_t)(r->rssi < -128 ? -128 : r->rssi > 0 ? 0 : r->rssi);
+  rec[1] = (uint8_t)r->channel;
+  rec[2] = r->auth_mode != 0;
+  rec[3] = n;
+  memcpy(rec + 4, r->ssid, n);
+  pw_host_on_wifi_event_payload(P.host, PW_WIFI_EV_SCAN_RESULT, rec, 4u + n);
+  P.scan_results++;
+  return 0;
+}
+
+static int32_t wifi_scan_(void *ctx) {
+  if (!P.radio) return PW_ERR_UNSUPPORTED;
+  if (P.scanning) return PW_ERR_BUSY;
+  cyw43_wifi_scan_options_t opts = {0};
+  if (cyw43_wifi_scan(&cyw43_state, &opts, NULL, on_scan_result) != 0) return PW_ERR_IO;
+  P.scanning = true;
+  P.scan_results = 0;
+  return PW_OK;
+}
+
 /* Station state changes seen from the loop, reported as events. */
 static void wifi_poll(void) {
+  if (P.scanning && !cyw43_wifi_scan_active(&cyw43_state)) {
+    P.scanning = false;
+    pw_host_on_wifi_event(P.host, PW_WIFI_EV_SCAN_DONE, P.scan_results);
+  }
   if (!P.radio || !P.sta_wanted) return;
   int st = cyw43_tcpip_link_status(&cyw43_state, CYW43_ITF_STA);
   if (st == P.sta_last) return;
@@ -464,7 +495,7 @@ bool pico_platform_radio_start(void) {
     if (wifi_join_(NULL, (const uint8_t *)ssid, sizeof ssid - 1, (const uint8_t *)pass, sizeof pass - 1) != PW_OK)
       plog(PW_LOG_ERROR, "pico: could not start joining \"%s\"", ssid);
   } else if (sizeof ap_ssid > 1) {
-    plog(PW_LOG_INFO, "pico: starting access point \"%s\" at 192.168.4.1 (no DHCP server yet)", ap_ssid);
+    plog(PW_LOG_INFO, "pico: starting access point \"%s\" at 192.168.4.1", ap_ssid);
     wifi_start_ap_(NULL, (const uint8_t *)ap_ssid, sizeof ap_ssid - 1, (const uint8_t *)ap_pass, sizeof ap_pass - 1, 0);
   } else {
     plog(PW_LOG_WARN, "pico: no WiFi configured at build time (native/pico/secrets.cmake)");
@@ -501,6 +532,7 @@ pw_platform pico_platform_ops(void) {
   pw_lwip_fill(&p); /* TCP, UDP, DNS */
   p.wifi_start_ap = wifi_start_ap_;
   p.wifi_join = wifi_join_;
+  p.wifi_scan = wifi_scan_;
   p.wifi_status = wifi_status_;
   p.wifi_ip = wifi_ip_;
   p.wifi_rssi = wifi_rssi_;
@@ -515,7 +547,6 @@ pw_platform pico_platform_ops(void) {
   p.flash_write = flash_write_;
   p.flash_erase = flash_erase_;
   pw_assets_fill(&p, P.host); /* index.html.gz (the dashboard page, in flash) and core.sha256 */
-  /* not yet: wifi_scan (the host has no way to pass results), pixels_show (needs a PIO program),
-   * sleep */
+  /* not yet: pixels_show (needs a PIO program), sleep */
   return p;
 }

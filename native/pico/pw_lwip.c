@@ -403,8 +403,17 @@ static int32_t udp_send_(void *ctx, int32_t sock, uint32_t ip, uint16_t port, co
   memcpy(p->payload, src, len);
   ip_addr_t a;
   IP_ADDR4(&a, ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
-  /* broadcast goes out of the interface the socket was opened for (station or access point) */
-  err_t err = udp_sendto_if(u->pcb, p, &a, port, pw_lwip_netif(u->iface));
+  err_t err;
+  if (ip == 0xFFFFFFFFu) {
+    /* broadcast goes out of the interface the socket was opened for, or the other one when that is
+     * down: a board that took over the bus's access point opened its sockets as a station */
+    struct netif *out = pw_lwip_netif(u->iface);
+    if (!netif_is_up(out) || ip4_addr_isany_val(*netif_ip4_addr(out)))
+      out = pw_lwip_netif(u->iface == PW_IFACE_AP ? PW_IFACE_STA : PW_IFACE_AP);
+    err = udp_sendto_if(u->pcb, p, &a, port, out);
+  } else {
+    err = udp_sendto(u->pcb, p, &a, port); /* routed: the interface whose subnet holds the address */
+  }
   pbuf_free(p);
   return err == ERR_MEM ? PW_ERR_WOULDBLOCK : map_err(err);
 }

@@ -123,7 +123,12 @@ static int e_tcp_sent(pw_engine *e, void *r, int32_t c, int32_t len, uint32_t no
 static int e_tcp_closed(pw_engine *e, void *r, int32_t c, int32_t reason, uint32_t now) { ENTER(); ev("closed %d %d;", c, reason); LEAVE(); return PW_ENGINE_OK; }
 static int e_udp_data(pw_engine *e, void *r, int32_t s, uint32_t ip, int32_t port, int32_t len, uint32_t now) { return PW_ENGINE_OK; }
 static int e_dns_result(pw_engine *e, void *r, int32_t req, uint32_t ip, int32_t status, uint32_t now) { return PW_ENGINE_OK; }
-static int e_wifi_event(pw_engine *e, void *r, int32_t k, int32_t s, uint32_t now) { return PW_ENGINE_OK; }
+static int e_wifi_event(pw_engine *e, void *r, int32_t k, int32_t s, uint32_t now) {
+  ENTER();
+  ev("wifi %d %d %.*s;", k, s, k == PW_WIFI_EV_SCAN_RESULT && s > 4 ? s - 4 : 0, (const char *)mem + IO + 4);
+  LEAVE();
+  return PW_ENGINE_OK;
+}
 static int e_gpio_edge(pw_engine *e, void *r, int32_t pin, int32_t level, uint32_t now) { ev("edge %d %d;", pin, level); return PW_ENGINE_OK; }
 static int e_stat(pw_engine *e, int32_t *r, int32_t kind) { *r = kind == PW_STAT_HEAP_LIMIT ? 32768 : 0; return PW_ENGINE_OK; }
 static int e_rgb_parse(pw_engine *e, int32_t *r, int32_t len, int32_t f) { *r = 0; return PW_ENGINE_OK; }
@@ -377,7 +382,24 @@ static void test_ticks_and_wrap(void) {
   GROUP("timers across the u32 wrap, tick after events, waiting forever when idle");
 }
 
+static void test_wifi_payload(void) {
+  reset_world();
+  CHECK(start(false) == PW_OK);
+  settle();
+  events[0] = 0;
+  const uint8_t rec[] = {(uint8_t)-48, 6, 1, 7, 'p', 'i', 'c', 'o', 'b', 'u', 's'};
+  pw_host_on_wifi_event_payload(&host, PW_WIFI_EV_SCAN_RESULT, rec, sizeof rec);
+  pw_host_on_wifi_event(&host, PW_WIFI_EV_SCAN_DONE, 1);
+  settle();
+  char want[96];
+  snprintf(want, sizeof want, "wifi %d 11 picobus;wifi %d 1 ;", PW_WIFI_EV_SCAN_RESULT, PW_WIFI_EV_SCAN_DONE);
+  CHECK(strstr(events, want) != NULL);
+  CHECK(mem[IO] == (uint8_t)-48 && mem[IO + 1] == 6 && mem[IO + 3] == 7);
+  GROUP("a WiFi event with a payload (scan result) reaches the core through the io buffer, in order");
+}
+
 int main(void) {
+  test_wifi_payload();
   test_abi_and_config();
   test_flow_control_and_fin();
   test_hold_limit_and_sent();
