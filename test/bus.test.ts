@@ -12,6 +12,8 @@ import { getBus } from "../tools/cli/bus.ts";
 import { ROOT } from "../tools/abi/generate.ts";
 import { nodeOnly, startBoard, stopBoards, waitFor, freePort, type TestBoard } from "./helpers/boards.ts";
 import { picowire, run } from "./helpers/cli.ts";
+import dgram from "node:dgram";
+import { encode, REQUEST } from "./helpers/dhcp.ts";
 
 afterEach(stopBoards);
 const CLI = "the picowire CLI runs its boards on the Node host";
@@ -86,6 +88,24 @@ nodeOnly("reads bus state through core.exports.stat").describe("bus membership a
     const b = await startBoard("bus=1\nbus_port=5843\nbus_peers=127.0.43.1\nhttp_port=0\ncontrol_port=0\nbus_heartbeat_ms=50\nbus_election_ms=300", { host: "127.0.43.2", name: "b" });
     await waitFor(() => agreed([a, b]), "the two boards in one bus", 8000);
     expect(stat(a, C.STAT_BUS_ID)).toBe(stat(b, C.STAT_BUS_ID));
+  }, 20000);
+
+  it("the access point shares its DHCP leases with the bus, so a successor keeps everyone's address", async () => {
+    // board .1 runs the access point (wifi_mode=ap: the core starts it and its DHCP server); .2 follows.
+    // On loopback the access point's address is the board's own, so the pool is in 127.0.48.0/24
+    const hosts = ["127.0.48.1", "127.0.48.2"];
+    const common = `bus=1\nbus_port=5848\nbus_peers=${hosts.join(",")}\nhttp_port=0\ncontrol_port=0\nbus_heartbeat_ms=50\nbus_election_ms=300\ndhcp_first=127.0.48.16`;
+    const ap = await startBoard(`${common}\nwifi_mode=ap\nwifi_ssid=picowire-bus\nwifi_password=bus-password`, { host: hosts[0], name: "ap" });
+    const other = await startBoard(common, { host: hosts[1], name: "other" });
+    await waitFor(() => ap.lines.some((l) => /dhcp: serving/.test(l.text)) && agreed([ap, other]), "the access point and the bus", 8000);
+    // a client renews 127.0.48.16 with the access point (a REQUEST from a known address: no broadcast needed)
+    const sock = dgram.createSocket("udp4");
+    await new Promise<void>((r) => sock.bind(0, "127.0.48.9", () => r()));
+    sock.send(encode({ mac: "02:00:00:00:00:c1", xid: 7, ciaddr: "127.0.48.16", type: REQUEST }), 67, hosts[0]);
+    await waitFor(() => stat(ap, C.STAT_DHCP_LEASES) === 1, "the lease on the access point", 3000);
+    sock.close();
+    expect(stat(other, C.STAT_DHCP_LEASES)).toBe(0);
+    await waitFor(() => stat(other, C.STAT_DHCP_LEASES) === 1, "the lease replicated to the other board", 8000);
   }, 20000);
 
   it("refuses bad bus settings with the line and the reason", async () => {
