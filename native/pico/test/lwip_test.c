@@ -8,7 +8,9 @@
  *   4. a connection to a port nobody listens on -> refused, reported through the err callback;
  *   5. GET / -> the dashboard page the firmware embeds (../pw_assets.c), compared byte for byte with the
  *      file it was built from (PW_TEST_PAGE, build/index.html.gz), streamed through the small window;
- *      HEAD / -> the same headers, no body; the core.sha256 asset names the core that runs.
+ *      HEAD / -> the same headers, no body; the core.sha256 asset names the core that runs;
+ *   6. UDP: the bus's "WHO" and the tutorial's "HELLO" on port 5000 from a raw lwIP pcb -> the member list
+ *      (the board founds a bus of one on its loopback address), answered to the asker's port.
  * Exit status 0 and "pw_lwip_test: all passed" on success.
  */
 #include <stdarg.h>
@@ -22,6 +24,7 @@
 #include "lwip/init.h"
 #include "lwip/netif.h"
 #include "lwip/tcp.h"
+#include "lwip/udp.h"
 #include "lwip/timeouts.h"
 #include "pw_host.h"
 #include "../pw_assets.h"
@@ -38,6 +41,9 @@ u32_t sys_now(void) {
 }
 
 static uint32_t now_ms(void *ctx) { return sys_now(); }
+/* the board's address is the loopback netif's: the bus lists it */
+static int32_t wifi_status(void *ctx, int32_t iface) { return iface == PW_IFACE_STA ? PW_WIFI_UP : PW_WIFI_DOWN; }
+static uint32_t wifi_ip(void *ctx, int32_t iface) { return iface == PW_IFACE_STA ? 0x7F000001u : 0; }
 static void log_line(void *ctx, int32_t level, const char *msg, size_t len) {
   if (level <= PW_LOG_WARN || getenv("PW_TEST_VERBOSE")) printf("  [core %d] %.*s\n", (int)level, (int)len, msg);
 }
@@ -384,6 +390,44 @@ static bool all_conns_free(void *a) {
   return true;
 }
 
+/* ------------------------------------------------------------------ UDP */
+
+static char udp_reply[256];
+static void on_udp_reply(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr, u16_t port) {
+  size_t n = pbuf_copy_partial(p, udp_reply, sizeof udp_reply - 1, 0);
+  udp_reply[n] = 0;
+  pbuf_free(p);
+}
+static bool has_udp_reply(void *a) { return udp_reply[0] != 0; }
+
+static void udp_ask(struct udp_pcb *pcb, const char *text) {
+  udp_reply[0] = 0;
+  struct pbuf *p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)strlen(text), PBUF_RAM);
+  memcpy(p->payload, text, strlen(text));
+  ip_addr_t a;
+  IP_ADDR4(&a, 127, 0, 0, 1);
+  udp_sendto(pcb, p, &a, 5000);
+  pbuf_free(p);
+}
+
+static void test_udp(void) {
+  struct udp_pcb *pcb = udp_new();
+  udp_bind(pcb, IP4_ADDR_ANY, 40000);
+  udp_recv(pcb, on_udp_reply, NULL);
+  /* the board founds its bus after 1-2 election timeouts (bus_election_ms=100 here) */
+  bool founded = false;
+  for (int i = 0; i < 20 && !founded; i++) {
+    udp_ask(pcb, "WHO");
+    founded = run_until(has_udp_reply, NULL, 200) && strcmp(udp_reply, "127.0.0.1") == 0;
+  }
+  check(founded, "UDP: WHO on the bus port is answered with the member list ('%s')", udp_reply);
+  udp_ask(pcb, "HELLO from client");
+  run_until(has_udp_reply, NULL, 1000);
+  /* master first (on loopback the asker shares the board's address) */
+  check(strncmp(udp_reply, "127.0.0.1", 9) == 0, "UDP: the tutorial's HELLO gets the list, answered to the asker's port ('%s')", udp_reply);
+  udp_remove(pcb);
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   lwip_init();
@@ -392,9 +436,12 @@ int main(void) {
   memset(&plat, 0, sizeof plat);
   plat.now_ms = now_ms;
   plat.log = log_line;
+  plat.wifi_status = wifi_status;
+  plat.wifi_ip = wifi_ip;
   pw_lwip_fill(&plat);
   pw_assets_fill(&plat, &host);
-  static const char config[] = "http_port=8080\nws_echo=1\nrgb_source=fixed\nrgb=10,20,30\nmax_conns=4";
+  static const char config[] = "http_port=8080\nws_echo=1\nrgb_source=fixed\nrgb=10,20,30\nmax_conns=4\n"
+                               "bus=1\nbus_election_ms=100\nbus_peers=127.0.0.2";
   pw_host_options opt = {.platform = &plat, .engine = &pw_engine_wasm2c, .config = config, .config_len = sizeof config - 1,
                          .check_canary = true};
   if (pw_host_start(&host, &opt) != PW_OK) {
@@ -407,6 +454,7 @@ int main(void) {
   test_ws();
   test_refused();
   test_page();
+  test_udp();
   bool freed = run_until(all_conns_free, NULL, 3000);
   check(freed, "every host connection slot is free at the end");
   printf("     pw_lwip: %lu segments chained, %lu partial takes by the host, %lu full sends, window opened by %llu B "
