@@ -8,7 +8,7 @@ import dgram from "node:dgram";
 import { C } from "../tools/host/abi.generated.ts";
 import { Flash, REGIONS } from "../tools/host/flash.ts";
 import { Hardware } from "../tools/host/hardware.ts";
-import { WifiSim, type Network } from "../tools/host/wifi.ts";
+import { macFrom, WifiSim, type Network } from "../tools/host/wifi.ts";
 import { NodeNet } from "../tools/host/net-node.ts";
 import { ipFromString, ipToString } from "../tools/host/core.ts";
 import type { NetEvents } from "../tools/host/net.ts";
@@ -97,7 +97,9 @@ describe("WiFi model", () => {
 
   it("scans: one result per network in the ABI layout, then done", async () => {
     const { events } = await run((w) => w.scan());
-    expect(events[0]).toEqual([C.WIFI_EV_SCAN_RESULT, 7, [(-40) & 255, 6, 1, 3, ..."lab"].map((x) => (typeof x === "string" ? x.charCodeAt(0) : x))]);
+    const bssid = [...macFrom("bssid:lab")];
+    expect(bssid[0] & 3).toBe(2); // a locally administered unicast address
+    expect(events[0]).toEqual([C.WIFI_EV_SCAN_RESULT, 13, [(-40) & 255, 6, 1, 3, ..."lab", ...bssid].map((x) => (typeof x === "string" ? x.charCodeAt(0) : x))]);
     expect(events[2]).toEqual([C.WIFI_EV_SCAN_DONE, 2, []]);
   });
 

@@ -60,7 +60,7 @@ export const WIFI_EV_STA_DOWN: i32 = 2;
 export const WIFI_EV_AP_UP: i32 = 3;
 /** wifi_event: access point stopped */
 export const WIFI_EV_AP_DOWN: i32 = 4;
-/** wifi_event: one network in the io buffer, status = its length: rssi i8, channel u8, auth u8, ssid_len u8, ssid */
+/** wifi_event: one network in the io buffer, status = its length: rssi i8, channel u8, auth u8, ssid_len u8, ssid, bssid (6 bytes) */
 export const WIFI_EV_SCAN_RESULT: i32 = 5;
 /** wifi_event: scan finished; status = number of results or an ERR_ code */
 export const WIFI_EV_SCAN_DONE: i32 = 6;
@@ -263,6 +263,10 @@ export declare function host_dns_resolve(name: usize, len: i32): i32;
 // @ts-ignore: decorator
 @external("picowire", "wifi_start_ap")
 export declare function host_wifi_start_ap(ssid: usize, ssid_len: i32, pass: usize, pass_len: i32, channel: i32): i32;
+/** stop the access point; WIFI_EV_AP_DOWN follows */
+// @ts-ignore: decorator
+@external("picowire", "wifi_stop_ap")
+export declare function host_wifi_stop_ap(): i32;
 /** join a network; WIFI_EV_STA_UP or WIFI_EV_STA_DOWN follows */
 // @ts-ignore: decorator
 @external("picowire", "wifi_join")
@@ -283,6 +287,10 @@ export declare function host_wifi_ip(iface: i32): u32;
 // @ts-ignore: decorator
 @external("picowire", "wifi_rssi")
 export declare function host_wifi_rssi(): i32;
+/** write the 6-byte MAC address of an interface (an access point's BSSID); returns 6 or ERR_ */
+// @ts-ignore: decorator
+@external("picowire", "wifi_mac")
+export declare function host_wifi_mac(iface: i32, dst: usize): i32;
 /** configure a pin (GPIO_IN/OUT, PULL_*) */
 // @ts-ignore: decorator
 @external("picowire", "gpio_setup")

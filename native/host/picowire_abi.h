@@ -35,7 +35,7 @@
 #define PW_WIFI_EV_STA_DOWN (2) /* wifi_event: station lost its network; status is an ERR_ code */
 #define PW_WIFI_EV_AP_UP (3) /* wifi_event: access point is up */
 #define PW_WIFI_EV_AP_DOWN (4) /* wifi_event: access point stopped */
-#define PW_WIFI_EV_SCAN_RESULT (5) /* wifi_event: one network in the io buffer, status = its length: rssi i8, channel u8, auth u8, ssid_len u8, ssid */
+#define PW_WIFI_EV_SCAN_RESULT (5) /* wifi_event: one network in the io buffer, status = its length: rssi i8, channel u8, auth u8, ssid_len u8, ssid, bssid (6 bytes) */
 #define PW_WIFI_EV_SCAN_DONE (6) /* wifi_event: scan finished; status = number of results or an ERR_ code */
 #define PW_WIFI_EV_STA_JOINED (7) /* wifi_event: a station joined our access point; status = its IPv4 once leased, else 0 */
 #define PW_GPIO_IN (0) /* gpio_setup mode */
@@ -122,11 +122,13 @@
   X(udp_close, "v(i)", void, (int32_t sock)) \
   X(dns_resolve, "i(ii)", int32_t, (uint32_t name, int32_t len)) \
   X(wifi_start_ap, "i(iiiii)", int32_t, (uint32_t ssid, int32_t ssid_len, uint32_t pass, int32_t pass_len, int32_t channel)) \
+  X(wifi_stop_ap, "i()", int32_t, (void)) \
   X(wifi_join, "i(iiii)", int32_t, (uint32_t ssid, int32_t ssid_len, uint32_t pass, int32_t pass_len)) \
   X(wifi_scan, "i()", int32_t, (void)) \
   X(wifi_status, "i(i)", int32_t, (int32_t iface)) \
   X(wifi_ip, "i(i)", uint32_t, (int32_t iface)) \
   X(wifi_rssi, "i()", int32_t, (void)) \
+  X(wifi_mac, "i(ii)", int32_t, (int32_t iface, uint32_t dst)) \
   X(gpio_setup, "i(iii)", int32_t, (int32_t pin, int32_t mode, int32_t pull)) \
   X(gpio_write, "i(ii)", int32_t, (int32_t pin, int32_t value)) \
   X(gpio_read, "i(i)", int32_t, (int32_t pin)) \

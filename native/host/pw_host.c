@@ -882,6 +882,14 @@ int32_t pw_import_wifi_join(pw_host *h, uint32_t ssid, int32_t ssid_len, uint32_
 
 int32_t pw_import_wifi_scan(pw_host *h) { FORWARD0(wifi_scan); }
 
+int32_t pw_import_wifi_stop_ap(pw_host *h) { FORWARD0(wifi_stop_ap); }
+
+int32_t pw_import_wifi_mac(pw_host *h, int32_t iface, uint32_t dst) {
+  uint8_t *d = span(h, dst, 6);
+  if (!d) return bad_buffer(h, "wifi_mac", dst, 6);
+  FORWARD(wifi_mac, iface, d);
+}
+
 int32_t pw_import_wifi_status(pw_host *h, int32_t iface) { FORWARD(wifi_status, iface); }
 
 uint32_t pw_import_wifi_ip(pw_host *h, int32_t iface) { return P->wifi_ip ? P->wifi_ip(P->ctx, iface) : 0; }

@@ -75,6 +75,9 @@ typedef struct pw_platform {
                            int32_t channel);
   int32_t (*wifi_join)(void *ctx, const uint8_t *ssid, size_t ssid_len, const uint8_t *pass, size_t pass_len);
   int32_t (*wifi_scan)(void *ctx);
+  int32_t (*wifi_stop_ap)(void *ctx);
+  /* the interface's 6-byte MAC (an access point's BSSID) into mac; 6 or PW_ERR_ */
+  int32_t (*wifi_mac)(void *ctx, int32_t iface, uint8_t *mac);
   int32_t (*wifi_status)(void *ctx, int32_t iface);
   uint32_t (*wifi_ip)(void *ctx, int32_t iface);
   int32_t (*wifi_rssi)(void *ctx);

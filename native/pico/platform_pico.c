@@ -132,6 +132,23 @@ static int32_t wifi_start_ap_(void *ctx, const uint8_t *ssid, size_t ssid_len, c
   return PW_OK;
 }
 
+static int32_t wifi_stop_ap_(void *ctx) {
+  if (!P.radio) return PW_ERR_UNSUPPORTED;
+  if (P.ap_up) {
+    cyw43_arch_disable_ap_mode();
+    P.ap_up = false;
+    pw_host_on_wifi_event(P.host, PW_WIFI_EV_AP_DOWN, PW_OK);
+  }
+  return PW_OK;
+}
+
+static int32_t wifi_mac_(void *ctx, int32_t iface, uint8_t *mac) {
+  if (!P.radio) return PW_ERR_UNSUPPORTED;
+  if (iface != PW_IFACE_STA && iface != PW_IFACE_AP) return PW_ERR_INVAL;
+  if (cyw43_wifi_get_mac(&cyw43_state, iface == PW_IFACE_AP ? CYW43_ITF_AP : CYW43_ITF_STA, mac) != 0) return PW_ERR_IO;
+  return 6;
+}
+
 static int32_t wifi_status_(void *ctx, int32_t iface) {
   if (!P.radio) return PW_WIFI_DOWN;
   if (iface == PW_IFACE_AP) return P.ap_up ? PW_WIFI_UP : PW_WIFI_DOWN;
@@ -156,17 +173,18 @@ static int32_t wifi_rssi_(void *ctx) {
 }
 
 /* One scan result (cyw43 calls this from cyw43_arch_poll, i.e. the loop): queued for the core as the
- * ABI's payload (rssi i8, channel u8, auth u8, ssid_len u8, ssid). The same network can be reported
+ * ABI's payload (rssi i8, channel u8, auth u8, ssid_len u8, ssid, bssid). The same network can be reported
  * more than once; the core only looks for its SSID. */
 static int on_scan_result(void *env, const cyw43_ev_scan_result_t *r) {
-  uint8_t rec[4 + 32];
+  uint8_t rec[4 + 32 + 6];
   uint8_t n = r->ssid_len > 32 ? 32 : r->ssid_len;
   rec[0] = (uint8_t)(int8_t)(r->rssi < -128 ? -128 : r->rssi > 0 ? 0 : r->rssi);
   rec[1] = (uint8_t)r->channel;
   rec[2] = r->auth_mode != 0;
   rec[3] = n;
   memcpy(rec + 4, r->ssid, n);
-  pw_host_on_wifi_event_payload(P.host, PW_WIFI_EV_SCAN_RESULT, rec, 4u + n);
+  memcpy(rec + 4 + n, r->bssid, 6);
+  pw_host_on_wifi_event_payload(P.host, PW_WIFI_EV_SCAN_RESULT, rec, 10u + n);
   P.scan_results++;
   return 0;
 }
@@ -533,6 +551,8 @@ pw_platform pico_platform_ops(void) {
   p.wifi_start_ap = wifi_start_ap_;
   p.wifi_join = wifi_join_;
   p.wifi_scan = wifi_scan_;
+  p.wifi_stop_ap = wifi_stop_ap_;
+  p.wifi_mac = wifi_mac_;
   p.wifi_status = wifi_status_;
   p.wifi_ip = wifi_ip_;
   p.wifi_rssi = wifi_rssi_;

@@ -125,7 +125,7 @@ static int e_udp_data(pw_engine *e, void *r, int32_t s, uint32_t ip, int32_t por
 static int e_dns_result(pw_engine *e, void *r, int32_t req, uint32_t ip, int32_t status, uint32_t now) { return PW_ENGINE_OK; }
 static int e_wifi_event(pw_engine *e, void *r, int32_t k, int32_t s, uint32_t now) {
   ENTER();
-  ev("wifi %d %d %.*s;", k, s, k == PW_WIFI_EV_SCAN_RESULT && s > 4 ? s - 4 : 0, (const char *)mem + IO + 4);
+  ev("wifi %d %d %.*s;", k, s, k == PW_WIFI_EV_SCAN_RESULT && s > 4 ? (int)mem[IO + 3] : 0, (const char *)mem + IO + 4);
   LEAVE();
   return PW_ENGINE_OK;
 }
@@ -387,12 +387,12 @@ static void test_wifi_payload(void) {
   CHECK(start(false) == PW_OK);
   settle();
   events[0] = 0;
-  const uint8_t rec[] = {(uint8_t)-48, 6, 1, 7, 'p', 'i', 'c', 'o', 'b', 'u', 's'};
+  const uint8_t rec[] = {(uint8_t)-48, 6, 1, 7, 'p', 'i', 'c', 'o', 'b', 'u', 's', 2, 0, 0, 0, 0, 1};
   pw_host_on_wifi_event_payload(&host, PW_WIFI_EV_SCAN_RESULT, rec, sizeof rec);
   pw_host_on_wifi_event(&host, PW_WIFI_EV_SCAN_DONE, 1);
   settle();
   char want[96];
-  snprintf(want, sizeof want, "wifi %d 11 picobus;wifi %d 1 ;", PW_WIFI_EV_SCAN_RESULT, PW_WIFI_EV_SCAN_DONE);
+  snprintf(want, sizeof want, "wifi %d 17 picobus;wifi %d 1 ;", PW_WIFI_EV_SCAN_RESULT, PW_WIFI_EV_SCAN_DONE);
   CHECK(strstr(events, want) != NULL);
   CHECK(mem[IO] == (uint8_t)-48 && mem[IO + 1] == 6 && mem[IO + 3] == 7);
   GROUP("a WiFi event with a payload (scan result) reaches the core through the io buffer, in order");

@@ -62,7 +62,7 @@ export const C = {
   WIFI_EV_AP_UP: 3,
   /** wifi_event: access point stopped */
   WIFI_EV_AP_DOWN: 4,
-  /** wifi_event: one network in the io buffer, status = its length: rssi i8, channel u8, auth u8, ssid_len u8, ssid */
+  /** wifi_event: one network in the io buffer, status = its length: rssi i8, channel u8, auth u8, ssid_len u8, ssid, bssid (6 bytes) */
   WIFI_EV_SCAN_RESULT: 5,
   /** wifi_event: scan finished; status = number of results or an ERR_ code */
   WIFI_EV_SCAN_DONE: 6,
@@ -234,6 +234,8 @@ export interface HostImports {
   dns_resolve: (name: number, len: number) => number;
   /** bring up an access point; WIFI_EV_AP_UP follows */
   wifi_start_ap: (ssid: number, ssid_len: number, pass: number, pass_len: number, channel: number) => number;
+  /** stop the access point; WIFI_EV_AP_DOWN follows */
+  wifi_stop_ap: () => number;
   /** join a network; WIFI_EV_STA_UP or WIFI_EV_STA_DOWN follows */
   wifi_join: (ssid: number, ssid_len: number, pass: number, pass_len: number) => number;
   /** start a scan; WIFI_EV_SCAN_RESULT events then WIFI_EV_SCAN_DONE */
@@ -244,6 +246,8 @@ export interface HostImports {
   wifi_ip: (iface: number) => number;
   /** signal of the joined network in dBm, 0 when not joined */
   wifi_rssi: () => number;
+  /** write the 6-byte MAC address of an interface (an access point's BSSID); returns 6 or ERR_ */
+  wifi_mac: (iface: number, dst: number) => number;
   /** configure a pin (GPIO_IN/OUT, PULL_*) */
   gpio_setup: (pin: number, mode: number, pull: number) => number;
   /** drive an output pin */
@@ -321,5 +325,5 @@ export interface CoreExports {
   digest: (key_len: number, msg_len: number) => number;
 }
 
-export const IMPORT_NAMES = ["log","random_fill","board_id","free_heap","reset_reason","temperature_mc","tcp_listen","tcp_connect","tcp_send","tcp_resume","tcp_close","tcp_abort","udp_open","udp_send","udp_close","dns_resolve","wifi_start_ap","wifi_join","wifi_scan","wifi_status","wifi_ip","wifi_rssi","gpio_setup","gpio_write","gpio_read","gpio_watch","pin_safe","pwm_set","adc_read","pixels_show","flash_size","flash_read","flash_write","flash_erase","asset_find","asset_size","asset_read","reset","sleep"] as const;
+export const IMPORT_NAMES = ["log","random_fill","board_id","free_heap","reset_reason","temperature_mc","tcp_listen","tcp_connect","tcp_send","tcp_resume","tcp_close","tcp_abort","udp_open","udp_send","udp_close","dns_resolve","wifi_start_ap","wifi_stop_ap","wifi_join","wifi_scan","wifi_status","wifi_ip","wifi_rssi","wifi_mac","gpio_setup","gpio_write","gpio_read","gpio_watch","pin_safe","pwm_set","adc_read","pixels_show","flash_size","flash_read","flash_write","flash_erase","asset_find","asset_size","asset_read","reset","sleep"] as const;
 export const EXPORT_NAMES = ["abi_version","io_buffer","init","tick","tcp_accepted","tcp_connected","tcp_data","tcp_sent","tcp_closed","udp_data","dns_result","wifi_event","gpio_edge","stat","rgb_parse","rgb_format","json_parse","digest"] as const;

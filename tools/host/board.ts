@@ -8,7 +8,7 @@ import { Hardware } from "./hardware.ts";
 import { Flash } from "./flash.ts";
 import type { NetBackend, NetEvents } from "./net.ts";
 import { NodeNet, inOwnNetns } from "./net-node.ts";
-import { WifiSim, LAB_NETWORK, type Network, type Scheduler, type WifiOptions } from "./wifi.ts";
+import { WifiSim, LAB_NETWORK, macFrom, type Network, type Scheduler, type WifiOptions } from "./wifi.ts";
 
 export type { Scheduler } from "./wifi.ts";
 
@@ -100,7 +100,7 @@ export class Board {
       }),
       30,
       !opts.networks,
-      { ...opts.wifi, scheduler: sched },
+      { mac: macFrom(`radio:${this.name}`), ...opts.wifi, scheduler: sched },
     );
     this.hw.onEdge = (pin, level) => this.post(() => this.core.exports.gpio_edge(pin, level, this.now()));
   }
@@ -344,6 +344,12 @@ export class Board {
       wifi_start_ap: (sp, sl, pp, pl, channel) => this.wifi.startAp(str(sp, sl), str(pp, pl), channel),
       wifi_join: (sp, sl, pp, pl) => this.wifi.join(str(sp, sl), str(pp, pl)),
       wifi_scan: () => this.wifi.scan(),
+      wifi_stop_ap: () => this.wifi.stopAp(),
+      wifi_mac: (iface, ptr) => {
+        if (iface !== C.IFACE_STA && iface !== C.IFACE_AP) return C.ERR_INVAL;
+        core().write(ptr, this.wifi.mac());
+        return 6;
+      },
       wifi_status: (iface) => this.wifi.status(iface),
       wifi_ip: (iface) => this.wifi.ip(iface),
       wifi_rssi: () => this.wifi.rssi(),

@@ -6,9 +6,12 @@
 // simulator, tools/sim) the networks are whatever access points exist in the simulated air at that
 // moment, delays are drawn from `timing` with the simulator's seeded PRNG and run on its virtual-time
 // `scheduler`, addresses are leased by the air, and the air can take a network away (WIFI_EV_STA_DOWN).
+import { createHash } from "node:crypto";
 import { C } from "./abi.generated.ts";
 
 export interface Network {
+  /** the access point's MAC (6 bytes); default: derived from the SSID */
+  bssid?: Uint8Array;
   ssid: string;
   password: string;
   rssi: number;
@@ -79,14 +82,25 @@ export interface Air {
   lease(radio: WifiSim, ssid: string, password: string): Lease | number;
   /** `radio` now beacons `ssid`: returns the access point's own address. */
   apUp(radio: WifiSim, ssid: string, password: string, channel: number): number;
+  /** `radio` stopped beaconing (the core asked). */
+  apDown?(radio: WifiSim): void;
 }
 
 export interface WifiOptions {
+  /** The radio's MAC (its access point's BSSID); default: derived from its address. */
+  mac?: Uint8Array;
   scheduler?: Scheduler;
   timing?: WifiTiming;
   air?: Air;
   /** Uniform [0, 1) draws for the delays (the simulator's seeded PRNG). */
   random?: () => number;
+}
+
+/** A locally administered unicast MAC derived from `seed` (stable per board or network). */
+export function macFrom(seed: string): Uint8Array {
+  const m = createHash("sha256").update(seed).digest().subarray(0, 6);
+  m[0] = (m[0] & 0xfe) | 0x02;
+  return Uint8Array.from(m);
 }
 
 /** The network every virtual board sees unless told otherwise. */
@@ -185,7 +199,8 @@ export class WifiSim {
         const networks = this.visible();
         for (const n of networks) {
           const ssid = new TextEncoder().encode(n.ssid);
-          this.post(C.WIFI_EV_SCAN_RESULT, 4 + ssid.length, Uint8Array.from([n.rssi & 255, n.channel, n.password ? 1 : 0, ssid.length, ...ssid]));
+          const bssid = n.bssid ?? macFrom(`bssid:${n.ssid}`);
+          this.post(C.WIFI_EV_SCAN_RESULT, 10 + ssid.length, Uint8Array.from([n.rssi & 255, n.channel, n.password ? 1 : 0, ssid.length, ...ssid, ...bssid]));
         }
         this.post(C.WIFI_EV_SCAN_DONE, networks.length);
       },
@@ -220,6 +235,21 @@ export class WifiSim {
   /** The SSID this board beacons, while its access point is up. */
   apSsid(): string {
     return this.ap.status === C.WIFI_UP ? this.ap.ssid : "";
+  }
+
+  /** The radio stops beaconing its access point (the core asked): WIFI_EV_AP_DOWN. */
+  stopAp(): number {
+    if (this.ap.status === C.WIFI_DOWN) return C.OK;
+    this.opts.air?.apDown?.(this);
+    this.ap = { status: C.WIFI_DOWN, ssid: "" };
+    this.apIp = 0;
+    this.later(() => this.post(C.WIFI_EV_AP_DOWN, C.OK));
+    return C.OK;
+  }
+
+  /** The radio's MAC address: an access point's BSSID. */
+  mac(): Uint8Array {
+    return this.opts.mac ?? macFrom(`radio:${this.address}`);
   }
 
   status(iface: number): number {

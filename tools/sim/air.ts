@@ -122,6 +122,7 @@ export class SimAir {
         this.onChange(slot, `access point ${ssid} up (${segment})`);
         return AP_ADDRESS;
       },
+      apDown: () => void this.dropAp(slot, false),
     };
   }
 
@@ -134,7 +135,7 @@ export class SimAir {
     const out: Network[] = [];
     if (this.home) out.push(this.home);
     for (const ap of this.aps.values()) {
-      if (ap.slot !== slot) out.push({ ssid: ap.ssid, password: ap.password, channel: ap.channel, rssi: this.rssi(slot, ap.slot) });
+      if (ap.slot !== slot) out.push({ ssid: ap.ssid, password: ap.password, channel: ap.channel, rssi: this.rssi(slot, ap.slot), bssid: this.radios.get(ap.slot)?.mac() });
     }
     return out;
   }
