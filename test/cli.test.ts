@@ -1,44 +1,15 @@
 // The `picowire` command as a user runs it: separate processes on loopback, console output, Ctrl-C.
-import { describe, it, expect, afterEach } from "vitest";
-import { spawn, type ChildProcess } from "node:child_process";
+import { describe, it, expect } from "vitest";
 import net from "node:net";
 import { join } from "node:path";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { ROOT } from "../tools/abi/generate.ts";
-import { ABI_VERSION, C } from "../tools/host/abi.generated.ts";
+import { ABI_VERSION } from "../tools/host/abi.generated.ts";
 import WebSocket from "ws";
 import { freePort, nodeOnly } from "./helpers/boards.ts";
+import { picowire } from "./helpers/cli.ts";
 
-const BIN = join(ROOT, "bin", "picowire.js");
 const CLI = "the picowire CLI (bin/picowire.js) runs its boards on the Node host; it has no native-host switch";
-const procs: ChildProcess[] = [];
-afterEach(() => procs.splice(0).forEach((p) => p.kill("SIGKILL")));
-
-interface Proc {
-  child: ChildProcess;
-  out: () => string;
-  waitFor: (re: RegExp, ms?: number) => Promise<string>;
-  exit: Promise<number | null>;
-}
-
-function picowire(args: string[]): Proc {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  procs.push(child);
-  let out = "";
-  child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => (out += d));
-  const exit = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
-  const waitFor = async (re: RegExp, ms = 15000) => {
-    const end = Date.now() + ms;
-    while (!re.test(out)) {
-      if (Date.now() > end) throw new Error(`no ${re} in output:\n${out}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    return out;
-  };
-  return { child, out: () => out, waitFor, exit };
-}
 
 nodeOnly(CLI).describe("picowire node", () => {
   it("runs a server and a client board as separate processes; Ctrl-C stops both cleanly", async () => {
@@ -160,23 +131,14 @@ nodeOnly(CLI).describe("npm start (picowire demo)", () => {
 
   it("\"stop 1\" on its input stops the master: a worker takes over; \"start 1\" brings the board back as a worker", async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, [BIN, "demo", "--http-port", String(port), "--control-port", String(await freePort()), "--bus-port", String(await freePort())], { stdio: ["pipe", "pipe", "pipe"] });
-    procs.push(child);
-    let out = "";
-    child.stdout!.on("data", (d) => (out += d));
-    child.stderr!.on("data", (d) => (out += d));
-    const exit = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
-    const waitFor = async (re: RegExp, ms = 15000) => {
-      for (const end = Date.now() + ms; !re.test(out); await new Promise((r) => setTimeout(r, 20))) {
-        if (Date.now() > end) throw new Error(`no ${re} in output:\n${out}`);
-      }
-    };
+    const demo = picowire(["demo", "--http-port", String(port), "--control-port", String(await freePort()), "--bus-port", String(await freePort())], { stdin: true });
+    const { child, waitFor, exit } = demo;
     await waitFor(/\[bus\] 127\.0\.0\.3: WORKER\d, master 127\.0\.0\.1/);
     child.stdin!.write("stop 1\n");
     await waitFor(/\[demo\] board 1 \(127\.0\.0\.1\) stopped/);
-    const stoppedAt = out.length;
+    const stoppedAt = demo.out().length;
     await waitFor(/\[bus\] 127\.0\.0\.[23]: MASTER, term \d+/); // (bus correctness: test/bus.test.ts, test/sim.test.ts)
-    expect(out.slice(stoppedAt)).toMatch(/\[bus\] 127\.0\.0\.[23]: MASTER/);
+    expect(demo.out().slice(stoppedAt)).toMatch(/\[bus\] 127\.0\.0\.[23]: MASTER/);
     child.stdin!.write("start 1\n");
     await waitFor(/\[bus\] 127\.0\.0\.1: WORKER\d, master 127\.0\.0\.[23]/);
     child.kill("SIGINT");

@@ -7,7 +7,6 @@
 // is copied to docs/dashboard.png when that file is missing or PICOWIRE_DOCS_SCREENSHOT=1.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
-import { spawn, type ChildProcess } from "node:child_process";
 import http from "node:http";
 import { createHash, createHmac } from "node:crypto";
 import { join } from "node:path";
@@ -15,6 +14,7 @@ import { ROOT } from "../tools/abi/generate.ts";
 import { DASHBOARD_ASSET, DASHBOARD_BUDGET, DASHBOARD_SOURCE, buildDashboard, dashboardGzip } from "../tools/build/dashboard.ts";
 import { Client } from "../tools/client.ts";
 import { startBoard, stopBoards, freePort, waitFor, TEST_HOST, type TestBoard } from "./helpers/boards.ts";
+import { picowire } from "./helpers/cli.ts";
 import { chromiumMissing, launchChromium, playwright, CHROMIUM } from "./helpers/chromium.ts";
 import { coreModule } from "./helpers/core.ts";
 import { Board } from "../tools/host/board.ts";
@@ -90,25 +90,6 @@ describe("the dashboard page (no browser)", () => {
 // ---- the CLI's virtual boards serve the built page (build/index.html.gz, made by npm run build) ----
 const cliSkip = TEST_HOST !== "node";
 describe.skipIf(cliSkip)("picowire node / picowire demo serve the built dashboard", () => {
-  const procs: ChildProcess[] = [];
-  afterAll(() => procs.splice(0).forEach((p) => p.kill("SIGKILL")));
-
-  function picowire(args: string[]) {
-    const child = spawn(process.execPath, [join(ROOT, "bin", "picowire.js"), ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    procs.push(child);
-    let out = "";
-    child.stdout!.on("data", (d) => (out += d));
-    child.stderr!.on("data", (d) => (out += d));
-    const exit = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
-    const waitFor = async (re: RegExp, ms = 15_000) => {
-      for (const end = Date.now() + ms; !re.test(out); await new Promise((r) => setTimeout(r, 20))) {
-        if (Date.now() > end) throw new Error(`no ${re} in output:\n${out}`);
-      }
-      return out;
-    };
-    return { child, waitFor, exit };
-  }
-
   /** GET / as raw bytes (node:http does not undo the gzip, unlike fetch). */
   function getPage(port: number): Promise<{ status: number; encoding?: string; body: Buffer }> {
     return new Promise((resolve, reject) => {

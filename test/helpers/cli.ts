@@ -15,9 +15,10 @@ export interface Proc {
   exit: Promise<number | null>;
 }
 
-/** Runs `command args` (default: the picowire CLI) and collects its stdout and stderr. Killed after the test. */
-export function run(args: string[], command = process.execPath, prefix: string[] = [BIN]): Proc {
-  const child = spawn(command, [...prefix, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+/** Runs `command args` (default: the picowire CLI) and collects its stdout and stderr; `stdin` keeps
+ *  its input open for the test to type into. Killed after the test. */
+export function run(args: string[], command = process.execPath, prefix: string[] = [BIN], stdin = false): Proc {
+  const child = spawn(command, [...prefix, ...args], { stdio: [stdin ? "pipe" : "ignore", "pipe", "pipe"] });
   procs.push(child);
   let out = "";
   child.stdout!.on("data", (d) => (out += d));
@@ -34,4 +35,4 @@ export function run(args: string[], command = process.execPath, prefix: string[]
   return { child, out: () => out, waitFor, exit };
 }
 
-export const picowire = (args: string[]) => run(args);
+export const picowire = (args: string[], opts: { stdin?: boolean } = {}) => run(args, process.execPath, [BIN], opts.stdin);
