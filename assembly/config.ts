@@ -3,7 +3,7 @@
 import { Ascii, asciiLen, asciiAt } from "./util/ascii";
 import { ERR_CONFIG, OK } from "./abi/host.generated";
 import { bytesEqual, inList, parseDecimal, parseIp, splitFields, fieldValues } from "./util/bytes";
-import { put, putBytes, putI32, emit } from "./util/log";
+import { put, putBytes, emit, putLine, putWithI32 } from "./util/log";
 import { LOG_ERROR } from "./abi/host.generated";
 import { parseEither } from "./rgb/codec";
 
@@ -113,8 +113,7 @@ let vn: i32 = 0;
 let secret = false; // the value being parsed must not be logged
 
 function fail(why: Ascii): i32 {
-  put("config line ");
-  putI32(line);
+  putWithI32("config line ", line);
   put(": ");
   put(why);
   if (!secret) {
@@ -219,12 +218,9 @@ function apply(key: i32): i32 {
   let v = parseDecimal(vp, vn, 10);
   if (v < min || v > max) {
     fail("expected a whole number");
-    put("  (allowed: ");
-    putI32(min);
-    put(" to ");
-    putI32(max);
-    put(")");
-    emit(LOG_ERROR);
+    putWithI32("  (allowed: ", min);
+    putWithI32(" to ", max);
+    putLine(")", LOG_ERROR);
     return ERR_CONFIG;
   }
   setNumber(key, <i32>v);

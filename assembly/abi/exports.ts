@@ -8,7 +8,7 @@ import {
   STAT_BUS_RECEIVED, STAT_BUS_DROPPED, STAT_BUS_VOTERS,
   STAT_DHCP_LEASES,
 } from "./host.generated";
-import { put, putI32, putU32, emit } from "../util/log";
+import { emit, putLine, putWithI32, putWithU32 } from "../util/log";
 import { parseConfig, maxConns, httpLineMax, controlLineMax } from "../config";
 import {
   reserveSlots, slotBytes, find, nextExpired, nextDeadline, flush, slotsUsed, slotCount, armedCount, refused,
@@ -33,8 +33,8 @@ import { startMessages, messagesOwn, message } from "../bus/tutorial";
 import { sent as busSent } from "../bus/wire";
 import { count as busMembers, voters as busVoters } from "../bus/table";
 import { dhcpOwns, dhcpDatagram, dhcpTick, dhcpLeases } from "../dhcp/server";
+import { io } from "./io";
 
-const io = memory.data(IO_CAPACITY);
 let ready = false;
 
 export function abi_version(): i32 {
@@ -53,10 +53,8 @@ export function init(configLen: i32, now: u32): i32 {
   let need = slotBytes(maxConns, bufferSizeFor(httpLineMax, controlLineMax));
   let room = <i32>(HEAP_LIMIT - heapTop());
   if (need > room) {
-    put("config: max_conns connection buffers (each sized by http_line_max and control_line_max) need ");
-    putI32(need);
-    put(" bytes, the core has ");
-    putI32(room);
+    putWithI32("config: max_conns connection buffers (each sized by http_line_max and control_line_max) need ", need);
+    putWithI32(" bytes, the core has ", room);
     emit(LOG_ERROR);
     return ERR_NOMEM;
   }
@@ -75,14 +73,10 @@ export function init(configLen: i32, now: u32): i32 {
   r = bus.startBus(now);
   if (r != OK) return r;
   if (bus.sock >= 0) startMessages();
-  put("picowire core ready: abi ");
-  putI32(ABI_VERSION);
-  put(", ");
-  putI32(maxConns);
-  put(" connection slots, ");
-  putU32(<u32>(HEAP_LIMIT - heapTop()));
-  put(" bytes spare");
-  emit(LOG_INFO);
+  putWithI32("picowire core ready: abi ", ABI_VERSION);
+  putWithI32(", ", maxConns);
+  putWithU32(" connection slots, ", <u32>(HEAP_LIMIT - heapTop()));
+  putLine(" bytes spare", LOG_INFO);
   return OK;
 }
 

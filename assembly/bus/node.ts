@@ -16,7 +16,7 @@ import {
 import { apIsOurs } from "./radio";
 import { dhcpLeaseCount, dhcpLeaseAt, dhcpAdoptLease } from "../dhcp/server";
 import { followMaster } from "../rgb/client";
-import { put, putU32, putIp, emit } from "../util/log";
+import { put, putU32, emit, putLine, putWithIp, putWithU32 } from "../util/log";
 import { reached, msUntil } from "../util/time";
 import { answerHello, sendNodes } from "./tutorial";
 
@@ -64,8 +64,7 @@ export function startBus(now: u32): i32 {
   let iface = cfg.wifiMode == cfg.WIFI_AP ? IFACE_AP : IFACE_STA;
   sock = host_udp_open(cfg.busPort, iface);
   if (sock < 0) {
-    put("bus: cannot open UDP port ");
-    putU32(cfg.busPort);
+    putWithU32("bus: cannot open UDP port ", cfg.busPort);
     emit(LOG_ERROR);
     return ERR_CONFIG;
   }
@@ -108,17 +107,12 @@ function logRole(): void {
   put("bus: ");
   if (role == BUS_ROLE_MASTER) put("MASTER");
   else {
-    put("WORKER");
-    putU32(<u32>index);
-    put(", master ");
-    putIp(masterIp);
+    putWithU32("WORKER", <u32>index);
+    putWithIp(", master ", masterIp);
   }
-  put(" in term ");
-  putU32(term);
-  put(", ");
-  putU32(t.count);
-  put(" members");
-  emit(LOG_INFO);
+  putWithU32(" in term ", term);
+  putWithU32(", ", t.count);
+  putLine(" members", LOG_INFO);
 }
 
 function follow(ip: u32, id: u64, now: u32): void {
@@ -256,17 +250,14 @@ export function admit(id: u64, ip: u32, plainPort: i32, now: u32): void {
   let i = t.indexOf(id);
   if (i < 0) {
     if (t.tableFull()) {
-      put("bus: full (bus_max_members=");
-      putU32(cfg.busMaxMembers);
-      put("), refusing ");
-      putIp(ip);
+      putWithU32("bus: full (bus_max_members=", cfg.busMaxMembers);
+      putWithIp("), refusing ", ip);
       emit(LOG_WARN);
       return;
     }
     i = t.append(id, ip, plain ? t.F_PLAIN : 0, now);
     newVersion();
-    put("bus: ");
-    putIp(ip);
+    putWithIp("bus: ", ip);
     put(plain ? " (a plain board) joined as WORKER" : " joined as WORKER");
     putU32(<u32>i);
     emit(LOG_INFO);
@@ -299,8 +290,7 @@ function maintain(now: u32): void {
   let q = quorum();
   if (live >= q) majorityAt = now;
   else if (now - majorityAt > 2 * cfg.busElectionMs) {
-    put("bus: lost the majority of voters, no longer MASTER");
-    emit(LOG_WARN);
+    putLine("bus: lost the majority of voters, no longer MASTER", LOG_WARN);
     return stepDown(term, now);
   }
   if (acked >= q) committed = true;
@@ -310,10 +300,8 @@ function maintain(now: u32): void {
     let f = t.flagsAt(i);
     let quiet = now - load<u32>(t.entry(i) + t.E_SEEN);
     if (f & t.F_VOTER && quiet > cfg.busDeadMs) {
-      put("bus: ");
-      putIp(load<u32>(t.entry(i) + t.E_IP));
-      put(" stopped answering; removed");
-      emit(LOG_INFO);
+      putWithIp("bus: ", load<u32>(t.entry(i) + t.E_IP));
+      putLine(" stopped answering; removed", LOG_INFO);
       t.removeAt(i);
       return newVersion();
     }
@@ -361,8 +349,7 @@ function startElection(now: u32): void {
   t.clearAll(t.F_VOTED);
   votes = 1;
   deadline = electionTimeout(now);
-  put("bus: no master heard; asking for votes in term ");
-  putU32(term);
+  putWithU32("bus: no master heard; asking for votes in term ", term);
   emit(LOG_INFO);
   if (votes >= quorum()) return becomeMaster(now);
   versionBody(begin(T_VOTE_REQUEST, busId, term, myId));
@@ -489,10 +476,8 @@ export function busDatagram(ip: u32, port: i32, p: usize, n: i32, now: u32): voi
     // (a board whose own bus has had no master for bus_dead_ms joins any bus it hears)
     if (type == T_HEARTBEAT && (busId == 0 || bus < busId || (role != BUS_ROLE_MASTER && now - heardAt > cfg.busDeadMs))) {
       if (busId != 0) {
-        put("bus: met bus ");
-        putU32(<u32>bus);
-        put(", which takes precedence; joining it");
-        emit(LOG_INFO);
+        putWithU32("bus: met bus ", <u32>bus);
+        putLine(", which takes precedence; joining it", LOG_INFO);
         seek(now);
       }
       deadline = now + 2 * cfg.busElectionMs;

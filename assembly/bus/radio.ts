@@ -14,7 +14,7 @@ import { Ascii } from "../util/ascii";
 import { startDhcp, stopDhcp, AP_IP } from "../dhcp/server";
 import { bytesSame } from "../util/bytes";
 import { reached, msUntil } from "../util/time";
-import { put, putI32, emit } from "../util/log";
+import { put, emit, putLine, putWithI32 } from "../util/log";
 import { backoff } from "../util/retry";
 
 const CHANNEL: i32 = 6;
@@ -54,8 +54,7 @@ function wait(now: u32, ms: u32): void {
 
 function startAp(): void {
   state = AP_STARTING;
-  put("wifi: starting the access point");
-  emit(LOG_INFO);
+  putLine("wifi: starting the access point", LOG_INFO);
   let r = host_wifi_start_ap(cfg.wifiSsid, cfg.wifiSsidLen, cfg.wifiPassword, cfg.wifiPasswordLen, CHANNEL);
   if (r != OK) failed("cannot start the access point", r);
 }
@@ -63,8 +62,7 @@ function startAp(): void {
 function failed(why: Ascii, code: i32): void {
   put("wifi: ");
   put(why);
-  put(", error ");
-  putI32(code);
+  putWithI32(", error ", code);
   emit(LOG_WARN);
   state = IDLE;
 }
@@ -105,8 +103,7 @@ export function wifiEvent(kind: i32, status: i32, io: usize, now: u32): void {
     scansEmpty = 0;
   } else if (kind == WIFI_EV_STA_DOWN && cfg.wifiMode != cfg.WIFI_AP && !apIsOurs) {
     failures++;
-    put("wifi: network lost or join failed, error ");
-    putI32(status);
+    putWithI32("wifi: network lost or join failed, error ", status);
     emit(LOG_WARN);
     // a home network comes back by itself; the bus's own network is taken over in member order
     if (cfg.wifiMode == cfg.WIFI_STA) wait(now, backoff(500, failures, 10000));

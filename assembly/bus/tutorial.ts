@@ -8,7 +8,7 @@ import * as t from "./table";
 import { tx, DATAGRAM_MAX } from "./wire";
 import { sock, role, masterIp, admit, sendJoin } from "./node";
 import { putAscii, putIpText } from "../util/bytes";
-import { put, putIp, putBytes, emit } from "../util/log";
+import { put, putBytes, emit, putWithIp } from "../util/log";
 
 let msgSock: i32 = -1;
 
@@ -58,8 +58,7 @@ export function sendNodes(): void {
 }
 
 export function message(ip: u32, p: usize, n: i32): void {
-  put("bus: message from ");
-  putIp(ip);
+  putWithIp("bus: message from ", ip);
   put(": ");
   putBytes(p, min(n, 120));
   emit(LOG_INFO);

@@ -62,8 +62,7 @@ function pinField(): i32 {
 
 /** The action's result: {"value": v}. */
 function valueResult(v: i64): bool {
-  reply.key("value");
-  reply.num(v);
+  reply.keyNum("value", v);
   return true;
 }
 
@@ -180,26 +179,20 @@ function resetReason(): Ascii {
 }
 
 function info(now: u32, bootAt: u32): bool {
-  reply.key("free_memory");
-  reply.num(host_free_heap());
-  reply.key("core_memory");
-  reply.num(<i64>heapTop());
-  reply.key("core_memory_cap");
-  reply.num(<i64>HEAP_LIMIT);
-  reply.key("uptime_ms");
-  reply.num(<i64>(now - bootAt));
+  reply.keyNum("free_memory", host_free_heap());
+  reply.keyNum("core_memory", <i64>heapTop());
+  reply.keyNum("core_memory_cap", <i64>HEAP_LIMIT);
+  reply.keyNum("uptime_ms", <i64>(now - bootAt));
   reply.key("ip");
   let ip = host_wifi_ip(IFACE_STA);
   reply.ip(ip != 0 ? ip : host_wifi_ip(IFACE_AP));
-  reply.key("rssi");
-  reply.num(host_wifi_rssi());
+  reply.keyNum("rssi", host_wifi_rssi());
   reply.key("core_sha256");
   let a = host_asset_find(scratch, putName(scratch, "core.sha256"));
   let n = a < 0 ? 0 : host_asset_read(a, 0, scratch, 64);
   if (n > 0) reply.strBytes(scratch, n);
   else reply.str("unknown");
-  reply.key("abi_version");
-  reply.num(ABI_VERSION);
+  reply.keyNum("abi_version", ABI_VERSION);
   reply.key("version");
   reply.str(VERSION);
   reply.key("reset_reason");
@@ -261,8 +254,7 @@ function getLog(): bool {
     p += <u32>n + 1;
   }
   reply.lit("]");
-  reply.key("next");
-  reply.num(<i64>p);
+  reply.keyNum("next", <i64>p);
   return true;
 }
 
@@ -273,8 +265,7 @@ export function run(now: u32, bootAt: u32): bool {
     reply.errorStart("missing field 'action' (list_actions names them)");
     return false;
   }
-  reply.key("time_received");
-  reply.num(<i64>(now - bootAt));
+  reply.keyNum("time_received", <i64>(now - bootAt));
   actionAt = json.memberValue(a) + 1;
   actionLen = json.memberValueLen(a) - 2;
   let k = inList(ACTIONS, actionAt, actionLen);
@@ -286,8 +277,7 @@ export function run(now: u32, bootAt: u32): bool {
     case 2:
       reply.key("version");
       reply.str(VERSION);
-      reply.key("abi_version");
-      reply.num(ABI_VERSION);
+      reply.keyNum("abi_version", ABI_VERSION);
       return true;
     case 3: return listActions();
     case 4: return setupPin();

@@ -22,17 +22,14 @@ export function describeBus(first: i32, now: u32, bootAt: u32): void {
   reply.key("bus");
   store<u64>(t.scratchId, bus.busId);
   reply.hexBytes(t.scratchId, 8);
-  reply.key("term");
-  reply.num(bus.term);
+  reply.keyNum("term", bus.term);
   reply.key("role");
   reply.str(roleName());
-  reply.key("index");
-  reply.num(bus.busIndex());
+  reply.keyNum("index", bus.busIndex());
   reply.key("master");
   if (bus.masterIp != 0) reply.ip(bus.masterIp);
   else reply.lit("null");
-  reply.key("total");
-  reply.num(t.count);
+  reply.keyNum("total", t.count);
   reply.key("members");
   reply.lit("[");
   let i = first;
@@ -55,17 +52,13 @@ export function describeBus(first: i32, now: u32, bootAt: u32): void {
     }
     flag("voter", (f & t.F_VOTER) != 0);
     flag("plain", (f & t.F_PLAIN) != 0);
-    reply.key("rssi");
-    reply.num(me ? host_wifi_rssi() : load<i8>(e + t.E_RSSI));
-    reply.key("uptime_s");
-    reply.num(me ? (now - bootAt) / 1000 : f & t.F_PLAIN ? 0 : load<u32>(e + t.E_UPTIME)); // plain: its port is kept there
-    reply.key("seen_ms");
-    reply.num(me ? 0 : now - load<u32>(e + t.E_SEEN));
+    reply.keyNum("rssi", me ? host_wifi_rssi() : load<i8>(e + t.E_RSSI));
+    reply.keyNum("uptime_s", me ? (now - bootAt) / 1000 : f & t.F_PLAIN ? 0 : load<u32>(e + t.E_UPTIME)); // plain: its port is kept there
+    reply.keyNum("seen_ms", me ? 0 : now - load<u32>(e + t.E_SEEN));
     reply.lit("}");
   }
   reply.lit("]");
   if (i < t.count) {
-    reply.key("next");
-    reply.num(i);
+    reply.keyNum("next", i);
   }
 }

@@ -4,7 +4,7 @@
 // cancel it. The host keeps the safe level too (pin_safe), so it holds even if the core dies.
 import { host_gpio_setup, host_gpio_write, host_gpio_read, host_pin_safe, host_pwm_set, PIN_COUNT, PIN_LED, GPIO_IN, GPIO_OUT, LOG_INFO } from "../abi/host.generated";
 import { reached, msUntil } from "../util/time";
-import { put, putI32, emit } from "../util/log";
+import { putLine, putWithI32 } from "../util/log";
 
 export const MODE_UNSET: u8 = 0;
 export const MODE_INPUT: u8 = 1;
@@ -104,12 +104,9 @@ export function pinsTick(now: u32): u32 {
       store<u8>(level + i, v);
       cancelRevert(i);
       reverts++;
-      put("control: pin ");
-      putI32(pinOf(i));
-      put(" reverted to ");
-      putI32(v);
-      put(" (fail-safe timeout)");
-      emit(LOG_INFO);
+      putWithI32("control: pin ", pinOf(i));
+      putWithI32(" reverted to ", v);
+      putLine(" (fail-safe timeout)", LOG_INFO);
     } else next = min(next, msUntil(now, at));
   }
   return next;

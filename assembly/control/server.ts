@@ -11,7 +11,7 @@ import { run } from "./actions";
 import { Slot, claim, arm, aux, flush, closeNow, abortNow, slotAt, slotCount, KIND_CONTROL, KIND_WS, CONTROL_AT, REPLY_ROOM } from "../net/slots";
 import { hmacStart, hmacUpdate, hmacFinal } from "../util/sha256";
 import { wsClose, putFrameHeader, ENDPOINT_CONTROL, CLOSE_POLICY } from "../ws/frame";
-import { hexDigit, put, putI32, putIp, emit } from "../util/log";
+import { hexDigit, put, emit, putLine, putWithI32, putWithIp } from "../util/log";
 
 let listener: i32 = -1;
 let bootAt: u32 = 0;
@@ -26,27 +26,22 @@ export function startControl(now: u32): i32 {
   if (cfg.controlPort == 0) return OK;
   if (cfg.busKeyLen == 0 && !cfg.controlInsecure) {
     put("control: ");
-    put("off: no bus key configured (set key=..., or control_insecure=1 to accept unauthenticated commands as piconetcontrol does)");
-    emit(LOG_WARN);
+    putLine("off: no bus key configured (set key=..., or control_insecure=1 to accept unauthenticated commands as piconetcontrol does)", LOG_WARN);
     return OK;
   }
   listener = host_tcp_listen(cfg.controlPort);
   if (listener < 0) {
     put("control: ");
-    put("cannot listen on port ");
-    putI32(cfg.controlPort);
+    putWithI32("cannot listen on port ", cfg.controlPort);
     emit(LOG_ERROR);
     return listener;
   }
   put("control: ");
-  put("listening on port ");
-  putI32(cfg.controlPort);
+  putWithI32("listening on port ", cfg.controlPort);
   if (cfg.busKeyLen == 0) {
-    put(" WITHOUT AUTHENTICATION: anyone on the network can drive the pins");
-    emit(LOG_WARN);
+    putLine(" WITHOUT AUTHENTICATION: anyone on the network can drive the pins", LOG_WARN);
   } else {
-    put(" (HMAC-SHA256 authenticated)");
-    emit(LOG_INFO);
+    putLine(" (HMAC-SHA256 authenticated)", LOG_INFO);
   }
   return OK;
 }
@@ -119,16 +114,14 @@ export function accept(conn: i32, ip: u32, now: u32): i32 {
   let s = claim(KIND_CONTROL, conn);
   if (s == null) {
     put("control: ");
-    put("all connection slots busy, refusing ");
-    putIp(ip);
+    putWithIp("all connection slots busy, refusing ", ip);
     emit(LOG_WARN);
     return ERR_NOMEM;
   }
   s.remoteIp = ip;
   if (cfg.controlIdleMs > 0) arm(s, now, cfg.controlIdleMs);
   put("control: ");
-  put("client connected from ");
-  putIp(ip);
+  putWithIp("client connected from ", ip);
   emit(LOG_INFO);
   sendChallenge(s, now);
   return OK;
@@ -306,8 +299,7 @@ export function peerFinished(s: Slot): void {
 export function expired(s: Slot, now: u32): void {
   if (s.closing) return abortNow(s);
   put("control: ");
-  put("closing idle connection from ");
-  putIp(s.remoteIp);
+  putWithIp("closing idle connection from ", s.remoteIp);
   emit(LOG_INFO);
   closeNow(s);
 }

@@ -9,7 +9,7 @@ import {
 import { dhcpFirst, dhcpCount, dhcpLeaseS } from "../config";
 import { reached, msUntil } from "../util/time";
 import { bytesSame } from "../util/bytes";
-import { put, putI32, putIp, emit } from "../util/log";
+import { emit, putLine, putWithI32, putWithIp } from "../util/log";
 
 /** The access point's own address (the Pico W's AP and the tutorial use it): router and DNS for clients. */
 export const AP_IP: u32 = 0xc0a80401; // 192.168.4.1
@@ -55,14 +55,12 @@ export function startDhcp(apIp: u32, now: u32): i32 {
     r = sock >= 0 ? sock : host_udp_open(67, IFACE_AP);
     if (r >= 0) {
       sock = r;
-      put("dhcp: serving ");
-      putIp(dhcpFirst);
+      putWithIp("dhcp: serving ", dhcpFirst);
       emit(LOG_INFO);
       return OK;
     }
   }
-  put("dhcp: not started, error ");
-  putI32(r);
+  putWithI32("dhcp: not started, error ", r);
   emit(LOG_ERROR);
   return r;
 }
@@ -135,8 +133,7 @@ export function dhcpDatagram(s: i32, ip: u32, port: i32, p: usize, len: i32, now
       }
     }
     if (k < 0) {
-      put("dhcp: pool full");
-      emit(LOG_WARN);
+      putLine("dhcp: pool full", LOG_WARN);
       return;
     }
     if (state(k) != BOUND) take(k, m, HELD, OFFER_MS, now);
@@ -149,8 +146,7 @@ export function dhcpDatagram(s: i32, ip: u32, port: i32, p: usize, len: i32, now
     if (<u32>w < <u32>dhcpCount && (k == w || (k < 0 && state(w) == FREE))) {
       take(w, m, BOUND, dhcpLeaseS * 1000, now);
       yi = dhcpFirst + w;
-      put("dhcp: leased ");
-      putIp(yi);
+      putWithIp("dhcp: leased ", yi);
       emit(LOG_INFO);
     } else reply = NAK; // another client's, outside the pool or the subnet, or not what we offered
   } else if (type != INFORM) {

@@ -10,7 +10,7 @@ import { listening as controlEnabled } from "../control/server";
 import { writeResponse } from "./response";
 import { answerTutorial, answerRgb } from "../rgb/server";
 import { upgrade } from "../ws/server";
-import { put, putIp, putI32, emit } from "../util/log";
+import { put, emit, putLine, putWithI32, putWithIp } from "../util/log";
 
 export let badRequests: u32 = 0;
 let listener: i32 = -1;
@@ -20,17 +20,13 @@ export function startHttp(): i32 {
   listener = host_tcp_listen(cfg.httpPort);
   if (listener < 0) {
     put("http: ");
-    put("cannot listen on port ");
-    putI32(cfg.httpPort);
-    put(" (error ");
-    putI32(listener);
-    put(")");
-    emit(LOG_ERROR);
+    putWithI32("cannot listen on port ", cfg.httpPort);
+    putWithI32(" (error ", listener);
+    putLine(")", LOG_ERROR);
     return listener;
   }
   put("http: ");
-  put("listening on port ");
-  putI32(cfg.httpPort);
+  putWithI32("listening on port ", cfg.httpPort);
   emit(LOG_INFO);
   return OK;
 }
@@ -43,15 +39,13 @@ export function accept(conn: i32, ip: u32, now: u32): i32 {
   let s = claim(KIND_HTTP, conn);
   if (s == null) {
     put("http: ");
-    put("all connection slots busy, refusing ");
-    putIp(ip);
+    putWithIp("all connection slots busy, refusing ", ip);
     emit(LOG_WARN);
     return ERR_NOMEM;
   }
   s.remoteIp = ip;
   arm(s, now, cfg.httpTimeoutMs);
-  put("client connected from ");
-  putIp(ip);
+  putWithIp("client connected from ", ip);
   emit(LOG_DEBUG);
   return OK;
 }
@@ -59,10 +53,8 @@ export function accept(conn: i32, ip: u32, now: u32): i32 {
 /** An error status with a short text body, then close. `extra` is a full header line or "". */
 export function answerStatus(s: Slot, status: i32, extra: Ascii, now: u32): void {
   badRequests++;
-  put("http: ");
-  putI32(status);
-  put(" to ");
-  putIp(s.remoteIp);
+  putWithI32("http: ", status);
+  putWithIp(" to ", s.remoteIp);
   emit(LOG_INFO);
   replyAndClose(s, writeResponse(s.buf, status, extra, 0, -1, false), now, cfg.httpTimeoutMs);
 }

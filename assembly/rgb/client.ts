@@ -8,7 +8,7 @@ import {
 import * as cfg from "../config";
 import { Slot, claim, arm, release, closeNow, abortNow, KIND_RGB_CLIENT } from "../net/slots";
 import { parseText, channelDuty } from "./codec";
-import { put, putBytes, putIp, putI32, putU32, emit } from "../util/log";
+import { put, putBytes, emit, putLine, putWithI32, putWithIp } from "../util/log";
 import { reached, msUntil } from "../util/time";
 import { putAscii } from "../util/bytes";
 import { backoff, warnRetry } from "../util/retry";
@@ -53,10 +53,8 @@ function fail(why: Ascii, code: i32, now: u32): void {
   failures++;
   pollsFailed++;
   schedule(now);
-  put("rgb-client: ");
-  putIp(cfg.rgbServerIp);
-  put(":");
-  putI32(cfg.rgbServerPort);
+  putWithIp("rgb-client: ", cfg.rgbServerIp);
+  putWithI32(":", cfg.rgbServerPort);
   put(" ");
   warnRetry(why, code, msUntil(now, nextPoll));
 }
@@ -67,12 +65,9 @@ function pinFor(channel: i32): i32 {
 
 function show(rgb: i32): void {
   lastColour = rgb;
-  put("rgb: ");
-  putI32((rgb >> 16) & 255);
-  put(" ");
-  putI32((rgb >> 8) & 255);
-  put(" ");
-  putI32(rgb & 255);
+  putWithI32("rgb: ", (rgb >> 16) & 255);
+  putWithI32(" ", (rgb >> 8) & 255);
+  putWithI32(" ", rgb & 255);
   emit(LOG_INFO);
   if (cfg.rgbPinR < 0) return;
   for (let i = 0; i < 3; i++) {
@@ -142,8 +137,7 @@ export function peerFinished(s: Slot, now: u32): void {
     put("rgb-client: ");
     put("bad reply '");
     putBytes(s.buf, s.len);
-    put("'");
-    emit(LOG_WARN);
+    putLine("'", LOG_WARN);
     finish(s);
     return fail("sent garbage", rgb, now);
   }

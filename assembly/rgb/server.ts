@@ -7,7 +7,7 @@ import { METHOD_GET, METHOD_HEAD, METHOD_PUT } from "../http/request";
 import { writeResponse } from "../http/response";
 import { answerStatus } from "../http/server";
 import { formatText, parseEither } from "./codec";
-import { put, putBytes, putIp, emit } from "../util/log";
+import { put, putBytes, emit, putLine, putWithIp } from "../util/log";
 
 export let current: i32 = 0;
 export let requests: u32 = 0;
@@ -38,8 +38,7 @@ function nextColour(): i32 {
     let g = adcChannel(cfg.rgbAdc1);
     let b = adcChannel(cfg.rgbAdc2);
     if (r < 0 || g < 0 || b < 0) {
-      put("rgb: ADC read failed, serving the last colour");
-      emit(LOG_WARN);
+      putLine("rgb: ADC read failed, serving the last colour", LOG_WARN);
     } else current = (r << 16) | (g << 8) | b;
   }
   return current;
@@ -61,8 +60,7 @@ export function answerRgb(s: Slot, now: u32): void {
     setColour(rgb);
     put("rgb: set to ");
     putBytes(scratch, formatText(rgb, scratch));
-    put(" by ");
-    putIp(s.remoteIp);
+    putWithIp(" by ", s.remoteIp);
     emit(LOG_INFO);
   } else if (s.method != METHOD_GET && s.method != METHOD_HEAD) {
     return answerStatus(s, 405, "Allow: GET, HEAD, PUT\r\n", now);

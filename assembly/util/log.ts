@@ -96,3 +96,26 @@ export function emit(level: i32): void {
   }
   len = 0;
 }
+
+// A text and what follows it in one call: log lines are mostly such pairs, and one call instead of
+// two is a few bytes less at every one of them.
+export function putWithI32(s: Ascii, n: i32): void {
+  put(s);
+  putI32(n);
+}
+
+export function putWithU32(s: Ascii, n: u32): void {
+  put(s);
+  putU32(n);
+}
+
+export function putWithIp(s: Ascii, ip: u32): void {
+  put(s);
+  putIp(ip);
+}
+
+/** The last text of a line, and the line out. */
+export function putLine(s: Ascii, level: i32): void {
+  put(s);
+  emit(level);
+}

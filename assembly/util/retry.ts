@@ -1,7 +1,7 @@
 // Retrying what failed (a poll, a connection): a doubling delay and the warning that says so.
 import { LOG_WARN } from "../abi/host.generated";
 import { Ascii } from "./ascii";
-import { put, putI32, putU32, emit } from "./log";
+import { put, putLine, putWithI32, putWithU32 } from "./log";
 
 /** base doubled per failure, at most cap. */
 export function backoff(base: u32, failures: u32, cap: u32): u32 {
@@ -12,12 +12,9 @@ export function backoff(base: u32, failures: u32, cap: u32): u32 {
 export function warnRetry(why: Ascii, code: i32, delayMs: u32): void {
   put(why);
   if (code != 0) {
-    put(" (");
-    putI32(code);
+    putWithI32(" (", code);
     put(")");
   }
-  put(", retry in ");
-  putU32(delayMs);
-  put(" ms");
-  emit(LOG_WARN);
+  putWithU32(", retry in ", delayMs);
+  putLine(" ms", LOG_WARN);
 }

@@ -13,7 +13,7 @@ import { Ascii } from "../util/ascii";
 import { backoff, warnRetry } from "../util/retry";
 import { putAscii, putDecimal } from "../util/bytes";
 import { reached, msUntil } from "../util/time";
-import { put, putBytes, putI32, putU32, emit } from "../util/log";
+import { put, putBytes, emit, putLine, putWithI32 } from "../util/log";
 import { current } from "../rgb/server";
 import { lastColour } from "../rgb/client";
 
@@ -32,8 +32,7 @@ function describe(): void {
   put("ws-client: ");
   put("ws://");
   putBytes(cfg.wsUrlHost, cfg.wsUrlHostLen);
-  put(":");
-  putI32(cfg.wsUrlPort);
+  putWithI32(":", cfg.wsUrlPort);
   put(" ");
 }
 
@@ -99,8 +98,7 @@ export function handshakeData(s: Slot, p: usize, n: i32, now: u32): i32 {
   if (why != 0) {
     if (s.status != 101) {
       put("ws-client: ");
-      put("server answered HTTP ");
-      putI32(s.status);
+      putWithI32("server answered HTTP ", s.status);
       emit(LOG_WARN);
     }
     abortNow(s);
@@ -113,8 +111,7 @@ export function handshakeData(s: Slot, p: usize, n: i32, now: u32): i32 {
   failures = 0;
   nextPush = now;
   describe();
-  put("connected");
-  emit(LOG_INFO);
+  putLine("connected", LOG_INFO);
   return at + wsFeed(s, p + at, n - at, now);
 }
 

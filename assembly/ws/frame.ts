@@ -6,7 +6,7 @@ import * as cfg from "../config";
 import { Slot, aux, flush, abortNow, closeNow, STAGE, STAGE_SIZE, CONTROL_AT } from "../net/slots";
 import { utf8Feed, UTF8_OK, UTF8_BAD } from "../util/utf8";
 import { reached } from "../util/time";
-import { put, putI32, putIp, emit } from "../util/log";
+import { put, emit, putWithI32, putWithIp } from "../util/log";
 import { handleLine, sendChallenge } from "../control/server";
 
 export const OP_CONT: u8 = 0;
@@ -108,10 +108,8 @@ export function putFrameHeader(d: usize, b0: u32, len: u64): i32 {
  *  half sent (a close frame cannot be put inside it). */
 export function wsClose(s: Slot, code: u16, now: u32): void {
   if (s.wsCloseSent) return;
-  put("ws: closing ");
-  putIp(s.remoteIp);
-  put(" with ");
-  putI32(code);
+  putWithIp("ws: closing ", s.remoteIp);
+  putWithI32(" with ", code);
   emit(code == CLOSE_NORMAL || code == CLOSE_GOING_AWAY ? LOG_DEBUG : LOG_INFO);
   s.wsCloseSent = true;
   s.wsLastTx = now;

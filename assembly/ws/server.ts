@@ -7,7 +7,7 @@ import { sendChallenge } from "../control/server";
 import { answerStatus } from "../http/server";
 import { writeSwitching } from "./handshake";
 import { wsStart, wsFeed, ENDPOINT_ECHO, ENDPOINT_CONTROL } from "./frame";
-import { put, putIp, emit } from "../util/log";
+import { put, emit, putWithIp } from "../util/log";
 
 /** Protocol name `index` (1-based) of the comma-separated ws_protocols; sets protoLen. */
 let protoLen: i32 = 0;
@@ -49,8 +49,7 @@ export function upgrade(s: Slot, p: usize, n: i32, now: u32): i32 {
   let proto = s.wsProtocol ? protocolAt(s.wsProtocol) : 0;
   // the 101 is written over the request line (free now); frames later use the stage
   let len = writeSwitching(s.buf, aux(s), proto, s.wsProtocol ? protoLen : 0);
-  put("ws: ");
-  putIp(s.remoteIp);
+  putWithIp("ws: ", s.remoteIp);
   let control = s.route == ROUTE_CONTROL;
   put(control ? " opened /control" : " opened /echo");
   emit(LOG_DEBUG);

@@ -8,6 +8,7 @@ import { ROOT, OUTPUTS, loadSpec, staleOutputs } from "../abi/generate.ts";
 import { writeFileSync } from "node:fs";
 import { checkBudgets } from "../wasm/size.ts";
 import { mergeDataSegments } from "./merge-data.ts";
+import { shrink } from "./shrink.ts";
 import { buildFirmware } from "./firmware.ts";
 import { buildDashboard } from "./dashboard.ts";
 
@@ -24,11 +25,15 @@ const asc = join(ROOT, "node_modules", ".bin", "asc");
 // the transform compacts text literals (tools/build/ascii-literals.mjs); asconfig.json cannot name a
 // local transform file, so it is passed here
 const TRANSFORM = ["--transform", "./tools/build/ascii-literals.mjs"];
-run(asc, ["assembly/index.ts", "--target", "release", ...TRANSFORM]);
+// --debug only adds the name section; shrink() drops it from the binary and keeps it in the .wat
+run(asc, ["assembly/index.ts", "--target", "release", "--debug", ...TRANSFORM]);
 run(asc, ["assembly/index.ts", "--target", "debug", ...TRANSFORM]);
 // one data segment per literal costs headers the board pays for in RAM: merge them (image unchanged)
 const wasmPath = join(ROOT, "build", "picowire.wasm");
-const emitted = readFileSync(wasmPath);
+// one more binaryen round where asc's stopped early (tools/build/shrink.ts), then the segments merged
+const shrunk = shrink(readFileSync(wasmPath));
+writeFileSync(join(ROOT, "build", "picowire.wat"), shrunk.wat);
+const emitted = shrunk.wasm;
 const wasm = mergeDataSegments(emitted);
 writeFileSync(wasmPath, wasm);
 console.log(`build/picowire.wasm: data segments merged, ${emitted.length} -> ${wasm.length} bytes`);
