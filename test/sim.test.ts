@@ -48,6 +48,9 @@ const REGRESSIONS: { spec: SimSpec; found: string }[] = [
   { spec: { nodes: 5, topology: "home", seconds: 12, seed: 3, chaos: true, ...STORM }, found: "the founder reboots, re-founds the same bus id alone and wins a term already won (safety)" },
   { spec: { nodes: 7, topology: "home", seconds: 12, seed: 35, chaos: true, ...STORM }, found: "a master with a 3-member view and one with 7 in the same term (safety)" },
   { spec: { nodes: 6, topology: "ap", radio: "host", seconds: 40, seed: 4, loss: 0.03, killMasterAt: 20, rebootAfter: 3 }, found: "a board founds a bus before it has an address and reports master address 0 (liveness)" },
+  { spec: { nodes: 3, topology: "home", seconds: 12, seed: 1100, chaos: true, ...FAST }, found: "a candidate whose election timed out never counted the pre-votes of its next round (liveness)" },
+  { spec: { nodes: 7, topology: "home", seconds: 12, seed: 1364, chaos: true, ...FAST }, found: "terms drifted apart in partitions: pre-votes refused forever until refusals carried the higher term (liveness)" },
+  { spec: { nodes: 4, topology: "auto", seconds: 40, seed: 6 }, found: "a board back on the network deposed a live master with a higher term (before PreVote) (liveness)" },
 ];
 
 describe("deterministic bus simulator, real core", () => {
@@ -88,6 +91,24 @@ describe("deterministic bus simulator, real core", () => {
     const f = failures(await sweep(specs));
     expect(f, `${f.length} of ${specs.length} seeds failed:\n${f.join("\n")}`).toEqual([]);
   }, 60_000);
+
+  it("auto topology, the core driving the radio: boards powered up together end with one access point and one bus; its loss is taken over (40 seeds)", async () => {
+    const results = [];
+    for (let seed = 1; seed <= 40; seed++) {
+      const spec: SimSpec = { nodes: 3 + (seed % 5), topology: "auto", seconds: 40, seed, ...(seed % 2 ? { killMasterAt: 25 } : {}) };
+      const r = await run(spec);
+      const ups = r.timeline.filter((l) => / radio: access point \S+ up /.test(l)).length;
+      const downs = r.timeline.filter((l) => / radio: access point \S+ down/.test(l)).length;
+      results.push({ spec, r, live: ups - downs });
+    }
+    const f = failures(results);
+    expect(f, `${f.length} seeds failed:\n${f.join("\n")}`).toEqual([]);
+    // every run converged, and at the end exactly one access point beacons the bus's SSID
+    expect(results.filter(({ r }) => r.converge_ms === null).map(({ spec }) => spec.seed)).toEqual([]);
+    expect(results.filter(({ live }) => live !== 1).map(({ spec, live }) => `seed ${spec.seed}: ${live} access points`)).toEqual([]);
+    // the runs include twins: two boards that started an access point at the same moment, one handed over
+    expect(results.some(({ r }) => r.timeline.filter((l) => / radio: access point \S+ up /.test(l)).length > 1)).toBe(true);
+  }, 120_000);
 
   it("catches the deliberately broken election (bus_unsafe_votes=1) within 30 seeds, on a seed the real election survives", async () => {
     let caught: { spec: SimSpec; r: SimResult } | undefined;

@@ -43,6 +43,7 @@ let versionTerm: u32 = 0;
 let listPending: u32 = 0; // a worker assembling a list that spans datagrams
 let committed = false; // master: a majority holds the current version in this term
 let votes: i32 = 0;
+let preVoting = false; // asking whether a majority would vote for us (no term raised yet)
 let lowestSeeker: u64 = 0; // seeking: the lowest id heard from another seeking board
 let heardAt: u32 = 0; // the last heartbeat from our master
 let busHeardAt: u32 = 0; // the last datagram from any board of our bus
@@ -126,6 +127,7 @@ function follow(ip: u32, id: u64, now: u32): void {
 /** Leaves any bus and looks for one to join (or founds one after a quiet while). */
 function seek(now: u32): void {
   role = BUS_ROLE_SEEKING;
+  preVoting = false;
   busId = 0;
   term = 0;
   version = 0;
@@ -203,9 +205,11 @@ function sendList(ip: u32, now: u32): void {
   }
 }
 
-function sendVote(ip: u32, granted: bool): void {
-  store<u8>(begin(T_VOTE, busId, term, myId), granted);
-  transmit(sock, ip, cfg.busPort, 1);
+function sendVote(ip: u32, granted: bool, pre: bool): void {
+  let b = begin(T_VOTE, busId, term, myId);
+  store<u8>(b, granted);
+  store<u8>(b, pre, 1);
+  transmit(sock, ip, cfg.busPort, 2);
 }
 
 // ---- master -------------------------------------------------------------------------------------
@@ -219,6 +223,7 @@ function newVersion(): void {
 
 function becomeMaster(now: u32): void {
   role = BUS_ROLE_MASTER;
+  preVoting = false;
   let me = t.indexOf(myId);
   if (me > 0) t.toFront(me, scratch);
   let old = t.indexOf(lostMasterId);
@@ -340,7 +345,24 @@ function shareLeases(now: u32): void {
 
 // ---- elections ----------------------------------------------------------------------------------
 
+/** Before a real election (which raises the term and so deposes a master) a voter asks whether a
+ *  majority would vote for it at all (Raft's PreVote): a board back from a partition, whose master is
+ *  alive, then never disrupts the bus. */
+function startPreVote(now: u32): void {
+  if (role == BUS_ROLE_CANDIDATE) role = BUS_ROLE_WORKER; // that election timed out: ask again first
+  preVoting = true;
+  t.clearAll(t.F_VOTED);
+  votes = 1;
+  deadline = electionTimeout(now);
+  if (votes >= quorum()) return startElection(now);
+  let b = begin(T_VOTE_REQUEST, busId, term + 1, myId);
+  versionBody(b);
+  store<u8>(b, 1, 8);
+  toAll(9, false);
+}
+
 function startElection(now: u32): void {
+  preVoting = false;
   term++;
   votedTerm = term;
   votedFor = myId;
@@ -352,14 +374,29 @@ function startElection(now: u32): void {
   putWithU32("bus: no master heard; asking for votes in term ", term);
   emit(LOG_INFO);
   if (votes >= quorum()) return becomeMaster(now);
-  versionBody(begin(T_VOTE_REQUEST, busId, term, myId));
-  for (let i = 0; i < t.count; i++) if (!isMe(i) && t.flagsAt(i) & t.F_VOTER) toMember(i, 8);
+  let b = begin(T_VOTE_REQUEST, busId, term, myId);
+  versionBody(b);
+  store<u8>(b, 0, 8);
+  // broadcast where there is one: a voter's address in our list may be stale (it moved to another
+  // access point and got a new lease)
+  toAll(9, false);
 }
 
-function voteRequested(from: u64, reqTerm: u32, ip: u32, b: usize, now: u32): void {
-  // a board that hears its master ignores a disrupting candidate (one back from a partition)
+function listNewer(b: usize): bool {
+  let v = load<u32>(b);
+  let vt = load<u32>(b, 4);
+  return vt > versionTerm || (vt == versionTerm && v >= version);
+}
+
+function voteRequested(from: u64, reqTerm: u32, ip: u32, b: usize, pre: bool, now: u32): void {
+  // a board that hears its master ignores a disrupting candidate (one back from a partition); a
+  // non-voter stays out of elections (its answer would count for nothing, and keep the asker hoping)
+  let me = t.indexOf(myId);
   if (role == BUS_ROLE_MASTER || (masterIp != 0 && now - heardAt < cfg.busElectionMs)) return;
-  if (reqTerm < term) return sendVote(ip, false);
+  if (me < 0 || !(t.flagsAt(me) & t.F_VOTER)) return;
+  // a pre-vote changes nothing here: would we vote for it in that term?
+  if (pre) return sendVote(ip, reqTerm > term && listNewer(b), true);
+  if (reqTerm < term) return sendVote(ip, false, false);
   if (reqTerm > term) {
     // follow the newer term, but keep our own election timer: a candidate with a stale list must
     // not hold back the board that can win (Raft resets it only for a granted vote)
@@ -367,23 +404,23 @@ function voteRequested(from: u64, reqTerm: u32, ip: u32, b: usize, now: u32): vo
     stepDown(reqTerm, now);
     deadline = keep;
   }
-  let v = load<u32>(b);
-  let vt = load<u32>(b, 4);
-  let newer = vt > versionTerm || (vt == versionTerm && v >= version);
-  let grant = newer && reached(now, noVoteUntil) && (votedTerm != reqTerm || votedFor == from || cfg.busUnsafeVotes);
+  let grant = listNewer(b) && reached(now, noVoteUntil) && (votedTerm != reqTerm || votedFor == from || cfg.busUnsafeVotes);
   if (grant) {
     votedTerm = reqTerm;
     votedFor = from;
     deadline = electionTimeout(now);
   }
-  sendVote(ip, grant);
+  sendVote(ip, grant, false);
 }
 
-function voteReceived(from: u64, granted: bool, now: u32): void {
+function voteReceived(from: u64, granted: bool, pre: bool, now: u32): void {
   let i = t.indexOf(from);
-  if (role != BUS_ROLE_CANDIDATE || !granted || i < 0 || (t.flagsAt(i) & (t.F_VOTER | t.F_VOTED)) != t.F_VOTER) return;
+  let counting = pre ? preVoting : role == BUS_ROLE_CANDIDATE;
+  if (!counting || !granted || i < 0 || (t.flagsAt(i) & (t.F_VOTER | t.F_VOTED)) != t.F_VOTER) return;
   t.setFlags(i, t.F_VOTED, 0);
-  if (++votes >= quorum()) becomeMaster(now);
+  if (++votes < quorum()) return;
+  if (pre) startElection(now);
+  else becomeMaster(now);
 }
 
 // ---- receiving ----------------------------------------------------------------------------------
@@ -394,6 +431,7 @@ function heartbeat(from: u64, ip: u32, b: usize, now: u32): void {
     emit(LOG_ERROR);
   }
   role = BUS_ROLE_WORKER;
+  preVoting = false;
   heardAt = now;
   deadline = electionTimeout(now);
   if (masterId != from) follow(ip, from, now);
@@ -495,17 +533,30 @@ export function busDatagram(ip: u32, port: i32, p: usize, n: i32, now: u32): voi
     return;
   }
   busHeardAt = now;
+  // pre-votes travel outside the term rules: they ask about a term, they do not claim it
+  let pre = type == T_VOTE ? body >= 2 && load<u8>(b, 1) != 0 : type == T_VOTE_REQUEST && body >= 9 && load<u8>(b, 8) != 0;
+  if (pre) {
+    if (type == T_VOTE && msgTerm > term) {
+      // a voter ahead of us: catch up on its term (no vote cast), so our next pre-vote can pass
+      let keep = deadline;
+      stepDown(msgTerm, now);
+      deadline = keep;
+    }
+    if (type == T_VOTE) voteReceived(from, load<u8>(b) != 0, true, now);
+    else voteRequested(from, msgTerm, ip, b, true, now);
+    return;
+  }
   if (msgTerm < term) {
     // a stale master or candidate learns the current term from our answer
-    if (type == T_HEARTBEAT || type == T_VOTE_REQUEST) sendVote(ip, false);
+    if (type == T_HEARTBEAT || type == T_VOTE_REQUEST) sendVote(ip, false, false);
     return;
   }
   if (msgTerm > term && type != T_VOTE_REQUEST) stepDown(msgTerm, now);
   if (type == T_HEARTBEAT) heartbeat(from, ip, b, now);
   else if (type == T_ACK && body >= 13 && role == BUS_ROLE_MASTER) acked(from, ip, b, now);
   else if (type == T_LIST && body >= 13 && from == masterId) listed(b, body, now);
-  else if (type == T_VOTE_REQUEST && body >= 8) voteRequested(from, msgTerm, ip, b, now);
-  else if (type == T_VOTE && body >= 1) voteReceived(from, load<u8>(b) != 0, now);
+  else if (type == T_VOTE_REQUEST && body >= 9) voteRequested(from, msgTerm, ip, b, false, now);
+  else if (type == T_VOTE && body >= 2) voteReceived(from, load<u8>(b) != 0, false, now);
   else if (type == T_LEASES && body >= 1 && !apIsOurs) {
     for (let i = 0, n = min(<i32>load<u8>(b), (body - 1) / 14); i < n; i++) dhcpAdoptLease(b + 1 + i * 14, now);
   }
@@ -530,7 +581,7 @@ export function busTick(now: u32): u32 {
       // nobody of this bus answers (the others are gone, or we are cut off from all of them): start
       // over as a new bus, which merges back when they meet; otherwise a voter asks for votes
       if (now - busHeardAt > cfg.busDeadMs) seek(now);
-      else if (me >= 0 && t.flagsAt(me) & t.F_VOTER) startElection(now);
+      else if (me >= 0 && t.flagsAt(me) & t.F_VOTER) startPreVote(now);
       else deadline = electionTimeout(now);
     }
   }

@@ -3,8 +3,12 @@
 // otherwise brings up the access point after a randomised backoff. When the access point of an `auto`
 // bus disappears, the members take it over in the order of the member list they share: the first
 // survivor starts it at once, the next after a step, and so on, so exactly one does unless it is gone too.
+// Two access points that come up at once (an `auto` board cannot hear the other before it starts its
+// own) find each other in the scan an access point makes every few seconds: the one with the higher
+// BSSID hands over, stops its access point and joins the other, so both sides agree without talking.
 import {
-  host_wifi_join, host_wifi_start_ap, host_wifi_scan, host_wifi_ip, host_random_fill, OK, LOG_INFO, LOG_WARN, IFACE_AP,
+  host_wifi_join, host_wifi_start_ap, host_wifi_stop_ap, host_wifi_scan, host_wifi_ip, host_wifi_mac, host_random_fill,
+  OK, LOG_INFO, LOG_WARN, IFACE_AP,
   WIFI_EV_STA_UP, WIFI_EV_STA_DOWN, WIFI_EV_AP_UP, WIFI_EV_AP_DOWN, WIFI_EV_SCAN_RESULT, WIFI_EV_SCAN_DONE,
 } from "../abi/host.generated";
 import * as cfg from "../config";
@@ -19,6 +23,7 @@ import { backoff } from "../util/retry";
 
 const CHANNEL: i32 = 6;
 const TAKEOVER_STEP_MS: u32 = 2000; // between successive candidates for the access point
+const AP_CHECK_MS: u32 = 5000; // an auto access point looks for another one with its SSID this often
 const IDLE: u8 = 0;
 const WAITING: u8 = 1; // until `at`, then scan (or join, in sta mode)
 const SCANNING: u8 = 2;
@@ -32,8 +37,10 @@ let at: u32 = 0;
 let seen = false; // the last scan found the bus's SSID
 let scansEmpty: u32 = 0; // scans in a row that did not
 let failures: u32 = 0;
+let handOver = false; // this scan found our SSID beaconed with a lower BSSID than ours
 export let apIsOurs = false;
 const rnd = memory.data(4);
+const ownMac = memory.data(6);
 
 export function startRadio(now: u32): void {
   if (cfg.wifiMode == cfg.WIFI_OFF) return;
@@ -84,13 +91,26 @@ export function wifiEvent(kind: i32, status: i32, io: usize, now: u32): void {
   if (kind == WIFI_EV_AP_UP) {
     state = AP_RUNNING;
     apIsOurs = true;
+    at = now + 500 + random(1000); // a twin started at the same moment shows up at once: look soon
     startDhcp(host_wifi_ip(IFACE_AP), now);
   } else if (kind == WIFI_EV_AP_DOWN) {
     apIsOurs = false;
     stopDhcp();
+  } else if (cfg.wifiMode == cfg.WIFI_OFF) {
+    // the host manages the radio: only its access point's DHCP server (above) is ours
   } else if (kind == WIFI_EV_SCAN_RESULT) {
-    // rssi i8, channel u8, auth u8, ssid_len u8, ssid
-    if (status >= 4 && <i32>load<u8>(io, 3) == cfg.wifiSsidLen && status >= 4 + cfg.wifiSsidLen && bytesSame(io + 4, cfg.wifiSsid, cfg.wifiSsidLen)) seen = true;
+    // rssi i8, channel u8, auth u8, ssid_len u8, ssid, bssid
+    let n = cfg.wifiSsidLen;
+    if (status < 4 + n || <i32>load<u8>(io, 3) != n || !bytesSame(io + 4, cfg.wifiSsid, n)) return;
+    seen = true;
+    if (state == AP_RUNNING && status >= 10 + n && lower(io + 4 + n)) handOver = true;
+  } else if (kind == WIFI_EV_SCAN_DONE && state == AP_RUNNING) {
+    if (!handOver) return;
+    putLine("wifi: another access point has our SSID and a lower BSSID: handing over and joining it", LOG_INFO);
+    host_wifi_stop_ap();
+    apIsOurs = false;
+    stopDhcp();
+    join();
   } else if (kind == WIFI_EV_SCAN_DONE && state == SCANNING) {
     if (seen) return join();
     scansEmpty++;
@@ -122,7 +142,25 @@ function join(): void {
   if (r != OK) failed("cannot join", r);
 }
 
+/** Whether the BSSID at p sorts before our access point's (the radio's MAC). */
+function lower(p: usize): bool {
+  if (host_wifi_mac(IFACE_AP, ownMac) != 6) return false;
+  for (let i = 0; i < 6; i++) {
+    let a = load<u8>(p + i);
+    let b = load<u8>(ownMac + i);
+    if (a != b) return a < b;
+  }
+  return false;
+}
+
 export function radioTick(now: u32): u32 {
+  if (state == AP_RUNNING && cfg.wifiMode == cfg.WIFI_AUTO) {
+    if (!reached(now, at)) return msUntil(now, at);
+    at = now + AP_CHECK_MS + random(AP_CHECK_MS);
+    handOver = false;
+    host_wifi_scan();
+    return AP_CHECK_MS;
+  }
   if (state != WAITING) return u32.MAX_VALUE;
   if (!reached(now, at)) return msUntil(now, at);
   if (cfg.wifiMode == cfg.WIFI_STA) join();
