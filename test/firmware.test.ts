@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildFirmware, firmwareEnv, EMU_UF2, FIRMWARE_UF2, ROOT, UF2_MAX_BYTES } from "../tools/build/firmware.ts";
 import { findBootrom, runImage, type EmuResult } from "../tools/emu/run.ts";
+import { probeWs2812, type Ws2812Probe } from "../tools/emu/ws2812-probe.ts";
 import { C } from "../tools/host/abi.generated.ts";
 
 const WASM = join(ROOT, "build", "picowire.wasm");
@@ -134,11 +135,12 @@ describe.skipIf(lwipMissing.length > 0)("pw_lwip.c over lwIP's loopback netif (h
 describe.skipIf(missing.length > 0)("firmware (Pico W UF2 + rp2040js boot image)", () => {
   let emu: EmuResult;
   let board: EmuResult; // the real WiFi firmware, whose radio rp2040js does not emulate
+  let strip: Ws2812Probe | undefined; // GP16, where emu_main.c's check_pixels() sends a frame
 
   beforeAll(async () => {
     const r = buildFirmware({ quiet: true }); // incremental: reuses build/pico when it is up to date
     expect(r.built, r.skipped).toBe(true);
-    emu = await runImage(EMU_UF2, { timeoutMs: 240_000 });
+    emu = await runImage(EMU_UF2, { timeoutMs: 240_000, setup: (sim) => (strip = probeWs2812(sim, 16)) });
     console.log(emu.output);
     // run it for 5 s of wall time (minutes of simulated time: the loop sleeps) and look at what it said
     board = await runImage(FIRMWARE_UF2, { until: "\u0000never", timeoutMs: 5_000 });
@@ -192,6 +194,12 @@ describe.skipIf(missing.length > 0)("firmware (Pico W UF2 + rp2040js boot image)
       expect(Number(m[6]), m[0]).toBe(C.RESET_TRAP);
       expect(emu.output).toContain(`[error] host: core wrote at offset ${m[1]}, above its 32768-byte memory cap`);
     }
+  });
+
+  it("drives a WS2812 strip through PIO + DMA: the pin's waveform decodes to the frame, bit for bit", () => {
+    expect(emu.output).toMatch(/picowire emu: pixels: OK, 9 bytes on GP16 in \d+ us \(refused: pin 24 ERR_NOTFOUND, 1537 bytes ERR_RANGE\)/);
+    expect(strip!.bytes(), `high times in PIO cycles: ${strip!.highs.join(",")}`).toEqual([0xff, 0x00, 0x80, 0x01, 0x02, 0x03, 0xa5, 0x5a, 0xc3]);
+    expect(strip!.highs).toHaveLength(72); // 9 bytes, 8 bits each, nothing more on the line
   });
 
   it("runs the benchmarks through the core", () => {

@@ -21,6 +21,7 @@
 #include "pw_assets.h"
 #include "pw_host.h"
 #include "pw_pico_stack.h"
+#include "pixels_pio.h"
 
 #ifndef PW_ENGINE_VTBL
 #define PW_ENGINE_VTBL pw_engine_wasm2c
@@ -281,6 +282,19 @@ static void bench_native(void) {
 
 /* ------------------------------------------------------------------ main */
 
+/* pixels_show as the firmware does it (PIO + DMA): a known frame on GP16; the emulator's test decodes
+ * the pin's waveform back into bytes (test/firmware.test.ts). */
+static void check_pixels(void) {
+  static const uint8_t frame[] = {0xff, 0x00, 0x80, 0x01, 0x02, 0x03, 0xa5, 0x5a, 0xc3};
+  int32_t r = pw_pixels_show(NULL, 16, frame, sizeof frame);
+  uint64_t t0 = time_us_64();
+  /* the next call answers WOULDBLOCK until the frame and the strip's latch are through */
+  while (pw_pixels_show(NULL, 16, NULL, 0) == PW_ERR_WOULDBLOCK && time_us_64() - t0 < 100000) tight_loop_contents();
+  printf("picowire emu: pixels: %s, %u bytes on GP16 in %lu us (refused: pin 24 %s, %u bytes %s)\n", pw_err_name(r),
+         (unsigned)sizeof frame, (unsigned long)(time_us_64() - t0), pw_err_name(pw_pixels_show(NULL, 24, frame, 3)),
+         PW_PIXELS_MAX_BYTES + 1, pw_err_name(pw_pixels_show(NULL, 16, frame, PW_PIXELS_MAX_BYTES + 1)));
+}
+
 static void run(void *arg) {
   memset(&ops, 0, sizeof ops);
   ops.now_ms = emu_now;
@@ -324,6 +338,7 @@ static void run(void *arg) {
   bench_ws();
   bench_native();
   check_canary();
+  check_pixels();
   printf("picowire emu: stack high-water %lu of %u bytes, guard %s\n", (unsigned long)pw_pico_stack_used(),
          PW_PICO_STACK_BYTES, pw_pico_stack_intact() ? "intact" : "BROKEN");
   printf("picowire emu: done\n");

@@ -16,6 +16,7 @@
  * TCP, UDP and DNS over lwIP's raw API are in pw_lwip.c (also built and tested on a computer).
  */
 #include "platform_pico.h"
+#include "pixels_pio.h"
 #include "pw_assets.h"
 #include "pw_lwip.h"
 
@@ -553,6 +554,7 @@ pw_platform pico_platform_ops(void) {
   p.wifi_scan = wifi_scan_;
   p.wifi_stop_ap = wifi_stop_ap_;
   p.wifi_mac = wifi_mac_;
+  p.pixels_show = pw_pixels_show; /* WS2812 through PIO + DMA (pixels_pio.c) */
   p.wifi_status = wifi_status_;
   p.wifi_ip = wifi_ip_;
   p.wifi_rssi = wifi_rssi_;
@@ -567,6 +569,6 @@ pw_platform pico_platform_ops(void) {
   p.flash_write = flash_write_;
   p.flash_erase = flash_erase_;
   pw_assets_fill(&p, P.host); /* index.html.gz (the dashboard page, in flash) and core.sha256 */
-  /* not yet: pixels_show (needs a PIO program), sleep */
+  /* not yet: sleep */
   return p;
 }
