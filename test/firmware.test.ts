@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { buildFirmware, firmwareEnv, EMU_UF2, FIRMWARE_UF2, ROOT, UF2_MAX_BYTES } from "../tools/build/firmware.ts";
 import { findBootrom, runImage, type EmuResult } from "../tools/emu/run.ts";
 import { probeWs2812, type Ws2812Probe } from "../tools/emu/ws2812-probe.ts";
+import { USBCDC } from "rp2040js";
 import { C } from "../tools/host/abi.generated.ts";
 
 const WASM = join(ROOT, "build", "picowire.wasm");
@@ -136,6 +137,7 @@ describe.skipIf(missing.length > 0)("firmware (Pico W UF2 + rp2040js boot image)
   let emu: EmuResult;
   let board: EmuResult; // the real WiFi firmware, whose radio rp2040js does not emulate
   let strip: Ws2812Probe | undefined; // GP16, where emu_main.c's check_pixels() sends a frame
+  const usbConsole = { connected: false, text: "" };
 
   beforeAll(async () => {
     const r = buildFirmware({ quiet: true }); // incremental: reuses build/pico when it is up to date
@@ -145,6 +147,17 @@ describe.skipIf(missing.length > 0)("firmware (Pico W UF2 + rp2040js boot image)
     // run it for 5 s of wall time (minutes of simulated time: the loop sleeps) and look at what it said
     board = await runImage(FIRMWARE_UF2, { until: "\u0000never", timeoutMs: 5_000 });
     console.log(`${board.output}(${board.simulatedMs.toFixed(0)} ms simulated)`);
+    // again with a computer on the USB port (its traffic slows the emulator, hence a run of its own)
+    await runImage(FIRMWARE_UF2, {
+      until: "\u0000never",
+      timeoutMs: 6_000,
+      setup: (sim) => {
+        // a computer on the USB port: the console is a CDC serial port (stdio_usb, tinyusb)
+        const cdc = new USBCDC((sim.rp2040 as unknown as { usbCtrl: ConstructorParameters<typeof USBCDC>[0] }).usbCtrl);
+        cdc.onDeviceConnected = () => (usbConsole.connected = true);
+        cdc.onSerialData = (b) => (usbConsole.text += new TextDecoder().decode(b));
+      },
+    });
   }, 900_000);
 
   it("boots the WiFi firmware, starts the core without a radio, and keeps running fed by the watchdog", () => {
@@ -157,6 +170,12 @@ describe.skipIf(missing.length > 0)("firmware (Pico W UF2 + rp2040js boot image)
     // the radio's absence is noticed once (the status LED is the first user of the lazily started CYW43)
     expect(board.output.match(/the CYW43 does not respond/g)?.length).toBe(1);
     expect(board.simulatedMs).toBeGreaterThan(20_000); // well past the 8 s watchdog
+  });
+
+  it("offers its console on USB too: a computer sees a CDC serial port carrying the log lines", () => {
+    expect(usbConsole.connected, "the USB device never enumerated").toBe(true);
+    // lines printed after enumeration reach the computer (earlier ones went to UART0 only)
+    expect(usbConsole.text).toMatch(/\[error\] pico: the CYW43 does not respond/);
   });
 
   it("builds build/picowire.uf2 within 1 MiB", () => {

@@ -87,6 +87,9 @@
 #define PW_STAT_BUS_DROPPED (19) /* stat: bus datagrams dropped (malformed, bad tag, other bus) */
 #define PW_STAT_BUS_VOTERS (20) /* stat: voting members in this board's view */
 #define PW_STAT_DHCP_LEASES (21) /* stat: DHCP leases held by this board's server */
+#define PW_STAT_PIXELS_FRAMES (22) /* stat: LED-strip frames shown (pixels_show calls) */
+#define PW_STAT_PIXELS_DROPPED (23) /* stat: light datagrams dropped (malformed, oversized, unsupported, other universe, late, no strip) */
+#define PW_STAT_PIXELS_MODE (24) /* stat: what the strip shows: 0 the board's colour, 1 WLED realtime, 2 DDP, 3 E1.31, 4 the bus master's frames */
 #define PW_BUS_ROLE_OFF (0) /* bus role: the bus is not configured */
 #define PW_BUS_ROLE_SEEKING (1) /* bus role: looking for a bus to join */
 #define PW_BUS_ROLE_MASTER (2) /* bus role: MASTER of its term */

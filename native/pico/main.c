@@ -73,7 +73,7 @@ static void run(void *arg) {
   pw_host_options opt = {
       .platform = &ops,
       .engine = &PW_ENGINE_VTBL,
-      .wasm = pw_core_wasm,
+      .wasm = PW_CORE_WASM_BYTES,
       .wasm_len = pw_core_wasm_len,
       .config = config,
       .config_len = config_len,
