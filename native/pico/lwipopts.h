@@ -15,10 +15,10 @@
 #define MEM_SIZE (16 * 1024)   /* tcp_write copies outgoing bytes here (TCP_WRITE_FLAG_COPY) */
 #define MEMP_NUM_TCP_PCB 16
 #define MEMP_NUM_TCP_PCB_LISTEN 4
-#define MEMP_NUM_UDP_PCB 6
+#define MEMP_NUM_UDP_PCB 7 /* + mDNS */
 #define MEMP_NUM_TCP_SEG 48
 #define MEMP_NUM_ARP_QUEUE 10
-#define MEMP_NUM_SYS_TIMEOUT (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 2)
+#define MEMP_NUM_SYS_TIMEOUT (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 2 + 2 * 3) /* + mDNS: 3 per interface */
 #define PBUF_POOL_SIZE 24
 
 #define LWIP_ARP 1
@@ -41,6 +41,10 @@
 #define DHCP_DOES_ARP_CHECK 0
 #define LWIP_DHCP_DOES_ACD_CHECK 0
 #define SO_REUSE 1
+/* mDNS responder (pw_mdns.c): the board's name and its _http / _picowire services */
+#define LWIP_MDNS_RESPONDER 1
+#define LWIP_NUM_NETIF_CLIENT_DATA 1
+#define MDNS_MAX_SERVICES 2
 
 #define TCP_MSS 1460
 #define TCP_WND (4 * TCP_MSS)               /* opened only as the core consumes (tcp_recved) */

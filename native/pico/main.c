@@ -16,6 +16,7 @@
 #include "platform_pico.h"
 #include "pw_build_config.h"
 #include "pw_host.h"
+#include "pw_mdns.h"
 #include "pw_pico_stack.h"
 
 #ifndef PW_ENGINE_VTBL
@@ -70,6 +71,7 @@ static void run(void *arg) {
   watchdog_update();
 
   size_t config_len = load_config();
+  pw_mdns_services_from_config(config, config_len); /* what mDNS advertises when WiFi comes up */
   pw_host_options opt = {
       .platform = &ops,
       .engine = &PW_ENGINE_VTBL,

@@ -17,6 +17,7 @@
  */
 #include "platform_pico.h"
 #include "pixels_pio.h"
+#include "pw_mdns.h"
 #include "pw_assets.h"
 #include "pw_lwip.h"
 
@@ -102,6 +103,18 @@ static bool copy_z(char *dst, size_t cap, const uint8_t *src, size_t len) {
   return true;
 }
 
+/* picowire-XXXX from the last two bytes of the flash unique ID: stable per board, short to type. */
+static const char *mdns_name(void) {
+  static char name[16];
+  if (!name[0]) {
+    pico_unique_board_id_t id;
+    pico_get_unique_board_id(&id);
+    snprintf(name, sizeof name, "picowire-%02x%02x", id.id[PICO_UNIQUE_BOARD_ID_SIZE_BYTES - 2],
+             id.id[PICO_UNIQUE_BOARD_ID_SIZE_BYTES - 1]);
+  }
+  return name;
+}
+
 static int32_t wifi_join_(void *ctx, const uint8_t *ssid, size_t ssid_len, const uint8_t *pass, size_t pass_len) {
   if (!P.radio) return PW_ERR_UNSUPPORTED;
   char s[33], k[65];
@@ -129,6 +142,7 @@ static int32_t wifi_start_ap_(void *ctx, const uint8_t *ssid, size_t ssid_len, c
   /* The AP netif gets cyw43's default 192.168.4.1/24, the tutorial's address; the core's DHCP server
    * (assembly/dhcp/server.ts) starts on WIFI_EV_AP_UP and leases from dhcp_first. */
   P.ap_up = true;
+  pw_mdns_up(iface_netif(PW_IFACE_AP), mdns_name());
   pw_host_on_wifi_event(P.host, PW_WIFI_EV_AP_UP, PW_OK);
   return PW_OK;
 }
@@ -215,6 +229,9 @@ static void wifi_poll(void) {
     uint32_t ip = wifi_ip_(NULL, PW_IFACE_STA);
     plog(PW_LOG_INFO, "pico: wifi joined, address %lu.%lu.%lu.%lu", (unsigned long)(ip >> 24),
          (unsigned long)((ip >> 16) & 255), (unsigned long)((ip >> 8) & 255), (unsigned long)(ip & 255));
+    if (pw_mdns_up(iface_netif(PW_IFACE_STA), mdns_name()) == 0)
+      plog(PW_LOG_INFO, "pico: mDNS: %s.local (_http._tcp port %u, _picowire._tcp port %u)", mdns_name(),
+           pw_mdns_http_port(), pw_mdns_control_port());
     pw_host_on_wifi_event(P.host, PW_WIFI_EV_STA_UP, PW_OK);
   } else if (st == CYW43_LINK_FAIL || st == CYW43_LINK_NONET || st == CYW43_LINK_BADAUTH ||
              (was == CYW43_LINK_UP && st == CYW43_LINK_DOWN)) {

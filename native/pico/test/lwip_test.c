@@ -10,7 +10,9 @@
  *      file it was built from (PW_TEST_PAGE, build/index.html.gz), streamed through the small window;
  *      HEAD / -> the same headers, no body; the core.sha256 asset names the core that runs;
  *   6. UDP: the bus's "WHO" and the tutorial's "HELLO" on port 5000 from a raw lwIP pcb -> the member list
- *      (the board founds a bus of one on its loopback address), answered to the asker's port.
+ *      (the board founds a bus of one on its loopback address), answered to the asker's port;
+ *   7. mDNS (../pw_mdns.c on lwIP's responder): legacy unicast queries for picowire-test.local (A) and
+ *      _http._tcp.local (PTR) are answered with the address and the advertised port.
  * Exit status 0 and "pw_lwip_test: all passed" on success.
  */
 #include <stdarg.h>
@@ -29,6 +31,7 @@
 #include "pw_host.h"
 #include "../pw_assets.h"
 #include "../pw_lwip.h"
+#include "../pw_mdns.h"
 
 static pw_host host;
 static pw_platform plat;
@@ -428,6 +431,77 @@ static void test_udp(void) {
   udp_remove(pcb);
 }
 
+/* ------------------------------------------------------------------ mDNS */
+
+static uint8_t dns_reply[512];
+static size_t dns_reply_len;
+static void on_dns_reply(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr, u16_t port) {
+  dns_reply_len = pbuf_copy_partial(p, dns_reply, sizeof dns_reply, 0);
+  pbuf_free(p);
+}
+static bool has_dns_reply(void *a) { return dns_reply_len > 0; }
+
+/* One question (a legacy query: from a port other than 5353, so the answer comes back to it). */
+static void mdns_ask(struct udp_pcb *pcb, const char *const *labels, uint16_t type) {
+  uint8_t q[128] = {0x12, 0x34, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0}; /* id, flags, 1 question */
+  size_t n = 12;
+  for (; *labels; labels++) {
+    q[n++] = (uint8_t)strlen(*labels);
+    memcpy(q + n, *labels, strlen(*labels));
+    n += strlen(*labels);
+  }
+  q[n++] = 0;
+  q[n++] = (uint8_t)(type >> 8), q[n++] = (uint8_t)type, q[n++] = 0, q[n++] = 1; /* class IN */
+  dns_reply_len = 0;
+  struct pbuf *p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)n, PBUF_RAM);
+  memcpy(p->payload, q, n);
+  ip_addr_t a;
+  IP_ADDR4(&a, 127, 0, 0, 1);
+  udp_sendto(pcb, p, &a, 5353);
+  pbuf_free(p);
+}
+
+static bool contains(const uint8_t *hay, size_t n, const void *needle, size_t k) {
+  for (size_t i = 0; i + k <= n; i++)
+    if (memcmp(hay + i, needle, k) == 0) return true;
+  return false;
+}
+
+static void test_mdns(void) {
+  static const char cfg[] = "max_conns=4\nhttp_port=8080\ncontrol_port=12346\n";
+  pw_mdns_services_from_config(cfg, sizeof cfg - 1);
+  check(pw_mdns_http_port() == 8080 && pw_mdns_control_port() == 12346, "mDNS: ports from the configuration (%u, %u)",
+        pw_mdns_http_port(), pw_mdns_control_port());
+  int up = pw_mdns_up(netif_list, "picowire-test");
+  check(up == 0, "mDNS: the responder runs on the interface (%d)", up);
+  struct udp_pcb *pcb = udp_new();
+  udp_bind(pcb, IP4_ADDR_ANY, 40001);
+  udp_recv(pcb, on_dns_reply, NULL);
+  /* the responder probes for its name first (~1 s of lwIP's real-time timers), then answers */
+  static const char *const host[] = {"picowire-test", "local", NULL};
+  bool answered = false;
+  for (int i = 0; i < 30 && !answered; i++) {
+    mdns_ask(pcb, host, 1 /* A */);
+    answered = run_until(has_dns_reply, NULL, 200);
+  }
+  static const uint8_t name[] = "\x0dpicowire-test\x05local";
+  static const uint8_t a_record[] = {0, 1, 0, 1}; /* type A, class IN (cache-flush bit clear in a legacy answer) */
+  static const uint8_t loopback[] = {0, 4, 127, 0, 0, 1};
+  check(answered && dns_reply[0] == 0x12 && dns_reply[1] == 0x34 && (dns_reply[2] & 0x80) && contains(dns_reply, dns_reply_len, name, sizeof name - 1) &&
+            contains(dns_reply, dns_reply_len, a_record, sizeof a_record) && contains(dns_reply, dns_reply_len, loopback, sizeof loopback),
+        "mDNS: picowire-test.local answers with 127.0.0.1 (%u bytes back, same id)", (unsigned)dns_reply_len);
+  static const char *const http[] = {"_http", "_tcp", "local", NULL};
+  answered = false;
+  for (int i = 0; i < 10 && !answered; i++) {
+    mdns_ask(pcb, http, 12 /* PTR */);
+    answered = run_until(has_dns_reply, NULL, 500);
+  }
+  static const uint8_t port_8080[] = {0x1f, 0x90};
+  check(answered && contains(dns_reply, dns_reply_len, "picowire-test", 13) && contains(dns_reply, dns_reply_len, port_8080, 2),
+        "mDNS: _http._tcp.local names the board and port 8080 (%u bytes back)", (unsigned)dns_reply_len);
+  udp_remove(pcb);
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   lwip_init();
@@ -455,6 +529,7 @@ int main(void) {
   test_refused();
   test_page();
   test_udp();
+  test_mdns();
   bool freed = run_until(all_conns_free, NULL, 3000);
   check(freed, "every host connection slot is free at the end");
   printf("     pw_lwip: %lu segments chained, %lu partial takes by the host, %lu full sends, window opened by %llu B "

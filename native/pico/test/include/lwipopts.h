@@ -24,6 +24,12 @@
 #define LWIP_NETIF_LOOPBACK 1
 #define LWIP_LOOPBACK_MAX_PBUFS 0
 #define SO_REUSE 1
+#define LWIP_IGMP 1                   /* mDNS joins 224.0.0.251 */
+#define LWIP_LOOPIF_MULTICAST 1       /* ... on the loopback netif, as on the radio's */
+#define LWIP_MDNS_RESPONDER 1
+#define LWIP_NUM_NETIF_CLIENT_DATA 1
+#define MDNS_MAX_SERVICES 2
+#define MEMP_NUM_SYS_TIMEOUT 16
 #define TCP_MSS 536
 #define TCP_WND (6 * TCP_MSS)         /* 3,216 B: more than the host holds (1,536), so bytes wait in pw_lwip */
 #define TCP_SND_BUF (2 * TCP_MSS)     /* 1,072 B: the echo fills it, tcp_send answers 0, tcp_sent resumes */
