@@ -224,6 +224,8 @@ describe.skipIf(missing.length > 0)("firmware (Pico W UF2 + rp2040js boot image)
   it("runs the benchmarks through the core", () => {
     expect(emu.output).toContain('bench: rgb_parse("255,128,7") = 0xff8007');
     expect(emu.output).toContain("bench: ws handshake ok");
+    // LED-strip frames through the core: every pixel of every frame reached pixels_show
+    expect(emu.output).toContain("bench: lights: 30 DDP frames of 480 px, 43200 bytes shown");
     const echoed = [...emu.output.matchAll(/ws echo: (\d+) frames x (\d+) B in, (\d+) B echoed/g)];
     expect(echoed.length).toBeGreaterThan(0);
     for (const m of echoed) expect(Number(m[3])).toBe(Number(m[1]) * (Number(m[2]) + 4)); // 4-byte header each

@@ -282,6 +282,44 @@ static void bench_native(void) {
 
 /* ------------------------------------------------------------------ main */
 
+/* LED strip frames (issue 10): a 480-pixel DDP datagram through the core: parse, gamma and brightness,
+ * GRB, pixels_show (a counting stub here: on the board PIO and DMA send the bytes). */
+static int32_t lights_sock = -1;
+static uint32_t lights_bytes;
+static int32_t emu_udp_open(void *ctx, int32_t sock, uint16_t port, int32_t iface) {
+  if (port == 4048) lights_sock = sock;
+  return PW_OK;
+}
+static int32_t emu_pixels_count(void *ctx, int32_t pin, const uint8_t *src, size_t len) {
+  lights_bytes += (uint32_t)len;
+  return PW_OK;
+}
+static void bench_lights(void) {
+  static uint8_t d[10 + 1440];
+  if (lights_sock < 0) {
+    printf("bench: lights skipped: the core opened no DDP socket\n");
+    return;
+  }
+  d[0] = 0x41, d[2] = 0x0b, d[3] = 1, d[8] = 1440 >> 8, d[9] = 1440 & 255;
+  for (uint32_t i = 0; i < 1440; i++) d[10 + i] = (uint8_t)(i * 7);
+  const uint32_t n = 30;
+  lights_bytes = 0;
+  uint64_t t0 = time_us_64();
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t size = 0;
+    uint8_t *mem = host.engine.v->memory(&host.engine, &size);
+    memcpy(mem + host.io, d, sizeof d);
+    host.engine.v->udp_data(&host.engine, NULL, lights_sock, 0x7f000001u, 4000, (int32_t)sizeof d, 0);
+  }
+  uint64_t cycles = (time_us_64() - t0) * EMU_CYCLES_PER_US;
+  printf("bench: lights: %lu DDP frames of 480 px, %lu bytes shown\n", (unsigned long)n, (unsigned long)lights_bytes);
+  print_ratio("480-px DDP frame -> gamma -> GRB -> show (frame)", cycles, n, "frame");
+  print_ratio("480-px DDP frame -> gamma -> GRB -> show (pixel)", cycles, n * 480u, "px");
+  uint64_t per_frame = cycles / n;
+  uint64_t share = per_frame * 60u * 10000u / 125000000u; /* 1/100 percent */
+  printf("bench: lights: 480 px at 60 fps = %lu.%02lu%% of one core at 125 MHz\n", (unsigned long)(share / 100), (unsigned long)(share % 100));
+}
+
 /* pixels_show as the firmware does it (PIO + DMA): a known frame on GP16; the emulator's test decodes
  * the pin's waveform back into bytes (test/firmware.test.ts). */
 static void check_pixels(void) {
@@ -304,10 +342,12 @@ static void run(void *arg) {
   ops.tcp_send = emu_send;
   ops.tcp_close = emu_close;
   ops.tcp_abort = emu_close;
+  ops.udp_open = emu_udp_open;
+  ops.pixels_show = emu_pixels_count;
   pw_assets_fill(&ops, &host); /* the same assets as the firmware */
   E.rng = 0x9E3779B9u;
 
-  static const char config[] = "http_port=80\nws_echo=1\nmax_conns=2\nrgb_source=fixed\nrgb=1,2,3";
+  static const char config[] = "http_port=80\nws_echo=1\nmax_conns=2\nrgb_source=fixed\nrgb=1,2,3\npixels_count=480\nlights=ddp";
   pw_host_options opt = {
       .platform = &ops,
       .engine = &PW_ENGINE_VTBL,
@@ -337,6 +377,7 @@ static void run(void *arg) {
   bench_rgb();
   bench_ws();
   bench_native();
+  bench_lights();
   check_canary();
   check_pixels();
   printf("picowire emu: stack high-water %lu of %u bytes, guard %s\n", (unsigned long)pw_pico_stack_used(),
