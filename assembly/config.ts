@@ -6,6 +6,7 @@ import { bytesEqual, inList, parseDecimal, parseIp, splitFields, fieldValues } f
 import { put, putBytes, emit, putLine, putWithI32 } from "./util/log";
 import { LOG_ERROR } from "./abi/host.generated";
 import { parseEither } from "./rgb/codec";
+import { LIGHTS_LIMITS, setLightsNumber, setLightsText } from "./lights/lights";
 
 export const SOURCE_RANDOM: i32 = 0;
 export const SOURCE_ADC: i32 = 1;
@@ -91,6 +92,9 @@ export let wsUrlHostLen: i32 = 0;
 const KEYS_BASIC: Ascii = "max_conns,http_port,http_line_max,http_head_max,http_timeout_ms,rgb_source,rgb,rgb_adc,rgb_server,rgb_poll_ms,rgb_timeout_ms,rgb_backoff_max_ms,rgb_pins,rgb_pwm_hz,rgb_common_anode,brightness";
 const KEYS_NETWORK: Ascii = "ws_echo,ws_max_message,ws_ping_ms,ws_idle_ms,ws_close_ms,ws_protocols,ws_origins,ws_url,ws_push_ms,control_port,control_line_max,control_depth,control_insecure,control_idle_ms,key";
 const KEYS_BUS: Ascii = "bus,bus_port,bus_msg_port,bus_peers,bus_max_members,bus_voters,bus_heartbeat_ms,bus_election_ms,bus_dead_ms,bus_unsafe_votes,wifi_mode,wifi_ssid,wifi_password,dhcp_first,dhcp_count,dhcp_lease_s";
+// LED strips (assembly/lights): key indexes from LIGHTS_BASE up, so keys added above never move them
+const KEYS_LIGHTS: Ascii = "pixels_pin,pixels_count,pixels_offset,e131_universe,e131_start,pixels_order,lights";
+const LIGHTS_BASE: i32 = 56;
 const KEYS_IN_BASIC: i32 = 16;
 const KEYS_BEFORE_BUS: i32 = 31;
 
@@ -100,6 +104,8 @@ function keyIndex(p: usize, n: i32): i32 {
   if (k > 0) return k - 1;
   k = inList(KEYS_NETWORK, p, n);
   if (k > 0) return k - 1 + KEYS_IN_BASIC;
+  k = inList(KEYS_LIGHTS, p, n);
+  if (k > 0) return k - 1 + LIGHTS_BASE;
   k = inList(KEYS_BUS, p, n);
   return k > 0 ? k - 1 + KEYS_BEFORE_BUS : -1;
 }
@@ -212,9 +218,14 @@ const LIMITS = memory.data<i32>([
 ]);
 
 function apply(key: i32): i32 {
-  let min = load<i32>(LIMITS + (key << 3));
-  let max = load<i32>(LIMITS + (key << 3), 4);
-  if (max == 0) return applyOther(key);
+  let limits = key >= LIGHTS_BASE ? LIGHTS_LIMITS - (LIGHTS_BASE << 3) : LIMITS;
+  let min = load<i32>(limits + (key << 3));
+  let max = load<i32>(limits + (key << 3), 4);
+  if (max == 0) {
+    if (key < LIGHTS_BASE) return applyOther(key);
+    let why = setLightsText(key - LIGHTS_BASE, vp, vn);
+    return why != 0 ? fail(why) : OK;
+  }
   let v = parseDecimal(vp, vn, 10);
   if (v < min || v > max) {
     fail("expected a whole number");
@@ -228,6 +239,7 @@ function apply(key: i32): i32 {
 }
 
 function setNumber(key: i32, v: i32): void {
+  if (key >= LIGHTS_BASE) return setLightsNumber(key - LIGHTS_BASE, v);
   if (key > 28) return setBusNumber(key, v); // two switches: one would nest too deep for wasm3
   switch (key) {
     case 0: maxConns = v; break;

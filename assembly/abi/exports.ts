@@ -6,7 +6,7 @@ import {
   STAT_BAD_REQUESTS, STAT_RGB, STAT_RGB_POLLS_OK, STAT_RGB_POLLS_FAILED, host_tcp_close,
   STAT_BUS_ROLE, STAT_BUS_TERM, STAT_BUS_MASTER_IP, STAT_BUS_ID, STAT_BUS_MEMBERS, STAT_BUS_INDEX, STAT_BUS_SENT,
   STAT_BUS_RECEIVED, STAT_BUS_DROPPED, STAT_BUS_VOTERS,
-  STAT_DHCP_LEASES,
+  STAT_DHCP_LEASES, STAT_PIXELS_FRAMES, STAT_PIXELS_DROPPED, STAT_PIXELS_MODE,
 } from "./host.generated";
 import { emit, putLine, putWithI32, putWithU32 } from "../util/log";
 import { parseConfig, maxConns, httpLineMax, controlLineMax } from "../config";
@@ -33,7 +33,10 @@ import { startMessages, messagesOwn, message } from "../bus/tutorial";
 import { sent as busSent } from "../bus/wire";
 import { count as busMembers, voters as busVoters } from "../bus/table";
 import { dhcpOwns, dhcpDatagram, dhcpTick, dhcpLeases } from "../dhcp/server";
+import { otaStart, otaTick } from "../ota/ota";
 import { io } from "./io";
+import * as store from "../store/config_sector";
+import * as lights from "../lights/lights";
 
 let ready = false;
 
@@ -48,8 +51,9 @@ export function io_buffer(): usize {
 export function init(configLen: i32, now: u32): i32 {
   if (ready) return ERR_BUSY;
   if (<u32>configLen > <u32>IO_CAPACITY) return ERR_CONFIG;
-  let r = parseConfig(io, configLen);
+  let r = configLen == 0 ? store.configure(io) : parseConfig(io, configLen); // 0: the flash sector
   if (r != OK) return r;
+  otaStart();
   let need = slotBytes(maxConns, bufferSizeFor(httpLineMax, controlLineMax));
   let room = <i32>(HEAP_LIMIT - heapTop());
   if (need > room) {
@@ -73,6 +77,8 @@ export function init(configLen: i32, now: u32): i32 {
   r = bus.startBus(now);
   if (r != OK) return r;
   if (bus.sock >= 0) startMessages();
+  r = lights.startLights();
+  if (r != OK) return r;
   putWithI32("picowire core ready: abi ", ABI_VERSION);
   putWithI32(", ", maxConns);
   putWithU32(" connection slots, ", <u32>(HEAP_LIMIT - heapTop()));
@@ -82,6 +88,7 @@ export function init(configLen: i32, now: u32): i32 {
 
 export function tick(now: u32): i32 {
   if (!ready) return TICK_NONE;
+  otaTick(control.commands != 0); // a core on trial confirms itself once reached
   for (let s = nextExpired(now); s != null; s = nextExpired(now)) {
     if (s.kind == KIND_HTTP) http.expired(s, now);
     else if (s.kind == KIND_WS) wsExpired(s, now);
@@ -92,7 +99,7 @@ export function tick(now: u32): i32 {
   let next = min(min(client.clientTick(now), wsClient.wsClientTick(now)), nextDeadline(now));
   next = min(next, min(pinsTick(now), led.ledTick(now, control.clients(), control.listening())));
   next = min(next, min(bus.busTick(now), radio.radioTick(now)));
-  next = min(next, dhcpTick(now));
+  next = min(next, min(dhcpTick(now), lights.lightsTick(now)));
   return next == u32.MAX_VALUE ? TICK_NONE : <i32>min(next, <u32>i32.MAX_VALUE);
 }
 
@@ -155,10 +162,12 @@ export function udp_data(sock: i32, ip: u32, port: i32, len: i32, now: u32): voi
   if (dhcpOwns(sock)) dhcpDatagram(sock, ip, port, io, len, now);
   else if (sock == bus.sock) bus.busDatagram(ip, port, io, len, now);
   else if (messagesOwn(sock)) message(ip, io, len);
+  else if (lights.lightsOwn(sock)) lights.lightsDatagram(sock, io, len, now);
 }
 export function dns_result(req: i32, ip: u32, status: i32, now: u32): void {}
 export function wifi_event(kind: i32, status: i32, now: u32): void {
   if (ready) radio.wifiEvent(kind, status, io, now);
+  store.scanEvent(kind, status, io);
 }
 export function gpio_edge(pin: i32, level: i32, now: u32): void {}
 
@@ -186,6 +195,9 @@ export function stat(kind: i32): i32 {
     case STAT_BUS_DROPPED: return <i32>bus.dropped;
     case STAT_BUS_VOTERS: return busVoters();
     case STAT_DHCP_LEASES: return dhcpLeases();
+    case STAT_PIXELS_FRAMES: return <i32>lights.frames;
+    case STAT_PIXELS_DROPPED: return <i32>lights.dropped;
+    case STAT_PIXELS_MODE: return lights.mode;
   }
   return -1;
 }

@@ -164,6 +164,12 @@ export const STAT_BUS_DROPPED: i32 = 19;
 export const STAT_BUS_VOTERS: i32 = 20;
 /** stat: DHCP leases held by this board's server */
 export const STAT_DHCP_LEASES: i32 = 21;
+/** stat: LED-strip frames shown (pixels_show calls) */
+export const STAT_PIXELS_FRAMES: i32 = 22;
+/** stat: light datagrams dropped (malformed, oversized, unsupported, other universe, late, no strip) */
+export const STAT_PIXELS_DROPPED: i32 = 23;
+/** stat: what the strip shows: 0 the board's colour, 1 WLED realtime, 2 DDP, 3 E1.31, 4 the bus master's frames */
+export const STAT_PIXELS_MODE: i32 = 24;
 /** bus role: the bus is not configured */
 export const BUS_ROLE_OFF: i32 = 0;
 /** bus role: looking for a bus to join */

@@ -11,8 +11,9 @@ import * as cfg from "../config";
 import * as t from "./table";
 import {
   tx, begin, transmit, bodyLength, HEADER, ROW, DATAGRAM_MAX, H_TYPE, H_BUS, H_TERM, H_FROM,
-  T_JOIN, T_HEARTBEAT, T_ACK, T_LIST, T_VOTE_REQUEST, T_VOTE, T_LEASES,
+  T_JOIN, T_HEARTBEAT, T_ACK, T_LIST, T_VOTE_REQUEST, T_VOTE, T_LEASES, T_PIXELS,
 } from "./wire";
+import { busPixels } from "../lights/lights";
 import { apIsOurs } from "./radio";
 import { dhcpLeaseCount, dhcpLeaseAt, dhcpAdoptLease } from "../dhcp/server";
 import { followMaster } from "../rgb/client";
@@ -153,7 +154,7 @@ function toMember(i: i32, bodyLen: i32): void {
 
 /** To every board that should hear it: one broadcast, or each member (and the seeds) where the
  *  network has none (bus_peers configured). */
-function toAll(bodyLen: i32, seeds: bool): void {
+export function toAll(bodyLen: i32, seeds: bool): void {
   if (cfg.busPeerCount == 0) return transmit(sock, BROADCAST, cfg.busPort, bodyLen);
   for (let i = 0; i < t.count; i++) if (!isMe(i) && !(t.flagsAt(i) & t.F_PLAIN)) toMember(i, bodyLen);
   if (!seeds) return;
@@ -557,6 +558,7 @@ export function busDatagram(ip: u32, port: i32, p: usize, n: i32, now: u32): voi
   else if (type == T_LIST && body >= 13 && from == masterId) listed(b, body, now);
   else if (type == T_VOTE_REQUEST && body >= 9) voteRequested(from, msgTerm, ip, b, false, now);
   else if (type == T_VOTE && body >= 2) voteReceived(from, load<u8>(b) != 0, false, now);
+  else if (type == T_PIXELS) busPixels(b, body, from == masterId, now);
   else if (type == T_LEASES && body >= 1 && !apIsOurs) {
     for (let i = 0, n = min(<i32>load<u8>(b), (body - 1) / 14); i < n; i++) dhcpAdoptLease(b + 1 + i * 14, now);
   }

@@ -15,6 +15,7 @@ export const T_LIST: u8 = 4; // body: version u32, version term u32, total u16, 
 export const T_VOTE_REQUEST: u8 = 5; // body: version u32, version term u32
 export const T_VOTE: u8 = 6; // body: granted u8
 export const T_LEASES: u8 = 7; // body: n u8, n * 14 (the access point's DHCP leases: mac, ip, seconds left)
+export const T_PIXELS: u8 = 8; // body: seq u32, hold ms u32, first u16, n u16, flags u8, n * rgb (assembly/lights)
 export const ROW: i32 = 18; // a member in a list: id u64, ip u32, flags u8, rssi i8, uptime u32
 export const DATAGRAM_MAX: i32 = 1472; // one Ethernet frame
 

@@ -18,6 +18,9 @@ import { heapTop, HEAP_LIMIT } from "../util/heap";
 import { bytesEqual, inList, putAscii } from "../util/bytes";
 import * as log from "../util/log";
 import { describeBus, roleName } from "./bus";
+import { otaAction, describe as describeOta } from "../ota/ota";
+import { getPixels } from "../lights/lights";
+import * as store from "../store/config_sector";
 
 export const VERSION: Ascii = "0.1.0";
 const MAX_TIMEOUT_MS: i64 = 86400000; // a day: longer would not be a fail-safe
@@ -202,6 +205,7 @@ function info(now: u32, bootAt: u32): bool {
   reply.key("rgb");
   // a worker following the master shows the master's colour
   reply.strBytes(scratch, formatHex(lastColour >= 0 ? lastColour : current, scratch));
+  describeOta();
   return true;
 }
 
@@ -220,7 +224,7 @@ function sleepAction(): bool {
   return true;
 }
 
-const ACTIONS: Ascii = "ping,get_version,list_actions,setup_pin,write_pin,read_pin,set_pwm,read_adc,set_rgb,get_info,get_resource_info,get_bus,sleep,reset,get_log";
+const ACTIONS: Ascii = "ping,get_version,list_actions,setup_pin,write_pin,read_pin,set_pwm,read_adc,set_rgb,get_info,get_resource_info,get_bus,sleep,reset,get_log,get_pixels,set_config,factory_reset,scan_wifi,ota_begin,ota_chunk,ota_end,ota_status";
 
 function listActions(): bool {
   reply.key("actions");
@@ -294,7 +298,12 @@ export function run(now: u32, bootAt: u32): bool {
       host_reset(RESET_KIND_BOARD); // after this event: the reply goes out first
       return true;
     case 15: return getLog();
+    case 16: return getPixels();
+    case 17: return store.setConfig();
+    case 18: return store.factoryReset();
+    case 19: return store.scanWifi();
   }
+  if (k > 19) return otaAction(k - 20);
   reply.errorStart("unknown action (list_actions names them)");
   return false;
 }

@@ -7,6 +7,7 @@ import { METHOD_GET, METHOD_HEAD } from "./request";
 import { answerStatus } from "./server";
 import { putAscii, putDecimal } from "../util/bytes";
 import { Ascii, asciiLen } from "../util/ascii";
+import { setupMode } from "../store/config_sector";
 
 const PAGE: Ascii = "index.html.gz";
 
@@ -25,7 +26,8 @@ function refill(s: Slot, from: i32): bool {
 
 export function answerPage(s: Slot, now: u32): void {
   if (s.method != METHOD_GET && s.method != METHOD_HEAD) return answerStatus(s, 405, "Allow: GET, HEAD\r\n", now);
-  let id = host_asset_find(PAGE + 1, asciiLen(PAGE));
+  let page: Ascii = setupMode ? "setup.html.gz" : PAGE; // an unconfigured board serves its setup page
+  let id = host_asset_find(page + 1, asciiLen(page));
   let size = id < 0 ? -1 : host_asset_size(id);
   if (size < 0) return answerStatus(s, 404, "", now);
   let n = putAscii(s.buf, "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Encoding: gzip\r\nContent-Length: ");

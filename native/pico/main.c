@@ -2,7 +2,7 @@
  *
  * Boot: console (UART0 at 115200 on GP0/GP1; USB CDC too when the SDK has tinyusb), banner with the core's SHA-256, switch to
  * the big stack, watchdog, radio + WiFi from the build-time settings, then the core with the
- * configuration from flash (PW_REGION_CONFIG, when programmed) or the one baked in at build time.
+ * configuration sector the core reads itself (docs/CONFIG.md), unless one is baked in at build time.
  * Loop: poll lwIP/cyw43 and pins -> pw_host_service() -> feed the watchdog -> sleep until the core's
  * next deadline or network activity.
  */
@@ -34,20 +34,16 @@ static pw_platform ops;
 static char config[PW_IO_CAPACITY];
 extern char __flash_binary_end;
 
-/* The configuration region holds text up to the first 0xFF (erased) or NUL byte. */
+/* One firmware for every board: with no configuration baked in (PICOWIRE_CONFIG empty, the default),
+ * init gets none and the core reads its configuration sector itself (docs/CONFIG.md: two copies,
+ * checksums, the format-0 text older firmware stored, setup mode when there is none). A configuration
+ * baked in at build time is for development: it wins, and the sector is not read. */
 static size_t load_config(void) {
-  size_t n = 0;
-  if (ops.flash_read(ops.ctx, PW_REGION_CONFIG, 0, (uint8_t *)config, sizeof config) > 0) {
-    while (n < sizeof config && config[n] != (char)0xFF && config[n] != 0) n++;
-  }
-  if (n > 0) {
-    printf("[info] pico: configuration from flash (%u bytes)\n", (unsigned)n);
-    return n;
-  }
   static const char builtin[] = PW_BUILTIN_CONFIG;
-  n = sizeof builtin - 1 < sizeof config ? sizeof builtin - 1 : sizeof config;
+  size_t n = sizeof builtin - 1 < sizeof config ? sizeof builtin - 1 : sizeof config;
   memcpy(config, builtin, n);
-  printf("[info] pico: built-in configuration (%u bytes)\n", (unsigned)n);
+  if (n > 0) printf("[info] pico: built-in configuration (%u bytes)\n", (unsigned)n);
+  else printf("[info] pico: configuration from the flash sector\n");
   return n;
 }
 

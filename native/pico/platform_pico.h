@@ -11,10 +11,12 @@
 #include "pw_platform.h"
 
 /* Flash regions, laid out downwards from the end of the 2 MiB flash (same sizes as the POSIX port):
- *   [end - 136 KiB] config (4 KiB) | slot A (64 KiB) | slot B (64 KiB) | state (4 KiB) [end]
+ *   [end - 140 KiB] config (8 KiB) | slot A (64 KiB) | slot B (64 KiB) | state (4 KiB) [end]
+ * The configuration region holds two 4 KiB copies (docs/CONFIG.md); configuration UF2s are aimed at it
+ * (tools/provision/layout.ts reads these sizes from here: this is the one place they are defined).
  * The firmware must end below PW_PICO_FLASH_REGIONS_OFFSET: main.c checks it at boot and the build
  * keeps the UF2 under 1 MiB. */
-#define PW_PICO_REGION_CONFIG_SIZE 4096u
+#define PW_PICO_REGION_CONFIG_SIZE 8192u
 #define PW_PICO_REGION_SLOT_SIZE 65536u
 #define PW_PICO_REGION_STATE_SIZE 4096u
 #define PW_PICO_FLASH_REGIONS_BYTES \

@@ -42,7 +42,7 @@ typedef struct posix_pin {
   int32_t freq_hz, duty;
 } posix_pin;
 
-#define POSIX_FLASH_BYTES (4096 + 65536 + 65536 + 4096)
+#define POSIX_FLASH_BYTES (8192 + 65536 + 65536 + 4096)
 
 typedef struct posix_platform {
   pw_host *host;

@@ -8,7 +8,7 @@
 
 #include "platform_posix.h"
 
-static const int32_t region_size[4] = {4096, 65536, 65536, 4096};
+static const int32_t region_size[4] = {8192, 65536, 65536, 4096}; /* as native/pico/platform_pico.h */
 
 static void changed(posix_platform *pp) {
   if (pp->observe) pp->observe(pp, false);

@@ -5,9 +5,11 @@ import { readCore } from "../cli/wasm.ts";
 import { compare, report, type Comparison } from "./measure.ts";
 import { rgbComparisons } from "./rgb.ts";
 import { wsComparisons, wsReport } from "./ws.ts";
+import { lightsComparisons, lightsReport } from "./lights.ts";
 
 const wasm = readCore();
 console.log(`picowire bench: build/picowire.wasm sha256 ${createHash("sha256").update(wasm).digest("hex").slice(0, 16)}, node ${process.version}`);
 const comparisons: Comparison[] = [...rgbComparisons(wasm)];
 for (const c of comparisons) console.log(report(c, compare(c)));
 for (const c of wsComparisons(wasm)) console.log(wsReport(c, compare(c)));
+for (const c of lightsComparisons(wasm)) console.log(lightsReport(c, compare(c)));

@@ -11,6 +11,7 @@ import { mergeDataSegments } from "./merge-data.ts";
 import { shrink } from "./shrink.ts";
 import { buildFirmware } from "./firmware.ts";
 import { buildDashboard } from "./dashboard.ts";
+import { buildSetupPage } from "./setup.ts";
 
 function run(cmd: string, args: string[]): void {
   execFileSync(cmd, args, { cwd: ROOT, stdio: "inherit" });
@@ -47,6 +48,7 @@ if (broken.length) {
 // the dashboard page the boards serve on GET / (build/index.html.gz, tools/build/dashboard.ts)
 try {
   buildDashboard();
+  buildSetupPage(); // what an unconfigured board serves instead (tools/build/setup.ts)
 } catch (e) {
   console.error((e as Error).message);
   process.exit(1);

@@ -140,6 +140,9 @@ export function buildFirmware(opts: { quiet?: boolean; engine?: string } = {}): 
       `-DPICOWIRE_WASM_SHA256=${sha}`,
       `-DPICOWIRE_PAGE=${page}`,
       `-DPICOWIRE_ENGINE=${opts.engine ?? process.env.PICOWIRE_ENGINE ?? "wasm2c"}`,
+      // always passed, so a build directory made before the flash configuration sector (which baked
+      // "http_port=80" in) cannot keep an old value: empty means "read the sector"
+      `-DPICOWIRE_CONFIG=${process.env.PICOWIRE_CONFIG ?? ""}`,
       "-DCMAKE_BUILD_TYPE=Release",
     ],
     quiet,

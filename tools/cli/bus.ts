@@ -3,6 +3,7 @@
 import dgram from "node:dgram";
 import { Client, type Reply } from "../client.ts";
 import { readKeyFile } from "./control.ts";
+import { takeFlag, takeOption } from "./args.ts";
 
 export const BUS_USAGE = `usage: picowire nodes HOST[:PORT] [--key-file F] [--json]     the bus as HOST sees it (control port, default 12345)
        picowire discover [IP ...] [--bus-port N] [--wait-ms N] [--json]
@@ -34,25 +35,10 @@ export async function getBus(c: Client): Promise<Reply & { members: Member[] }> 
   return { ...first!, members };
 }
 
-function option(argv: string[], name: string): string | undefined {
-  const i = argv.indexOf(name);
-  if (i < 0) return undefined;
-  const v = argv[i + 1];
-  if (v === undefined || v.startsWith("--")) throw new Error(`${name} needs a value\n${BUS_USAGE}`);
-  argv.splice(i, 2);
-  return v;
-}
-
-function flag(argv: string[], name: string): boolean {
-  const i = argv.indexOf(name);
-  if (i >= 0) argv.splice(i, 1);
-  return i >= 0;
-}
-
 export async function nodesCommand(argv: string[]): Promise<number> {
   argv = [...argv];
-  const keyFile = option(argv, "--key-file");
-  const json = flag(argv, "--json");
+  const keyFile = takeOption(argv, "--key-file", BUS_USAGE);
+  const json = takeFlag(argv, "--json");
   const [target, ...rest] = argv;
   if (!target || rest.length) throw new Error(BUS_USAGE);
   const [host, port = "12345"] = target.split(":");
@@ -73,9 +59,9 @@ export async function nodesCommand(argv: string[]): Promise<number> {
 
 export async function discoverCommand(argv: string[]): Promise<number> {
   argv = [...argv];
-  const port = Number(option(argv, "--bus-port") ?? "5000");
-  const waitMs = Number(option(argv, "--wait-ms") ?? "1500");
-  const json = flag(argv, "--json");
+  const port = Number(takeOption(argv, "--bus-port", BUS_USAGE) ?? "5000");
+  const waitMs = Number(takeOption(argv, "--wait-ms", BUS_USAGE) ?? "1500");
+  const json = takeFlag(argv, "--json");
   if (!(port > 0 && port < 65536) || !(waitMs > 0 && waitMs <= 60000)) throw new Error(BUS_USAGE);
   const targets = argv.length ? argv : ["255.255.255.255"];
   const found = await discover(targets, port, waitMs);

@@ -5,6 +5,8 @@ import { rgbCommand, RGB_USAGE } from "./rgb.ts";
 import { runCommand, infoCommand, CONTROL_USAGE } from "./control.ts";
 import { simCommand } from "./sim.ts";
 import { nodesCommand, discoverCommand, BUS_USAGE } from "./bus.ts";
+import { configCommand, CONFIG_USAGE } from "./config.ts";
+import { updateCommand, UPDATE_USAGE } from "./update.ts";
 
 const USAGE = `usage: picowire <command>
   node ...          run a virtual board (picowire node --help)
@@ -15,6 +17,8 @@ const USAGE = `usage: picowire <command>
   nodes HOST        the bus as a board sees it: members, roles, master
   discover [IP...]  boards answering on the bus port (default: broadcast)
   sim ...           the deterministic bus simulator (picowire sim --help)
+  config set|show   a configuration-only UF2 for a board, or what one holds (picowire config --help)
+  update HOST FILE  over-the-air update of a board's core (--all: every board of its bus)
 
 ${NODE_USAGE}
 
@@ -22,7 +26,11 @@ ${RGB_USAGE}
 
 ${CONTROL_USAGE}
 
-${BUS_USAGE}`;
+${BUS_USAGE}
+
+${CONFIG_USAGE}
+
+${UPDATE_USAGE}`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -47,6 +55,10 @@ export async function main(argv: string[]): Promise<number> {
         return await discoverCommand(rest);
       case "sim":
         return await simCommand(rest);
+      case "config":
+        return await configCommand(rest);
+      case "update":
+        return await updateCommand(rest);
       case undefined:
       case "help":
       case "--help":

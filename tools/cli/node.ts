@@ -5,6 +5,9 @@ import { inOwnNetns } from "../host/net-node.ts";
 import { readCore } from "./wasm.ts";
 import { readKeyFile } from "./control.ts";
 import { dashboardAssets } from "../build/dashboard.ts";
+import { setupAssets } from "../build/setup.ts";
+import { RESET_PIN } from "../provision/layout.ts";
+import { pixelSummary } from "../host/hardware.ts";
 
 export const NODE_USAGE = `usage: picowire node --role rgb-server|rgb-client [options]
        picowire node --bus IP,IP,... [options]     a bus member: the MASTER serves colours, workers follow it
@@ -23,9 +26,18 @@ export const NODE_USAGE = `usage: picowire node --role rgb-server|rgb-client [op
   --bus-port N         the bus's UDP port (default 5000, the tutorial's)
   --key-file F         the bus key (one line of text): control is authenticated
   --insecure           control without a key, as piconetcontrol (logged as a warning)
+  --pixels N[@PIN]     an LED strip of N pixels (default on GP16), fed by WLED realtime (UDP 21324),
+                       DDP (4048) and E1.31 (5568); prints a line per frame, at most two a second
   --set key=value      any other core setting (repeatable)
   --log-level L        error | warn | info | debug (default info)
-  --wasm FILE          core to run (default build/picowire.wasm)`;
+  --wasm FILE          core to run (default build/picowire.wasm): the core built into the firmware;
+                       an update (picowire update) installed in the flash runs instead
+  --flash-file F       keep the board's flash in F across restarts (the slots picowire update writes)
+                       without --role or --bus: configured from its configuration sector, as a
+                       real board is (unconfigured: its setup access point and page)
+  --hold-reset         GP22 held low at boot: the factory-reset button (erases the configuration)
+  --trial-ms N         a core booted on trial after an update must confirm itself within N ms
+                       (default 60000), else the watchdog restarts the board and it rolls back`;
 
 export interface NodeSpec {
   role: string;
@@ -36,7 +48,7 @@ export interface NodeSpec {
 }
 
 /** Turns CLI options into the core's key=value configuration; throws on a bad combination. */
-export function nodeConfig(argv: string[]): NodeSpec & { logLevel: LogLevel; wasm?: string; name?: string } {
+export function nodeConfig(argv: string[]): NodeSpec & { logLevel: LogLevel; wasm?: string; name?: string; flashFile?: string; trialMs?: number; pixels?: boolean } {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -58,10 +70,15 @@ export function nodeConfig(argv: string[]): NodeSpec & { logLevel: LogLevel; was
       name: { type: "string" },
       bus: { type: "string" },
       "bus-port": { type: "string" },
+      "flash-file": { type: "string" },
+      "hold-reset": { type: "boolean", default: false },
+      "trial-ms": { type: "string" },
+      pixels: { type: "string" },
     },
     strict: true,
   });
   const role = values.role ?? (values.bus ? "bus" : undefined);
+  if (!role && values["flash-file"]) return flashNode(values);
   if (role !== "rgb-server" && role !== "rgb-client" && role !== "bus") throw new Error(`--role must be rgb-server or rgb-client (or give --bus)\n${NODE_USAGE}`);
   const logLevel = values["log-level"] as LogLevel;
   if (!LEVELS.includes(logLevel)) throw new Error(`--log-level must be one of ${LEVELS.join(", ")}`);
@@ -88,12 +105,37 @@ export function nodeConfig(argv: string[]): NodeSpec & { logLevel: LogLevel; was
   if (values.source) config.push(`rgb_source=${values.source}`);
   if (values.rgb) config.push(`rgb=${values.rgb}`);
   const sets = values.set ?? [];
+  if (values.pixels) {
+    const m = /^(\d+)(?:@(\d+))?$/.exec(values.pixels);
+    if (!m) throw new Error("--pixels must be N or N@PIN (e.g. 60@16)");
+    config.push(`pixels_count=${m[1]}`, `pixels_pin=${m[2] ?? "16"}`);
+    if (!sets.some((kv) => kv.startsWith("lights="))) config.push("lights=wled,ddp,e131");
+  }
   // virtual boards offer /echo unless told otherwise, so any WebSocket client can try them
   if (!sets.some((kv) => kv.startsWith("ws_echo="))) config.push("ws_echo=1");
   config.push(...sets);
   const netns = values["netns-address"];
   if (netns !== undefined && argv.some((a) => a === "--host" || a.startsWith("--host="))) throw new Error("--host and --netns-address exclude each other");
-  return { role, host: netns ?? values.host!, netns: netns !== undefined, config, logLevel, wasm: values.wasm, name: values.name };
+  const trialMs = values["trial-ms"] === undefined ? undefined : Number(values["trial-ms"]);
+  if (trialMs !== undefined && !(Number.isInteger(trialMs) && trialMs >= 100)) throw new Error("--trial-ms must be a whole number of milliseconds, at least 100");
+  return { role, host: netns ?? values.host!, netns: netns !== undefined, config, logLevel, wasm: values.wasm, name: values.name, flashFile: values["flash-file"], trialMs, pixels: values.pixels !== undefined };
+}
+
+type NodeExtras = { logLevel: LogLevel; wasm?: string; name?: string; flashFile?: string; trialMs?: number; holdReset?: boolean };
+
+/** `--flash-file` without --role/--bus: no configuration text, so the core reads the flash's
+ *  configuration sector (init with config_len 0); flags that would configure the board are refused. */
+function flashNode(values: Record<string, unknown>): NodeSpec & NodeExtras {
+  const configuring = ["http-port", "server", "poll-ms", "source", "rgb", "pins", "control-port", "key-file", "bus-port", "netns-address"];
+  const given = configuring.find((f) => values[f] !== undefined) ?? (values.insecure ? "insecure" : (values.set as string[]).length ? "set" : "");
+  if (given) throw new Error(`--${given} configures the board: give --role too, or leave the configuration to the flash (--flash-file)`);
+  const logLevel = values["log-level"] as LogLevel;
+  if (!LEVELS.includes(logLevel)) throw new Error(`--log-level must be one of ${LEVELS.join(", ")}`);
+  const trialMs = values["trial-ms"] === undefined ? undefined : Number(values["trial-ms"]);
+  return {
+    role: "flash", host: values.host as string, config: [], logLevel, wasm: values.wasm as string | undefined,
+    name: values.name as string | undefined, flashFile: values["flash-file"] as string, trialMs, holdReset: values["hold-reset"] as boolean,
+  };
 }
 
 export function consoleLogger(name: string, max: LogLevel) {
@@ -118,9 +160,36 @@ export async function startNode(argv: string[]): Promise<Board> {
     name,
     config: spec.config.join("\n"),
     log: consoleLogger(name, spec.logLevel),
-    assets: dashboardAssets(), // the dashboard on GET / once `npm run build` has made build/index.html.gz
+    // the dashboard on GET / once `npm run build` has made build/index.html.gz; setup mode's page
+    assets: { ...dashboardAssets(), ...setupAssets() },
+    flashFile: spec.flashFile,
+    otaTrialMs: spec.trialMs,
   });
+  if (spec.pixels) {
+    // a line per frame, at most two a second: the latest frame is printed when the half second is up
+    let last = 0;
+    let frames = 0;
+    let latest: [number, Uint8Array] | null = null;
+    let timer: NodeJS.Timeout | null = null;
+    const print = () => {
+      timer = null;
+      if (!latest) return;
+      console.log(`[${name}] pixels ${pixelSummary(latest[0], latest[1])} (${frames} frame${frames === 1 ? "" : "s"})`);
+      last = Date.now();
+      frames = 0;
+      latest = null;
+    };
+    board.hw.onPixels = (pin, bytes) => {
+      frames++;
+      latest = [pin, bytes];
+      const wait = last + 500 - Date.now();
+      if (wait <= 0) print();
+      else if (!timer) (timer = setTimeout(print, wait)).unref();
+    };
+  }
+  if (spec.holdReset) board.hw.held.set(RESET_PIN, 0); // GP22 held at boot: factory reset
   await board.start();
+  board.hw.held.delete(RESET_PIN);
   // printed once every listener is bound, so scripts (and tests) can wait for it
   console.log(`picowire: ${name} running (Ctrl-C stops)`);
   return board;

@@ -166,6 +166,12 @@ export const C = {
   STAT_BUS_VOTERS: 20,
   /** stat: DHCP leases held by this board's server */
   STAT_DHCP_LEASES: 21,
+  /** stat: LED-strip frames shown (pixels_show calls) */
+  STAT_PIXELS_FRAMES: 22,
+  /** stat: light datagrams dropped (malformed, oversized, unsupported, other universe, late, no strip) */
+  STAT_PIXELS_DROPPED: 23,
+  /** stat: what the strip shows: 0 the board's colour, 1 WLED realtime, 2 DDP, 3 E1.31, 4 the bus master's frames */
+  STAT_PIXELS_MODE: 24,
   /** bus role: the bus is not configured */
   BUS_ROLE_OFF: 0,
   /** bus role: looking for a bus to join */

@@ -6,6 +6,7 @@ import { C, type HostImports } from "./abi.generated.ts";
 import { Core, compileCore, ipFromString } from "./core.ts";
 import { Hardware } from "./hardware.ts";
 import { Flash } from "./flash.ts";
+import { chooseBoot, readSlot, slotName } from "./slots.ts";
 import type { NetBackend, NetEvents } from "./net.ts";
 import { NodeNet, inOwnNetns } from "./net-node.ts";
 import { WifiSim, LAB_NETWORK, macFrom, type Network, type Scheduler, type WifiOptions } from "./wifi.ts";
@@ -48,6 +49,9 @@ export interface BoardOptions {
   flash?: Flash;
   /** The radio's simulated air, timings and PRNG (the simulator). */
   wifi?: Omit<WifiOptions, "scheduler">;
+  /** A core booted on trial after an update must confirm itself within this (default 60000 ms), or the
+   *  host's watchdog restarts the board and the next boot rolls it back. */
+  otaTrialMs?: number;
 }
 
 interface RxState {
@@ -67,7 +71,16 @@ export class Board {
   /** Fail-safe levels the core registered; applied by the host if the core dies (pin_safe). */
   readonly pinSafe = new Map<number, number>();
   resetReason: number = C.RESET_POWER_ON;
+  /** The slot the running core came from (REGION_SLOT_A/B), 0: the core built into the firmware (`wasm`). */
+  slot = 0;
+  /** The running core was booted on trial and has not confirmed itself yet. */
+  trial = false;
+  /** SHA-256 (hex) of the running core. */
+  coreSha256 = "";
   private readonly module: WebAssembly.Module;
+  private readonly factorySha: string;
+  private readonly modules = new Map<string, WebAssembly.Module>();
+  private trialTimer: unknown = null;
   private readonly net: NetBackend;
   private readonly queue: (() => void)[] = [];
   private readonly rx = new Map<number, RxState>();
@@ -90,8 +103,9 @@ export class Board {
     this.flash = opts.flash ?? new Flash(opts.flashFile);
     this.assets = Object.entries(opts.assets ?? {});
     // the core reports its own hash (get_info) through this asset, as the firmware embeds it
-    const sha = opts.wasm instanceof WebAssembly.Module ? opts.coreSha256 : createHash("sha256").update(opts.wasm).digest("hex");
-    if (sha) this.assets.push(["core.sha256", new TextEncoder().encode(sha)]);
+    this.factorySha = (opts.wasm instanceof WebAssembly.Module ? opts.coreSha256 : createHash("sha256").update(opts.wasm).digest("hex")) ?? "";
+    // what runs is only known at boot (a slot or the firmware's core): these two are refreshed then
+    this.assets.push(["core.sha256", new Uint8Array()], ["core.slot", new Uint8Array()], ["core.engine", new TextEncoder().encode("v8")]);
     this.net = (opts.net ?? ((ev) => new NodeNet(this.host, ev, !!opts.netns)))(this.netEvents());
     this.wifi = new WifiSim(opts.networks ?? [LAB_NETWORK], ipFromString(this.host), (kind, status, payload) =>
       this.post(() => {
@@ -122,8 +136,60 @@ export class Board {
     await this.net.ready();
   }
 
+  /** Picks the core (a pending slot on trial, the newest confirmed slot, or the firmware's own) and
+   *  starts it; a slot whose core does not start is passed over, so a bad image cannot keep the board down. */
   private boot(): void {
-    this.core = new Core(this.module, this.imports());
+    const skip = new Set<number>();
+    for (;;) {
+      const choice = chooseBoot(this.flash, skip);
+      for (const note of choice.notes) this.log(/rolled back|skipped/.test(note) ? "warn" : "info", `host: ${note}`);
+      this.slot = choice.slot;
+      this.trial = choice.trial;
+      this.coreSha256 = choice.sha256 ?? this.factorySha;
+      const text = new TextEncoder();
+      this.assets.find(([n]) => n === "core.sha256")![1] = text.encode(this.coreSha256);
+      this.assets.find(([n]) => n === "core.slot")![1] = text.encode(slotName(this.slot));
+      try {
+        let module = this.module;
+        if (choice.slot) {
+          module = this.modules.get(this.coreSha256) ?? compileCore(choice.image!);
+          this.modules.set(this.coreSha256, module);
+        }
+        this.startCore(module);
+      } catch (e) {
+        if (!choice.slot) throw e;
+        this.log("error", `host: the core in slot ${slotName(choice.slot)} does not start (${(e as Error).message}); falling back`);
+        skip.add(choice.slot);
+        continue;
+      }
+      if (this.trial) this.armTrialWatchdog();
+      return;
+    }
+  }
+
+  private armTrialWatchdog(): void {
+    const ms = this.opts.otaTrialMs ?? 60000;
+    const slot = this.slot;
+    const fire = () => {
+      this.trialTimer = null;
+      if (this.stopped || !this.trial || this.slot !== slot) return;
+      this.log("error", `host: the new core in slot ${slotName(slot)} did not confirm itself within ${ms} ms: watchdog restart`);
+      this.post(() => this.restartCore(C.RESET_WATCHDOG));
+    };
+    this.clearTrialTimer();
+    if (this.opts.scheduler) this.trialTimer = this.opts.scheduler.setTimer(fire, ms);
+    else this.trialTimer = setTimeout(fire, ms).unref();
+  }
+
+  private clearTrialTimer(): void {
+    if (!this.trialTimer) return;
+    if (this.opts.scheduler) this.opts.scheduler.clearTimer(this.trialTimer);
+    else clearTimeout(this.trialTimer as NodeJS.Timeout);
+    this.trialTimer = null;
+  }
+
+  private startCore(module: WebAssembly.Module): void {
+    this.core = new Core(module, this.imports());
     const config = new TextEncoder().encode(this.opts.config ?? "");
     if (config.length > C.IO_CAPACITY) throw new Error(`configuration is ${config.length} bytes; the core takes at most ${C.IO_CAPACITY}`);
     this.core.writeIo(config);
@@ -135,6 +201,7 @@ export class Board {
   async stop(): Promise<void> {
     this.stopped = true;
     this.clearTimer();
+    this.clearTrialTimer();
     await this.net.shutdown();
   }
 
@@ -173,6 +240,7 @@ export class Board {
   }
 
   private restartCore(reason: number): void {
+    this.clearTrialTimer();
     this.queue.length = 0;
     this.rx.clear();
     for (const [pin, level] of this.pinSafe) {
@@ -374,7 +442,15 @@ export class Board {
         core().write(ptr, r);
         return r.length;
       },
-      flash_write: (region, offset, ptr, len) => this.flash.program(region, offset, core().read(ptr, len)),
+      flash_write: (region, offset, ptr, len) => {
+        const r = this.flash.program(region, offset, core().read(ptr, len));
+        if (this.trial && region === this.slot && offset === 0 && readSlot(this.flash, region).confirmed) {
+          this.trial = false;
+          this.clearTrialTimer();
+          this.log("info", `host: the new core in slot ${slotName(region)} confirmed itself`);
+        }
+        return r;
+      },
       flash_erase: (region, offset, len) => this.flash.erase(region, offset, len),
       asset_find: (ptr, len) => {
         const i = this.assets.findIndex(([n]) => n === str(ptr, len));

@@ -1,19 +1,40 @@
 // NOR flash as the board has it, in memory or backed by a file: erase sets whole sectors to 0xFF,
 // programming only clears bits, both on aligned units. Virtual boards keep their flash across restarts.
+// For power-loss tests it counts every erase and program step, can record them (`journal`) and can cut
+// the power at step `cutAt`: that program leaves its page partly programmed (a prefix of its bytes, one
+// byte half done), that erase leaves its sector partly erased, and every later step fails (ERR_IO)
+// until powerOn().
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { C } from "./abi.generated.ts";
 
 /** Region sizes of the board's flash layout (the OTA and provisioning issues build on it). */
 export const REGIONS: Record<number, number> = {
-  [C.REGION_CONFIG]: 4096,
+  [C.REGION_CONFIG]: 8192, // two sectors, one copy of the configuration each (docs/CONFIG.md)
   [C.REGION_SLOT_A]: 64 * 1024,
   [C.REGION_SLOT_B]: 64 * 1024,
   [C.REGION_STATE]: 4096,
 };
 
+export interface FlashOp {
+  kind: "erase" | "program";
+  region: number;
+  offset: number;
+  /** program: the bytes; erase: undefined */
+  data?: Uint8Array;
+  len: number;
+}
+
 export class Flash {
   private readonly base = new Map<number, number>();
   readonly bytes: Uint8Array;
+  /** Erase and program steps so far. */
+  ops = 0;
+  /** The step (0-based, counted in `ops`) at which the power fails; -1 never. */
+  cutAt = -1;
+  /** The power failed: nothing more is written until powerOn(). */
+  dead = false;
+  /** When set, every erase and program step is appended here. */
+  journal: FlashOp[] | null = null;
 
   constructor(private readonly file?: string) {
     let total = 0;
@@ -27,6 +48,18 @@ export class Flash {
       if (saved.length !== total) throw new Error(`${file}: ${saved.length} bytes, expected a ${total}-byte flash image`);
       this.bytes.set(saved);
     }
+  }
+
+  /** A flash holding a copy of these bytes (a snapshot). */
+  static from(bytes: Uint8Array): Flash {
+    const f = new Flash();
+    f.bytes.set(bytes);
+    return f;
+  }
+
+  powerOn(): void {
+    this.dead = false;
+    this.cutAt = -1;
   }
 
   size(region: number): number {
@@ -46,20 +79,44 @@ export class Flash {
     return at < 0 ? at : this.bytes.slice(at + offset, at + offset + len);
   }
 
+  /** How much of step `ops` happens: all of it (len), or, at the cut, a prefix that varies by step. */
+  private step(op: FlashOp): number {
+    if (this.dead) return -1;
+    this.journal?.push(op);
+    const n = this.ops++;
+    if (n !== this.cutAt) return op.len;
+    this.dead = true;
+    return Math.floor((op.len * ((n % 7) + 1)) / 8);
+  }
+
   program(region: number, offset: number, data: Uint8Array): number {
     const at = this.span(region, offset, data.length, C.FLASH_PAGE);
     if (at < 0) return at;
-    for (let i = 0; i < data.length; i++) this.bytes[at + offset + i] &= data[i];
+    const done = this.step({ kind: "program", region, offset, data: data.slice(), len: data.length });
+    if (done < 0) return C.ERR_IO;
+    for (let i = 0; i < done; i++) this.bytes[at + offset + i] &= data[i];
+    if (done < data.length) this.bytes[at + offset + done] &= data[done] | 0x55; // one byte half programmed
     this.save();
-    return C.OK;
+    return done < data.length ? C.ERR_IO : C.OK;
   }
 
   erase(region: number, offset: number, len: number): number {
     const at = this.span(region, offset, len, C.FLASH_SECTOR);
     if (at < 0) return at;
-    this.bytes.fill(0xff, at + offset, at + offset + len);
+    const done = this.step({ kind: "erase", region, offset, len });
+    if (done < 0) return C.ERR_IO;
+    this.bytes.fill(0xff, at + offset, at + offset + done);
     this.save();
-    return C.OK;
+    return done < len ? C.ERR_IO : C.OK;
+  }
+
+  /** Replays recorded steps (stopping where the power fails). */
+  replay(ops: FlashOp[]): void {
+    for (const op of ops) {
+      if (this.dead) return;
+      if (op.kind === "erase") this.erase(op.region, op.offset, op.len);
+      else this.program(op.region, op.offset, op.data!);
+    }
   }
 
   private save(): void {

@@ -16,8 +16,23 @@ export interface PinState {
 export class Hardware {
   readonly pins = new Map<number, PinState>();
   readonly adc = [0, 0, 0, 0, 2048]; // channel 4: temperature sensor
-  pixels: { pin: number; bytes: Uint8Array } | null = null;
+  private shown: { pin: number; bytes: Uint8Array } | null = null;
+  /** LED-strip frames shown (pixels_show), and a hook called with each (the CLI's --pixels). */
+  pixelFrames = 0;
+  onPixels: (pin: number, bytes: Uint8Array) => void = () => {};
+  /** The last frame pixels_show sent: wire bytes (colour order, gamma and brightness applied). */
+  get pixels(): { pin: number; bytes: Uint8Array } | null {
+    return this.shown;
+  }
+  set pixels(v: { pin: number; bytes: Uint8Array } | null) {
+    this.shown = v;
+    if (!v) return;
+    this.pixelFrames++;
+    this.onPixels(v.pin, v.bytes);
+  }
   onEdge: (pin: number, level: number) => void = () => {};
+  /** Inputs held at a level from outside (a button pressed at boot): setup's pull does not change them. */
+  readonly held = new Map<number, number>();
 
   private pin(n: number): PinState | null {
     const valid = n === C.PIN_LED || (Number.isInteger(n) && n >= 0 && n < C.PIN_COUNT && !RADIO_PINS.has(n));
@@ -34,7 +49,7 @@ export class Hardware {
     p.mode = mode === C.GPIO_OUT ? "out" : "in";
     p.pull = pull;
     p.pwm = undefined;
-    if (p.mode === "in") p.level = pull === C.PULL_UP ? 1 : 0;
+    if (p.mode === "in") p.level = this.held.get(n) ?? (pull === C.PULL_UP ? 1 : 0);
     return C.OK;
   }
 
@@ -86,4 +101,11 @@ export class Hardware {
   duties(pins: number[]): number[] {
     return pins.map((n) => this.pins.get(n)?.pwm?.duty ?? 0);
   }
+}
+
+/** One line about an LED-strip frame: pixels, and the first few as wire-order hex. */
+export function pixelSummary(pin: number, bytes: Uint8Array, show = 8): string {
+  const n = Math.floor(bytes.length / 3);
+  const px = Array.from({ length: Math.min(n, show) }, (_, i) => Buffer.from(bytes.subarray(i * 3, i * 3 + 3)).toString("hex"));
+  return `GP${pin} ${n} px: ${px.join(" ")}${n > show ? " ..." : ""}`;
 }

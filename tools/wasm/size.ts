@@ -7,10 +7,10 @@ import { callGraph, dataEnd, featuresUsed, floatDeclarations, floatInstructions,
 
 // ---- budgets ------------------------------------------------------------------------------------
 /** wasm3 keeps the module bytes and its compiled code in the Pico W's 264 KB of SRAM next to the WiFi
- *  stack. DESIGN.md set 36 KB; the bus and the access point's DHCP server (~6 KB), over-the-air update,
- *  provisioning and the LED-strip protocols need more, so the budget is 48 KB (~144 KB of RAM at
- *  wasm3's ~3x); the README says what that means for wasm3 on the board (wasm2c keeps code in flash). */
-export const MAX_WASM_BYTES = 49152;
+ *  stack. DESIGN.md set 36 KB; the bus and the access point's DHCP server (~6 KB), the LED-strip
+ *  protocols (~3.2 KB), over-the-air update (~2.3 KB) and provisioning need more, so the budget is
+ *  52 KB; the README says what that means for wasm3 on the board (wasm2c keeps code in flash). */
+export const MAX_WASM_BYTES = 53248;
 /** The board hands the core 32 KiB of linear memory (wasm3 memoryLimit, HEAP_LIMIT in assembly/util/heap.ts);
  *  static data must fit below it, leaving the rest for the slots init() reserves. */
 export const MAX_LINEAR_MEMORY = 32768;
@@ -65,7 +65,7 @@ export function checkBudgets(bytes: Uint8Array): string[] {
   }
   const out: string[] = [];
   if (bytes.length > MAX_WASM_BYTES) {
-    out.push(`wasm size: ${bytes.length} bytes is over the ${MAX_WASM_BYTES}-byte (48 KB) budget by ${bytes.length - MAX_WASM_BYTES}`);
+    out.push(`wasm size: ${bytes.length} bytes is over the ${MAX_WASM_BYTES}-byte (52 KB) budget by ${bytes.length - MAX_WASM_BYTES}`);
   }
   const mems = [...m.imports.flatMap((i) => (i.memory ? [i.memory] : [])), ...m.memories];
   if (mems.length !== 1) out.push(`linear memory: the module has ${mems.length} memories, the board provides exactly 1`);
