@@ -920,7 +920,13 @@ int32_t pw_import_pixels_show(pw_host *h, int32_t pin, uint32_t src, int32_t len
   FORWARD(pixels_show, pin, s, (size_t)len);
 }
 
-int32_t pw_import_flash_size(pw_host *h, int32_t region) { FORWARD(flash_size, region); }
+/* The C host does not boot from the core slots yet (docs/OTA.md, "What a native host needs"): it
+ * offers none, so the core refuses an over-the-air update with "needs new firmware" instead of writing
+ * an image that would never run. */
+int32_t pw_import_flash_size(pw_host *h, int32_t region) {
+  if (region == PW_REGION_SLOT_A || region == PW_REGION_SLOT_B) return PW_ERR_UNSUPPORTED;
+  FORWARD(flash_size, region);
+}
 
 int32_t pw_import_flash_read(pw_host *h, int32_t region, int32_t offset, uint32_t dst, int32_t len) {
   uint8_t *d = span(h, dst, len);

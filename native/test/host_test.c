@@ -382,6 +382,19 @@ static void test_ticks_and_wrap(void) {
   GROUP("timers across the u32 wrap, tick after events, waiting forever when idle");
 }
 
+static int32_t f_flash_size(void *ctx, int32_t region) { return 65536; }
+
+static void test_no_core_slots(void) {
+  reset_world();
+  platform.flash_size = f_flash_size;
+  CHECK(start(false) == PW_OK);
+  CHECK(pw_import_flash_size(&host, PW_REGION_SLOT_A) == PW_ERR_UNSUPPORTED);
+  CHECK(pw_import_flash_size(&host, PW_REGION_SLOT_B) == PW_ERR_UNSUPPORTED);
+  CHECK(pw_import_flash_size(&host, PW_REGION_CONFIG) == 65536);
+  platform.flash_size = NULL;
+  GROUP("no core slots until the C host boots from them: an update is refused, not written");
+}
+
 static void test_wifi_payload(void) {
   reset_world();
   CHECK(start(false) == PW_OK);
@@ -400,6 +413,7 @@ static void test_wifi_payload(void) {
 
 int main(void) {
   test_wifi_payload();
+  test_no_core_slots();
   test_abi_and_config();
   test_flow_control_and_fin();
   test_hold_limit_and_sent();
