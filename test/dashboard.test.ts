@@ -8,6 +8,7 @@
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import http from "node:http";
+import dgram from "node:dgram";
 import { createHash, createHmac } from "node:crypto";
 import { join } from "node:path";
 import { ROOT } from "../tools/abi/generate.ts";
@@ -302,6 +303,23 @@ describe.skipIf(!!missing)("the dashboard in Chromium, served by a virtual board
       c.close();
     }
     await page.close();
+  });
+
+  it("shows a board's LED strip as the board received it (a DDP frame sent over UDP)", async () => {
+    const lit = await board("control_insecure=1\nlights=ddp\npixels_count=8\nbrightness=40");
+    const colours = ["ff0000", "00ff00", "0000ff", "ffffff", "123456", "abcdef", "ff8000", "000000"];
+    const { ddp } = await import("../tools/lights/send.ts");
+    const frame = ddp(Uint8Array.from(colours.flatMap((c) => [0, 2, 4].map((i) => parseInt(c.slice(i, i + 2), 16)))));
+    const sock = dgram.createSocket("udp4");
+    await new Promise<void>((r, j) => sock.send(frame, 4048, "127.0.0.1", (e) => (e ? j(e) : r())));
+    sock.close();
+    const { page } = await newPage(lit.port);
+    await page.waitForFunction((n) => document.querySelectorAll("#strip i").length === n, colours.length, { timeout: 10_000 });
+    const shown = await page.locator("#strip i").evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.rgb));
+    expect(shown).toEqual(colours); // as received: gamma and brightness are the strip's business
+    expect(await page.locator("#striptext").textContent()).toMatch(/^8 pixels · realtime \(DDP\)$/);
+    await page.close();
+    await lit.board.stop();
   });
 
   it("says clearly when the board is gone and reconnects by itself when it returns on the same port", async () => {
