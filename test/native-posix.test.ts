@@ -14,7 +14,7 @@ import WebSocket from "ws";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { C } from "../tools/host/abi.generated.ts";
+import { ABI_VERSION, C } from "../tools/host/abi.generated.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const WASM = join(ROOT, "build/picowire.wasm");
@@ -324,17 +324,18 @@ for (const engine of ENGINES) describe.skipIf(engine.skip)(`native POSIX host (C
   it.runIf(engine.name === "wasm3")("refuses a core that does not fit the ABI, naming what is wrong (exit status 2)", async () => {
     if (!runs("wat2wasm")) throw new Error("wat2wasm (Debian package wabt) is needed to build the misfit cores");
     const dir = mkdtempSync(join(tmpdir(), "pw-wasm3-"));
+    const V = ABI_VERSION;
     const cases: [string, string, RegExp][] = [
       ["foreign import", fakeCore({ extraImport: `(import "env" "abort" (func (param i32 i32 i32 i32)))` }),
-        /^\[error\] host: cannot load the core with wasm3: the core imports env\.abort, which host ABI v1 does not provide$/m],
+        new RegExp(`^\\[error\\] host: cannot load the core with wasm3: the core imports env\\.abort, which host ABI v${V} does not provide$`, "m")],
       ["import of another type", fakeCore({ extraImport: `(import "picowire" "log" (func (param i32)))` }),
-        /^\[error\] host: cannot load the core with wasm3: the core's import picowire\.log does not match host ABI v1 \(.*; the ABI says v\(iii\)\)$/m],
+        new RegExp(`^\\[error\\] host: cannot load the core with wasm3: the core's import picowire\\.log does not match host ABI v${V} \\(.*; the ABI says v\\(iii\\)\\)$`, "m")],
       ["missing export", fakeCore({ drop: "tick" }),
-        /^\[error\] host: cannot load the core with wasm3: the core lacks the export tick of host ABI v1/m],
+        new RegExp(`^\\[error\\] host: cannot load the core with wasm3: the core lacks the export tick of host ABI v${V}`, "m")],
       ["export of another type", fakeCore({ retype: "tcp_data" }),
         /^\[error\] host: cannot load the core with wasm3: the core's export tcp_data has the type i\(ii\); host ABI wants i\(iii\)$/m],
-      ["other abi_version", fakeCore({ abi: 2 }),
-        /^\[error\] host: core speaks ABI v2, this host speaks v1: rebuild the core or update the host$/m],
+      ["other abi_version", fakeCore({ abi: V + 1 }),
+        new RegExp(`^\\[error\\] host: core speaks ABI v${V + 1}, this host speaks v${V}: rebuild the core or update the host$`, "m")],
       ["not wasm", "this is not a module", /^\[error\] host: cannot load the core with wasm3: wasm3 cannot parse the core: /m],
     ];
     for (const [what, wat, expected] of cases) {
@@ -501,7 +502,7 @@ function fakeCore(o: { extraImport?: string; drop?: string; retype?: string; abi
     .map(({ name, ret, args }) => {
       if (name === o.retype) args = args.slice(1);
       const params = args ? ` (param${" i32".repeat(args.length)})` : "";
-      const value = name === "abi_version" ? (o.abi ?? 1) : name === "io_buffer" ? 1024 : 0;
+      const value = name === "abi_version" ? (o.abi ?? ABI_VERSION) : name === "io_buffer" ? 1024 : 0;
       const result = ret === "v" ? "" : ` (result i32) (i32.const ${value})`;
       return `  (func (export "${name}")${params}${result})`;
     });
