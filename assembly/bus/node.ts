@@ -3,7 +3,8 @@
 // must hold a list at least as new as the voter's, so a term never has two masters. Membership
 // changes one voter at a time, after the previous list version reached a majority.
 import {
-  host_udp_open, host_board_id, host_random_fill, host_wifi_ip, host_wifi_rssi, OK, ERR_CONFIG,
+  host_udp_open, host_board_id, host_random_fill, host_wifi_ip, host_wifi_rssi, host_flash_read, host_flash_write,
+  host_flash_erase, OK, ERR_CONFIG, REGION_STATE, FLASH_SECTOR, FLASH_PAGE,
   IFACE_STA, IFACE_AP, LOG_INFO, LOG_WARN, LOG_ERROR,
   BUS_ROLE_OFF, BUS_ROLE_SEEKING, BUS_ROLE_MASTER, BUS_ROLE_WORKER, BUS_ROLE_CANDIDATE,
 } from "../abi/host.generated";
@@ -55,7 +56,13 @@ let nodesAt: u32 = 0;
 let leasesAt: u32 = 0;
 let beats: u32 = 0;
 let bootAt: u32 = 0;
-let noVoteUntil: u32 = 0; // a rebooted board forgot its votes: it waits out any election it was in
+let noVoteUntil: u32 = 0; // a rebooted board waits out any election it was in before (belt and braces)
+// The last vote, kept in the state region so a board that restarts never votes twice in one term
+// (Raft keeps votedFor on disk): bus id, term, candidate. Written before the vote is sent.
+const VOTE_MAGIC: u32 = 0x31545650; // "PVT1"
+let keptBus: u64 = 0;
+let keptTerm: u32 = 0;
+let keptFor: u64 = 0;
 const scratch = memory.data(32);
 
 export function startBus(now: u32): i32 {
@@ -72,6 +79,11 @@ export function startBus(now: u32): i32 {
   }
   bootAt = now;
   noVoteUntil = now + 4 * cfg.busElectionMs;
+  if (host_flash_read(REGION_STATE, 0, scratch, 28) == 28 && load<u32>(scratch) == VOTE_MAGIC) {
+    keptBus = load<u64>(scratch, 4);
+    keptTerm = load<u32>(scratch, 12);
+    keptFor = load<u64>(scratch, 16);
+  }
   seek(now);
   return OK;
 }
@@ -362,11 +374,27 @@ function startPreVote(now: u32): void {
   toAll(9, false);
 }
 
+/** Keeps the vote in flash (one sector erase and one page program per vote: elections are rare). */
+function keepVote(voteTerm: u32, candidate: u64): void {
+  keptBus = busId;
+  keptTerm = voteTerm;
+  keptFor = candidate;
+  memory.fill(tx, 0xff, FLASH_PAGE);
+  store<u32>(tx, VOTE_MAGIC);
+  store<u64>(tx, busId, 4);
+  store<u32>(tx, voteTerm, 12);
+  store<u64>(tx, candidate, 16);
+  if (host_flash_erase(REGION_STATE, 0, FLASH_SECTOR) == OK) host_flash_write(REGION_STATE, 0, tx, FLASH_PAGE);
+}
+
 function startElection(now: u32): void {
   preVoting = false;
   term++;
+  // a vote this board cast before a restart, in this bus, holds a term it must not vote in again
+  if (keptBus == busId && keptTerm >= term) term = keptTerm + 1;
   votedTerm = term;
   votedFor = myId;
+  keepVote(term, myId);
   role = BUS_ROLE_CANDIDATE;
   follow(0, 0, now);
   t.clearAll(t.F_VOTED);
@@ -405,10 +433,12 @@ function voteRequested(from: u64, reqTerm: u32, ip: u32, b: usize, pre: bool, no
     stepDown(reqTerm, now);
     deadline = keep;
   }
-  let grant = listNewer(b) && reached(now, noVoteUntil) && (votedTerm != reqTerm || votedFor == from || cfg.busUnsafeVotes);
+  let before = keptBus == busId && keptTerm == reqTerm && keptFor != from; // voted so before a restart
+  let grant = listNewer(b) && reached(now, noVoteUntil) && ((votedTerm != reqTerm && !before) || votedFor == from || cfg.busUnsafeVotes);
   if (grant) {
     votedTerm = reqTerm;
     votedFor = from;
+    keepVote(reqTerm, from);
     deadline = electionTimeout(now);
   }
   sendVote(ip, grant, false);
