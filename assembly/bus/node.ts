@@ -38,8 +38,6 @@ export let dropped: u32 = 0;
 export let myId: u64 = 0;
 let masterId: u64 = 0;
 let lostMasterId: u64 = 0; // the master before this one: a new master removes it first
-let votedTerm: u32 = 0;
-let votedFor: u64 = 0;
 let version: u32 = 0; // of the member list, and the term that made it: the newer list wins a vote
 let versionTerm: u32 = 0;
 let listPending: u32 = 0; // a worker assembling a list that spans datagrams
@@ -57,8 +55,8 @@ let leasesAt: u32 = 0;
 let beats: u32 = 0;
 let bootAt: u32 = 0;
 let noVoteUntil: u32 = 0; // a rebooted board waits out any election it was in before (belt and braces)
-// The last vote, kept in the state region so a board that restarts never votes twice in one term
-// (Raft keeps votedFor on disk): bus id, term, candidate. Written before the vote is sent.
+// The last vote (bus id, term, candidate), also kept in the state region so a board that restarts
+// never votes twice in one term (Raft keeps votedFor on disk). Written before the vote is sent.
 const VOTE_MAGIC: u32 = 0x31545650; // "PVT1"
 let keptBus: u64 = 0;
 let keptTerm: u32 = 0;
@@ -88,7 +86,7 @@ export function startBus(now: u32): i32 {
   return OK;
 }
 
-function ownIp(): u32 {
+export function ownIp(): u32 {
   let ip = host_wifi_ip(IFACE_STA);
   return ip != 0 ? ip : host_wifi_ip(IFACE_AP);
 }
@@ -147,15 +145,18 @@ function seek(now: u32): void {
   t.setCount(0);
   follow(0, 0, now);
   lowestSeeker = 0;
-  deadline = now + cfg.busElectionMs + jitter(cfg.busElectionMs);
+  deadline = electionTimeout(now);
   nextBeat = now;
 }
 
-function stepDown(newTerm: u32, now: u32): void {
+/** Follows a newer term with no master yet. `restartTimer` false keeps the election timer running:
+ *  only a heartbeat or a granted vote resets it (as in Raft), so a candidate with a stale list does
+ *  not hold back the board that can win. */
+function stepDown(newTerm: u32, now: u32, restartTimer: bool): void {
   term = newTerm;
   role = BUS_ROLE_WORKER;
   follow(0, 0, now);
-  deadline = electionTimeout(now);
+  if (restartTimer) deadline = electionTimeout(now);
 }
 
 // ---- sending ------------------------------------------------------------------------------------
@@ -177,7 +178,7 @@ export function toAll(bodyLen: i32, seeds: bool): void {
   }
 }
 
-function indexOfIp(ip: u32): i32 {
+export function indexOfIp(ip: u32): i32 {
   for (let i = 0; i < t.count; i++) if (load<u32>(t.entry(i) + t.E_IP) == ip) return i;
   return -1;
 }
@@ -255,8 +256,9 @@ function found(now: u32): void {
   host_random_fill(scratch, 8);
   busId = load<u64>(scratch) | 1;
   term = 1;
-  votedTerm = 1;
-  votedFor = myId;
+  keptBus = busId; // the founder votes for itself in term 1 (in memory: no one else runs for that term)
+  keptTerm = 1;
+  keptFor = myId;
   t.setCount(0);
   t.append(myId, ownIp(), t.F_VOTER, now);
   becomeMaster(now);
@@ -309,7 +311,7 @@ function maintain(now: u32): void {
   if (live >= q) majorityAt = now;
   else if (now - majorityAt > 2 * cfg.busElectionMs) {
     putLine("bus: lost the majority of voters, no longer MASTER", LOG_WARN);
-    return stepDown(term, now);
+    return stepDown(term, now, true);
   }
   if (acked >= q) committed = true;
   if (!committed) return;
@@ -364,17 +366,26 @@ function shareLeases(now: u32): void {
 function startPreVote(now: u32): void {
   if (role == BUS_ROLE_CANDIDATE) role = BUS_ROLE_WORKER; // that election timed out: ask again first
   preVoting = true;
+  if (askForVotes(term + 1, true, now)) startElection(now);
+}
+
+/** Counts our own vote and asks the voters for theirs (broadcast where there is one: a voter's
+ *  address in our list may be stale after it moved to another access point); whether that alone is
+ *  a majority. */
+function askForVotes(reqTerm: u32, pre: bool, now: u32): bool {
   t.clearAll(t.F_VOTED);
   votes = 1;
   deadline = electionTimeout(now);
-  if (votes >= quorum()) return startElection(now);
-  let b = begin(T_VOTE_REQUEST, busId, term + 1, myId);
+  if (votes >= quorum()) return true;
+  let b = begin(T_VOTE_REQUEST, busId, reqTerm, myId);
   versionBody(b);
-  store<u8>(b, 1, 8);
+  store<u8>(b, pre, 8);
   toAll(9, false);
+  return false;
 }
 
-/** Keeps the vote in flash (one sector erase and one page program per vote: elections are rare). */
+/** Records the vote, in flash too (one sector erase and one page program per vote: elections are
+ *  rare). The page is built in tx, which the vote's own datagram overwrites afterwards. */
 function keepVote(voteTerm: u32, candidate: u64): void {
   keptBus = busId;
   keptTerm = voteTerm;
@@ -392,23 +403,12 @@ function startElection(now: u32): void {
   term++;
   // a vote this board cast before a restart, in this bus, holds a term it must not vote in again
   if (keptBus == busId && keptTerm >= term) term = keptTerm + 1;
-  votedTerm = term;
-  votedFor = myId;
   keepVote(term, myId);
   role = BUS_ROLE_CANDIDATE;
   follow(0, 0, now);
-  t.clearAll(t.F_VOTED);
-  votes = 1;
-  deadline = electionTimeout(now);
   putWithU32("bus: no master heard; asking for votes in term ", term);
   emit(LOG_INFO);
-  if (votes >= quorum()) return becomeMaster(now);
-  let b = begin(T_VOTE_REQUEST, busId, term, myId);
-  versionBody(b);
-  store<u8>(b, 0, 8);
-  // broadcast where there is one: a voter's address in our list may be stale (it moved to another
-  // access point and got a new lease)
-  toAll(9, false);
+  if (askForVotes(term, false, now)) becomeMaster(now);
 }
 
 function listNewer(b: usize): bool {
@@ -426,18 +426,10 @@ function voteRequested(from: u64, reqTerm: u32, ip: u32, b: usize, pre: bool, no
   // a pre-vote changes nothing here: would we vote for it in that term?
   if (pre) return sendVote(ip, reqTerm > term && listNewer(b), true);
   if (reqTerm < term) return sendVote(ip, false, false);
-  if (reqTerm > term) {
-    // follow the newer term, but keep our own election timer: a candidate with a stale list must
-    // not hold back the board that can win (Raft resets it only for a granted vote)
-    let keep = role == BUS_ROLE_WORKER || role == BUS_ROLE_CANDIDATE ? deadline : electionTimeout(now);
-    stepDown(reqTerm, now);
-    deadline = keep;
-  }
-  let before = keptBus == busId && keptTerm == reqTerm && keptFor != from; // voted so before a restart
-  let grant = listNewer(b) && reached(now, noVoteUntil) && ((votedTerm != reqTerm && !before) || votedFor == from || cfg.busUnsafeVotes);
+  if (reqTerm > term) stepDown(reqTerm, now, false);
+  let votedOther = keptBus == busId && keptTerm == reqTerm && keptFor != from; // now or before a restart
+  let grant = listNewer(b) && reached(now, noVoteUntil) && (!votedOther || cfg.busUnsafeVotes);
   if (grant) {
-    votedTerm = reqTerm;
-    votedFor = from;
     keepVote(reqTerm, from);
     deadline = electionTimeout(now);
   }
@@ -567,12 +559,8 @@ export function busDatagram(ip: u32, port: i32, p: usize, n: i32, now: u32): voi
   // pre-votes travel outside the term rules: they ask about a term, they do not claim it
   let pre = type == T_VOTE ? body >= 2 && load<u8>(b, 1) != 0 : type == T_VOTE_REQUEST && body >= 9 && load<u8>(b, 8) != 0;
   if (pre) {
-    if (type == T_VOTE && msgTerm > term) {
-      // a voter ahead of us: catch up on its term (no vote cast), so our next pre-vote can pass
-      let keep = deadline;
-      stepDown(msgTerm, now);
-      deadline = keep;
-    }
+    // a voter ahead of us: catch up on its term (no vote cast), so our next pre-vote can pass
+    if (type == T_VOTE && msgTerm > term) stepDown(msgTerm, now, false);
     if (type == T_VOTE) voteReceived(from, load<u8>(b) != 0, true, now);
     else voteRequested(from, msgTerm, ip, b, true, now);
     return;
@@ -582,7 +570,7 @@ export function busDatagram(ip: u32, port: i32, p: usize, n: i32, now: u32): voi
     if (type == T_HEARTBEAT || type == T_VOTE_REQUEST) sendVote(ip, false, false);
     return;
   }
-  if (msgTerm > term && type != T_VOTE_REQUEST) stepDown(msgTerm, now);
+  if (msgTerm > term && type != T_VOTE_REQUEST) stepDown(msgTerm, now, true);
   if (type == T_HEARTBEAT) heartbeat(from, ip, b, now);
   else if (type == T_ACK && body >= 13 && role == BUS_ROLE_MASTER) acked(from, ip, b, now);
   else if (type == T_LIST && body >= 13 && from == masterId) listed(b, body, now);
@@ -608,7 +596,7 @@ export function busTick(now: u32): u32 {
         lowestSeeker = 0; // it had its chance; look again
         deadline = electionTimeout(now);
       }
-    } else if (role != BUS_ROLE_MASTER) {
+    } else {
       let me = t.indexOf(myId);
       // nobody of this bus answers (the others are gone, or we are cut off from all of them): start
       // over as a new bus, which merges back when they meet; otherwise a voter asks for votes

@@ -2,11 +2,11 @@
 // members' addresses, master first ("ip1,ip2,..."), and the board joins the membership; the master
 // sends "NODES: ip1, ip2, ..." to each plain member every few seconds; text on the message port
 // (5001) from any peer is shown in the log.
-import { host_udp_send, host_udp_open, host_wifi_ip, IFACE_STA, IFACE_AP, LOG_INFO, BUS_ROLE_MASTER } from "../abi/host.generated";
+import { host_udp_send, host_udp_open, IFACE_STA, IFACE_AP, LOG_INFO, BUS_ROLE_MASTER } from "../abi/host.generated";
 import * as cfg from "../config";
 import * as t from "./table";
 import { tx, DATAGRAM_MAX } from "./wire";
-import { sock, role, masterIp, admit, sendJoin } from "./node";
+import { sock, role, masterIp, admit, sendJoin, ownIp, indexOfIp } from "./node";
 import { putAscii, putIpText } from "../util/bytes";
 import { put, putBytes, emit, putWithIp } from "../util/log";
 
@@ -20,32 +20,31 @@ export function messagesOwn(s: i32): bool {
   return s == msgSock && s >= 0;
 }
 
-/** Comma-separated member addresses at tx + at (sep ", " for NODES); plus `extra` when it is not
- *  a member yet. The new length. */
+/** Appends ip to the list at tx + at (n: its end so far), after a comma (and a space when `sep`). */
+function addAddress(at: i32, n: i32, sep: u32, ip: u32): i32 {
+  if (n + 17 > DATAGRAM_MAX) return n;
+  if (n > at) {
+    store<u8>(tx + n++, 44);
+    if (sep) store<u8>(tx + n++, 32);
+  }
+  return n + putIpText(tx + n, ip);
+}
+
+/** Comma-separated member addresses at tx + at (sep ", " for NODES), this board alone before a bus
+ *  exists; plus `extra` last when it is not a member yet. The new length. */
 function addresses(at: i32, sep: u32, extra: u32): i32 {
   let n = at;
-  let own = host_wifi_ip(IFACE_STA);
-  if (own == 0) own = host_wifi_ip(IFACE_AP);
-  let count = t.count;
-  for (let i = -1; i <= count; i++) {
-    // before a bus exists the list is this board; `extra` comes last
-    let ip = i < 0 ? (count == 0 ? own : 0) : i == count ? extra : load<u32>(t.entry(i) + t.E_IP);
-    if (i == count) for (let k = 0; k < count; k++) if (load<u32>(t.entry(k) + t.E_IP) == extra) ip = 0;
-    if (ip == 0 || n + 17 > DATAGRAM_MAX) continue;
-    if (n > at) {
-      store<u8>(tx + n++, 44);
-      if (sep) store<u8>(tx + n++, 32);
-    }
-    n += putIpText(tx + n, ip);
-  }
+  if (t.count == 0) n = addAddress(at, n, sep, ownIp());
+  for (let i = 0; i < t.count; i++) n = addAddress(at, n, sep, load<u32>(t.entry(i) + t.E_IP));
+  if (extra != 0 && indexOfIp(extra) < 0) n = addAddress(at, n, sep, extra);
   return n;
 }
 
 /** HELLO registers the asker as a plain member; WHO (picowire discover) only asks for the list. */
 export function answerHello(ip: u32, port: i32, join: bool, now: u32): void {
   let id = t.PLAIN_ID | <u64>ip;
-  if (!join) {} else if (role == BUS_ROLE_MASTER) admit(id, ip, port, now);
-  else if (masterIp != 0) sendJoin(masterIp, id, ip, port);
+  if (join && role == BUS_ROLE_MASTER) admit(id, ip, port, now);
+  else if (join && masterIp != 0) sendJoin(masterIp, id, ip, port);
   host_udp_send(sock, ip, port, tx, addresses(0, 0, join ? ip : 0));
 }
 
