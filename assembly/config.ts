@@ -7,6 +7,7 @@ import { put, putBytes, emit, putLine, putWithI32 } from "./util/log";
 import { LOG_ERROR } from "./abi/host.generated";
 import { parseEither } from "./rgb/codec";
 import { LIGHTS_LIMITS, setLightsNumber, setLightsText } from "./lights/lights";
+import { MQTT_LIMITS, MQTT_PASSWORD_KEY, setMqttNumber, setMqttText } from "./mqtt/settings";
 
 export const SOURCE_RANDOM: i32 = 0;
 export const SOURCE_ADC: i32 = 1;
@@ -95,6 +96,9 @@ const KEYS_BUS: Ascii = "bus,bus_port,bus_msg_port,bus_peers,bus_max_members,bus
 // LED strips (assembly/lights): key indexes from LIGHTS_BASE up, so keys added above never move them
 const KEYS_LIGHTS: Ascii = "pixels_pin,pixels_count,pixels_offset,e131_universe,e131_start,pixels_order,lights";
 const LIGHTS_BASE: i32 = 56;
+// MQTT (assembly/mqtt): from MQTT_BASE up, the same way
+const KEYS_MQTT: Ascii = "mqtt,mqtt_user,mqtt_password,mqtt_id,mqtt_prefix,mqtt_discovery,mqtt_keepalive_s,mqtt_inflight_bytes,mqtt_backoff_max_ms,mqtt_diag_ms,mqtt_peers,mqtt_pin_timeout_s,mqtt_poll_ms,mqtt_timeout_ms";
+const MQTT_BASE: i32 = 64;
 const KEYS_IN_BASIC: i32 = 16;
 const KEYS_BEFORE_BUS: i32 = 31;
 
@@ -106,11 +110,14 @@ function keyIndex(p: usize, n: i32): i32 {
   if (k > 0) return k - 1 + KEYS_IN_BASIC;
   k = inList(KEYS_LIGHTS, p, n);
   if (k > 0) return k - 1 + LIGHTS_BASE;
+  k = inList(KEYS_MQTT, p, n);
+  if (k > 0) return k - 1 + MQTT_BASE;
   k = inList(KEYS_BUS, p, n);
   return k > 0 ? k - 1 + KEYS_BEFORE_BUS : -1;
 }
 const KEY_INDEX = 30; // "key" and "wifi_password": secrets, never in a log line
 const PASSWORD_INDEX = 43;
+const MQTT_PASSWORD_INDEX = MQTT_BASE + MQTT_PASSWORD_KEY;
 
 let line: i32 = 0;
 let vp: usize = 0; // current value
@@ -218,12 +225,12 @@ const LIMITS = memory.data<i32>([
 ]);
 
 function apply(key: i32): i32 {
-  let limits = key >= LIGHTS_BASE ? LIGHTS_LIMITS - (LIGHTS_BASE << 3) : LIMITS;
+  let limits = key >= MQTT_BASE ? MQTT_LIMITS - (MQTT_BASE << 3) : key >= LIGHTS_BASE ? LIGHTS_LIMITS - (LIGHTS_BASE << 3) : LIMITS;
   let min = load<i32>(limits + (key << 3));
   let max = load<i32>(limits + (key << 3), 4);
   if (max == 0) {
     if (key < LIGHTS_BASE) return applyOther(key);
-    let why = setLightsText(key - LIGHTS_BASE, vp, vn);
+    let why = key >= MQTT_BASE ? setMqttText(key - MQTT_BASE, vp, vn) : setLightsText(key - LIGHTS_BASE, vp, vn);
     return why != 0 ? fail(why) : OK;
   }
   let v = parseDecimal(vp, vn, 10);
@@ -239,6 +246,7 @@ function apply(key: i32): i32 {
 }
 
 function setNumber(key: i32, v: i32): void {
+  if (key >= MQTT_BASE) return setMqttNumber(key - MQTT_BASE, v);
   if (key >= LIGHTS_BASE) return setLightsNumber(key - LIGHTS_BASE, v);
   if (key > 28) return setBusNumber(key, v); // two switches: one would nest too deep for wasm3
   switch (key) {
@@ -350,7 +358,8 @@ function applyOther(key: i32): i32 {
 
 /** Parses the whole configuration; OK or ERR_CONFIG after logging the first problem. */
 export function parseConfig(p: usize, n: i32): i32 {
-  let seen: u64 = 0;
+  let seen: u64 = 0; // keys 0..63
+  let seenMqtt: u64 = 0; // MQTT_BASE up
   let start = 0;
   line = 0;
   for (let i = 0; i <= n; i++) {
@@ -372,11 +381,13 @@ export function parseConfig(p: usize, n: i32): i32 {
     let key = keyIndex(ls, eq);
     vn = eq;
     if (key < 0) return fail("unknown key");
-    if (seen & (<u64>1 << key)) return fail("key given twice");
-    seen |= <u64>1 << key;
+    let bit = <u64>1 << (key & 63);
+    if ((key >= MQTT_BASE ? seenMqtt : seen) & bit) return fail("key given twice");
+    if (key >= MQTT_BASE) seenMqtt |= bit;
+    else seen |= bit;
     vp = ls + eq + 1;
     vn = ln - eq - 1;
-    secret = key == KEY_INDEX || key == PASSWORD_INDEX;
+    secret = key == KEY_INDEX || key == PASSWORD_INDEX || key == MQTT_PASSWORD_INDEX;
     let r = apply(key);
     secret = false;
     if (r != OK) return r;

@@ -47,7 +47,7 @@ describe("actions", () => {
     expect(await c.command({ action: "set_rgb", rgb: "10,20,30" })).toMatchObject({ rgb: "10,20,30" }); // a reply never repeats a key
     const info = await c.command({ action: "get_resource_info" });
     expect(info).toMatchObject({ abi_version: ABI_VERSION, core_sha256: coreSha256, ip: "127.0.0.1", reset_reason: "power_on", role: "OFF", rgb: "#0a141e" });
-    expect(info.core_memory).toBeLessThanOrEqual(32768);
+    expect(info.core_memory).toBeLessThanOrEqual(40960);
     c.close();
   });
 
@@ -67,7 +67,7 @@ describe("actions", () => {
     [{ action: "read_pin", pin: 5 }, /not set up: send setup_pin first/],
     [{ action: "write_pin", pin: 6, value: 1, timeout: 1 }, /not set up as an output/],
     [{ action: "setup_pin", pin: 6, mode: "output" }, /'value': setup_pin needs the initial value/],
-    [{ action: "setup_pin", pin: 6, mode: "sideways" }, /'mode': setup_pin needs "input" or "output"/],
+    [{ action: "setup_pin", pin: 6, mode: "sideways" }, /'mode': setup_pin needs "input", "output" or "none"/],
     [{ action: "set_pwm", pin: "LED", duty: 1 }, /LED sits on the WiFi chip and has no PWM/],
     [{ action: "set_pwm", pin: 4, duty: 70000 }, /'duty'/],
     [{ action: "read_adc", channel: 9 }, /'channel'/],

@@ -53,6 +53,45 @@ function drive(input: Buffer, upgrade: boolean): void {
   core.checkCanary();
 }
 
+/** The mqtt driver: the bytes are the broker's, after a CONNACK; the same first two bytes as above. */
+export const MQTT_FUZZ_CONFIG = "http_port=0\ncontrol_port=0\nmqtt=mqtt://127.0.0.1:1883\nmqtt_id=f\nmqtt_peers=2";
+function driveMqtt(input: Buffer): void {
+  if (input.length < 2) return;
+  const chunk = 1 + (input[0] % 97);
+  let window = input[1] % 8 === 0 ? 3 : 1 << 30;
+  const host = new FakeHost();
+  const handles: number[] = [];
+  host.overrides = { tcp_connect: () => (handles.push(100), 100) };
+  host.sendWindow = (_c, n) => Math.min(n, window);
+  let now = 0xffffff00;
+  const core = host.start(MQTT_FUZZ_CONFIG, now);
+  const heap = core.stat(C.STAT_HEAP_TOP);
+  core.exports.tick(now);
+  expect(handles).toEqual([100]);
+  core.exports.tcp_connected(100, C.OK, now);
+  const deliver = (d: Uint8Array, size: number) => {
+    let at = 0;
+    for (let stalls = 0; at < d.length && stalls < 64; ) {
+      const k = Math.min(size, d.length - at);
+      const used = host.data(100, d.subarray(at, at + k), now);
+      expect(used).toBeLessThanOrEqual(k);
+      at += used;
+      if (used < k) {
+        stalls++;
+        window = 1 << 30;
+        core.exports.tcp_sent(100, 1 << 20, now);
+      }
+    }
+  };
+  deliver(Buffer.from([0x20, 2, 0, 0]), 4);
+  deliver(input.subarray(2), chunk);
+  for (let i = 0; i < 20; i++) core.exports.tick((now = (now + 100) >>> 0));
+  core.exports.tcp_closed(100, C.ERR_CLOSED, now);
+  for (let i = 0; i < 5; i++) core.exports.tick((now = (now + 1000) >>> 0));
+  expect(core.stat(C.STAT_HEAP_TOP)).toBe(heap);
+  core.checkCanary();
+}
+
 describe("fuzz corpus and regressions replay on the Node host", () => {
   it.each(inputs("rgb"))("rgb %s", (_name, input) => {
     const core = new FakeHost().start("http_port=0");
@@ -68,4 +107,5 @@ describe("fuzz corpus and regressions replay on the Node host", () => {
   });
   it.each(inputs("http"))("http %s", (_name, input) => drive(input, false));
   it.each(inputs("frame"))("frame %s", (_name, input) => drive(input, true));
+  it.each(inputs("mqtt"))("mqtt %s", (_name, input) => driveMqtt(input));
 });

@@ -14,6 +14,6 @@ describe.skipIf(!ready)("fuzzing (short round)", () => {
     const r = spawnSync("bash", [join(ROOT, "tools/fuzz/run.sh"), "--seconds", "5"], { encoding: "utf8", timeout: 240_000 });
     expect(r.stderr + r.stdout).toMatch(/fuzz: no crashes/);
     expect(r.status).toBe(0);
-    for (const t of ["rgb", "json", "http", "frame"]) expect(r.stdout).toContain(`fuzz: ${t}`);
+    for (const t of ["rgb", "json", "http", "frame", "mqtt"]) expect(r.stdout).toContain(`fuzz: ${t}`);
   }, 240_000);
 });

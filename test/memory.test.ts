@@ -121,7 +121,7 @@ describe("memory discipline", () => {
     const host = new FakeHost();
     const core = host.start("http_port=0");
     core.bytes()[core.heapLimit + 100] = 0;
-    expect(() => core.checkCanary()).toThrow(/above its 32768-byte memory cap/);
+    expect(() => core.checkCanary()).toThrow(/above its 40960-byte memory cap/);
   });
 });
 

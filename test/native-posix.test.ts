@@ -278,7 +278,7 @@ for (const engine of ENGINES) describe.skipIf(engine.skip)(`native POSIX host (C
 
   it(`survives every kind of trap through the real ${engine.name} glue: logs it, resets, restarts the core`, async () => {
     // native/test/trap_core.wat: T unreachable, D call stack exhaustion, M out-of-bounds load,
-    // C a write above the board's 32 KiB cap (wasm2c: the canary notices; wasm3 caps the memory at 32 KiB
+    // C a write above the board's 40 KiB cap (wasm2c: the canary notices; wasm3 caps the memory at 40 KiB
     // as on the board, so the write itself traps), R answers reset_reason(), else echo.
     const trapBin = join(dirname(bin), engine.trapCore);
     expect(existsSync(trapBin), "wat2wasm (wabt) builds the trap core").toBe(true);
@@ -293,7 +293,7 @@ for (const engine of ENGINES) describe.skipIf(engine.skip)(`native POSIX host (C
       ["M", /^\[error\] host: core trapped in tcp_data: out-of-bounds memory or table access; restarting the core$/],
       engine.name === "wasm3"
         ? ["C", /^\[error\] host: core trapped in tcp_data: out-of-bounds memory or table access; restarting the core$/]
-        : ["C", /^\[error\] host: core wrote at offset 40000, above its 32768-byte memory cap/],
+        : ["C", /^\[error\] host: core wrote at offset 45000, above its 40960-byte memory cap/],
     ];
     let starts = 1;
     for (const [byte, logged] of cases) {
@@ -315,7 +315,7 @@ for (const engine of ENGINES) describe.skipIf(engine.skip)(`native POSIX host (C
     const [heap, functions, code, , memory] = m!.slice(1).map(Number);
     const wasm = readFileSync(WASM);
     expect(functions).toBe(definedFunctions(wasm));
-    expect(memory).toBe(32768); // the board's cap, not the module's 64 KiB page
+    expect(memory).toBe(40960); // the board's cap, not the module's 64 KiB page
     expect(code).toBeGreaterThan(wasm.length); // compiled code is bigger than the module
     expect(heap).toBeGreaterThan(code + memory);
     console.info(`wasm3 (POSIX ${process.arch}): ${line!.slice("[info] ".length)}`);
@@ -396,8 +396,8 @@ describe.skipIf(!BENCH || ENGINES.some((e) => e.skip))("native POSIX host: wasm3
       const port = await freePort();
       const b = new NativeBoard(exe, ["--host", HOST, "--set", `http_port=${port}`, "--set", "rgb_source=fixed",
         "--set", "rgb=10,20,30", "--set", "ws_echo=1", "--log-level", "warn",
-        // wasm2c's memory is 64 KiB and the host scans the 32 KiB above the cap after every batch of events;
-        // wasm3's is capped at 32 KiB (nothing to scan): compare the engines without that host-side cost
+        // wasm2c's memory is 64 KiB and the host scans the 24 KiB above the cap after every batch of events;
+        // wasm3's is capped at 40 KiB (nothing to scan): compare the engines without that host-side cost
         ...(process.env.PW_BENCH_CANARY === "1" ? [] : ["--no-canary"])]);
       boards.push(b);
       ports[name] = port;

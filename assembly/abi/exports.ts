@@ -32,11 +32,13 @@ import * as radio from "../bus/radio";
 import { startMessages, messagesOwn, message } from "../bus/tutorial";
 import { sent as busSent } from "../bus/wire";
 import { count as busMembers, voters as busVoters } from "../bus/table";
-import { dhcpOwns, dhcpDatagram, dhcpTick, dhcpLeases } from "../dhcp/server";
+import { dhcpOwns, dhcpDatagram, dhcpTick, dhcpLeases, reserveLeases } from "../dhcp/server";
 import { otaStart, otaTick } from "../ota/ota";
 import { io } from "./io";
 import * as store from "../store/config_sector";
 import * as lights from "../lights/lights";
+import * as mqtt from "../mqtt/bridge";
+import * as mqttSession from "../mqtt/session";
 
 let ready = false;
 
@@ -54,6 +56,7 @@ export function init(configLen: i32, now: u32): i32 {
   let r = configLen == 0 ? store.configure(io) : parseConfig(io, configLen); // 0: the flash sector
   if (r != OK) return r;
   otaStart();
+  reserveLeases();
   let need = slotBytes(maxConns, bufferSizeFor(httpLineMax, controlLineMax));
   let room = <i32>(HEAP_LIMIT - heapTop());
   if (need > room) {
@@ -79,6 +82,8 @@ export function init(configLen: i32, now: u32): i32 {
   if (bus.sock >= 0) startMessages();
   r = lights.startLights();
   if (r != OK) return r;
+  r = mqtt.startMqtt(now);
+  if (r != OK) return r;
   putWithI32("picowire core ready: abi ", ABI_VERSION);
   putWithI32(", ", maxConns);
   putWithU32(" connection slots, ", <u32>(HEAP_LIMIT - heapTop()));
@@ -100,6 +105,7 @@ export function tick(now: u32): i32 {
   next = min(next, min(pinsTick(now), led.ledTick(now, control.clients(), control.listening())));
   next = min(next, min(bus.busTick(now), radio.radioTick(now)));
   next = min(next, min(dhcpTick(now), lights.lightsTick(now)));
+  next = min(next, mqtt.bridgeTick(now));
   return next == u32.MAX_VALUE ? TICK_NONE : <i32>min(next, <u32>i32.MAX_VALUE);
 }
 
@@ -111,6 +117,7 @@ export function tcp_accepted(listener: i32, conn: i32, ip: u32, port: i32, now: 
 }
 
 export function tcp_connected(conn: i32, status: i32, now: u32): void {
+  if (mqttSession.owns(conn)) return mqttSession.connected(status, now);
   let s = find(conn);
   if (s == null) return;
   if (s.kind == KIND_RGB_CLIENT) client.connected(s, status, now);
@@ -119,6 +126,7 @@ export function tcp_connected(conn: i32, status: i32, now: u32): void {
 
 /** Data for a handle the core does not know is dropped and the connection closed. */
 export function tcp_data(conn: i32, len: i32, now: u32): i32 {
+  if (mqttSession.owns(conn)) return mqttSession.data(io, clampIo(len), now);
   let s = find(conn);
   if (s == null) {
     host_tcp_close(conn);
@@ -133,6 +141,7 @@ export function tcp_data(conn: i32, len: i32, now: u32): i32 {
 }
 
 export function tcp_sent(conn: i32, len: i32, now: u32): void {
+  if (mqttSession.owns(conn)) return mqtt.bridgeSent(now);
   let s = find(conn);
   if (s == null) return;
   if (s.kind == KIND_WS) wsSent(s, now);
@@ -143,6 +152,7 @@ export function tcp_sent(conn: i32, len: i32, now: u32): void {
 }
 
 export function tcp_closed(conn: i32, reason: i32, now: u32): void {
+  if (mqttSession.owns(conn)) return mqttSession.closed(reason, now);
   let s = find(conn);
   if (s == null) return;
   if (reason == TCP_FIN) {
@@ -164,7 +174,9 @@ export function udp_data(sock: i32, ip: u32, port: i32, len: i32, now: u32): voi
   else if (messagesOwn(sock)) message(ip, io, len);
   else if (lights.lightsOwn(sock)) lights.lightsDatagram(sock, io, len, now);
 }
-export function dns_result(req: i32, ip: u32, status: i32, now: u32): void {}
+export function dns_result(req: i32, ip: u32, status: i32, now: u32): void {
+  mqttSession.resolved(req, ip, status, now);
+}
 export function wifi_event(kind: i32, status: i32, now: u32): void {
   if (ready) radio.wifiEvent(kind, status, io, now);
   store.scanEvent(kind, status, io);

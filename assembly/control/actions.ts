@@ -21,6 +21,7 @@ import { describeBus, roleName } from "./bus";
 import { otaAction, describe as describeOta } from "../ota/ota";
 import { getPixels } from "../lights/lights";
 import * as store from "../store/config_sector";
+import { mqttAction } from "../mqtt/command";
 
 export const VERSION: Ascii = "0.1.0";
 const MAX_TIMEOUT_MS: i64 = 86400000; // a day: longer would not be a fail-safe
@@ -35,7 +36,7 @@ function strIs(i: i32, lit: Ascii): bool {
 let actionAt: usize = 0;
 let actionLen: i32 = 0;
 
-function missing(field: Ascii, what: Ascii): bool {
+export function missing(field: Ascii, what: Ascii): bool {
   reply.errorStart("missing or invalid field '");
   reply.errorMore(field);
   reply.errorMore("': ");
@@ -87,7 +88,11 @@ function setupPin(): bool {
   if (i < 0) return false;
   let mf = json.find("mode");
   let output = strIs(mf, "output");
-  if (!output && !strIs(mf, "input")) return missing("mode", "\"input\" or \"output\"");
+  if (strIs(mf, "none")) {
+    let r = pins.release(i);
+    return r < 0 ? hostFailed(r) : true;
+  }
+  if (!output && !strIs(mf, "input")) return missing("mode", "\"input\", \"output\" or \"none\"");
   let pf = json.find("pull");
   let pull = PULL_NONE;
   if (pf >= 0) {
@@ -224,7 +229,7 @@ function sleepAction(): bool {
   return true;
 }
 
-const ACTIONS: Ascii = "ping,get_version,list_actions,setup_pin,write_pin,read_pin,set_pwm,read_adc,set_rgb,get_info,get_resource_info,get_bus,sleep,reset,get_log,get_pixels,set_config,factory_reset,scan_wifi,ota_begin,ota_chunk,ota_end,ota_status";
+const ACTIONS: Ascii = "ping,get_version,list_actions,setup_pin,write_pin,read_pin,set_pwm,read_adc,set_rgb,get_info,get_resource_info,get_bus,sleep,reset,get_log,get_pixels,set_config,factory_reset,scan_wifi,ota_begin,ota_chunk,ota_end,ota_status,get_mqtt,mqtt_send";
 
 function listActions(): bool {
   reply.key("actions");
@@ -303,6 +308,7 @@ export function run(now: u32, bootAt: u32): bool {
     case 18: return store.factoryReset();
     case 19: return store.scanWifi();
   }
+  if (k > 23) return mqttAction(k - 24, now);
   if (k > 19) return otaAction(k - 20);
   reply.errorStart("unknown action (list_actions names them)");
   return false;

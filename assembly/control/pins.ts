@@ -2,7 +2,7 @@
 // which the pin returns to its safe level, the level before the write (or before the first of several
 // overlapping writes). A newer write replaces the pending deadline; dropping the connection does not
 // cancel it. The host keeps the safe level too (pin_safe), so it holds even if the core dies.
-import { host_gpio_setup, host_gpio_write, host_gpio_read, host_pin_safe, host_pwm_set, PIN_COUNT, PIN_LED, GPIO_IN, GPIO_OUT, LOG_INFO } from "../abi/host.generated";
+import { host_gpio_setup, host_gpio_write, host_gpio_read, host_pin_safe, host_pwm_set, PIN_COUNT, PIN_LED, GPIO_IN, GPIO_OUT, PULL_NONE, LOG_INFO } from "../abi/host.generated";
 import { reached, msUntil } from "../util/time";
 import { putLine, putWithI32 } from "../util/log";
 
@@ -65,6 +65,14 @@ export function setup(i: i32, output: bool, pull: i32, initial: i32): i32 {
     store<u8>(level + i, <u8>initial);
   }
   return 0;
+}
+
+/** Unconfigures a pin: an input without pull, as after reset, no longer the core's. */
+export function release(i: i32): i32 {
+  cancelRevert(i);
+  let r = i == PIN_COUNT ? 0 : host_gpio_setup(pinOf(i), GPIO_IN, PULL_NONE);
+  if (r >= 0) store<u8>(mode + i, MODE_UNSET);
+  return r;
 }
 
 /** Drives an output with a fail-safe deadline `ms` from now. */

@@ -97,6 +97,11 @@ export function lit(text: Ascii): void {
   raw(text);
 }
 
+/** Bytes already valid JSON (e.g. an object another board sent and the parser checked). */
+export function rawBytes(p: usize, n: i32): void {
+  for (let i = 0; i < n; i++) byte(load<u8>(p + i));
+}
+
 /** A JSON string from ASCII literal text (no characters needing escapes). */
 export function str(text: Ascii): void {
   byte(34);

@@ -14,7 +14,7 @@ import { wsClose, putFrameHeader, ENDPOINT_CONTROL, CLOSE_POLICY } from "../ws/f
 import { hexDigit, put, emit, putLine, putWithI32, putWithIp } from "../util/log";
 
 let listener: i32 = -1;
-let bootAt: u32 = 0;
+export let bootAt: u32 = 0;
 export let commands: u32 = 0;
 export let refusedAuth: u32 = 0;
 const mac = memory.data(32);

@@ -1,6 +1,6 @@
 // The access point's DHCP server (RFC 2131, options RFC 2132): the Pico SDK has none for AP mode.
-// Sans-IO: one UDP socket on port 67 of the AP interface, a fixed lease table (static, so nothing is
-// allocated when the AP comes up), time only through `now`. Address i of the pool is slot i of the
+// Sans-IO: one UDP socket on port 67 of the AP interface, a fixed lease table (reserved at init, so
+// nothing is allocated when the AP comes up), time only through `now`. Address i of the pool is slot i of the
 // table; a slot remembers its client's MAC after the lease ends, so a returning client gets its old
 // address back. Replies are written over the request in the io buffer.
 import {
@@ -13,11 +13,19 @@ import { emit, putLine, putWithI32, putWithIp } from "../util/log";
 
 /** The access point's own address (the Pico W's AP and the tutorial use it): router and DNS for clients. */
 export const AP_IP: u32 = 0xc0a80401; // 192.168.4.1
-const LEASES_MAX = 64; // dhcp_count's limit in config.ts
-// the lease table, slot i = address dhcp_first + i: the client's MAC, a state, when the state ends
-const macs = memory.data(LEASES_MAX * 6);
-const states = memory.data(LEASES_MAX);
-const ends = memory.data(LEASES_MAX * 4); // ms, compared wrap-safely
+// the lease table, slot i = address dhcp_first + i: the client's MAC, a state, when the state ends;
+// dhcp_count slots reserved at init (every board: a worker keeps the leases the bus replicates)
+let macs: usize = 0;
+let states: usize = 0;
+let ends: usize = 0; // ms, compared wrap-safely
+
+export function reserveLeases(): void {
+  let n = <usize>dhcpCount;
+  macs = heap.alloc(n * 11);
+  states = macs + n * 6;
+  ends = states + n; // u32s, read and written with unaligned-safe wasm loads
+  memory.fill(macs, 0, n * 11);
+}
 const FREE: u8 = 0;
 const HELD: u8 = 1; // offered and awaiting its REQUEST, or declined (MAC ff:ff:ff:ff:ff:ff)
 const BOUND: u8 = 2;

@@ -121,11 +121,17 @@ export function startLights(): i32 {
   raw = heap.alloc(<usize>need);
   out = raw + <usize>(pixelsCount * 3);
   memory.fill(raw, 0, <usize>need);
-  for (let i = 0; i < 256; i++) store<u8>(lut + i, (<i32>load<u8>(GAMMA + i) * cfg.brightness) / 255);
+  setBrightness(cfg.brightness);
   if (listeners & L_WLED) sockW = open(21324);
   if (listeners & L_DDP) sockD = open(4048);
   if (listeners & L_E131) sockE = open(5568);
   return openFailed ? ERR_CONFIG : OK;
+}
+
+/** The brightness (0..255) for the RGB pins and the strip's next frame. */
+export function setBrightness(v: i32): void {
+  cfg.brightness = v;
+  for (let i = 0; i < 256; i++) store<u8>(lut + i, (<i32>load<u8>(GAMMA + i) * v) / 255);
 }
 
 export function lightsOwn(sock: i32): bool {

@@ -9,6 +9,7 @@ export const KIND_RGB_CLIENT: u8 = 2; // our poll of another board
 export const KIND_WS: u8 = 3; // a WebSocket, either side (s.wsClient)
 export const KIND_WS_DIAL: u8 = 4; // our outgoing WebSocket, before its handshake completes
 export const KIND_CONTROL: u8 = 5; // a control connection (JSON lines)
+export const KIND_LENT: u8 = 6; // the buffer is lent to the MQTT session for good (no connection of its own)
 
 @unmanaged
 export class Slot {

@@ -1,5 +1,5 @@
 /* libFuzzer harness for the identical build/picowire.wasm, translated by wasm2c (tools/fuzz/run.sh).
- * One binary per target (FUZZ_TARGET_RGB, _JSON, _HTTP, _FRAME). A wasm trap is a crash: the core must never
+ * One binary per target (FUZZ_TARGET_RGB, _JSON, _HTTP, _FRAME, _MQTT). A wasm trap is a crash: the core must never
  * trap on any input. So is an allocation after init (the heap top moving). */
 #include <stdint.h>
 #include <stdlib.h>
@@ -55,15 +55,17 @@ static u32 io_write(const uint8_t* d, size_t n) {
   return (u32)n;
 }
 
-static void start(const char* config) {
+static void start_at(const char* config, u32 now) {
   if (ready) Z_core_free(&core);
   memset(&host, 0, sizeof host);
   host.next_handle = 100;
   host.window = 1u << 30;
   Z_core_instantiate(&core, &host);
   ready = 1;
-  if ((int32_t)Z_coreZ_init(&core, io_write((const uint8_t*)config, strlen(config)), 1000) != PW_OK) abort();
+  if ((int32_t)Z_coreZ_init(&core, io_write((const uint8_t*)config, strlen(config)), now) != PW_OK) abort();
 }
+
+static void start(const char* config) { start_at(config, 1000); }
 
 /* Offers bytes as a host does: re-offering what the core did not consume after a send-queue drain. */
 static void deliver(u32 conn, const uint8_t* d, size_t n, size_t chunk, u32 now) {
@@ -86,6 +88,9 @@ static const char UPGRADE[] =
     "GET /echo HTTP/1.1\r\nHost: b\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
 
+/* discovery on, two peers: every topic path is reachable */
+static const char MQTT_CONFIG[] = "http_port=0\ncontrol_port=0\nmqtt=mqtt://127.0.0.1:1883\nmqtt_id=f\nmqtt_peers=2";
+
 int LLVMFuzzerInitialize(int* argc, char*** argv) {
   (void)argc; (void)argv;
   wasm_rt_init();
@@ -105,6 +110,27 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   u32 n = io_write(data, size);
   int32_t r = (int32_t)Z_coreZ_json_parse(&core, n, 8);
   if (r > 16 || (r < 0 && (uint32_t)(-1 - r) > n)) abort(); /* members within the table, errors inside the text */
+#elif defined(FUZZ_TARGET_MQTT)
+  /* the bytes are the broker's side of an MQTT connection, after a CONNACK that accepts the board */
+  if (size < 2) return 0;
+  size_t chunk = 1 + data[0] % 97;
+  uint32_t window = data[1] % 8 == 0 ? 3 : 1u << 30;
+  data += 2;
+  size -= 2;
+  u32 now = 0xFFFFFF00u; /* across the u32 wrap */
+  start_at(MQTT_CONFIG, now);
+  u32 heap = Z_coreZ_stat(&core, PW_STAT_HEAP_TOP);
+  Z_coreZ_tick(&core, now); /* dials: tcp_connect gives handle 100 */
+  if (host.next_handle != 101) abort(); /* the harness would fuzz nothing */
+  Z_coreZ_tcp_connected(&core, 100, PW_OK, now);
+  static const uint8_t CONNACK[] = {0x20, 2, 0, 0};
+  deliver(100, CONNACK, sizeof CONNACK, 4, now);
+  host.window = window;
+  deliver(100, data, size, chunk, now);
+  for (int i = 0; i < 20; i++) Z_coreZ_tick(&core, now += 100);
+  Z_coreZ_tcp_closed(&core, 100, PW_ERR_CLOSED, now);
+  for (int i = 0; i < 5; i++) Z_coreZ_tick(&core, now += 1000);
+  if (Z_coreZ_stat(&core, PW_STAT_HEAP_TOP) != heap) abort();
 #else
   if (size < 2) return 0;
   size_t chunk = 1 + data[0] % 97; /* the input chooses its own segmentation ... */

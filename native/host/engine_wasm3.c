@@ -8,7 +8,7 @@
  *      bytes whose hash differs from the recorded one;
  *   2. parses and loads the module into a fresh environment and runtime, with the linear memory capped
  *      at PW_WASM3_MEMORY_LIMIT bytes (runtime->memoryLimit: the module declares 64 KiB pages, the board
- *      gives the core 32 KiB; an access above the cap traps as out of bounds, as it would fault there);
+ *      gives the core 40 KiB; an access above the cap traps as out of bounds, as it would fault there);
  *   3. binds every import of the ABI (PW_ABI_IMPORTS) with m3_LinkRawFunctionEx and its wasm3 signature;
  *      an import of the module that the ABI lacks, or one whose signature differs, fails the load and
  *      names the function;
@@ -18,7 +18,7 @@
  * A trap (an M3Result from a call) becomes PW_ENGINE_TRAP with the same text the wasm2c engine gives
  * for the same trap, so the host's log line and restart are identical whichever engine runs the core.
  *
- * Knobs (define with -D): PW_WASM3_MEMORY_LIMIT (32768), PW_WASM3_STACK_BYTES (wasm operand stack,
+ * Knobs (define with -D): PW_WASM3_MEMORY_LIMIT (40960), PW_WASM3_STACK_BYTES (wasm operand stack,
  * 8192). One instance at a time, as on the board.
  */
 #if defined(__linux__) && !defined(_GNU_SOURCE)
@@ -52,7 +52,7 @@
 #endif
 
 #ifndef PW_WASM3_MEMORY_LIMIT
-#define PW_WASM3_MEMORY_LIMIT 32768u
+#define PW_WASM3_MEMORY_LIMIT 40960u
 #endif
 #ifndef PW_WASM3_STACK_BYTES
 #define PW_WASM3_STACK_BYTES 8192u

@@ -61,7 +61,7 @@ extern "C" {
  * core ran (events delivered, tick, or any other export call) the host owes the area a full pass: it
  * checks the next stripe in that round and in each following round (wait_ms 0 until the pass is done),
  * so a stray write is found at most ceil(area / stripe) rounds after it happened, even if the core then
- * stays idle: 32 rounds for the 32 KiB above a 32 KiB cap. Rounds in which the core did not run and no
+ * stays idle: 24 rounds for the 24 KiB above a 40 KiB cap. Rounds in which the core did not run and no
  * pass is owed check nothing. RP2040 (rp2040js): ~1,540 cycles per 1 KiB stripe, a full pass ~50,000
  * (the byte-by-byte scan of every round cost 262,000); see native/README.md "The memory canary".
  * Set it to the area's size (or more) for a whole pass in one round. */

@@ -75,7 +75,7 @@ static void run(void *arg) {
       .wasm_len = pw_core_wasm_len,
       .config = config,
       .config_len = config_len,
-      /* On: a core writing above its 32 KiB cap (which wasm2c's 64 KiB memory would let through) is
+      /* On: a core writing above its 40 KiB cap (which wasm2c's 64 KiB memory would let through) is
        * restarted as after a trap. The host checks the area in 32-bit words, one 1 KiB stripe per
        * service round and only until a full pass since the core last ran: ~1,540 cycles (12 us) per
        * round in which the core runs, ~25 when idle, a full pass of ~50,000 cycles after each burst of

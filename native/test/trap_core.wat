@@ -43,7 +43,7 @@
     (if (i32.eq (local.get $c) (i32.const 84)) (then unreachable))
     (if (i32.eq (local.get $c) (i32.const 68)) (then (drop (call $deep (i32.const 0)))))
     (if (i32.eq (local.get $c) (i32.const 77)) (then (drop (i32.load (i32.const 70000)))))
-    (if (i32.eq (local.get $c) (i32.const 67)) (then (i32.store8 (i32.const 40000) (i32.const 1))))
+    (if (i32.eq (local.get $c) (i32.const 67)) (then (i32.store8 (i32.const 45000) (i32.const 1))))
     (if (i32.eq (local.get $c) (i32.const 82))
       (then
         (i32.store8 (i32.const 1024) (i32.add (i32.const 48) (call $reason)))
@@ -60,7 +60,7 @@
   (func (export "wifi_event") (param i32 i32 i32))
   (func (export "gpio_edge") (param i32 i32 i32))
   (func (export "stat") (param $kind i32) (result i32)
-    (if (result i32) (i32.eq (local.get $kind) (i32.const 1)) (then (i32.const 32768)) (else (i32.const 0))))
+    (if (result i32) (i32.eq (local.get $kind) (i32.const 1)) (then (i32.const 40960)) (else (i32.const 0))))
   (func (export "rgb_parse") (param i32 i32) (result i32) (i32.const 0))
   (func (export "rgb_format") (param i32 i32) (result i32) (i32.const 0))
   (func (export "json_parse") (param i32 i32) (result i32) (i32.const 0))

@@ -28,6 +28,8 @@ export const NODE_USAGE = `usage: picowire node --role rgb-server|rgb-client [op
   --insecure           control without a key, as piconetcontrol (logged as a warning)
   --pixels N[@PIN]     an LED strip of N pixels (default on GP16), fed by WLED realtime (UDP 21324),
                        DDP (4048) and E1.31 (5568); prints a line per frame, at most two a second
+  --mqtt URL           connect to an MQTT broker (mqtt://host[:port]): state, commands and Home
+                       Assistant discovery under picowire/<id>/ (README "MQTT"); alone: an rgb-server
   --set key=value      any other core setting (repeatable)
   --log-level L        error | warn | info | debug (default info)
   --wasm FILE          core to run (default build/picowire.wasm): the core built into the firmware;
@@ -74,10 +76,12 @@ export function nodeConfig(argv: string[]): NodeSpec & { logLevel: LogLevel; was
       "hold-reset": { type: "boolean", default: false },
       "trial-ms": { type: "string" },
       pixels: { type: "string" },
+      mqtt: { type: "string" },
     },
     strict: true,
   });
-  const role = values.role ?? (values.bus ? "bus" : undefined);
+  // a board that only talks to a broker serves its colour like any rgb-server
+  const role = values.role ?? (values.bus ? "bus" : values.mqtt ? "rgb-server" : undefined);
   if (!role && values["flash-file"]) return flashNode(values);
   if (role !== "rgb-server" && role !== "rgb-client" && role !== "bus") throw new Error(`--role must be rgb-server or rgb-client (or give --bus)\n${NODE_USAGE}`);
   const logLevel = values["log-level"] as LogLevel;
@@ -104,6 +108,7 @@ export function nodeConfig(argv: string[]): NodeSpec & { logLevel: LogLevel; was
   if (values.insecure) config.push("control_insecure=1");
   if (values.source) config.push(`rgb_source=${values.source}`);
   if (values.rgb) config.push(`rgb=${values.rgb}`);
+  if (values.mqtt) config.push(`mqtt=${values.mqtt}`);
   const sets = values.set ?? [];
   if (values.pixels) {
     const m = /^(\d+)(?:@(\d+))?$/.exec(values.pixels);

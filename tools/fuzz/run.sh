@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# npm run fuzz [-- --seconds N] [-- --target rgb|json|http|frame]: translates the identical
+# npm run fuzz [-- --seconds N] [-- --target rgb|json|http|frame|mqtt]: translates the identical
 # build/picowire.wasm with wasm2c (Debian wabt) and runs libFuzzer with AddressSanitizer and UBSan on
 # each target, seeded from test/fuzz/corpus/<target>. New inputs stay in build/fuzz; a crash is saved
 # as build/fuzz/crash-<target>-*: copy it to test/fuzz/regressions/<target>/ so the test suite replays it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=60
-targets="rgb json http frame"
+targets="rgb json http frame mqtt"
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
