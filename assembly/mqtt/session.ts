@@ -3,7 +3,7 @@
 // doubling, jittered delay. What to publish and what incoming messages mean is bridge.ts's business.
 import {
   host_tcp_connect, host_tcp_send, host_tcp_abort, host_tcp_resume, host_dns_resolve, host_random_fill,
-  host_board_id, OK, LOG_INFO, LOG_WARN, LOG_ERROR, ERR_NOMEM, ERR_CONFIG,
+  host_board_id, OK, TCP_FIN, LOG_INFO, LOG_WARN, LOG_ERROR, ERR_NOMEM, ERR_CONFIG,
 } from "../abi/host.generated";
 import { Ascii } from "../util/ascii";
 import { put, putBytes, emit, putLine, putWithI32, putWithU32, hexDigit } from "../util/log";
@@ -304,7 +304,7 @@ export function connected(status: i32, now: u32): void {
 }
 
 export function closed(reason: i32, now: u32): void {
-  handle = -1; // the host freed it already
+  if (reason != TCP_FIN) handle = -1; // the host freed it already; after a FIN fail() closes our side
   fail("closed by the broker", reason, now);
 }
 
