@@ -401,7 +401,8 @@ export function bridgeMessage(now: u32): bool {
     if (session.txRoom() < tn + 16) return false;
     session.startPacket();
     pk.string(t, tn);
-    return session.endPublish(0, true, now) || true; // an empty retained message removes it
+    session.endPublish(0, true, now); // an empty retained message removes it
+    return true;
   }
   let a = set.prefixLen;
   if (set.peersMax > 0 && tn > a + 1 && bytesSame(t, set.prefix, a) && load<u8>(t + a) == 47) {

@@ -161,6 +161,7 @@ export function txRoom(): i32 {
 
 /** Sends what the host takes; false after dropping a connection that failed. */
 function flush(now: u32): bool {
+  if (handle < 0) return false;
   while (txSent < txLen) {
     let n = host_tcp_send(handle, tx + txSent, txLen - txSent);
     if (n < 0) {
@@ -190,8 +191,7 @@ export function endPacket(first: u32, now: u32): bool {
   let n = pk.finish(first);
   if (n < 0) return false;
   txLen += n;
-  flush(now);
-  return true;
+  return flush(now);
 }
 
 function inflightHas(id: u32): bool {
@@ -226,8 +226,7 @@ export function endPublish(qos: i32, retain: bool, now: u32): bool {
   }
   txLen += n;
   published++;
-  flush(now);
-  return true;
+  return flush(now); // false: the connection failed, the caller stops for now
 }
 const PUBLISH_FIRST: u32 = 0x30;
 
@@ -279,7 +278,7 @@ function connect(now: u32): void {
   pk.string(OFFLINE + 1, 7);
   if (flags & 0x80) pk.string(set.user, set.userLen);
   if (flags & 0x40) pk.string(set.password, set.passwordLen);
-  if (!endPacket(0x10, now)) return fail("CONNECT too long", 0, now);
+  if (!endPacket(0x10, now)) return; // the send failed (and was handled): CONNECT is ~200 bytes at most
   state = HANDSHAKE;
   deadline = now + set.timeoutMs;
   waiting = true;
