@@ -17,35 +17,46 @@ function inputs(target: string): [string, Buffer][] {
   });
 }
 
-/** The http/frame driver: the first two bytes choose segmentation and a slow reader. */
-function drive(input: Buffer, upgrade: boolean): void {
-  if (input.length < 2) return;
-  const chunk = 1 + (input[0] % 97);
-  let window = input[1] % 8 === 0 ? 3 : 1 << 30;
-  const data = input.subarray(2);
-  const host = new FakeHost();
-  host.sendWindow = (_c, n) => Math.min(n, window);
-  const core = host.start("http_port=80\nmax_conns=4\nws_echo=1\nws_max_message=4096\nws_ping_ms=100\nws_idle_ms=300", 1000);
-  const heap = core.stat(C.STAT_HEAP_TOP);
-  let now = 0xffffff00;
-  expect(core.exports.tcp_accepted(1, 5, 0x7f000001, 4000, now)).toBe(C.OK);
-  const deliver = (d: Uint8Array, size: number) => {
+/** The peer side both drivers share: a send window the input may make small, and delivery in chunks
+ *  that re-offers what the core did not consume after a send-queue drain (as fuzz_core.c's deliver). */
+class Peer {
+  window: number;
+  constructor(readonly host: FakeHost, input: Buffer) {
+    this.window = input[1] % 8 === 0 ? 3 : 1 << 30;
+    host.sendWindow = (_c, n) => Math.min(n, this.window);
+  }
+  deliver(conn: number, d: Uint8Array, size: number, now: number): void {
     let at = 0;
     for (let stalls = 0; at < d.length && stalls < 64; ) {
       const k = Math.min(size, d.length - at);
-      const used = host.data(5, d.subarray(at, at + k), now);
+      const used = this.host.data(conn, d.subarray(at, at + k), now);
       expect(used).toBeLessThanOrEqual(k);
       at += used;
       if (used < k) {
         stalls++;
-        window = 1 << 30;
-        core.exports.tcp_sent(5, 1 << 20, now);
+        this.window = 1 << 30;
+        this.host.core.exports.tcp_sent(conn, 1 << 20, now);
       }
     }
-  };
-  if (upgrade) deliver(Buffer.from(upgradeRequest()), C.IO_CAPACITY);
-  host.sendWindow = (_c, n) => Math.min(n, window);
-  deliver(data, chunk);
+  }
+}
+
+/** The http/frame driver: the first two bytes choose segmentation and a slow reader. */
+function drive(input: Buffer, upgrade: boolean): void {
+  if (input.length < 2) return;
+  const chunk = 1 + (input[0] % 97);
+  const data = input.subarray(2);
+  const host = new FakeHost();
+  const core = host.start("http_port=80\nmax_conns=4\nws_echo=1\nws_max_message=4096\nws_ping_ms=100\nws_idle_ms=300", 1000);
+  const peer = new Peer(host, input);
+  const chosen = peer.window;
+  peer.window = 1 << 30; // the upgrade is read at full speed, as in fuzz_core.c
+  const heap = core.stat(C.STAT_HEAP_TOP);
+  let now = 0xffffff00;
+  expect(core.exports.tcp_accepted(1, 5, 0x7f000001, 4000, now)).toBe(C.OK);
+  if (upgrade) peer.deliver(5, Buffer.from(upgradeRequest()), C.IO_CAPACITY, now);
+  peer.window = chosen;
+  peer.deliver(5, data, chunk, now);
   core.exports.tick((now = (now + 200) >>> 0));
   core.exports.tcp_closed(5, C.TCP_FIN, now);
   for (let i = 0; i < 20; i++) core.exports.tick((now = (now + 100) >>> 0));
@@ -58,33 +69,21 @@ export const MQTT_FUZZ_CONFIG = "http_port=0\ncontrol_port=0\nmqtt=mqtt://127.0.
 function driveMqtt(input: Buffer): void {
   if (input.length < 2) return;
   const chunk = 1 + (input[0] % 97);
-  let window = input[1] % 8 === 0 ? 3 : 1 << 30;
   const host = new FakeHost();
   const handles: number[] = [];
   host.overrides = { tcp_connect: () => (handles.push(100), 100) };
-  host.sendWindow = (_c, n) => Math.min(n, window);
   let now = 0xffffff00;
   const core = host.start(MQTT_FUZZ_CONFIG, now);
+  const peer = new Peer(host, input);
   const heap = core.stat(C.STAT_HEAP_TOP);
   core.exports.tick(now);
   expect(handles).toEqual([100]);
   core.exports.tcp_connected(100, C.OK, now);
-  const deliver = (d: Uint8Array, size: number) => {
-    let at = 0;
-    for (let stalls = 0; at < d.length && stalls < 64; ) {
-      const k = Math.min(size, d.length - at);
-      const used = host.data(100, d.subarray(at, at + k), now);
-      expect(used).toBeLessThanOrEqual(k);
-      at += used;
-      if (used < k) {
-        stalls++;
-        window = 1 << 30;
-        core.exports.tcp_sent(100, 1 << 20, now);
-      }
-    }
-  };
-  deliver(Buffer.from([0x20, 2, 0, 0]), 4);
-  deliver(input.subarray(2), chunk);
+  const chosen = peer.window;
+  peer.window = 1 << 30;
+  peer.deliver(100, Buffer.from([0x20, 2, 0, 0]), 4, now);
+  peer.window = chosen;
+  peer.deliver(100, input.subarray(2), chunk, now);
   for (let i = 0; i < 20; i++) core.exports.tick((now = (now + 100) >>> 0));
   core.exports.tcp_closed(100, C.ERR_CLOSED, now);
   for (let i = 0; i < 5; i++) core.exports.tick((now = (now + 1000) >>> 0));
