@@ -22,6 +22,7 @@
 #include "pw_lwip.h"
 
 #include <malloc.h>
+#include <reent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -444,7 +445,9 @@ static int32_t board_id_(void *ctx, uint8_t *dst, size_t cap) {
 
 extern char __StackLimit, __bss_end__;
 static int32_t free_heap_(void *ctx) {
-  struct mallinfo mi = mallinfo();
+  /* _mallinfo_r, not mallinfo: newlib keeps mallinfo beside malloc_stats, whose fiprintf drags ~7 KB of
+   * stdio into the image */
+  struct mallinfo mi = _mallinfo_r(_REENT);
   int32_t total = (int32_t)(&__StackLimit - &__bss_end__);
   /* arena not yet taken from sbrk counts as free, plus the free blocks inside the arena */
   return total - (int32_t)mi.arena + (int32_t)mi.fordblks;
