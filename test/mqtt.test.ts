@@ -239,6 +239,21 @@ describe.skipIf(!MOSQUITTO)("MQTT bridge with mosquitto", () => {
     }
   });
 
+  it("npm start --mqtt: the demo's bus appears on the broker, roles included", async () => {
+    const br = await broker();
+    const w = await watch(br, ["picowire/+/bus", "homeassistant/light/+/rgb/config"]);
+    const demo = picowire(["demo", "--boards", "2", "--mqtt", br.url, "--http-port", String(await freePort()), "--control-port", String(await freePort()), "--bus-port", String(await freePort())]);
+    try {
+      await waitFor(() => new Set(w.messages.filter((m) => m.topic.startsWith("homeassistant/")).map((m) => m.topic)).size === 2, "two lights", 15000);
+      await waitFor(() => {
+        const roles = new Map(w.messages.filter((m) => m.topic.endsWith("/bus")).map((m) => [m.topic, JSON.parse(m.text).role]));
+        return [...roles.values()].sort().join() === "MASTER,WORKER";
+      }, "a MASTER and a WORKER", 15000);
+    } finally {
+      demo.child.kill("SIGINT");
+    }
+  });
+
   it("refuses bad MQTT settings with the reason", async () => {
     const QUIET = "http_port=0\ncontrol_port=0\n";
     await expect(startBoard(QUIET + "mqtt=http://127.0.0.1:1883")).rejects.toThrow(/expected mqtt:\/\/host\[:port\]/);

@@ -14,11 +14,12 @@ import { consoleLogger, runUntilSignal } from "./node.ts";
 import { dashboardAssets } from "../build/dashboard.ts";
 import type { LogLevel } from "../host/board.ts";
 
-export const DEMO_USAGE = `usage: picowire demo [--boards N] [--http-port P] [--control-port P] [--bus-port P] [--poll-ms MS] [--log-level L]
+export const DEMO_USAGE = `usage: picowire demo [--boards N] [--http-port P] [--control-port P] [--bus-port P] [--poll-ms MS] [--mqtt URL] [--log-level L]
   a virtual bus of N boards (2-8, default 3) on 127.0.0.1 .. 127.0.0.N, each with its dashboard on
   http://127.0.0.x:P/ (default 8080) and control on --control-port (12345); bus datagrams on --bus-port
   (5000); workers poll the master's colour every --poll-ms (200). While it runs, type "stop 1" (Enter) to
-  stop board 1 and watch the others elect a new master, "start 1" to bring it back. Ctrl-C stops.`;
+  stop board 1 and watch the others elect a new master, "start 1" to bring it back. --mqtt mqtt://host[:port]
+  connects every board to that broker (Home Assistant discovery included; README "MQTT"). Ctrl-C stops.`;
 
 const ROLE_NAMES: Record<number, string> = {
   [C.BUS_ROLE_OFF]: "OFF", [C.BUS_ROLE_SEEKING]: "SEEKING", [C.BUS_ROLE_MASTER]: "MASTER",
@@ -51,6 +52,7 @@ export async function runDemo(argv: string[]): Promise<void> {
       "bus-port": { type: "string", default: "5000" },
       "poll-ms": { type: "string", default: "200" },
       "log-level": { type: "string", default: "info" },
+      mqtt: { type: "string" },
       help: { type: "boolean" },
     },
   });
@@ -74,6 +76,7 @@ export async function runDemo(argv: string[]): Promise<void> {
     config: [
       `http_port=${port}`, "ws_echo=1", `control_port=${cport}`, `key=${key}`, `rgb_poll_ms=${poll}`, "rgb_pins=13,14,15",
       "bus=1", `bus_port=${bport}`, `bus_peers=${hosts.join(",")}`,
+      ...(values.mqtt ? [`mqtt=${values.mqtt}`] : []),
     ].join("\n"),
     log: consoleLogger(host, level),
     assets,
