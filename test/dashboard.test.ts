@@ -17,6 +17,7 @@ import { Client } from "../tools/client.ts";
 import { startBoard, stopBoards, freePort, waitFor, TEST_HOST, type TestBoard } from "./helpers/boards.ts";
 import { picowire } from "./helpers/cli.ts";
 import { chromiumMissing, launchChromium, playwright, CHROMIUM } from "./helpers/chromium.ts";
+import { Broker, MOSQUITTO } from "./helpers/broker.ts";
 import { coreModule } from "./helpers/core.ts";
 import { Board } from "../tools/host/board.ts";
 import { C } from "../tools/host/abi.generated.ts";
@@ -178,6 +179,26 @@ describe.skipIf(!!missing)("the dashboard in Chromium, served by a virtual board
     await browser?.close().catch(() => {});
     await stopBoards();
   }, 30_000);
+
+  it.skipIf(!MOSQUITTO)("shows the board's MQTT link and the boards met through the broker", async () => {
+    const broker = new Broker();
+    await broker.start();
+    try {
+      const mq = await board(`control_insecure=1\nmqtt=${broker.url}\nmqtt_id=dash-a`);
+      await startBoard(`http_port=0\ncontrol_port=0\nmqtt=${broker.url}\nmqtt_id=dash-b`, { host: "127.0.0.2" });
+      const { page } = await newPage(mq.port);
+      await page.waitForFunction(() => /^connected to 127\.0\.0\.1:\d+ as dash-a · 1 other board online$/.test(document.getElementById("i-mqtt")!.textContent!), null, { timeout: 10_000 });
+      await broker.stop();
+      await page.waitForFunction(() => /^reconnecting to /.test(document.getElementById("i-mqtt")!.textContent!), null, { timeout: 10_000 });
+      await page.close();
+      // a board without MQTT says so
+      const { page: other } = await newPage(open.port);
+      await other.waitForFunction(() => document.getElementById("i-mqtt")!.textContent === "off", null, { timeout: 10_000 });
+      await other.close();
+    } finally {
+      await broker.dispose();
+    }
+  });
 
   it("loads from the board through its name, gzip-encoded, in a non-secure context, and asks for the key", async () => {
     const { page, res } = await newPage(keyed.port);
