@@ -17,7 +17,7 @@ import { Client } from "../tools/client.ts";
 import { startBoard, stopBoards, freePort, waitFor, TEST_HOST, type TestBoard } from "./helpers/boards.ts";
 import { picowire } from "./helpers/cli.ts";
 import { chromiumMissing, launchChromium, playwright, CHROMIUM } from "./helpers/chromium.ts";
-import { Broker, MOSQUITTO } from "./helpers/broker.ts";
+import { Broker, MOSQUITTO } from "../tools/mqtt/broker.ts";
 import { coreModule } from "./helpers/core.ts";
 import { Board } from "../tools/host/board.ts";
 import { C } from "../tools/host/abi.generated.ts";

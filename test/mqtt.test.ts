@@ -9,7 +9,7 @@ import { C, ABI_VERSION } from "../tools/host/abi.generated.ts";
 import { Client } from "../tools/client.ts";
 import { startBoard, stopBoards, waitFor, freePort, type TestBoard } from "./helpers/boards.ts";
 import { picowire } from "./helpers/cli.ts";
-import { Broker, Watcher, MOSQUITTO } from "./helpers/broker.ts";
+import { Broker, Watcher, MOSQUITTO } from "../tools/mqtt/broker.ts";
 
 if (!MOSQUITTO) {
   console.warn(`\n${"!".repeat(100)}\n!!! SKIPPED test/mqtt.test.ts: mosquitto is not installed (apt-get install mosquitto; .ci/run does)\n${"!".repeat(100)}\n`);

@@ -47,13 +47,7 @@ export function nodeOnly(reason: string) {
   };
 }
 
-export async function freePort(host = "127.0.0.1"): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, host, () => r()));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
+export { freePort } from "../../tools/host/ports.ts";
 
 export interface TestBoard extends Board {
   lines: { level: LogLevel; text: string }[];

@@ -1,12 +1,14 @@
-// A real MQTT broker for the tests: Debian's mosquitto on a loopback port, with its own configuration,
-// persistence and password files in a temporary directory. `.ci/run` installs it.
+// A real MQTT broker for the tests and the soak: Debian's mosquitto on a loopback port, with its own
+// configuration, persistence and password files in a temporary directory (`.ci/run` installs it), and a
+// broker-side client that records what it receives.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt, { type MqttClient, type IClientOptions } from "mqtt";
-import { freePort } from "./boards.ts";
+import { freePort } from "../host/ports.ts";
+
 
 export const MOSQUITTO = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"].find((p) => spawnSync(p, ["-h"]).error === undefined);
 
