@@ -147,6 +147,13 @@ bool posix_flash_load(posix_platform *pp) {
   return true;
 }
 
+/* The flash image in memory is the board's mapped flash: wasm3 parses a slot's core in place. */
+const uint8_t *posix_flash_map(void *ctx, int32_t region) {
+  posix_platform *pp = ctx;
+  int64_t base = region_base(region);
+  return base < 0 ? NULL : pp->flash + base;
+}
+
 int32_t posix_flash_size(void *ctx, int32_t region) {
   (void)ctx;
   return region >= 0 && region <= 3 ? region_size[region] : PW_ERR_NOTFOUND;
