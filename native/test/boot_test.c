@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fake_flash.h"
 #include "pw_boot.h"
 #include "pw_sha256.h"
 
@@ -24,99 +25,18 @@ static int failures, group_failures;
     }                                                                              \
   } while (0)
 
-/* ------------------------------------------------------------------ a NOR flash with the board's regions */
+/* ------------------------------------------------------------------ the platform: a flash and a log */
 
-static const int32_t region_size[4] = {8192, 65536, 65536, 4096}; /* tools/host/flash.ts REGIONS */
-#define FLASH_BYTES (8192 + 65536 + 65536 + 4096)
-static uint8_t flash[FLASH_BYTES];
 static char notes[4096]; /* the rules' log lines, "host: " taken off, one per line */
-static int programs;
-
-static int64_t base_of(int32_t region) {
-  if (region < 0 || region > 3) return -1;
-  int64_t b = 0;
-  for (int32_t r = 0; r < region; r++) b += region_size[r];
-  return b;
-}
-
-static int32_t span(int32_t region, uint32_t offset, size_t len, uint32_t unit, int64_t *base) {
-  *base = base_of(region);
-  if (*base < 0) return PW_ERR_NOTFOUND;
-  if ((uint64_t)offset + len > (uint64_t)region_size[region]) return PW_ERR_RANGE;
-  if (offset % unit || len % unit) return PW_ERR_INVAL;
-  return PW_OK;
-}
 
 static uint32_t f_now(void *ctx) { return 0; }
 static void f_log(void *ctx, int32_t level, const char *msg, size_t len) {
-  const char *prefix = "host: ";
-  if (len >= 6 && memcmp(msg, prefix, 6) == 0) msg += 6, len -= 6;
+  if (len >= 6 && memcmp(msg, "host: ", 6) == 0) msg += 6, len -= 6;
   size_t used = strlen(notes);
   snprintf(notes + used, sizeof notes - used, "%.*s\n", (int)len, msg);
 }
-static int32_t f_size(void *ctx, int32_t region) { return region >= 0 && region <= 3 ? region_size[region] : PW_ERR_NOTFOUND; }
-static int32_t f_read(void *ctx, int32_t region, uint32_t offset, uint8_t *dst, size_t len) {
-  int64_t b;
-  int32_t r = span(region, offset, len, 1, &b);
-  if (r != PW_OK) return r;
-  memcpy(dst, flash + b + offset, len);
-  return (int32_t)len;
-}
-static int32_t f_write(void *ctx, int32_t region, uint32_t offset, const uint8_t *src, size_t len) {
-  int64_t b;
-  int32_t r = span(region, offset, len, PW_FLASH_PAGE, &b);
-  if (r != PW_OK) return r;
-  for (size_t i = 0; i < len; i++) flash[b + offset + i] &= src[i];
-  programs++;
-  return PW_OK;
-}
-static int32_t f_erase(void *ctx, int32_t region, uint32_t offset, size_t len) {
-  int64_t b;
-  int32_t r = span(region, offset, len, PW_FLASH_SECTOR, &b);
-  if (r != PW_OK) return r;
-  memset(flash + b + offset, 0xFF, len);
-  return PW_OK;
-}
-static const uint8_t *f_map(void *ctx, int32_t region) {
-  int64_t b = base_of(region);
-  return b < 0 ? NULL : flash + b;
-}
 
-static pw_platform platform = {
-    .now_ms = f_now, .log = f_log, .flash_size = f_size, .flash_read = f_read, .flash_write = f_write,
-    .flash_erase = f_erase, .flash_map = f_map,
-};
-
-/* ------------------------------------------------------------------ slots as an update writes them */
-
-static void put32(uint8_t *b, uint32_t v) {
-  for (int i = 0; i < 4; i++) b[i] = (uint8_t)(v >> (8 * i));
-}
-
-/* tools/host/slots.ts writeSlot: erase, image pages, then the header (+ both flags when confirmed) */
-static void write_slot(int32_t slot, const uint8_t *image, uint32_t len, uint32_t gen, uint32_t abi, bool confirmed) {
-  for (uint32_t o = 0; o < PW_SLOT_HEADER_BYTES + len; o += PW_FLASH_SECTOR) f_erase(NULL, slot, o, PW_FLASH_SECTOR);
-  for (uint32_t o = 0; o < len; o += PW_FLASH_PAGE) {
-    uint8_t page[PW_FLASH_PAGE];
-    memset(page, 0xFF, sizeof page);
-    memcpy(page, image + o, len - o < PW_FLASH_PAGE ? len - o : PW_FLASH_PAGE);
-    f_write(NULL, slot, PW_SLOT_HEADER_BYTES + o, page, sizeof page);
-  }
-  uint8_t h[PW_FLASH_PAGE];
-  memset(h, 0xFF, sizeof h);
-  put32(h, PW_SLOT_MAGIC);
-  put32(h + PW_SLOT_H_GEN, gen);
-  put32(h + PW_SLOT_H_LENGTH, len);
-  put32(h + PW_SLOT_H_ABI, abi);
-  pw_sha256(image, len, h + PW_SLOT_H_SHA);
-  pw_sha256(h, PW_SLOT_H_CHECK, h + PW_SLOT_H_CHECK);
-  f_write(NULL, slot, 0, h, sizeof h);
-  if (confirmed) {
-    pw_slot_flag(&platform, slot, PW_SLOT_H_TRIED);
-    pw_slot_flag(&platform, slot, PW_SLOT_H_CONFIRMED);
-  }
-}
-
+static pw_platform platform = {.now_ms = f_now, .log = f_log};
 static uint8_t images[4][1100];
 static const uint8_t *img(int n) { /* test/ota.test.ts: 1000 + n bytes of n */
   memset(images[n], n, 1000 + n);
@@ -162,11 +82,11 @@ static void test_sha256(void) {
 
 static void test_rules(void) {
   const int32_t A = PW_REGION_SLOT_A, B = PW_REGION_SLOT_B;
-  memset(flash, 0xFF, sizeof flash);
+  memset(ff_bytes, 0xFF, sizeof ff_bytes);
   pw_boot_choice c = choose(0);
   CHECK(c.slot == 0 && !c.trial && c.image == NULL && c.sha256[0] == 0); /* blank flash: the firmware's core */
-  write_slot(A, IMG(1), 1, PW_ABI_VERSION, true);
-  write_slot(B, IMG(2), 2, PW_ABI_VERSION, true);
+  ff_write_slot(A, IMG(1), 1, PW_ABI_VERSION, true);
+  ff_write_slot(B, IMG(2), 2, PW_ABI_VERSION, true);
   c = choose(0);
   CHECK(c.slot == B && !c.trial && c.length == 1002 && c.image && c.image[0] == 2 && c.image[1001] == 2);
   char want[65];
@@ -174,7 +94,7 @@ static void test_rules(void) {
   pw_sha256(img(2), 1002, d);
   pw_hex(d, 32, want);
   CHECK(strcmp(c.sha256, want) == 0);
-  write_slot(A, IMG(3), 3, PW_ABI_VERSION, false); /* pending */
+  ff_write_slot(A, IMG(3), 3, PW_ABI_VERSION, false); /* pending */
   c = choose(0);
   CHECK(c.slot == A && c.trial);
   CHECK(tried(A)); /* marked before it runs */
@@ -187,62 +107,63 @@ static void test_rules(void) {
   CHECK(c.slot == A && !c.trial);
   GROUP("boots the newest confirmed slot, a newer pending one on trial (tried first), rolls back a tried one");
 
-  memset(flash, 0xFF, sizeof flash);
-  write_slot(B, IMG(2), 5, PW_ABI_VERSION, true);
-  write_slot(A, IMG(1), 4, PW_ABI_VERSION, false); /* pending but older: never booted */
+  memset(ff_bytes, 0xFF, sizeof ff_bytes);
+  ff_write_slot(B, IMG(2), 5, PW_ABI_VERSION, true);
+  ff_write_slot(A, IMG(1), 4, PW_ABI_VERSION, false); /* pending but older: never booted */
   CHECK(choose(0).slot == B);
   CHECK(!tried(A));
-  write_slot(A, IMG(1), 6, PW_ABI_VERSION + 1, false); /* another ABI */
+  ff_write_slot(A, IMG(1), 6, PW_ABI_VERSION + 1, false); /* another ABI */
   c = choose(0);
   CHECK(c.slot == B && strstr(notes, "slot A: the pending image does not match its header or this host's ABI: skipped"));
   CHECK(!tried(A));
-  write_slot(A, IMG(1), 6, PW_ABI_VERSION, true);
+  ff_write_slot(A, IMG(1), 6, PW_ABI_VERSION, true);
   CHECK(choose(0).slot == A);
   uint8_t page[PW_FLASH_PAGE];
   memset(page, 0xFF, sizeof page);
   page[10] = 0; /* one bit flipped in the image: its SHA-256 no longer matches the header */
-  f_write(NULL, A, PW_SLOT_HEADER_BYTES, page, sizeof page);
+  ff_write(NULL, A, PW_SLOT_HEADER_BYTES, page, sizeof page);
   c = choose(0);
   CHECK(c.slot == B && strstr(notes, "slot A: the image does not match its header (damaged flash): skipped"));
   CHECK(choose(1u << B).slot == 0); /* B failed to start too: the firmware's core */
   GROUP("passes over a pending slot older than the confirmed one, another ABI, a damaged image, a skipped slot");
 
-  memset(flash, 0xFF, sizeof flash);
-  write_slot(A, IMG(1), 1, PW_ABI_VERSION + 1, true);
+  memset(ff_bytes, 0xFF, sizeof ff_bytes);
+  ff_write_slot(A, IMG(1), 1, PW_ABI_VERSION + 1, true);
   c = choose(0);
   CHECK(c.slot == 0 && strstr(notes, "slot A: its core speaks ABI v"));
-  write_slot(A, IMG(1), 1, PW_ABI_VERSION, true);
+  ff_write_slot(A, IMG(1), 1, PW_ABI_VERSION, true);
   memset(page, 0xFF, sizeof page);
   page[3] = 0xFE; /* a bit of the header's magic: its check fails, the slot holds nothing */
-  f_write(NULL, A, 0, page, sizeof page);
+  ff_write(NULL, A, 0, page, sizeof page);
   CHECK(choose(0).slot == 0);
-  write_slot(A, IMG(1), 1, PW_ABI_VERSION, false);
+  ff_write_slot(A, IMG(1), 1, PW_ABI_VERSION, false);
   memset(page, 0xFF, sizeof page);
   page[PW_SLOT_H_TRIED + 2] = 0x7F; /* a "tried" program cut short: one bit is enough */
-  f_write(NULL, A, 0, page, sizeof page);
+  ff_write(NULL, A, 0, page, sizeof page);
   c = choose(0);
   CHECK(c.slot == 0 && strstr(notes, "rolled back"));
   /* booting a pending slot programs exactly one page: its "tried" word */
-  write_slot(B, IMG(2), 1, PW_ABI_VERSION, false);
-  programs = 0;
+  ff_write_slot(B, IMG(2), 1, PW_ABI_VERSION, false);
+  ff_programs = 0;
   c = choose(0);
-  CHECK(c.slot == B && c.trial && programs == 1);
+  CHECK(c.slot == B && c.trial && ff_programs == 1);
   GROUP("another ABI, a broken header, a cut \"tried\" program (any bit counts)");
 }
 
 /* ------------------------------------------------------------------ --choose FILE SKIP */
 
 static int choose_file(const char *path, const char *skip_text) {
+  ff_attach(&platform);
   FILE *f = fopen(path, "rb");
-  if (!f || fread(flash, 1, sizeof flash, f) != sizeof flash) {
-    fprintf(stderr, "pw_boot_test: %s: cannot read a %d-byte flash image\n", path, FLASH_BYTES);
+  if (!f || fread(ff_bytes, 1, sizeof ff_bytes, f) != sizeof ff_bytes) {
+    fprintf(stderr, "pw_boot_test: %s: cannot read a %d-byte flash image\n", path, FF_BYTES);
     if (f) fclose(f);
     return 2;
   }
   fclose(f);
   pw_boot_choice c = choose((uint32_t)strtoul(skip_text, NULL, 10));
   f = fopen(path, "wb");
-  if (!f || fwrite(flash, 1, sizeof flash, f) != sizeof flash) {
+  if (!f || fwrite(ff_bytes, 1, sizeof ff_bytes, f) != sizeof ff_bytes) {
     fprintf(stderr, "pw_boot_test: %s: cannot write it back\n", path);
     if (f) fclose(f);
     return 2;
@@ -265,6 +186,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: pw_boot_test [--choose FLASH_FILE SKIP_MASK]\n");
     return 2;
   }
+  ff_attach(&platform);
   test_sha256();
   test_rules();
   if (failures) {
