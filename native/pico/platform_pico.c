@@ -367,6 +367,13 @@ static int32_t region_check(int32_t region, uint32_t offset, size_t len, uint32_
   return PW_OK;
 }
 
+/* XIP: the flash is mapped at XIP_BASE, so wasm3 parses a slot's core where it lies, with no copy in
+ * RAM. The host never lets the core write the running slot's image (only its header page). */
+static const uint8_t *flash_map_(void *ctx, int32_t region) {
+  uint32_t abs;
+  return region_check(region, 0, 0, 1, &abs) == PW_OK ? (const uint8_t *)(XIP_BASE + abs) : NULL;
+}
+
 static int32_t flash_size_(void *ctx, int32_t region) {
   return region >= 0 && region <= 3 ? (int32_t)region_size[region] : PW_ERR_NOTFOUND;
 }
@@ -453,10 +460,13 @@ static int32_t free_heap_(void *ctx) {
 static int32_t reset_reason_(void *ctx) { return P.reset_reason; }
 
 static void reboot_(void *ctx, int32_t kind) {
-  printf("[info] pico: rebooting (%s)\n", kind == PW_RESET_KIND_BOOTSEL ? "USB bootloader" : "board");
+  printf("[info] pico: rebooting (%s)\n", kind == PW_RESET_KIND_BOOTSEL ? "USB bootloader"
+                                          : kind == PW_REBOOT_WATCHDOG   ? "trial watchdog"
+                                                                         : "board");
   stdio_flush();
   if (kind == PW_RESET_KIND_BOOTSEL) reset_usb_boot(0, 0);
-  watchdog_hw->scratch[SCRATCH_SOFT_RESET] = PW_SOFT_RESET_MAGIC;
+  /* the host's trial watchdog reboots as the hardware watchdog would: the next start says "watchdog" */
+  watchdog_hw->scratch[SCRATCH_SOFT_RESET] = kind == PW_REBOOT_WATCHDOG ? 0 : PW_SOFT_RESET_MAGIC;
   watchdog_reboot(0, 0, 10);
   for (;;) tight_loop_contents();
 }
@@ -585,6 +595,7 @@ pw_platform pico_platform_ops(void) {
   p.flash_read = flash_read_;
   p.flash_write = flash_write_;
   p.flash_erase = flash_erase_;
+  p.flash_map = flash_map_;
   pw_assets_fill(&p, P.host); /* index.html.gz (the dashboard page, in flash) and core.sha256 */
   /* not yet: sleep */
   return p;
