@@ -522,8 +522,22 @@ static void test_slot_trial(void) {
   CHECK(!host.trial && strstr(logbuf, "host: the new core in slot B confirmed itself") != NULL);
   clock_ms += 5000;
   CHECK(settle() == PW_HOST_WAIT_FOREVER && reboots == 0);
+
+  /* a trial core that traps: the restart runs the rules, which roll it back */
+  reset_world();
+  ff_write_slot(B, image(1, 6), 3000, 4, PW_ABI_VERSION, false);
+  CHECK(start_slots() == PW_OK && host.slot == B && host.trial);
+  settle();
+  int32_t c = pw_host_on_tcp_accept(&host, listener_handle, 0x7f000001, 5570);
+  feed(c, "boom");
+  trap_in_data = true;
+  settle();
+  trap_in_data = false;
+  settle();
+  CHECK(host.slot == A && !host.trial && host.running && pw_import_reset_reason(&host) == PW_RESET_TRAP && reboots == 0);
+  CHECK(strstr(logbuf, "rolled back") != NULL);
   platform = saved;
-  GROUP("a trial core that does not confirm itself in time: watchdog reboot (or restart), then rolled back");
+  GROUP("a trial core that does not confirm itself in time (watchdog reboot or restart) or traps: rolled back");
 }
 
 static void test_slot_does_not_start(void) {
