@@ -4,6 +4,7 @@
 // not, the image's SHA-256, every note, and the flash afterwards byte for byte. Also runs pw_boot_test's
 // own unit tests (SHA-256 vectors, the scenarios of test/ota.test.ts). Needs cmake and a C compiler (the
 // binary comes from tools/native/build-posix.sh, which also needs wasm2c); skipped loudly without them.
+// The second table: the flash after a power cut at every erase and program step of a real update.
 import { describe, it, expect, beforeAll } from "vitest";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -13,6 +14,10 @@ import { dirname, join } from "node:path";
 import { ABI_VERSION, C } from "../tools/host/abi.generated.ts";
 import { Flash } from "../tools/host/flash.ts";
 import { chooseBoot, programWord, slotHeader, writeSlot, H_CHECK, H_CONFIRMED, H_LENGTH, H_TRIED, HEADER_BYTES } from "../tools/host/slots.ts";
+import { Board } from "../tools/host/board.ts";
+import { updateBoard, type Image } from "../tools/cli/update.ts";
+import { freePort } from "./helpers/boards.ts";
+import { wasmBytes, coreModule, coreSha256 } from "./helpers/core.ts";
 import { ROOT } from "../tools/abi/generate.ts";
 
 const runs = (cmd: string) => {
@@ -90,6 +95,31 @@ const CASES: Case[] = [
   { name: "both skipped", setup: (f) => (writeSlot(f, A, img(1), 1, V, true), writeSlot(f, B, img(2), 2, V)), skip: [A, B] },
 ];
 
+/** The real core with a custom section naming `tag` (as test/ota.test.ts). */
+function variant(tag: string): Image {
+  const name = Buffer.from("picowire-test");
+  const payload = Buffer.concat([Buffer.from([name.length]), name, Buffer.from(tag)]);
+  const bytes = new Uint8Array(Buffer.concat([wasmBytes, Buffer.from([0, payload.length]), payload]));
+  return { bytes, sha256: createHash("sha256").update(bytes).digest("hex"), abi: ABI_VERSION };
+}
+
+/** Boots `node` (the Node rules) and the same bytes through the C rules, twice; both must decide alike
+ *  and leave the same flash. Returns both decisions. */
+function compareBoots(bin: string, node: Flash, file: string, what: string, skip: number[] = []): { slot: number; trial: boolean }[] {
+  writeFileSync(file, node.bytes);
+  const decisions: { slot: number; trial: boolean }[] = [];
+  for (const round of [1, 2]) {
+    const want = chooseBoot(node, new Set(skip));
+    const mask = skip.reduce((m, s) => m | (1 << s), 0);
+    const r = spawnSync(bin, ["--choose", file, String(mask)], { encoding: "utf8", timeout: 10_000 });
+    expect(r.status, `${what}: ${r.stderr}`).toBe(0);
+    expect(JSON.parse(r.stdout), `${what}, boot ${round}`).toEqual({ slot: want.slot, trial: want.trial, sha256: want.sha256 ?? "", notes: want.notes });
+    expect(Buffer.from(readFileSync(file)).equals(Buffer.from(node.bytes)), `${what}, boot ${round}: the flash afterwards`).toBe(true);
+    decisions.push({ slot: want.slot, trial: want.trial });
+  }
+  return decisions;
+}
+
 describe.skipIf(missing.length > 0)("the C host's boot rules (native/host/pw_boot.c)", () => {
   let bin = "";
   beforeAll(() => {
@@ -111,21 +141,48 @@ describe.skipIf(missing.length > 0)("the C host's boot rules (native/host/pw_boo
     for (const [i, c] of CASES.entries()) {
       const node = new Flash();
       c.setup(node);
-      const file = join(dir, `case-${i}.bin`);
-      writeFileSync(file, node.bytes);
-      for (const round of [1, 2]) {
-        const want = chooseBoot(node, new Set(c.skip ?? []));
-        const mask = (c.skip ?? []).reduce((m, s) => m | (1 << s), 0);
-        const r = spawnSync(bin, ["--choose", file, String(mask)], { encoding: "utf8", timeout: 10_000 });
-        expect(r.status, `${c.name}: ${r.stderr}`).toBe(0);
-        const got = JSON.parse(r.stdout);
-        const what = `${c.name}, boot ${round}`;
-        expect(got, what).toEqual({ slot: want.slot, trial: want.trial, sha256: want.sha256 ?? "", notes: want.notes });
-        expect(Buffer.from(readFileSync(file)).equals(Buffer.from(node.bytes)), `${what}: the flash afterwards`).toBe(true);
-        seen.add(`${want.slot}/${want.trial}`);
-      }
+      for (const d of compareBoots(bin, node, join(dir, `case-${i}.bin`), c.name, c.skip)) seen.add(`${d.slot}/${d.trial}`);
     }
     // the table reaches every outcome: the firmware's core, each slot, each on trial
     expect([...seen].sort()).toEqual(["0/false", `${A}/false`, `${A}/true`, `${B}/false`, `${B}/true`]);
   }, 60_000);
+
+  it("decides as the Node host after a power cut at every erase and program step of a real update", async () => {
+    // test/ota.test.ts's sweep, seen by both hosts' rules: a Node board runs v1 from slot B (slot A holds
+    // an older v0); one real update to v2 over loopback is recorded step by step (the core's erases and
+    // programs, the host's "tried" mark, the new core's confirmation); for every step k the flash as it
+    // was before replays the steps up to k with the power cut in step k.
+    const [v0, v1, v2] = ["cut-v0", "cut-v1", "cut-v2"].map(variant);
+    const flash = new Flash();
+    writeSlot(flash, A, v0.bytes, 1, V, true);
+    writeSlot(flash, B, v1.bytes, 2, V, true);
+    const key = "native-boot-key-0123456789";
+    const port = await freePort();
+    const board = new Board({ wasm: coreModule, coreSha256, flash, config: `http_port=0\ncontrol_port=${port}\nkey=${key}`, log: () => {} });
+    await board.start();
+    const before = flash.bytes.slice();
+    flash.journal = [];
+    try {
+      await updateBoard("127.0.0.1", port, v2, { key, log: () => {}, progress: () => {} });
+    } finally {
+      await board.stop();
+    }
+    const journal = flash.journal;
+    flash.journal = null;
+    expect(board.coreSha256).toBe(v2.sha256);
+    const dir = mkdtempSync(join(tmpdir(), "picowire-boot-cut-"));
+    const outcomes = new Map<string, number>();
+    for (let k = 0; k < journal.length; k++) {
+      const f = Flash.from(before);
+      f.cutAt = k;
+      f.replay(journal);
+      f.powerOn();
+      const [d] = compareBoots(bin, f, join(dir, "cut.bin"), `cut at step ${k} (${journal[k].kind} region ${journal[k].region} @${journal[k].offset})`);
+      const key2 = d.slot === B ? "v1" : d.trial ? "v2 on trial" : "v2";
+      outcomes.set(key2, (outcomes.get(key2) ?? 0) + 1);
+    }
+    // the cuts reach every outcome: the old core, the new one on trial, the new one confirmed
+    expect([...outcomes.keys()].sort()).toEqual(["v1", "v2", "v2 on trial"]);
+    console.log(`C boot rules after a power cut: ${journal.length} steps, ${JSON.stringify(Object.fromEntries(outcomes))}`);
+  }, 120_000);
 });
