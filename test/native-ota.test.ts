@@ -220,4 +220,17 @@ describe.skipIf(missing.length > 0)("a C host whose core is compiled in (POSIX, 
     expect(await cli.exit).toBe(1);
     expect(cli.out()).toMatch(/runs its core compiled into the firmware \(wasm2c\): a new core needs new firmware \(build\/picowire.uf2 over USB\)/);
   }, 30_000);
+
+  it("refuses a trial deadline out of range and a flash file of the wrong size (exit status 2)", () => {
+    for (const ms of ["0", "3600001", "x"]) {
+      const r = spawnSync(bin, ["--trial-ms", ms], { encoding: "utf8", timeout: 10_000 });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(`--trial-ms ${ms}: expected 1..3600000`);
+    }
+    const file = join(tmp(), "short.bin");
+    writeFileSync(file, new Uint8Array(10));
+    const r = spawnSync(bin, ["--flash-file", file], { encoding: "utf8", timeout: 10_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${file}: expected a 143360-byte flash image`);
+  });
 });
