@@ -443,7 +443,8 @@ void posix_platform_close_all(posix_platform *pp) {
 
 bool posix_platform_reboot(posix_platform *pp) {
   posix_platform_close_all(pp);
-  for (int i = 0; i < PW_PIN_COUNT; i++) memset(&pp->pins[i], 0, sizeof pp->pins[i]), pp->pins[i].mode = -1;
+  memset(pp->pins, 0, sizeof pp->pins);
+  for (int i = 0; i < PW_PIN_COUNT; i++) pp->pins[i].mode = -1;
   memset(&pp->led, 0, sizeof pp->led);
   pp->led.mode = PW_GPIO_OUT;
   pp->reset_reason = pp->reboot_kind == PW_REBOOT_WATCHDOG ? PW_RESET_WATCHDOG : PW_RESET_SOFTWARE;
