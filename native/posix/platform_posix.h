@@ -65,7 +65,10 @@ typedef struct posix_platform {
   posix_pin led;
   int32_t adc[5];
   const char *flash_file;
-  uint8_t flash[POSIX_FLASH_BYTES];
+  /* Read-only between erases and programs (mprotect), as the board's XIP flash is: wasm3 runs a slot's
+   * core from these bytes in place, and a write into them would fault here as it would go nowhere there.
+   * Whole pages: POSIX_FLASH_BYTES is 35 x 4 KiB. */
+  uint8_t flash[POSIX_FLASH_BYTES] __attribute__((aligned(4096)));
   /* reboots (main.c restarts the host in this process, as the board would boot) */
   int32_t reset_reason;   /* what the next start of the host reports (PW_RESET_*) */
   bool reboot_requested;  /* set by the host's reboot(); main.c restarts the host after the round */
