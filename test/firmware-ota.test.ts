@@ -101,6 +101,22 @@ describe.skipIf(missing.length > 0)("the Pico's OTA boot side (wasm3 emulator im
     expect(out).toContain(`picowire emu: core from slot A, sha256 ${v1.sha256}`);
   }, 90_000);
 
+  it("checks a slot image of 60 KB over XIP at boot (the SHA-256's cost, in cycles)", async () => {
+    // the same tiny core with a 60,000-byte custom section: wasm3 skips it, the boot rules hash it all
+    const name = Buffer.from("picowire-pad");
+    const pad = Buffer.concat([Buffer.from([name.length]), name, Buffer.alloc(60000, 0x5a)]);
+    const size = [pad.length & 0x7f | 0x80, (pad.length >> 7) & 0x7f | 0x80, pad.length >> 14]; // LEB128, 3 bytes
+    const bytes = new Uint8Array(Buffer.concat([v1.bytes, Buffer.from([0, ...size]), pad]));
+    const big = { bytes, sha256: createHash("sha256").update(bytes).digest("hex") };
+    const cycles = (out: string) => Number(/init OK in (\d+) cycles/.exec(out)?.[1]);
+    const small = await bootWith((f) => writeSlot(f, C.REGION_SLOT_A, v1.bytes, 1, ABI_VERSION, true));
+    const large = await bootWith((f) => writeSlot(f, C.REGION_SLOT_A, big.bytes, 1, ABI_VERSION, true));
+    expect(large).toContain(`picowire emu: core from slot A, sha256 ${big.sha256}`);
+    const extra = cycles(large) - cycles(small);
+    console.log(`boot from slot A in rp2040js: ${cycles(small)} cycles for a ${v1.bytes.length}-byte core, ${cycles(large)} for ${big.bytes.length} bytes: ${(extra / (big.bytes.length - v1.bytes.length)).toFixed(1)} cycles per byte more`);
+    expect(extra).toBeGreaterThan(0);
+  }, 120_000);
+
   it("a pending core newer than the confirmed one: marked tried, booted on trial from XIP in place", async () => {
     const out = await bootWith((f) => {
       writeSlot(f, C.REGION_SLOT_A, v1.bytes, 1, ABI_VERSION, true);
