@@ -128,6 +128,7 @@ static const char *w2c_core_sha256(pw_engine *e) {
 
 const pw_engine_vtbl pw_engine_wasm2c = {
     .name = "wasm2c",
+    .loads_bytes = false, /* the core is compiled in: a new one needs new firmware */
     .load = w2c_load,
     .unload = w2c_unload,
     .memory = w2c_memory,

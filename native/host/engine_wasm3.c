@@ -32,6 +32,7 @@
 
 #include "pw_engine.h"
 #include "pw_host.h"
+#include "pw_sha256.h"
 
 #include "wasm3.h"
 /* wasm3's internal headers: the module's import table and the runtime's code pages, read to name a
@@ -62,67 +63,6 @@
 extern const uint8_t pw_core_wasm[];
 extern const uint32_t pw_core_wasm_len;
 #endif
-
-/* ------------------------------------------------------------------ SHA-256 (FIPS 180-4) */
-
-typedef struct {
-  uint32_t h[8];
-  uint64_t len;
-  uint8_t buf[64];
-  uint32_t used;
-} sha256_ctx;
-
-static const uint32_t sha256_k[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
-
-#define ROR32(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
-
-static void sha256_block(sha256_ctx *c, const uint8_t *p) {
-  uint32_t w[64];
-  for (int i = 0; i < 16; i++)
-    w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
-  for (int i = 16; i < 64; i++) {
-    uint32_t s0 = ROR32(w[i - 15], 7) ^ ROR32(w[i - 15], 18) ^ (w[i - 15] >> 3);
-    uint32_t s1 = ROR32(w[i - 2], 17) ^ ROR32(w[i - 2], 19) ^ (w[i - 2] >> 10);
-    w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-  }
-  uint32_t a = c->h[0], b = c->h[1], cc = c->h[2], d = c->h[3], e = c->h[4], f = c->h[5], g = c->h[6], h = c->h[7];
-  for (int i = 0; i < 64; i++) {
-    uint32_t t1 = h + (ROR32(e, 6) ^ ROR32(e, 11) ^ ROR32(e, 25)) + ((e & f) ^ (~e & g)) + sha256_k[i] + w[i];
-    uint32_t t2 = (ROR32(a, 2) ^ ROR32(a, 13) ^ ROR32(a, 22)) + ((a & b) ^ (a & cc) ^ (b & cc));
-    h = g, g = f, f = e, e = d + t1, d = cc, cc = b, b = a, a = t1 + t2;
-  }
-  c->h[0] += a, c->h[1] += b, c->h[2] += cc, c->h[3] += d, c->h[4] += e, c->h[5] += f, c->h[6] += g, c->h[7] += h;
-}
-
-static void sha256_hex(const uint8_t *data, size_t len, char out[65]) {
-  sha256_ctx c = {{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19},
-                  0, {0}, 0};
-  size_t i = 0;
-  for (; i + 64 <= len; i += 64) sha256_block(&c, data + i);
-  uint8_t tail[128] = {0};
-  size_t rest = len - i;
-  memcpy(tail, data + i, rest);
-  tail[rest] = 0x80;
-  size_t blocks = rest + 9 <= 64 ? 1 : 2;
-  uint64_t bits = (uint64_t)len * 8;
-  for (int k = 0; k < 8; k++) tail[blocks * 64 - 1 - k] = (uint8_t)(bits >> (8 * k));
-  for (size_t b = 0; b < blocks; b++) sha256_block(&c, tail + 64 * b);
-  static const char hex[] = "0123456789abcdef";
-  for (int k = 0; k < 32; k++) {
-    uint8_t byte = (uint8_t)(c.h[k / 4] >> (24 - 8 * (k % 4)));
-    out[2 * k] = hex[byte >> 4];
-    out[2 * k + 1] = hex[byte & 15];
-  }
-  out[64] = 0;
-}
 
 /* ------------------------------------------------------------------ state */
 
@@ -349,7 +289,9 @@ static int w3_load(pw_engine *e, const uint8_t *wasm, size_t wasm_len) {
   if (wasm_len > UINT32_MAX) return failed(e, "the module is too large");
 #endif
 
-  sha256_hex(wasm, wasm_len, loaded_sha);
+  uint8_t digest[32];
+  pw_sha256(wasm, wasm_len, digest);
+  pw_hex(digest, sizeof digest, loaded_sha);
 #ifdef PW_CORE_SHA256
   if (embedded && strcmp(loaded_sha, PW_CORE_SHA256) != 0)
     return failed(e, "the embedded core hashes to %s, the build recorded %s", loaded_sha, PW_CORE_SHA256);
@@ -495,6 +437,7 @@ static const char *w3_core_sha256(pw_engine *e) {
 
 const pw_engine_vtbl pw_engine_wasm3 = {
     .name = "wasm3",
+    .loads_bytes = true,
     .load = w3_load,
     .unload = w3_unload,
     .memory = w3_memory,

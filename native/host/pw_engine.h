@@ -12,6 +12,7 @@
 #ifndef PW_ENGINE_H
 #define PW_ENGINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +36,9 @@ enum {
 
 typedef struct pw_engine_vtbl {
   const char *name; /* "wasm2c", "wasm3" */
+  /* load() runs the module bytes it is given (wasm3): a core from a flash slot can run, so the host boots
+   * from the slots (pw_boot.h). false (wasm2c): the core was compiled into the firmware. */
+  bool loads_bytes;
   /* Instantiates the core. wasm/wasm_len are the module bytes for engines that load at run time
    * (wasm2c ignores them: its core was translated at build time). Runs the module's start function.
    * PW_ENGINE_OK, or PW_ENGINE_FAILED/PW_ENGINE_TRAP with engine->error set. */

@@ -1,5 +1,6 @@
 /* The engine-neutral picowire host; see pw_host.h for the model. */
 #include "pw_host.h"
+#include "pw_boot.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,6 +21,12 @@ static uint32_t ms_until(uint32_t now, uint32_t deadline) {
 }
 
 static uint32_t now_ms(pw_host *h) { return h->p->now_ms(h->p->ctx); }
+
+/** A wait_ms shortened to at most ms (PW_HOST_WAIT_FOREVER is longer than any). */
+static int32_t sooner(int32_t wait, uint32_t ms) {
+  if (ms > INT32_MAX) ms = INT32_MAX;
+  return wait < 0 || (uint32_t)wait > ms ? (int32_t)ms : wait;
+}
 
 const char *pw_err_name(int32_t err) {
   static const char *const names[] = {
@@ -264,11 +271,11 @@ static int64_t canary_broken(pw_host *h) {
 
 /** Loads and initialises a core. PW_OK; PW_ERR_BUSY when it trapped (a restart is scheduled);
  *  another PW_ERR_ when it can never work (logged). */
-static int32_t load_core(pw_host *h) {
+static int32_t load_core(pw_host *h, const uint8_t *wasm, size_t wasm_len) {
   pw_engine *e = &h->engine;
   e->host = h;
   e->error[0] = 0;
-  int r = e->v->load(e, h->opt.wasm, h->opt.wasm_len);
+  int r = e->v->load(e, wasm, wasm_len);
   if (r == PW_ENGINE_TRAP) {
     h->loaded = true;
     call_ok(h, "start", r);
@@ -313,6 +320,31 @@ static int32_t load_core(pw_host *h) {
   return PW_OK;
 }
 
+/** Runs the boot rules (pw_boot.h) when the host boots from the slots, and loads the core they pick; a
+ *  slot whose core does not start (not a module, another ABI, init refused or trapped) is passed over at
+ *  once and the rules run again without it, down to the firmware's core, as the Node host's boot(). A
+ *  core on trial stays tried and unconfirmed, so later boots roll it back too. */
+static int32_t boot_core(pw_host *h) {
+  uint32_t skip = 0;
+  for (;;) {
+    pw_boot_choice c = {0};
+    if (h->slots) pw_boot_choose(h->p, skip, &c);
+    h->slot = c.slot;
+    h->trial = c.trial;
+    memcpy(h->slot_sha256, c.sha256, sizeof c.sha256);
+    int32_t r = c.slot ? load_core(h, c.image, c.length) : load_core(h, h->opt.wasm, h->opt.wasm_len);
+    if (r == PW_OK || !c.slot) {
+      if (r == PW_OK && h->trial) h->trial_deadline = now_ms(h) + (h->opt.trial_ms ? h->opt.trial_ms : PW_HOST_TRIAL_MS);
+      return r;
+    }
+    pw_host_logf(h, PW_LOG_ERROR, "host: the core in slot %s does not start (%s); falling back", pw_slot_name(c.slot),
+                 pw_err_name(r == PW_ERR_BUSY ? PW_ERR_IO : r));
+    h->restart_pending = false; /* a trap while starting: this slot is passed over instead */
+    teardown(h);
+    skip |= 1u << c.slot;
+  }
+}
+
 static void schedule_restart(pw_host *h, int32_t reason) {
   uint32_t now = now_ms(h);
   h->running = false;
@@ -347,8 +379,10 @@ static int32_t restart(pw_host *h) {
   h->last_restart = now_ms(h);
   h->restarted_once = true;
   pw_host_logf(h, PW_LOG_WARN, "host: restarting the core (%s)",
-               h->restart_reason == PW_RESET_TRAP ? "after a trap" : "the core asked for it");
-  int32_t r = load_core(h);
+               h->restart_reason == PW_RESET_TRAP       ? "after a trap"
+               : h->restart_reason == PW_RESET_WATCHDOG ? "trial watchdog"
+                                                        : "the core asked for it");
+  int32_t r = boot_core(h);
   if (r == PW_ERR_BUSY) return PW_OK; /* trapped again: another restart is scheduled */
   if (r != PW_OK) h->fatal = true;
   return r;
@@ -371,7 +405,12 @@ int32_t pw_host_start(pw_host *h, const pw_host_options *opt) {
   }
   memcpy(h->config, opt->config, opt->config_len);
   h->config_len = (uint32_t)opt->config_len;
-  int32_t r = load_core(h);
+  const pw_platform *p = h->p;
+  h->slots = opt->boot_slots && opt->engine->loads_bytes && p->flash_map && p->flash_size && p->flash_read &&
+             p->flash_write && p->flash_erase;
+  if (opt->boot_slots && opt->engine->loads_bytes && !h->slots)
+    pw_host_logf(h, PW_LOG_WARN, "host: this port does not map its flash: no core slots, no over-the-air updates");
+  int32_t r = boot_core(h);
   if (r != PW_OK) {
     h->fatal = true;
     h->restart_pending = false;
@@ -513,6 +552,24 @@ int32_t pw_host_service(pw_host *h, int32_t *wait_ms) {
     return PW_ERR_BUSY;
   }
   uint32_t now = now_ms(h);
+  if (h->rebooting) return PW_OK;
+  if (h->reboot_pending && reached(now, h->reboot_at)) {
+    h->reboot_pending = false;
+    h->rebooting = true;
+    h->p->reboot(h->p->ctx, h->reboot_kind); /* the Pico's does not return */
+    return PW_OK;
+  }
+  if (h->trial && h->running && reached(now, h->trial_deadline)) {
+    h->trial = false;
+    pw_host_logf(h, PW_LOG_ERROR, "host: the new core in slot %s did not confirm itself within %lu ms: watchdog restart",
+                 pw_slot_name(h->slot), (unsigned long)(h->opt.trial_ms ? h->opt.trial_ms : PW_HOST_TRIAL_MS));
+    if (h->p->reboot) {
+      h->rebooting = true;
+      h->p->reboot(h->p->ctx, PW_REBOOT_WATCHDOG);
+      return PW_OK;
+    }
+    schedule_restart(h, PW_RESET_WATCHDOG); /* the boot rules then roll it back */
+  }
   if (h->restart_pending) {
     if (!reached(now, h->restart_at)) {
       *wait_ms = (int32_t)ms_until(now, h->restart_at);
@@ -568,6 +625,10 @@ int32_t pw_host_service(pw_host *h, int32_t *wait_ms) {
 
   if (h->restart_pending || h->q_len > 0 || (h->running && h->opt.check_canary && h->canary_owed > 0)) *wait_ms = 0;
   else if (h->running && h->deadline_armed) *wait_ms = (int32_t)ms_until(now_ms(h), h->deadline);
+  /* the host's own deadlines: a pending reboot, a trial core's confirmation */
+  now = now_ms(h);
+  if (h->reboot_pending) *wait_ms = sooner(*wait_ms, ms_until(now, h->reboot_at));
+  if (h->trial && h->running) *wait_ms = sooner(*wait_ms, ms_until(now, h->trial_deadline));
   return PW_OK;
 }
 
@@ -920,12 +981,24 @@ int32_t pw_import_pixels_show(pw_host *h, int32_t pin, uint32_t src, int32_t len
   FORWARD(pixels_show, pin, s, (size_t)len);
 }
 
-/* The C host does not boot from the core slots yet (docs/OTA.md, "What a native host needs"): it
- * offers none, so the core refuses an over-the-air update with "needs new firmware" instead of writing
- * an image that would never run. */
+static bool is_slot(int32_t region) { return region == PW_REGION_SLOT_A || region == PW_REGION_SLOT_B; }
+
+/* A host that does not boot from the core slots (wasm2c: the core is compiled into the firmware) offers
+ * none, so the core refuses an over-the-air update with "needs new firmware" instead of writing an image
+ * that would never run. */
 int32_t pw_import_flash_size(pw_host *h, int32_t region) {
-  if (region == PW_REGION_SLOT_A || region == PW_REGION_SLOT_B) return PW_ERR_UNSUPPORTED;
+  if (is_slot(region) && !h->slots) return PW_ERR_UNSUPPORTED;
   FORWARD(flash_size, region);
+}
+
+/** The running core's image is never written: the engine runs it from that flash (wasm3 parses it in
+ *  place; on the Pico, XIP). Only its header page may be programmed (the core's "confirmed" word). */
+static bool touches_running_image(pw_host *h, bool write, int32_t region, int32_t offset, int32_t len) {
+  if (!h->slot || region != h->slot) return false;
+  if (write && offset == 0 && len <= (int32_t)PW_SLOT_HEADER_BYTES) return false;
+  pw_host_logf(h, PW_LOG_WARN, "host: flash_%s of slot %s at %d refused: the running core's image is there",
+               write ? "write" : "erase", pw_slot_name(region), (int)offset);
+  return true;
 }
 
 int32_t pw_import_flash_read(pw_host *h, int32_t region, int32_t offset, uint32_t dst, int32_t len) {
@@ -939,32 +1012,76 @@ int32_t pw_import_flash_write(pw_host *h, int32_t region, int32_t offset, uint32
   uint8_t *s = span(h, src, len);
   if (!s) return bad_buffer(h, "flash_write", src, len);
   if (offset < 0) return PW_ERR_RANGE;
-  FORWARD(flash_write, region, (uint32_t)offset, s, (size_t)len);
+  if (is_slot(region) && !h->slots) return PW_ERR_UNSUPPORTED;
+  if (touches_running_image(h, true, region, offset, len)) return PW_ERR_BUSY;
+  if (!P->flash_write) return PW_ERR_UNSUPPORTED;
+  int32_t r = P->flash_write(P->ctx, region, (uint32_t)offset, s, (size_t)len);
+  /* a core on trial confirms itself by programming its own header's "confirmed" word */
+  pw_slot_info info;
+  if (r == PW_OK && h->trial && region == h->slot && offset == 0 && pw_slot_read(P, region, &info) && info.confirmed) {
+    h->trial = false;
+    pw_host_logf(h, PW_LOG_INFO, "host: the new core in slot %s confirmed itself", pw_slot_name(region));
+  }
+  return r;
 }
 
 int32_t pw_import_flash_erase(pw_host *h, int32_t region, int32_t offset, int32_t len) {
   if (offset < 0 || len < 0) return PW_ERR_RANGE;
+  if (is_slot(region) && !h->slots) return PW_ERR_UNSUPPORTED;
+  if (touches_running_image(h, false, region, offset, len)) return PW_ERR_BUSY;
   FORWARD(flash_erase, region, (uint32_t)offset, (size_t)len);
+}
+
+/* Assets the host itself answers, whatever the port: "core.engine" (wasm3, wasm2c) and "core.slot" (A, B,
+ * firmware), which the core reports in get_info as the Node host's do. Their ids lie above any port's. */
+enum { HOST_ASSET_ENGINE = 0x7FFFFF00, HOST_ASSET_SLOT };
+
+static const char *host_asset(pw_host *h, int32_t asset) {
+  if (asset == HOST_ASSET_ENGINE) return h->engine.v->name;
+  if (asset == HOST_ASSET_SLOT) return pw_slot_name(h->slot);
+  return NULL;
 }
 
 int32_t pw_import_asset_find(pw_host *h, uint32_t name, int32_t len) {
   uint8_t *s = span(h, name, len);
   if (!s) return bad_buffer(h, "asset_find", name, len);
+  for (int32_t a = HOST_ASSET_ENGINE; a <= HOST_ASSET_SLOT; a++) {
+    static const char *const names[] = {"core.engine", "core.slot"};
+    const char *n = names[a - HOST_ASSET_ENGINE];
+    if ((size_t)len == strlen(n) && memcmp(s, n, (size_t)len) == 0) return a;
+  }
   FORWARD(asset_find, (const char *)s, (size_t)len);
 }
 
-int32_t pw_import_asset_size(pw_host *h, int32_t asset) { FORWARD(asset_size, asset); }
+int32_t pw_import_asset_size(pw_host *h, int32_t asset) {
+  const char *t = host_asset(h, asset);
+  if (t) return (int32_t)strlen(t);
+  FORWARD(asset_size, asset);
+}
 
 int32_t pw_import_asset_read(pw_host *h, int32_t asset, int32_t offset, uint32_t dst, int32_t len) {
   uint8_t *d = span(h, dst, len);
   if (!d) return bad_buffer(h, "asset_read", dst, len);
   if (offset < 0) return PW_ERR_RANGE;
+  const char *t = host_asset(h, asset);
+  if (t) {
+    size_t size = strlen(t);
+    if ((size_t)offset > size) return PW_ERR_RANGE;
+    size_t n = size - (size_t)offset < (size_t)len ? size - (size_t)offset : (size_t)len;
+    memcpy(d, t + offset, n);
+    return (int32_t)n;
+  }
   FORWARD(asset_read, asset, (uint32_t)offset, d, (size_t)len);
 }
 
 void pw_import_reset(pw_host *h, int32_t kind) {
   if ((kind == PW_RESET_KIND_BOARD || kind == PW_RESET_KIND_BOOTSEL) && P->reboot) {
-    P->reboot(P->ctx, kind); /* a port's reboot does not return before the current event ends */
+    /* from pw_host_service, a moment later: the reply the core just queued leaves first */
+    if (!h->reboot_pending) {
+      h->reboot_pending = true;
+      h->reboot_kind = kind;
+      h->reboot_at = now_ms(h) + PW_HOST_REBOOT_DELAY_MS;
+    }
     return;
   }
   if (kind != PW_RESET_KIND_CORE)

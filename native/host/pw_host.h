@@ -76,6 +76,17 @@ extern "C" {
 #define PW_HOST_RESTART_MAX_MS 10000u
 #endif
 
+/** A core booted on trial must confirm itself within this many ms (pw_host_options.trial_ms, 0: this),
+ *  as the Node host's otaTrialMs. */
+#ifndef PW_HOST_TRIAL_MS
+#define PW_HOST_TRIAL_MS 60000u
+#endif
+/** A reboot the core asks for (reset BOARD/BOOTSEL) waits this long, the core still running, so the
+ *  reply it just queued (ota_end's, reboot's) leaves the board first. */
+#ifndef PW_HOST_REBOOT_DELAY_MS
+#define PW_HOST_REBOOT_DELAY_MS 100u
+#endif
+
 /** Returned by pw_host_service() in *wait_ms when only an event can wake the host. */
 #define PW_HOST_WAIT_FOREVER (-1)
 
@@ -84,6 +95,12 @@ typedef struct pw_host_options {
   const pw_engine_vtbl *engine;
   const uint8_t *wasm; /* module bytes, for engines that load at run time; NULL for wasm2c */
   size_t wasm_len;
+  /* Boot from the core slots (docs/OTA.md, pw_boot.h) when the engine loads bytes at run time (wasm3)
+   * and the port maps its flash (flash_map): the rules pick a slot's core or the one above (the
+   * firmware's), at start and at every restart. Otherwise the host offers no slots (flash_size answers
+   * PW_ERR_UNSUPPORTED for them) and the core refuses updates with "needs new firmware". */
+  bool boot_slots;
+  uint32_t trial_ms; /* a core booted on trial must confirm itself within this (0: PW_HOST_TRIAL_MS) */
   const char *config; /* "key=value" lines handed to the core's init() */
   size_t config_len;
   /* Fill the core's memory above its cap (stat STAT_HEAP_LIMIT) with a canary and check it after the
@@ -151,6 +168,19 @@ typedef struct pw_host {
   uint32_t last_restart;
   bool restarted_once;
   uint32_t traps;
+
+  /* over-the-air updates: where the running core came from (pw_boot.h) */
+  bool slots;              /* boot_slots and the engine and port can: the slots are offered to the core */
+  int32_t slot;            /* PW_REGION_SLOT_A/B, 0: the firmware's core */
+  bool trial;              /* booted on trial, not confirmed yet */
+  uint32_t trial_deadline;
+  char slot_sha256[65];    /* of the slot's image ("" for the firmware's core) */
+
+  /* a reboot the core asked for, run PW_HOST_REBOOT_DELAY_MS later from pw_host_service */
+  bool reboot_pending;
+  bool rebooting;          /* the port's reboot() returned: nothing more is delivered */
+  int32_t reboot_kind;
+  uint32_t reboot_at;
 
   /* a sleep the core asked for, run after the current event */
   bool sleep_pending;

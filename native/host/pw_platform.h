@@ -24,6 +24,10 @@
 extern "C" {
 #endif
 
+/* reboot() kind of the host's own trial watchdog (pw_host.h, trial_ms): a core booted on trial did not
+ * confirm itself in time. The board's next start reports PW_RESET_WATCHDOG, as after a hardware watchdog. */
+#define PW_REBOOT_WATCHDOG (-1)
+
 typedef struct pw_platform {
   void *ctx;
 
@@ -40,7 +44,10 @@ typedef struct pw_platform {
   int32_t (*free_heap)(void *ctx);
   int32_t (*reset_reason)(void *ctx);                              /* PW_RESET_* of the board's start */
   int32_t (*temperature_mc)(void *ctx);
-  /* Reboot the board (PW_RESET_KIND_BOARD / _BOOTSEL). Without it the host restarts the core instead. */
+  /* Reboot the board (PW_RESET_KIND_BOARD / _BOOTSEL, or PW_REBOOT_WATCHDOG). Called from
+   * pw_host_service(), outside any core call, PW_HOST_REBOOT_DELAY_MS after the core asked (so its reply
+   * can leave). It may return (POSIX: the port restarts the host after pw_host_service returns); the
+   * host then delivers nothing more. Without it the host restarts the core (and reruns the boot rules). */
   void (*reboot)(void *ctx, int32_t kind);
   /* PW_SLEEP_*: called by the host after the event that asked for it returned. */
   int32_t (*sleep)(void *ctx, int32_t kind, int32_t ms);
@@ -96,6 +103,10 @@ typedef struct pw_platform {
   int32_t (*flash_read)(void *ctx, int32_t region, uint32_t offset, uint8_t *dst, size_t len);
   int32_t (*flash_write)(void *ctx, int32_t region, uint32_t offset, const uint8_t *src, size_t len);
   int32_t (*flash_erase)(void *ctx, int32_t region, uint32_t offset, size_t len);
+  /* The region's bytes as mapped in memory (the Pico's XIP flash; the POSIX port's flash image), valid
+   * for as long as the board runs; NULL if it is not mapped. The host boots cores from the slots only
+   * with it: wasm3 parses a slot's image in place, so the image costs no RAM for its bytes. */
+  const uint8_t *(*flash_map)(void *ctx, int32_t region);
 
   /* Read-only assets kept with the firmware. */
   int32_t (*asset_find)(void *ctx, const char *name, size_t len);

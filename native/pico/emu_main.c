@@ -19,6 +19,8 @@
 
 #include "picowire_core_wasm.h"
 #include "pw_assets.h"
+#include "pw_boot.h"
+#include "pw_flash_regions.h"
 #include "pw_host.h"
 #include "pw_pico_stack.h"
 #include "pixels_pio.h"
@@ -345,6 +347,7 @@ static void run(void *arg) {
   ops.udp_open = emu_udp_open;
   ops.pixels_show = emu_pixels_count;
   pw_assets_fill(&ops, &host); /* the same assets as the firmware */
+  pw_flash_regions_fill(&ops);  /* the same flash regions: a wasm3 image boots a core from a slot (test/firmware-ota.test.ts) */
   E.rng = 0x9E3779B9u;
 
   static const char config[] = "http_port=80\nws_echo=1\nmax_conns=2\nrgb_source=fixed\nrgb=1,2,3\npixels_count=480\nlights=ddp";
@@ -356,6 +359,7 @@ static void run(void *arg) {
       .config = config,
       .config_len = sizeof config - 1,
       .check_canary = true,
+      .boot_slots = true, /* wasm3 only: the wasm2c image runs its compiled-in core */
   };
   uint64_t t0 = time_us_64();
   int32_t r = pw_host_start(&host, &opt);
@@ -370,6 +374,8 @@ static void run(void *arg) {
   host.engine.v->stat(&host.engine, &limit, PW_STAT_HEAP_LIMIT);
   printf("picowire emu: core initialised: init OK in %lu cycles, heap top %ld of %ld bytes, stack %lu B\n",
          (unsigned long)start_cycles, (long)top, (long)limit, (unsigned long)pw_pico_stack_used());
+  const char *sha = host.engine.v->core_sha256(&host.engine);
+  printf("picowire emu: core from %s%s, sha256 %s\n", host.slot ? "slot " : "", pw_slot_name(host.slot), sha ? sha : "unknown");
   service_until_idle();
 
   E.quiet = true; /* per-connection info lines would dominate the timing */

@@ -82,6 +82,9 @@ static void run(void *arg) {
        * activity (rp2040js, picowire_emu; native/README.md). It was off while the scan was byte by byte
        * over the whole area in every round: 262,000 cycles (2.1 ms) per pw_host_service(). */
       .check_canary = true,
+      /* over-the-air updates: with wasm3 the host boots a core from the flash slots (docs/OTA.md), on
+       * trial for PW_HOST_TRIAL_MS; wasm2c (the default image) runs its compiled-in core and offers none */
+      .boot_slots = true,
   };
   if (pw_host_start(&host, &opt) != PW_OK) fatal_loop("the core did not start");
   printf("[info] pico: core running, stack high-water %lu of %u bytes\n", (unsigned long)pw_pico_stack_used(),

@@ -19,6 +19,7 @@
 #include "pixels_pio.h"
 #include "pw_mdns.h"
 #include "pw_assets.h"
+#include "pw_flash_regions.h"
 #include "pw_lwip.h"
 
 #include <malloc.h>
@@ -28,7 +29,6 @@
 #include <string.h>
 
 #include "hardware/adc.h"
-#include "hardware/flash.h"
 #include "hardware/gpio.h"
 #include "hardware/pwm.h"
 #include "hardware/sync.h"
@@ -37,7 +37,6 @@
 #include "hardware/structs/watchdog.h"
 #include "pico/bootrom.h"
 #include "pico/cyw43_arch.h"
-#include "pico/flash.h"
 #include "pico/rand.h"
 #include "pico/stdlib.h"
 #include "pico/unique_id.h"
@@ -353,75 +352,6 @@ static int32_t temperature_mc_(void *ctx) {
   return (int32_t)(27000 - (uv - 706000) * 1000 / 1721);
 }
 
-/* ------------------------------------------------------------------ flash regions */
-
-static const uint32_t region_size[4] = {PW_PICO_REGION_CONFIG_SIZE, PW_PICO_REGION_SLOT_SIZE, PW_PICO_REGION_SLOT_SIZE,
-                                        PW_PICO_REGION_STATE_SIZE};
-
-static int32_t region_check(int32_t region, uint32_t offset, size_t len, uint32_t unit, uint32_t *abs) {
-  if (region < 0 || region > 3) return PW_ERR_NOTFOUND;
-  if ((uint64_t)offset + len > region_size[region]) return PW_ERR_RANGE;
-  if (offset % unit || len % unit) return PW_ERR_INVAL;
-  uint32_t base = PW_PICO_FLASH_REGIONS_OFFSET;
-  for (int32_t r = 0; r < region; r++) base += region_size[r];
-  *abs = base + offset;
-  return PW_OK;
-}
-
-static int32_t flash_size_(void *ctx, int32_t region) {
-  return region >= 0 && region <= 3 ? (int32_t)region_size[region] : PW_ERR_NOTFOUND;
-}
-
-static int32_t flash_read_(void *ctx, int32_t region, uint32_t offset, uint8_t *dst, size_t len) {
-  uint32_t abs;
-  int32_t r = region_check(region, offset, len, 1, &abs);
-  if (r != PW_OK) return r;
-  memcpy(dst, (const void *)(XIP_BASE + abs), len);
-  return (int32_t)len;
-}
-
-typedef struct flash_op {
-  bool erase;
-  uint32_t abs;
-  const uint8_t *src;
-  size_t len;
-} flash_op;
-
-/* Runs with interrupts off and the other core parked (flash_safe_execute): nothing may execute from
- * flash while it is being written, and the CYW43/lwIP code lives in flash. */
-static void __no_inline_not_in_flash_func(flash_do)(void *arg) {
-  flash_op *op = arg;
-  if (op->erase) flash_range_erase(op->abs, op->len);
-  else flash_range_program(op->abs, op->src, op->len);
-}
-
-static int32_t flash_run(flash_op *op) {
-  int r = flash_safe_execute(flash_do, op, 100);
-  if (r != PICO_OK) {
-    /* flash_safe_execute needs the other core idle or in lockout; without it, disable interrupts */
-    uint32_t irq = save_and_disable_interrupts();
-    flash_do(op);
-    restore_interrupts(irq);
-  }
-  return PW_OK;
-}
-
-static int32_t flash_write_(void *ctx, int32_t region, uint32_t offset, const uint8_t *src, size_t len) {
-  uint32_t abs;
-  int32_t r = region_check(region, offset, len, PW_FLASH_PAGE, &abs);
-  if (r != PW_OK || len == 0) return r;
-  flash_op op = {false, abs, src, len}; /* src is the core's memory: RAM, readable while flash is busy */
-  return flash_run(&op);
-}
-
-static int32_t flash_erase_(void *ctx, int32_t region, uint32_t offset, size_t len) {
-  uint32_t abs;
-  int32_t r = region_check(region, offset, len, PW_FLASH_SECTOR, &abs);
-  if (r != PW_OK || len == 0) return r;
-  flash_op op = {true, abs, NULL, len};
-  return flash_run(&op);
-}
-
 /* ------------------------------------------------------------------ board */
 
 static int32_t random_fill_(void *ctx, uint8_t *dst, size_t len) {
@@ -456,10 +386,13 @@ static int32_t free_heap_(void *ctx) {
 static int32_t reset_reason_(void *ctx) { return P.reset_reason; }
 
 static void reboot_(void *ctx, int32_t kind) {
-  printf("[info] pico: rebooting (%s)\n", kind == PW_RESET_KIND_BOOTSEL ? "USB bootloader" : "board");
+  printf("[info] pico: rebooting (%s)\n", kind == PW_RESET_KIND_BOOTSEL ? "USB bootloader"
+                                          : kind == PW_REBOOT_WATCHDOG   ? "trial watchdog"
+                                                                         : "board");
   stdio_flush();
   if (kind == PW_RESET_KIND_BOOTSEL) reset_usb_boot(0, 0);
-  watchdog_hw->scratch[SCRATCH_SOFT_RESET] = PW_SOFT_RESET_MAGIC;
+  /* the host's trial watchdog reboots as the hardware watchdog would: the next start says "watchdog" */
+  watchdog_hw->scratch[SCRATCH_SOFT_RESET] = kind == PW_REBOOT_WATCHDOG ? 0 : PW_SOFT_RESET_MAGIC;
   watchdog_reboot(0, 0, 10);
   for (;;) tight_loop_contents();
 }
@@ -584,10 +517,7 @@ pw_platform pico_platform_ops(void) {
   p.gpio_watch = gpio_watch_;
   p.pwm_set = pwm_set_;
   p.adc_read = adc_read_;
-  p.flash_size = flash_size_;
-  p.flash_read = flash_read_;
-  p.flash_write = flash_write_;
-  p.flash_erase = flash_erase_;
+  pw_flash_regions_fill(&p); /* config, core slots, state: erase/program via flash_safe_execute, XIP map */
   pw_assets_fill(&p, P.host); /* index.html.gz (the dashboard page, in flash) and core.sha256 */
   /* not yet: sleep */
   return p;

@@ -4,8 +4,9 @@
  *   1 "core.sha256"    the SHA-256 (hex) of the core the engine runs, which the core reports in get_info;
  *   2 "setup.html.gz"  the setup page an unconfigured board serves on GET / (build/setup.html.gz, embedded
  *                      beside the dashboard when the build passes it; docs/provisioning.md).
- * The same two assets as the Node host (tools/host/board.ts); nothing is copied into RAM. Nothing here is
- * Pico-specific: the lwIP loopback test (test/) links it too.
+ * The same assets as the Node host (tools/host/board.ts); nothing is copied into RAM. "core.engine" and
+ * "core.slot" are answered by the host itself (pw_host.c), for every port. Nothing here is Pico-specific:
+ * the lwIP loopback test (test/) links it too.
  */
 #ifndef PW_ASSETS_H
 #define PW_ASSETS_H

@@ -17,6 +17,11 @@
  *   --status-ack    after printing a status line, waits for "ack" on stdin (at most 5 s): a reader that
  *                   acks each line has the state before any peer can see what follows it (two pipes
  *                   and sockets are not ordered with each other on the reader's side).
+ *
+ * Over-the-air updates (docs/OTA.md; wasm3 only: wasm2c runs the core compiled in): the host boots from
+ * the core slots of the simulated flash (--flash-file keeps it across runs). A reboot the core asks for
+ * (reset BOARD after ota_end) or the host's trial watchdog restarts the host in this process as the board
+ * would boot: sockets closed, pins reset, the flash file read again, the boot rules run again.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -63,7 +68,9 @@ static void usage(FILE *to) {
           "  --config FILE        configuration lines (key=value) for the core\n"
           "  --set KEY=VALUE      one more configuration line (repeatable, after --config)\n"
           "  --log-level LEVEL    error, warn, info or debug (default info)\n"
-          "  --flash FILE         keep the simulated flash in FILE across runs\n"
+          "  --flash-file FILE    keep the simulated flash in FILE across runs and reboots (also --flash)\n"
+          "  --trial-ms N         a core booted on trial after an update must confirm itself within N ms\n"
+          "                       (default 60000), else the host reboots and rolls it back\n"
           "  --adc CH=VALUE       simulated 12-bit ADC reading of channel 0..4 (repeatable)\n"
           "  --time-offset MS     start the u32 millisecond clock at MS (test the 49.7-day wrap)\n"
           "  --no-canary          do not guard the core's memory above its cap\n"
@@ -352,6 +359,7 @@ int main(int argc, char **argv) {
   const char *host_text = "127.0.0.1";
   int log_level = PW_LOG_INFO;
   const char *flash_file = NULL;
+  uint32_t trial_ms = 0;
   uint32_t time_offset = 0;
   bool canary = true;
   int32_t adc[5] = {-1, -1, -1, -1, -1};
@@ -362,7 +370,8 @@ int main(int argc, char **argv) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
     bool takes = strcmp(a, "--host") == 0 || strcmp(a, "--config") == 0 || strcmp(a, "--set") == 0 ||
-                 strcmp(a, "--log-level") == 0 || strcmp(a, "--flash") == 0 || strcmp(a, "--adc") == 0 ||
+                 strcmp(a, "--log-level") == 0 || strcmp(a, "--flash") == 0 || strcmp(a, "--flash-file") == 0 ||
+                 strcmp(a, "--trial-ms") == 0 || strcmp(a, "--adc") == 0 ||
                  strcmp(a, "--time-offset") == 0 || strcmp(a, "--wasm") == 0 || strcmp(a, "--status-ms") == 0;
     if (takes && !v) {
       fprintf(stderr, "picowire-posix: %s needs a value\n", a);
@@ -391,8 +400,17 @@ int main(int argc, char **argv) {
         fprintf(stderr, "picowire-posix: --log-level %s: expected error, warn, info or debug\n", v);
         return 2;
       }
-    } else if (strcmp(a, "--flash") == 0) {
+    } else if (strcmp(a, "--flash") == 0 || strcmp(a, "--flash-file") == 0) {
       flash_file = v;
+    } else if (strcmp(a, "--trial-ms") == 0) {
+      char *end;
+      errno = 0;
+      long ms = strtol(v, &end, 10);
+      if (errno || *end || ms < 1 || ms > 3600000) {
+        fprintf(stderr, "picowire-posix: --trial-ms %s: expected 1..3600000\n", v);
+        return 2;
+      }
+      trial_ms = (uint32_t)ms;
     } else if (strcmp(a, "--adc") == 0) {
       int ch = -1, value = -1;
       if (sscanf(v, "%d=%d", &ch, &value) != 2 || ch < 0 || ch > 4 || value < 0 || value > 4095) {
@@ -507,8 +525,13 @@ int main(int argc, char **argv) {
       .config = config,
       .config_len = config_len,
       .check_canary = canary,
+      .boot_slots = true, /* the host uses them only with an engine that loads bytes (wasm3) */
+      .trial_ms = trial_ms,
   };
-  int32_t r = pw_host_start(&host, &opt);
+  int status = 0;
+  int32_t r;
+boot:
+  r = pw_host_start(&host, &opt);
   if (r != PW_OK) {
     posix_logf(&plat, PW_LOG_ERROR, "posix: the core did not start (%s); exiting", pw_err_name(r));
     pw_host_stop(&host);
@@ -517,7 +540,6 @@ int main(int argc, char **argv) {
     return 2;
   }
 
-  int status = 0;
   bool first_round = true; /* its status line says: the core runs, listeners bound, first tick done */
   status_next = posix_now_ms(&plat) + (uint32_t)status_ms;
   while (!stop_signal) {
@@ -527,6 +549,17 @@ int main(int argc, char **argv) {
       posix_logf(&plat, PW_LOG_ERROR, "posix: the host cannot go on (%s); exiting", pw_err_name(r));
       status = 1;
       break;
+    }
+    if (plat.reboot_requested) {
+      /* as the board boots: a fresh host, the flash as it is now, the boot rules run again */
+      posix_logf(&plat, PW_LOG_WARN, "posix: rebooting (%s)",
+                 plat.reboot_kind == PW_REBOOT_WATCHDOG ? "trial watchdog" : "the core asked for it");
+      pw_host_stop(&host);
+      if (!posix_platform_reboot(&plat)) {
+        status = 2;
+        break;
+      }
+      goto boot;
     }
     if (stop_signal) break;
     if (status_on) {

@@ -362,6 +362,15 @@ static int32_t asset_read(void *ctx, int32_t asset, uint32_t offset, uint8_t *ds
   return (int32_t)n;
 }
 
+static int32_t reset_reason(void *ctx) { return ((posix_platform *)ctx)->reset_reason; }
+
+/* The host calls it outside any core call; main.c restarts the host once the service round returns. */
+static void reboot(void *ctx, int32_t kind) {
+  posix_platform *pp = ctx;
+  pp->reboot_requested = true;
+  pp->reboot_kind = kind;
+}
+
 void posix_platform_init(posix_platform *pp, pw_host *host, uint32_t host_ip) {
   memset(pp, 0, sizeof *pp);
   pp->host = host;
@@ -414,6 +423,9 @@ pw_platform posix_platform_ops(posix_platform *pp) {
   p.flash_read = posix_flash_read;
   p.flash_write = posix_flash_write;
   p.flash_erase = posix_flash_erase;
+  p.flash_map = posix_flash_map;
+  p.reset_reason = reset_reason;
+  p.reboot = reboot;
   p.asset_find = asset_find;
   p.asset_size = asset_size;
   p.asset_read = asset_read;
@@ -427,6 +439,20 @@ void posix_platform_close_all(posix_platform *pp) {
     if (s->kind == K_CONN && s->state != S_CONNECTING) flush(pp, s); /* best effort for closing ones */
     sock_free(s, s->kind == K_CONN && s->handle > 0);
   }
+}
+
+bool posix_platform_reboot(posix_platform *pp) {
+  posix_platform_close_all(pp);
+  memset(pp->pins, 0, sizeof pp->pins);
+  for (int i = 0; i < PW_PIN_COUNT; i++) pp->pins[i].mode = -1;
+  memset(&pp->led, 0, sizeof pp->led);
+  pp->led.mode = PW_GPIO_OUT;
+  pp->reset_reason = pp->reboot_kind == PW_REBOOT_WATCHDOG ? PW_RESET_WATCHDOG : PW_RESET_SOFTWARE;
+  pp->reboot_requested = false;
+  if (pp->reboot_kind == PW_RESET_KIND_BOOTSEL)
+    posix_logf(pp, PW_LOG_WARN, "posix: no USB bootloader here: rebooting instead");
+  if (!pp->flash_file) return true;
+  return posix_flash_load(pp);
 }
 
 /* ------------------------------------------------------------------ the poll loop */

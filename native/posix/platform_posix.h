@@ -65,7 +65,14 @@ typedef struct posix_platform {
   posix_pin led;
   int32_t adc[5];
   const char *flash_file;
-  uint8_t flash[POSIX_FLASH_BYTES];
+  /* Read-only between erases and programs (mprotect), as the board's XIP flash is: wasm3 runs a slot's
+   * core from these bytes in place, and a write into them would fault here as it would go nowhere there.
+   * Whole pages: POSIX_FLASH_BYTES is 35 x 4 KiB. */
+  uint8_t flash[POSIX_FLASH_BYTES] __attribute__((aligned(4096)));
+  /* reboots (main.c restarts the host in this process, as the board would boot) */
+  int32_t reset_reason;   /* what the next start of the host reports (PW_RESET_*) */
+  bool reboot_requested;  /* set by the host's reboot(); main.c restarts the host after the round */
+  int32_t reboot_kind;
 } posix_platform;
 
 /** Sets defaults (log level info, all ADC channels 0 but the temperature sensor). */
@@ -79,6 +86,10 @@ pw_platform posix_platform_ops(posix_platform *pp);
 bool posix_platform_poll(posix_platform *pp, int32_t wait_ms);
 /** Closes every socket. */
 void posix_platform_close_all(posix_platform *pp);
+/** What a reboot resets: every socket closed, the pins as at power-on, the flash image read again from
+ *  flash_file (without one it stays as it is in memory, as the Node host's flash does), reset_reason set
+ *  from reboot_kind. false when the flash file cannot be read (main.c then exits). */
+bool posix_platform_reboot(posix_platform *pp);
 /** A "[level] message" line on stdout, filtered by log_level. */
 void posix_log(void *ctx, int32_t level, const char *msg, size_t len);
 void posix_logf(posix_platform *pp, int32_t level, const char *fmt, ...)
@@ -106,5 +117,6 @@ int32_t posix_flash_size(void *ctx, int32_t region);
 int32_t posix_flash_read(void *ctx, int32_t region, uint32_t offset, uint8_t *dst, size_t len);
 int32_t posix_flash_write(void *ctx, int32_t region, uint32_t offset, const uint8_t *src, size_t len);
 int32_t posix_flash_erase(void *ctx, int32_t region, uint32_t offset, size_t len);
+const uint8_t *posix_flash_map(void *ctx, int32_t region);
 
 #endif

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "platform_posix.h"
 
@@ -124,6 +125,12 @@ static int32_t check_span(int32_t region, uint32_t offset, size_t len, uint32_t 
   return PW_OK;
 }
 
+/* The flash is writable only inside an erase, a program or a load (see posix_platform.flash). */
+static void flash_writable(posix_platform *pp, bool on) {
+  if (mprotect(pp->flash, sizeof pp->flash, on ? PROT_READ | PROT_WRITE : PROT_READ) != 0)
+    posix_logf(pp, PW_LOG_ERROR, "sim: mprotect of the flash image failed: %s", strerror(errno));
+}
+
 static void flash_save(posix_platform *pp) {
   if (!pp->flash_file) return;
   FILE *f = fopen(pp->flash_file, "wb");
@@ -133,18 +140,28 @@ static void flash_save(posix_platform *pp) {
 }
 
 bool posix_flash_load(posix_platform *pp) {
+  flash_writable(pp, true);
   memset(pp->flash, 0xFF, sizeof pp->flash);
+  FILE *f = pp->flash_file ? fopen(pp->flash_file, "rb") : NULL;
+  size_t n = f ? fread(pp->flash, 1, sizeof pp->flash, f) : 0;
+  int extra = f ? fgetc(f) : EOF;
+  int missing = f ? 0 : errno;
+  if (f) fclose(f);
+  flash_writable(pp, false);
   if (!pp->flash_file) return true;
-  FILE *f = fopen(pp->flash_file, "rb");
-  if (!f) return errno == ENOENT; /* created on the first write */
-  size_t n = fread(pp->flash, 1, sizeof pp->flash, f);
-  int extra = fgetc(f);
-  fclose(f);
+  if (!f) return missing == ENOENT; /* created on the first write */
   if (n != sizeof pp->flash || extra != EOF) {
     fprintf(stderr, "picowire-posix: %s: expected a %zu-byte flash image\n", pp->flash_file, sizeof pp->flash);
     return false;
   }
   return true;
+}
+
+/* The flash image in memory is the board's mapped flash: wasm3 parses a slot's core in place. */
+const uint8_t *posix_flash_map(void *ctx, int32_t region) {
+  posix_platform *pp = ctx;
+  int64_t base = region_base(region);
+  return base < 0 ? NULL : pp->flash + base;
 }
 
 int32_t posix_flash_size(void *ctx, int32_t region) {
@@ -166,7 +183,9 @@ int32_t posix_flash_write(void *ctx, int32_t region, uint32_t offset, const uint
   int64_t base;
   int32_t r = check_span(region, offset, len, PW_FLASH_PAGE, &base);
   if (r != PW_OK) return r;
+  flash_writable(pp, true);
   for (size_t i = 0; i < len; i++) pp->flash[base + offset + i] &= src[i];
+  flash_writable(pp, false);
   flash_save(pp);
   return PW_OK;
 }
@@ -176,7 +195,9 @@ int32_t posix_flash_erase(void *ctx, int32_t region, uint32_t offset, size_t len
   int64_t base;
   int32_t r = check_span(region, offset, len, PW_FLASH_SECTOR, &base);
   if (r != PW_OK) return r;
+  flash_writable(pp, true);
   memset(pp->flash + base + offset, 0xFF, len);
+  flash_writable(pp, false);
   flash_save(pp);
   return PW_OK;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "pw_host.h"
+#include "fake_flash.h"
 
 static int failures, group_failures;
 /* one line per group: "ok ..." or "FAILED ..." */
@@ -74,7 +75,19 @@ static void ev(const char *fmt, ...) {
 #define ENTER() do { if (++depth > max_depth) max_depth = depth; } while (0)
 #define LEAVE() depth--
 
-static int e_load(pw_engine *e, const uint8_t *w, size_t n) { loads++; memset(mem, 0, sizeof mem); return PW_ENGINE_OK; }
+static const uint8_t *loaded_wasm; /* what the host gave the last load */
+static size_t loaded_len;
+static int e_load(pw_engine *e, const uint8_t *w, size_t n) {
+  loads++;
+  loaded_wasm = w;
+  loaded_len = n;
+  memset(mem, 0, sizeof mem);
+  if (w && n && w[0] == 0xEE) { /* a slot image the tests mark as not a module */
+    snprintf(e->error, sizeof e->error, "not a module (test)");
+    return PW_ENGINE_FAILED;
+  }
+  return PW_ENGINE_OK;
+}
 static void e_unload(pw_engine *e) {}
 static uint8_t *e_memory(pw_engine *e, uint32_t *size) { *size = sizeof mem; return mem; }
 static const char *e_sha(pw_engine *e) { return NULL; }
@@ -382,6 +395,196 @@ static void test_ticks_and_wrap(void) {
   GROUP("timers across the u32 wrap, tick after events, waiting forever when idle");
 }
 
+/* ------------------------------------------------------------------ booting from the core slots */
+
+static pw_engine_vtbl bytes_engine; /* the fake engine, loading bytes at run time as wasm3 does */
+static const uint8_t firmware_core[4] = {0, 'a', 's', 'm'};
+static int reboots;
+static int32_t reboot_kind;
+static void f_reboot(void *ctx, int32_t kind) { reboots++; reboot_kind = kind; }
+
+static int32_t start_slots(void) {
+  bytes_engine = fake_engine;
+  bytes_engine.loads_bytes = true;
+  reboots = 0;
+  pw_host_options o = {.platform = &platform, .engine = &bytes_engine, .wasm = firmware_core,
+                       .wasm_len = sizeof firmware_core, .config = CONFIG, .config_len = sizeof CONFIG - 1,
+                       .boot_slots = true, .trial_ms = 1000};
+  return pw_host_start(&host, &o);
+}
+
+static uint8_t images[3][3000];
+/** A 3000-byte image whose first byte is `first` (0xEE: one the fake engine refuses to load). */
+static const uint8_t *image(int n, uint8_t first) {
+  memset(images[n], 0x40 + n, sizeof images[n]);
+  images[n][0] = first;
+  return images[n];
+}
+
+static const uint8_t *slot_image(int32_t slot) { return ff_map(NULL, slot) + PW_SLOT_HEADER_BYTES; }
+
+/** An asset through the ABI, as the core reads it: its text, or "" when there is none. */
+static const char *asset(const char *name) {
+  static char text[32];
+  memcpy(mem + 2000, name, strlen(name));
+  int32_t a = pw_import_asset_find(&host, 2000, (int32_t)strlen(name));
+  int32_t n = a < 0 ? 0 : pw_import_asset_read(&host, a, 0, 2100, 31);
+  if (n < 0 || n != (a < 0 ? 0 : pw_import_asset_size(&host, a))) n = 0;
+  memcpy(text, mem + 2100, (size_t)n);
+  text[n] = 0;
+  return text;
+}
+
+static bool tried(int32_t slot) {
+  pw_slot_info i;
+  return pw_slot_read(&platform, slot, &i) && i.tried;
+}
+
+static void test_slot_boot(void) {
+  const int32_t A = PW_REGION_SLOT_A, B = PW_REGION_SLOT_B;
+  pw_platform saved = platform;
+  reset_world();
+  CHECK(start(false) == PW_OK); /* wasm2c-like: compiled in */
+  CHECK(strcmp(asset("core.engine"), "fake") == 0 && strcmp(asset("core.slot"), "firmware") == 0);
+  CHECK(strcmp(asset("core.nothing"), "") == 0);
+
+  reset_world();
+  memset(ff_bytes, 0xFF, sizeof ff_bytes);
+  ff_write_slot(A, image(0, 1), 3000, 1, PW_ABI_VERSION, true);
+  ff_attach(&platform);
+  CHECK(start_slots() == PW_OK);
+  CHECK(loaded_wasm == slot_image(A) && loaded_len == 3000); /* parsed in place, no copy */
+  CHECK(host.slot == A && !host.trial);
+  CHECK(strcmp(asset("core.slot"), "A") == 0 && strcmp(asset("core.engine"), "fake") == 0);
+  CHECK(pw_import_flash_size(&host, A) == 65536 && pw_import_flash_size(&host, B) == 65536);
+  /* the running core's image is never written; its header page may be (the "confirmed" word) */
+  memset(mem + 3000, 0xFF, 4096);
+  CHECK(pw_import_flash_write(&host, A, 256, 3000, 256) == PW_ERR_BUSY);
+  CHECK(pw_import_flash_erase(&host, A, 0, 4096) == PW_ERR_BUSY);
+  CHECK(pw_import_flash_write(&host, A, 0, 3000, 256) == PW_OK);
+  CHECK(pw_import_flash_erase(&host, B, 0, 4096) == PW_OK && pw_import_flash_write(&host, B, 256, 3000, 256) == PW_OK);
+  CHECK(strstr(logbuf, "host: flash_write of slot A at 256 refused: the running core's image is there") != NULL);
+
+  reset_world();
+  platform.flash_map = NULL; /* a port that cannot map its flash: no slots */
+  CHECK(start_slots() == PW_OK);
+  CHECK(loaded_wasm == firmware_core && host.slot == 0);
+  CHECK(pw_import_flash_size(&host, A) == PW_ERR_UNSUPPORTED);
+  CHECK(pw_import_flash_write(&host, B, 0, 3000, 256) == PW_ERR_UNSUPPORTED);
+  CHECK(strstr(logbuf, "does not map its flash: no core slots") != NULL);
+  platform = saved;
+  GROUP("boots a confirmed slot's image in place; core.slot/core.engine; the running image is never written");
+}
+
+static void test_slot_trial(void) {
+  const int32_t A = PW_REGION_SLOT_A, B = PW_REGION_SLOT_B;
+  pw_platform saved = platform;
+  reset_world();
+  memset(ff_bytes, 0xFF, sizeof ff_bytes);
+  ff_write_slot(A, image(0, 1), 3000, 1, PW_ABI_VERSION, true);
+  ff_write_slot(B, image(1, 2), 3000, 2, PW_ABI_VERSION, false); /* pending: what ota_end leaves */
+  ff_attach(&platform);
+  platform.reboot = f_reboot;
+  CHECK(start_slots() == PW_OK);
+  CHECK(host.slot == B && host.trial && tried(B) && loaded_wasm == slot_image(B));
+  clock_ms += 400;
+  int32_t wait = settle();
+  CHECK(wait > 0 && wait <= 600); /* the trial deadline bounds the wait */
+  CHECK(reboots == 0);
+  clock_ms += 600;
+  settle();
+  CHECK(reboots == 1 && reboot_kind == PW_REBOOT_WATCHDOG);
+  CHECK(strstr(logbuf, "host: the new core in slot B did not confirm itself within 1000 ms: watchdog restart") != NULL);
+  /* the board comes back: B was tried and never confirmed, A runs again */
+  reset_world();
+  CHECK(start_slots() == PW_OK);
+  CHECK(host.slot == A && !host.trial && loaded_wasm == slot_image(A));
+  CHECK(strstr(logbuf, "slot B: core ") && strstr(logbuf, "rolled back"));
+
+  /* a port that cannot reboot: the host restarts the core itself, and the rules roll back the same way */
+  reset_world();
+  platform.reboot = NULL;
+  ff_write_slot(B, image(1, 3), 3000, 2, PW_ABI_VERSION, false);
+  CHECK(start_slots() == PW_OK && host.slot == B && host.trial);
+  clock_ms += 1000;
+  settle();
+  CHECK(host.slot == A && host.running && pw_import_reset_reason(&host) == PW_RESET_WATCHDOG && loads == 2);
+  CHECK(strstr(logbuf, "restarting the core (trial watchdog)") != NULL);
+
+  /* confirmed in time: the host sees the core's own flag and the deadline no longer applies */
+  reset_world();
+  platform.reboot = f_reboot;
+  ff_write_slot(B, image(1, 4), 3000, 3, PW_ABI_VERSION, false);
+  CHECK(start_slots() == PW_OK && host.slot == B && host.trial);
+  memset(mem + 3000, 0xFF, 256);
+  memset(mem + 3000 + PW_SLOT_H_CONFIRMED, 0, 4);
+  CHECK(pw_import_flash_write(&host, B, 0, 3000, 256) == PW_OK);
+  CHECK(!host.trial && strstr(logbuf, "host: the new core in slot B confirmed itself") != NULL);
+  clock_ms += 5000;
+  CHECK(settle() == PW_HOST_WAIT_FOREVER && reboots == 0);
+
+  /* a trial core that traps: the restart runs the rules, which roll it back */
+  reset_world();
+  ff_write_slot(B, image(1, 6), 3000, 4, PW_ABI_VERSION, false);
+  CHECK(start_slots() == PW_OK && host.slot == B && host.trial);
+  settle();
+  int32_t c = pw_host_on_tcp_accept(&host, listener_handle, 0x7f000001, 5570);
+  feed(c, "boom");
+  trap_in_data = true;
+  settle();
+  trap_in_data = false;
+  settle();
+  CHECK(host.slot == A && !host.trial && host.running && pw_import_reset_reason(&host) == PW_RESET_TRAP && reboots == 0);
+  CHECK(strstr(logbuf, "rolled back") != NULL);
+  platform = saved;
+  GROUP("a trial core that does not confirm itself in time (watchdog reboot or restart) or traps: rolled back");
+}
+
+static void test_slot_does_not_start(void) {
+  const int32_t A = PW_REGION_SLOT_A, B = PW_REGION_SLOT_B;
+  pw_platform saved = platform;
+  reset_world();
+  memset(ff_bytes, 0xFF, sizeof ff_bytes);
+  ff_write_slot(A, image(0, 1), 3000, 1, PW_ABI_VERSION, true);
+  ff_write_slot(B, image(1, 0xEE), 3000, 2, PW_ABI_VERSION, false); /* pending, whole, but not a module */
+  ff_attach(&platform);
+  CHECK(start_slots() == PW_OK);
+  CHECK(host.slot == A && !host.trial && loads == 2 && tried(B) && loaded_wasm == slot_image(A));
+  CHECK(strstr(logbuf, "host: the core in slot B does not start (ERR_IO); falling back") != NULL);
+  /* the confirmed one does not start either: the firmware's core */
+  reset_world();
+  ff_write_slot(A, image(0, 0xEE), 3000, 1, PW_ABI_VERSION, true);
+  CHECK(start_slots() == PW_OK && host.slot == 0 && loaded_wasm == firmware_core);
+  /* a trial core whose init is refused is passed over the same way */
+  reset_world();
+  ff_write_slot(B, image(1, 5), 3000, 4, PW_ABI_VERSION, false);
+  init_result = PW_ERR_CONFIG;
+  CHECK(start_slots() == PW_ERR_CONFIG); /* the firmware's core refuses too: the host cannot start */
+  CHECK(strstr(logbuf, "host: the core in slot B does not start (ERR_CONFIG); falling back") != NULL && tried(B));
+  platform = saved;
+  GROUP("a slot whose core does not start is passed over at once, down to the firmware's core");
+}
+
+static void test_reboot_after_reply(void) {
+  pw_platform saved = platform;
+  reset_world();
+  platform.reboot = f_reboot;
+  CHECK(start_slots() == PW_OK);
+  settle();
+  pw_import_reset(&host, PW_RESET_KIND_BOARD); /* ota_end's: the reply is queued, the reboot waits */
+  CHECK(reboots == 0);
+  clock_ms += PW_HOST_REBOOT_DELAY_MS - 1;
+  int32_t wait = settle();
+  CHECK(reboots == 0 && wait == 1);
+  clock_ms += 1;
+  settle();
+  CHECK(reboots == 1 && reboot_kind == PW_RESET_KIND_BOARD);
+  settle();
+  CHECK(reboots == 1); /* once, and nothing more is delivered */
+  platform = saved;
+  GROUP("reset(BOARD): the port reboots 100 ms later, from the service loop, once");
+}
+
 static int32_t f_flash_size(void *ctx, int32_t region) { return 65536; }
 
 static void test_no_core_slots(void) {
@@ -392,7 +595,7 @@ static void test_no_core_slots(void) {
   CHECK(pw_import_flash_size(&host, PW_REGION_SLOT_B) == PW_ERR_UNSUPPORTED);
   CHECK(pw_import_flash_size(&host, PW_REGION_CONFIG) == 65536);
   platform.flash_size = NULL;
-  GROUP("no core slots until the C host boots from them: an update is refused, not written");
+  GROUP("no core slots with an engine whose core is compiled in: an update is refused, not written");
 }
 
 static void test_wifi_payload(void) {
@@ -414,6 +617,10 @@ static void test_wifi_payload(void) {
 int main(void) {
   test_wifi_payload();
   test_no_core_slots();
+  test_slot_boot();
+  test_slot_trial();
+  test_slot_does_not_start();
+  test_reboot_after_reply();
   test_abi_and_config();
   test_flow_control_and_fin();
   test_hold_limit_and_sent();

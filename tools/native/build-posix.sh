@@ -85,7 +85,7 @@ elif [[ -n "$wasm3_path" ]] && ! grep -qxF "WASM3_PATH:PATH=$wasm3_path" "$out/C
 fi
 if [[ "$engine" == wasm3 ]]; then
   # only what the wasm3 engine needs: a wasm2c breakage must not hide wasm3's results (and vice versa)
-  targets=(picowire-posix-wasm3 pw_host_test)
+  targets=(picowire-posix-wasm3 pw_host_test pw_boot_test)
   if cmake --build "$out" --target help 2>/dev/null | grep -q "picowire-posix-wasm3-trap-core"; then
     targets+=(picowire-posix-wasm3-trap-core)
   fi

@@ -1,0 +1,108 @@
+/* A simulated NOR flash with the board's regions (tools/host/flash.ts REGIONS) for the C unit tests,
+ * and a slot writer that writes as an update does (tools/host/slots.ts writeSlot). Header-only: each test
+ * program includes it once. */
+#ifndef PW_FAKE_FLASH_H
+#define PW_FAKE_FLASH_H
+
+#include <string.h>
+
+#include "pw_boot.h"
+#include "pw_sha256.h"
+
+static const int32_t ff_region_size[4] = {8192, 65536, 65536, 4096};
+#define FF_BYTES (8192 + 65536 + 65536 + 4096)
+static uint8_t ff_bytes[FF_BYTES];
+static int ff_programs, ff_erases;
+
+static int64_t ff_base(int32_t region) {
+  if (region < 0 || region > 3) return -1;
+  int64_t b = 0;
+  for (int32_t r = 0; r < region; r++) b += ff_region_size[r];
+  return b;
+}
+
+static int32_t ff_span(int32_t region, uint32_t offset, size_t len, uint32_t unit, int64_t *base) {
+  *base = ff_base(region);
+  if (*base < 0) return PW_ERR_NOTFOUND;
+  if ((uint64_t)offset + len > (uint64_t)ff_region_size[region]) return PW_ERR_RANGE;
+  if (offset % unit || len % unit) return PW_ERR_INVAL;
+  return PW_OK;
+}
+
+static int32_t ff_size(void *ctx, int32_t region) {
+  (void)ctx;
+  return region >= 0 && region <= 3 ? ff_region_size[region] : PW_ERR_NOTFOUND;
+}
+static int32_t ff_read(void *ctx, int32_t region, uint32_t offset, uint8_t *dst, size_t len) {
+  int64_t b;
+  int32_t r = ff_span(region, offset, len, 1, &b);
+  if (r != PW_OK) return r;
+  memcpy(dst, ff_bytes + b + offset, len);
+  (void)ctx;
+  return (int32_t)len;
+}
+static int32_t ff_write(void *ctx, int32_t region, uint32_t offset, const uint8_t *src, size_t len) {
+  int64_t b;
+  int32_t r = ff_span(region, offset, len, PW_FLASH_PAGE, &b);
+  if (r != PW_OK) return r;
+  for (size_t i = 0; i < len; i++) ff_bytes[b + offset + i] &= src[i]; /* programming only clears bits */
+  ff_programs++;
+  (void)ctx;
+  return PW_OK;
+}
+static int32_t ff_erase(void *ctx, int32_t region, uint32_t offset, size_t len) {
+  int64_t b;
+  int32_t r = ff_span(region, offset, len, PW_FLASH_SECTOR, &b);
+  if (r != PW_OK) return r;
+  memset(ff_bytes + b + offset, 0xFF, len);
+  ff_erases++;
+  (void)ctx;
+  return PW_OK;
+}
+static const uint8_t *ff_map(void *ctx, int32_t region) {
+  int64_t b = ff_base(region);
+  (void)ctx;
+  return b < 0 ? NULL : ff_bytes + b;
+}
+
+/** Gives a platform this flash. */
+static void ff_attach(pw_platform *p) {
+  p->flash_size = ff_size;
+  p->flash_read = ff_read;
+  p->flash_write = ff_write;
+  p->flash_erase = ff_erase;
+  p->flash_map = ff_map;
+}
+
+static void ff_put32(uint8_t *b, uint32_t v) {
+  for (int i = 0; i < 4; i++) b[i] = (uint8_t)(v >> (8 * i));
+}
+
+/** Erase, image pages, then the header (+ both flags when confirmed), as writeSlot does. */
+static void ff_write_slot(int32_t slot, const uint8_t *image, uint32_t len, uint32_t gen, uint32_t abi, bool confirmed) {
+  for (uint32_t o = 0; o < PW_SLOT_HEADER_BYTES + len; o += PW_FLASH_SECTOR) ff_erase(NULL, slot, o, PW_FLASH_SECTOR);
+  for (uint32_t o = 0; o < len; o += PW_FLASH_PAGE) {
+    uint8_t page[PW_FLASH_PAGE];
+    memset(page, 0xFF, sizeof page);
+    memcpy(page, image + o, len - o < PW_FLASH_PAGE ? len - o : PW_FLASH_PAGE);
+    ff_write(NULL, slot, PW_SLOT_HEADER_BYTES + o, page, sizeof page);
+  }
+  uint8_t h[PW_FLASH_PAGE];
+  memset(h, 0xFF, sizeof h);
+  ff_put32(h, PW_SLOT_MAGIC);
+  ff_put32(h + PW_SLOT_H_GEN, gen);
+  ff_put32(h + PW_SLOT_H_LENGTH, len);
+  ff_put32(h + PW_SLOT_H_ABI, abi);
+  pw_sha256(image, len, h + PW_SLOT_H_SHA);
+  pw_sha256(h, PW_SLOT_H_CHECK, h + PW_SLOT_H_CHECK);
+  ff_write(NULL, slot, 0, h, sizeof h);
+  if (confirmed) {
+    for (uint32_t at = PW_SLOT_H_TRIED; at <= PW_SLOT_H_CONFIRMED; at += 4) {
+      memset(h, 0xFF, sizeof h);
+      memset(h + at, 0, 4);
+      ff_write(NULL, slot, 0, h, sizeof h);
+    }
+  }
+}
+
+#endif

@@ -1,0 +1,236 @@
+// Over-the-air core updates (docs/OTA.md) on the native C host, over loopback: the POSIX port with the
+// wasm3 engine takes a new core with `picowire update`, reboots into it on trial, keeps it across a
+// process restart (--flash-file), rolls back an image that never confirms itself or does not start; the
+// wasm2c build (its core compiled in) refuses, and the CLI says it needs new firmware.
+//   wasm2c: needs Debian's wabt (wasm2c), cmake and a C compiler;
+//   wasm3:  also needs WASM3_PATH, the root of a wasm3 source tree. Without them: skipped, loudly.
+import { describe, it, expect, beforeAll, afterEach } from "vitest";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { ABI_VERSION, C } from "../tools/host/abi.generated.ts";
+import { Client, type Reply } from "../tools/client.ts";
+import { Flash } from "../tools/host/flash.ts";
+import { writeSlot } from "../tools/host/slots.ts";
+import { otaBegin, updateBoard, type Image } from "../tools/cli/update.ts";
+import { freePort } from "./helpers/boards.ts";
+import { wasmBytes, coreSha256 } from "./helpers/core.ts";
+import { picowire } from "./helpers/cli.ts";
+import { ROOT } from "../tools/abi/generate.ts";
+
+const KEY = "native-ota-key-0123456789";
+const HOST = "127.0.0.1";
+const BUILD_SCRIPT = join(ROOT, "tools/native/build-posix.sh");
+
+const runs = (cmd: string) => {
+  const r = spawnSync(cmd, ["--version"], { stdio: "ignore", timeout: 10_000 });
+  return !r.error && r.status === 0;
+};
+const missing = [runs("wasm2c") ? null : "wasm2c (Debian package wabt)", runs("cmake") ? null : "cmake", runs("cc") || runs("gcc") ? null : "a C compiler"].filter(
+  (m): m is string => m !== null,
+);
+const WASM3_PATH = process.env.WASM3_PATH ?? "";
+const wasm3Missing = !WASM3_PATH ? "WASM3_PATH is not set (the root of a wasm3 source tree)" : !existsSync(join(WASM3_PATH, "source/wasm3.h")) ? `WASM3_PATH=${WASM3_PATH} has no source/wasm3.h` : null;
+const banner = (what: string, why: string) => console.warn(`\n${"!".repeat(100)}\n!!! SKIPPED: ${what} did NOT run: ${why}\n${"!".repeat(100)}\n`);
+if (missing.length) banner("the native OTA tests (test/native-ota.test.ts)", `missing ${missing.join(", ")}`);
+else if (wasm3Missing) banner("over-the-air updates of the C host with the wasm3 engine (test/native-ota.test.ts)", wasm3Missing);
+
+/** The real core with a custom section naming `tag`: another SHA-256, the same behaviour (as test/ota.test.ts). */
+function variant(tag: string): Image {
+  const name = Buffer.from("picowire-test");
+  const payload = Buffer.concat([Buffer.from([name.length]), name, Buffer.from(tag)]);
+  const bytes = new Uint8Array(Buffer.concat([wasmBytes, Buffer.from([0, payload.length]), payload]));
+  return { bytes, sha256: createHash("sha256").update(bytes).digest("hex"), abi: ABI_VERSION };
+}
+
+/** One picowire-posix process, its log lines collected. */
+class Proc {
+  readonly lines: string[] = [];
+  readonly child: ChildProcess;
+  readonly exited: Promise<number | null>;
+  private partial = "";
+  constructor(bin: string, args: string[]) {
+    this.child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const take = (d: Buffer) => {
+      const parts = (this.partial + d.toString("utf8")).split("\n");
+      this.partial = parts.pop()!;
+      this.lines.push(...parts);
+    };
+    this.child.stdout!.on("data", take);
+    this.child.stderr!.on("data", take);
+    this.exited = new Promise((r) => this.child.on("close", (code) => r(code)));
+  }
+  text = () => this.lines.join("\n");
+  /** Resolves with the first line matching re, at most ms from now. */
+  async waitFor(re: RegExp, ms = 10_000, from = 0): Promise<string> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const line = this.lines.slice(from).find((l) => re.test(l));
+      if (line) return line;
+      if (Date.now() > end) throw new Error(`no ${re} within ${ms} ms; log:\n${this.text()}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill("SIGTERM");
+    const t = setTimeout(() => this.child.kill("SIGKILL"), 3000);
+    await this.exited;
+    clearTimeout(t);
+  }
+}
+
+const procs: Proc[] = [];
+afterEach(async () => {
+  await Promise.all(procs.splice(0).map((p) => p.stop()));
+});
+
+function build(args: string[]): string {
+  const r = spawnSync("bash", [BUILD_SCRIPT, ...args], { cwd: ROOT, encoding: "utf8", timeout: 300_000 });
+  if (r.status !== 0) throw new Error(`build-posix.sh ${args.join(" ")} failed (${r.status}):\n${r.stderr}`);
+  return r.stdout.trim().split("\n").pop()!;
+}
+
+async function board(bin: string, extra: string[] = []): Promise<{ p: Proc; port: number }> {
+  const port = await freePort(HOST);
+  const p = new Proc(bin, ["--host", HOST, "--set", "http_port=0", "--set", `control_port=${port}`, "--set", `key=${KEY}`, ...extra]);
+  procs.push(p);
+  await p.waitFor(new RegExp(`control: listening on port ${port}`));
+  return { p, port };
+}
+
+async function info(port: number): Promise<Reply> {
+  const c = await Client.connect(HOST, port, { key: KEY });
+  try {
+    return await c.command({ action: "get_info" });
+  } finally {
+    c.close();
+  }
+}
+
+/** ota_begin, every chunk, ota_end, as the CLI does but without coming back afterwards (so the new core
+ *  hears no command and never confirms itself). */
+async function push(port: number, image: Image): Promise<Reply> {
+  const c = await Client.connect(HOST, port, { key: KEY });
+  try {
+    const r = await c.command(otaBegin(image));
+    if (r.error) return r;
+    for (let o = r.have as number; o < image.bytes.length; o += r.chunk as number) {
+      const cr = await c.command({ action: "ota_chunk", offset: o, data: Buffer.from(image.bytes.subarray(o, o + (r.chunk as number))).toString("base64") });
+      if (cr.error) return cr;
+    }
+    return await c.command({ action: "ota_end" });
+  } finally {
+    c.close();
+  }
+}
+
+const quiet = { key: KEY, log: () => {}, progress: () => {} };
+const tmp = () => mkdtempSync(join(tmpdir(), "picowire-native-ota-"));
+
+describe.skipIf(missing.length > 0 || wasm3Missing !== null)("over-the-air update of the C host (POSIX, wasm3 engine)", () => {
+  let bin = "";
+  beforeAll(() => {
+    bin = build(["--engine", "wasm3"]);
+  }, 320_000);
+
+  it("picowire update installs a core, the board reboots into it on trial, it confirms itself, and a restart keeps it", async () => {
+    const dir = tmp();
+    const flashFile = join(dir, "flash.bin");
+    const keyFile = join(dir, "bus.key");
+    writeFileSync(keyFile, KEY + "\n");
+    const { p, port } = await board(bin, ["--flash-file", flashFile]);
+    expect(await info(port)).toMatchObject({ engine: "wasm3", slot: "firmware", core_sha256: coreSha256, slots: [{ sha256: null }, { sha256: null }] });
+
+    const v1 = variant("native-v1");
+    const file1 = join(dir, "v1.wasm");
+    writeFileSync(file1, v1.bytes);
+    const cli = picowire(["update", `${HOST}:${port}`, file1, "--key-file", keyFile]);
+    expect(await cli.exit).toBe(0);
+    expect(cli.out()).toMatch(/runs core [0-9a-f]{12} from slot A, confirmed/);
+    expect(p.text()).toMatch(/posix: rebooting \(the core asked for it\)[\s\S]*host: slot A: booting the new core [0-9a-f]{8} on trial[\s\S]*host: the new core in slot A confirmed itself/);
+    expect(await info(port)).toMatchObject({ slot: "A", core_sha256: v1.sha256, reset_reason: "software" });
+
+    // the second goes to slot B; the first stays, confirmed, as the fallback
+    const v2 = variant("native-v2");
+    expect(await updateBoard(HOST, port, v2, quiet)).toMatchObject({ slot: "B" });
+    const i2 = await info(port);
+    expect(i2).toMatchObject({ engine: "wasm3", slot: "B", core_sha256: v2.sha256, slots: [{ sha256: v1.sha256 }, { sha256: v2.sha256 }] });
+    // what wasm3 loaded at each boot: the firmware's core, then each new one (parsed from the slot in place;
+    // the line may be cut at the host's 240-character log limit, so only the digest's start is compared)
+    const loaded = p.lines.map((l) => /^\[info\] wasm3: .* sha256 ([0-9a-f]{16})/.exec(l)?.[1]).filter(Boolean);
+    expect(loaded).toEqual([coreSha256, v1.sha256, v2.sha256].map((h) => h.slice(0, 16)));
+
+    // a new process on the same flash file: the board boots slot B as before
+    await p.stop();
+    const again = await board(bin, ["--flash-file", flashFile]);
+    expect(await info(again.port)).toMatchObject({ slot: "B", core_sha256: v2.sha256, reset_reason: "power_on" });
+  }, 60_000);
+
+  it("rolls back to the previous slot when the new core never confirms itself (trial watchdog)", async () => {
+    const flashFile = join(tmp(), "flash.bin");
+    const v1 = variant("native-good");
+    writeSlot(new Flash(flashFile), C.REGION_SLOT_A, v1.bytes, 1, ABI_VERSION, true); // a board that runs v1 from slot A
+    const { p, port } = await board(bin, ["--flash-file", flashFile, "--trial-ms", "1500"]);
+    expect(await info(port)).toMatchObject({ slot: "A", core_sha256: v1.sha256 });
+
+    const v2 = variant("native-silent");
+    expect(await push(port, v2)).not.toHaveProperty("error");
+    await p.waitFor(/host: slot B: booting the new core [0-9a-f]{8} on trial/, 5000);
+    // nobody talks to it and it is on no bus: 1.5 s later the host reboots and the rules roll it back
+    await p.waitFor(/host: the new core in slot B did not confirm itself within 1500 ms: watchdog restart/, 5000);
+    await p.waitFor(/host: slot B: core [0-9a-f]{8} was tried and never confirmed itself: rolled back/, 5000);
+    await p.waitFor(new RegExp(`control: listening on port ${port}`), 5000, p.lines.findIndex((l) => /rolled back/.test(l)));
+    const i = await info(port);
+    expect(i).toMatchObject({ slot: "A", core_sha256: v1.sha256, reset_reason: "watchdog", slots: [{ sha256: v1.sha256 }, { sha256: v2.sha256 }] });
+    expect(p.text()).not.toMatch(/slot B confirmed itself/);
+  }, 30_000);
+
+  it("passes over at once a new core that does not start, and the CLI says it was rolled back", async () => {
+    const { p, port } = await board(bin);
+    const junk: Image = { bytes: new Uint8Array(5000).fill(7), sha256: "", abi: ABI_VERSION }; // signed and whole, not a module
+    junk.sha256 = createHash("sha256").update(junk.bytes).digest("hex");
+    await expect(updateBoard(HOST, port, junk, quiet)).rejects.toThrow(/came back with core .* from slot firmware, not the new one: it was rolled back/);
+    expect(p.text()).toMatch(/host: cannot load the core with wasm3: [\s\S]*host: the core in slot A does not start/);
+    expect(await info(port)).toMatchObject({ slot: "firmware", core_sha256: coreSha256, slots: [{ sha256: junk.sha256 }, { sha256: null }] });
+  }, 30_000);
+});
+
+describe.skipIf(missing.length > 0)("a C host whose core is compiled in (POSIX, wasm2c engine)", () => {
+  let bin = "";
+  beforeAll(() => {
+    bin = build([]);
+  }, 320_000);
+
+  it("offers no slots: the core refuses an update and picowire update says it needs new firmware", async () => {
+    const dir = tmp();
+    const keyFile = join(dir, "bus.key");
+    writeFileSync(keyFile, KEY + "\n");
+    const { port } = await board(bin);
+    expect(await info(port)).toMatchObject({ engine: "wasm2c", slot: "firmware", core_sha256: coreSha256, slots: [{ sha256: null }, { sha256: null }] });
+    const v = variant("native-wasm2c");
+    const c = await Client.connect(HOST, port, { key: KEY });
+    expect((await c.command(otaBegin(v))).error).toMatch(/no core slots: needs new firmware/);
+    c.close();
+    const file = join(dir, "v.wasm");
+    writeFileSync(file, v.bytes);
+    const cli = picowire(["update", `${HOST}:${port}`, file, "--key-file", keyFile]);
+    expect(await cli.exit).toBe(1);
+    expect(cli.out()).toMatch(/runs its core compiled into the firmware \(wasm2c\): a new core needs new firmware \(build\/picowire.uf2 over USB\)/);
+  }, 30_000);
+
+  it("refuses a trial deadline out of range and a flash file of the wrong size (exit status 2)", () => {
+    for (const ms of ["0", "3600001", "x"]) {
+      const r = spawnSync(bin, ["--trial-ms", ms], { encoding: "utf8", timeout: 10_000 });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(`--trial-ms ${ms}: expected 1..3600000`);
+    }
+    const file = join(tmp(), "short.bin");
+    writeFileSync(file, new Uint8Array(10));
+    const r = spawnSync(bin, ["--flash-file", file], { encoding: "utf8", timeout: 10_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${file}: expected a 143360-byte flash image`);
+  });
+});
