@@ -16,7 +16,7 @@ import { Flash } from "../tools/host/flash.ts";
 import { chooseBoot, programWord, slotHeader, writeSlot, H_CHECK, H_CONFIRMED, H_LENGTH, H_TRIED, HEADER_BYTES } from "../tools/host/slots.ts";
 import { Board } from "../tools/host/board.ts";
 import { updateBoard, type Image } from "../tools/cli/update.ts";
-import { freePort } from "./helpers/boards.ts";
+import { waitFor, freePort } from "./helpers/boards.ts";
 import { wasmBytes, coreModule, coreSha256 } from "./helpers/core.ts";
 import { ROOT } from "../tools/abi/generate.ts";
 
@@ -164,6 +164,8 @@ describe.skipIf(missing.length > 0)("the C host's boot rules (native/host/pw_boo
     flash.journal = [];
     try {
       await updateBoard("127.0.0.1", port, v2, { key, log: () => {}, progress: () => {} });
+      // the new core confirms itself on its next tick after the CLI's get_info: the journal needs that step
+      await waitFor(() => !board.trial, "the new core's confirmation", 5000);
     } finally {
       await board.stop();
     }
@@ -172,12 +174,15 @@ describe.skipIf(missing.length > 0)("the C host's boot rules (native/host/pw_boo
     expect(board.coreSha256).toBe(v2.sha256);
     const dir = mkdtempSync(join(tmpdir(), "picowire-boot-cut-"));
     const outcomes = new Map<string, number>();
-    for (let k = 0; k < journal.length; k++) {
+    // k == journal.length: no cut at all (whether a cut inside the last step, the confirmation, still
+    // leaves its word programmed depends on how much of the page that cut keeps)
+    for (let k = 0; k <= journal.length; k++) {
       const f = Flash.from(before);
-      f.cutAt = k;
+      f.cutAt = k < journal.length ? k : -1;
       f.replay(journal);
       f.powerOn();
-      const [d] = compareBoots(bin, f, join(dir, "cut.bin"), `cut at step ${k} (${journal[k].kind} region ${journal[k].region} @${journal[k].offset})`);
+      const what = k < journal.length ? `cut at step ${k} (${journal[k].kind} region ${journal[k].region} @${journal[k].offset})` : "no cut";
+      const [d] = compareBoots(bin, f, join(dir, "cut.bin"), what);
       const key2 = d.slot === B ? "v1" : d.trial ? "v2 on trial" : "v2";
       outcomes.set(key2, (outcomes.get(key2) ?? 0) + 1);
     }

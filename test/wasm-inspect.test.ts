@@ -202,7 +202,7 @@ describe("budgets and grouping", () => {
     const big = wasm(memory(1, 1, 1), section(11, vec([[0x00, 0x41, ...leb(0), 0x0b, ...leb(blob.length), ...blob]])));
     const v = checkBudgets(big);
     expect(v).toHaveLength(2);
-    expect(v[0]).toMatch(/wasm size: \d+ bytes is over the 65536-byte/);
+    expect(v[0]).toMatch(/wasm size: \d+ bytes is over the 65280-byte/);
     expect(v[1]).toMatch(/static data ends at 70000, not below the 40960-byte cap/);
   });
 
