@@ -144,13 +144,15 @@ describe.skipIf(missing.length > 0)("firmware (Pico W UF2 + rp2040js boot image)
     expect(r.built, r.skipped).toBe(true);
     emu = await runImage(EMU_UF2, { timeoutMs: 240_000, setup: (sim) => (strip = probeWs2812(sim, 16)) });
     console.log(emu.output);
-    // run it for 5 s of wall time (minutes of simulated time: the loop sleeps) and look at what it said
-    board = await runImage(FIRMWARE_UF2, { until: "\u0000never", timeoutMs: 5_000 });
+    // run it for 25 s of board time (the loop sleeps: a few seconds of wall time on an idle machine) and
+    // look at what it said
+    board = await runImage(FIRMWARE_UF2, { until: "\u0000never", simulatedMs: 25_000, timeoutMs: 60_000 });
     console.log(`${board.output}(${board.simulatedMs.toFixed(0)} ms simulated)`);
     // again with a computer on the USB port (its traffic slows the emulator, hence a run of its own)
     await runImage(FIRMWARE_UF2, {
       until: "\u0000never",
-      timeoutMs: 6_000,
+      simulatedMs: 25_000,
+      timeoutMs: 60_000,
       setup: (sim) => {
         // a computer on the USB port: the console is a CDC serial port (stdio_usb, tinyusb)
         const cdc = new USBCDC((sim.rp2040 as unknown as { usbCtrl: ConstructorParameters<typeof USBCDC>[0] }).usbCtrl);

@@ -35,7 +35,8 @@ if (missing.length) console.warn(`\n!!! SKIPPED: the firmware reading its config
 async function boot(configUf2: string | null, buttonHeld: boolean) {
   return runImage(FIRMWARE_UF2, {
     until: "\u0000never",
-    timeoutMs: 4_000,
+    simulatedMs: 16_000, // board time, so a loaded machine sees as much of the boot as an idle one
+    timeoutMs: 60_000,
     setup: (sim) => {
       if (configUf2) {
         const span = readUf2(new Uint8Array(readFileSync(configUf2)));

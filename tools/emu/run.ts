@@ -67,13 +67,15 @@ export interface EmuResult {
   wallMs: number;
 }
 
-/** Runs image until `until` appears on UART0 or timeoutMs of wall time pass. */
+/** Runs image until `until` appears on UART0, simulatedMs of board time pass, or timeoutMs of wall time
+ *  pass (a loaded machine simulates less in the same wall time: tests that need board time ask for it). */
 export async function runImage(
   image: string,
   opts: {
     bootrom?: string;
     until?: string;
     timeoutMs?: number;
+    simulatedMs?: number;
     echo?: boolean;
     /** Called once before the first instruction (tools/emu/profile.ts hooks the core here). */
     setup?: (sim: import("rp2040js").Simulator) => void;
@@ -112,7 +114,8 @@ export async function runImage(
       }
     };
     const watch = setInterval(() => {
-      if (Date.now() - started > (opts.timeoutMs ?? 120_000)) finish();
+      const enough = opts.simulatedMs !== undefined && sim.clock.nanos / 1e6 >= opts.simulatedMs;
+      if (enough || Date.now() - started > (opts.timeoutMs ?? 120_000)) finish();
     }, 200);
     opts.setup?.(sim);
     mcu.core.PC = 0x10000000; // boot2 at the start of flash, as rp2040js's demo does
