@@ -239,6 +239,22 @@ describe.skipIf(!MOSQUITTO)("MQTT bridge with mosquitto", () => {
     }
   });
 
+  it("tracks at most mqtt_peers other boards and says when there are more", async () => {
+    const br = await broker();
+    const cport = await freePort();
+    const a = await startBoard(config(br, "a", ["mqtt_peers=1"]).replace("control_port=0", `control_port=${cport}\ncontrol_insecure=1`), { host: "127.0.0.1" });
+    await startBoard(config(br, "b"), { host: "127.0.0.2" });
+    await startBoard(config(br, "c"), { host: "127.0.0.3" });
+    await waitFor(logged(a, /mqtt: more boards than mqtt_peers: [bc]$/), "the warning", 8000);
+    const ctl = await Client.connect("127.0.0.1", cport);
+    try {
+      const r = await ctl.command({ action: "get_mqtt" });
+      expect((r.peers as unknown[]).length).toBe(1);
+    } finally {
+      ctl.close();
+    }
+  });
+
   it("npm start --mqtt: the demo's bus appears on the broker, roles included", async () => {
     const br = await broker();
     const w = await watch(br, ["picowire/+/bus", "homeassistant/light/+/rgb/config"]);
@@ -376,6 +392,53 @@ describe("MQTT client against a hand-written broker", () => {
     expect(n).toBe(evil.length);
     await waitFor(() => raw.conns.length > evil.length, "still reconnecting", 6000);
   });
+
+  it("keeps at most mqtt_inflight_bytes of unacknowledged publishes, loses no state, and catches up when acks come", async () => {
+    let ack = false;
+    const unacked: Buffer[] = [];
+    raw.onPacket = (c, p, s) => {
+      if (p.first === 0x10) s.write(CONNACK);
+      if (p.first === 0x82) s.write(SUBACK(p.body));
+      if ((p.first & 0xf6) === 0x32) {
+        const id = p.body.subarray(2 + p.body.readUInt16BE(0), 4 + p.body.readUInt16BE(0));
+        if (ack) s.write(Buffer.from([0x40, 2, ...id]));
+        else unacked.push(id);
+      }
+    };
+    const b = await startBoard(cfg(["mqtt_inflight_bytes=128", "rgb_source=fixed", "rgb=1,1,1"]));
+    await waitFor(() => unacked.length > 0, "first publishes");
+    await new Promise((r) => setTimeout(r, 500));
+    const held = unacked.length;
+    expect(held).toBeLessThanOrEqual(4); // 128 bytes hold a few 30-40 byte state messages
+    // the broker delivers colour commands (QoS 0) while it acknowledges nothing
+    const command = (rgb: string) => {
+      const topic = Buffer.from("picowire/t1/light/rgb/set");
+      raw.conns[0].write(Buffer.concat([Buffer.from([0x30, 2 + topic.length + rgb.length, 0, topic.length]), topic, Buffer.from(rgb)]));
+    };
+    for (const c of ["10,20,30", "40,50,60", "70,80,90"]) {
+      command(c);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await waitFor(() => b.core.stat(C.STAT_RGB) === 0x46505a, "the commands applied");
+    expect(unacked.length).toBe(held); // the store is full: nothing more goes out at QoS 1
+    // the broker acknowledges everything from now on: the board catches up with the latest state
+    ack = true;
+    for (const id of unacked.splice(0)) raw.conns[0].write(Buffer.from([0x40, 2, ...id]));
+    const rgbState = () => raw.packets[0].filter((p) => (p.first & 0xf0) === 0x30 && publishTopic(p) === "picowire/t1/light/rgb").map((p) => p.body.subarray(4 + p.body.readUInt16BE(0)).toString());
+    await waitFor(() => rgbState().at(-1) === "70,80,90", "the latest colour published");
+    expect(rgbState()).not.toContain("40,50,60"); // superseded states are not queued: only the latest goes out
+  });
+
+  it("gives up on a broker that never answers CONNECT (mqtt_timeout_ms) or a PINGREQ (keep-alive)", async () => {
+    raw.onPacket = (c, p, s) => {
+      if (p.first === 0x10 && c > 0) s.write(CONNACK); // the first CONNECT goes unanswered
+      if (p.first === 0x82) s.write(SUBACK(p.body));
+    };
+    const b = await startBoard(cfg(["mqtt_timeout_ms=1000", "mqtt_keepalive_s=5"]));
+    await waitFor(logged(b, /mqtt: 127\.0\.0\.1:\d+ timed out, retry in/), "CONNACK timeout", 4000);
+    await waitFor(() => raw.packets[1]?.some((p) => p.first === 0xc0), "a PINGREQ after 5 s of silence", 9000);
+    await waitFor(logged(b, /no PINGRESP, retry in/), "no PINGRESP", 4000);
+  }, 20_000);
 
   it("acknowledges but drops a message longer than its buffer, and reports CONNACK refusals", async () => {
     raw.onPacket = (c, p, s) => {
