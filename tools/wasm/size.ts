@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { componentTable, mapComponentsOf } from "../build/map-components.ts";
 import { callGraph, dataEnd, featuresUsed, floatDeclarations, floatInstructions, funcName, parseModule, type WasmModule } from "./inspect.ts";
 
 // ---- budgets ------------------------------------------------------------------------------------
@@ -229,6 +230,14 @@ function main() {
   console.log(`  functions   ${nfuncs} x ${WASM3_RAM_PER_FUNCTION} B           = ${nfuncs * WASM3_RAM_PER_FUNCTION}`);
   console.log(`  linear mem  static data ${end}, capped at ${MAX_LINEAR_MEMORY}`);
   console.log(`  total       ${fixed + end} B with static data only, ${fixed + MAX_LINEAR_MEMORY} B with the full ${MAX_LINEAR_MEMORY}-byte cap`);
+
+  // the firmware images, where `npm run build` made them (Pico SDK present): flash and RAM per component
+  for (const [elf, what] of [["build/pico/native/pico/picowire.elf", "Pico W firmware"], ["build/pico/native/pico/picowire_emu.elf", "rp2040js image"]]) {
+    const map = resolve(root, `${elf}.map`);
+    if (existsSync(map)) console.log(componentTable(`${what} per component (${relative(process.cwd(), map)}; bytes)`, mapComponentsOf(map)));
+    else console.log(`
+${what}: no ${elf}.map (the firmware is built where the Pico SDK is: README "Firmware")`);
+  }
 
   const violations = checkBudgets(bytes);
   const mem = m.memories[0] ?? m.imports.find((i) => i.memory)?.memory;
