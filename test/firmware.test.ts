@@ -180,6 +180,15 @@ describe.skipIf(missing.length > 0)("firmware (Pico W UF2 + rp2040js boot image)
     expect(usbConsole.text).toMatch(/\[error\] pico: the CYW43 does not respond/);
   });
 
+  it("refuses a PICOWIRE_TRIAL_MS out of range at configure time, saying what it must be", () => {
+    for (const bad of ["500", "3600001", "soon"]) {
+      const dir = mkdtempSync(join(tmpdir(), "pw-trial-"));
+      const r = spawnSync("cmake", ["-S", ROOT, "-B", dir, `-DPICO_SDK_PATH=${env.sdk}`, `-Dpicotool_DIR=${env.picotoolDir}`, `-DPICOWIRE_TRIAL_MS=${bad}`], { encoding: "utf8", timeout: 60_000 });
+      expect(r.status, bad).not.toBe(0);
+      expect((r.stderr + r.stdout).replace(/\s+/g, " ")).toContain(`PICOWIRE_TRIAL_MS must be a whole number of milliseconds from 1000 to 3600000, not '${bad}'`);
+    }
+  }, 120_000);
+
   it("builds build/picowire.uf2 within 1 MiB", () => {
     expect(existsSync(FIRMWARE_UF2)).toBe(true);
     expect(statSync(FIRMWARE_UF2).size).toBeLessThanOrEqual(UF2_MAX_BYTES);
