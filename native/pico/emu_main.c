@@ -10,6 +10,7 @@
  * Time comes from the 1 MHz timer; in rp2040js it advances exactly with executed cycles at 125 MHz, so
  * cycles = microseconds x 125. tools/emu/run.ts runs it and stops at "picowire emu: done".
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,10 +28,31 @@
 #define PW_ENGINE_VTBL pw_engine_wasm2c
 #endif
 extern const pw_engine_vtbl PW_ENGINE_VTBL;
+#pragma weak pw_wasm3_log_usage /* linked only in the wasm3 image */
 
 #define EMU_CYCLES_PER_US 125u
 
 uint32_t pw_pico_stack[PW_PICO_STACK_BYTES / 4] __attribute__((aligned(8)));
+
+/* PW_EMU_HEAP_KB (CMake PICOWIRE_EMU_HEAP_KB, a measurement image only): the C heap lives in RAM that
+ * only an enlarged rp2040js has (tools/emu/run.ts --sram-kb), past the RP2040's 264 KB, so a core that
+ * does not fit the board (wasm3 with the whole core) still loads and its heap and speed can be measured.
+ * Overrides the SDK's weak _sbrk. */
+#if defined(PW_EMU_HEAP_KB) && PW_EMU_HEAP_KB > 0
+#define EMU_HEAP_BASE ((char *)0x20042000) /* just past SCRATCH_Y, the end of the real SRAM */
+void *_sbrk(int incr) {
+  static char *brk = EMU_HEAP_BASE;
+  if (brk + incr > EMU_HEAP_BASE + PW_EMU_HEAP_KB * 1024 || brk + incr < EMU_HEAP_BASE) return (void *)-1;
+  char *prev = brk;
+  brk += incr;
+  return prev;
+}
+#endif
+
+extern char __StackLimit, end; /* the linker script's heap: from the end of .bss to the stack limit */
+
+/* Bytes malloc has handed out (newlib's mallinfo: allocator overhead included). */
+static uint32_t heap_used(void) { return (uint32_t)mallinfo().uordblks; }
 
 static pw_host host;
 static pw_platform ops;
@@ -357,6 +379,7 @@ static void run(void *arg) {
       .config_len = sizeof config - 1,
       .check_canary = true,
   };
+  uint32_t heap0 = heap_used();
   uint64_t t0 = time_us_64();
   int32_t r = pw_host_start(&host, &opt);
   uint32_t start_cycles = cycles_since(t0);
@@ -370,6 +393,7 @@ static void run(void *arg) {
   host.engine.v->stat(&host.engine, &limit, PW_STAT_HEAP_LIMIT);
   printf("picowire emu: core initialised: init OK in %lu cycles, heap top %ld of %ld bytes, stack %lu B\n",
          (unsigned long)start_cycles, (long)top, (long)limit, (unsigned long)pw_pico_stack_used());
+  printf("picowire emu: C heap used by the engine after start: %lu B\n", (unsigned long)(heap_used() - heap0));
   service_until_idle();
 
   E.quiet = true; /* per-connection info lines would dominate the timing */
@@ -382,6 +406,10 @@ static void run(void *arg) {
   check_pixels();
   printf("picowire emu: stack high-water %lu of %u bytes, guard %s\n", (unsigned long)pw_pico_stack_used(),
          PW_PICO_STACK_BYTES, pw_pico_stack_intact() ? "intact" : "BROKEN");
+  /* after every benchmark: with lazy compilation (wasm3) this is the working set of these paths */
+  printf("picowire emu: C heap used by the engine at the end: %lu B\n", (unsigned long)(heap_used() - heap0));
+  E.quiet = false;
+  if (pw_wasm3_log_usage) pw_wasm3_log_usage(&host.engine);
   printf("picowire emu: done\n");
 }
 
@@ -390,6 +418,13 @@ int main(void) {
   printf("\npicowire emu: boot, ABI v%d, engine %s, core %lu bytes sha256 %s, clk_sys %lu Hz\n", PW_ABI_VERSION,
          PW_ENGINE_VTBL.name, (unsigned long)pw_core_wasm_len, pw_core_wasm_sha256,
          (unsigned long)clock_get_hz(clk_sys));
+#if defined(PW_EMU_HEAP_KB) && PW_EMU_HEAP_KB > 0
+  printf("picowire emu: MEASUREMENT IMAGE: a %u KiB heap past the RP2040's RAM (needs rp2040js with --sram-kb), "
+         "the real image's heap would be %lu B\n",
+         (unsigned)PW_EMU_HEAP_KB, (unsigned long)(&__StackLimit - &end));
+#else
+  printf("picowire emu: heap (end of .bss to the stack limit) %lu B\n", (unsigned long)(&__StackLimit - &end));
+#endif
   pw_pico_stack_run(run, NULL);
   for (;;) sleep_ms(1000);
 }
