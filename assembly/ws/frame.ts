@@ -236,21 +236,28 @@ function beginFrame(s: Slot): u16 {
   return 0;
 }
 
-/** Unmasks in place, word at a time where aligned (the board interprets this loop). */
+/** Unmasks in place, 8-byte words where aligned. wasm3 pays per wasm instruction, so the main loop
+ *  does 32 bytes per test; its offsets are immediates, free there. */
 function unmask(s: Slot, p: usize, n: i32): void {
   if (s.wsMask == 0) return;
   let rot = (s.wsMaskPos & 3) << 3;
   let m = rot ? rotr<u32>(s.wsMask, rot) : s.wsMask; // the mask as seen from p
-  let i = 0;
-  while (i < n && ((p + i) & 3) != 0) {
-    store<u8>(p + i, load<u8>(p + i) ^ <u8>m);
+  let e = p + <usize>n;
+  while (p < e && (p & 3) != 0) {
+    store<u8>(p, load<u8>(p) ^ <u8>m);
     m = rotr<u32>(m, 8);
-    i++;
+    p++;
   }
   let m64 = (<u64>m << 32) | <u64>m;
-  for (; i + 8 <= n; i += 8) store<u64>(p + i, load<u64>(p + i) ^ m64);
-  for (; i < n; i++) {
-    store<u8>(p + i, load<u8>(p + i) ^ <u8>m);
+  for (; p + 32 <= e; p += 32) {
+    store<u64>(p, load<u64>(p) ^ m64);
+    store<u64>(p, load<u64>(p, 8) ^ m64, 8);
+    store<u64>(p, load<u64>(p, 16) ^ m64, 16);
+    store<u64>(p, load<u64>(p, 24) ^ m64, 24);
+  }
+  for (; p + 8 <= e; p += 8) store<u64>(p, load<u64>(p) ^ m64);
+  for (; p < e; p++) {
+    store<u8>(p, load<u8>(p) ^ <u8>m);
     m = rotr<u32>(m, 8);
   }
 }
@@ -297,9 +304,16 @@ export function wsFeed(s: Slot, p: usize, n: i32, now: u32): i32 {
     }
     if (s.wsState == CLOSED) return n; // after a close, the peer's bytes mean nothing
     if (s.wsState == HEAD) {
+      // the header's first two bytes give its size; the rest comes in one copy, not a byte per round
       let h = aux(s);
-      store<u8>(h + s.wsHeadLen++, load<u8>(p + i++));
-      if (s.wsHeadLen < 2 || <i32>s.wsHeadLen < headerSize(s)) continue;
+      let have = <i32>s.wsHeadLen;
+      while (have < 2 && i < n) store<u8>(h + have++, load<u8>(p + i++));
+      let want = have < 2 ? 2 : headerSize(s);
+      let take = min(want - have, n - i);
+      memory.copy(h + have, p + i, take);
+      i += take;
+      s.wsHeadLen = <u8>(have + take);
+      if (have + take < want) continue;
       s.wsHeadLen = 0;
       let err = beginFrame(s);
       if (err != 0) {
