@@ -108,3 +108,4 @@ if (romCallers.size) {
   for (const [lr, c] of [...romCallers].sort((a, b) => b[1] - a[1]).slice(0, 10))
     console.log(`  0x${lr.toString(16)}  ${c}  ${(c / bytes).toFixed(2)}/B  ${symbolOf(lr)}`);
 }
+process.exit(0); // the emulator leaves timers behind
