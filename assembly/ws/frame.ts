@@ -244,23 +244,30 @@ function unmask(s: Slot, p: usize, n: i32): void {
   let rot = (s.wsMaskPos & 3) << 3;
   let m = rot ? rotr<u32>(s.wsMask, rot) : s.wsMask; // the mask as seen from p
   let e = p + <usize>n;
-  while (p < e && (p & 3) != 0) {
+  // p rounded up to a word, by masking: wasm2c's C compiler then knows the words are aligned and drops
+  // its alignment tests
+  let w = (p + 3) & ~(<usize>3);
+  while (p < e && p < w) {
     store<u8>(p, load<u8>(p) ^ <u8>m);
     m = rotr<u32>(m, 8);
     p++;
   }
-  let m64 = (<u64>m << 32) | <u64>m;
-  for (; p + 64 <= e; p += 64) {
-    store<u64>(p, load<u64>(p) ^ m64);
-    store<u64>(p, load<u64>(p, 8) ^ m64, 8);
-    store<u64>(p, load<u64>(p, 16) ^ m64, 16);
-    store<u64>(p, load<u64>(p, 24) ^ m64, 24);
-    store<u64>(p, load<u64>(p, 32) ^ m64, 32);
-    store<u64>(p, load<u64>(p, 40) ^ m64, 40);
-    store<u64>(p, load<u64>(p, 48) ^ m64, 48);
-    store<u64>(p, load<u64>(p, 56) ^ m64, 56);
+  if (p == w) {
+    let m64 = (<u64>m << 32) | <u64>m;
+    for (; w + 64 <= e; w += 64) {
+      // the highest address first: its bounds check implies the others' (wasm2c's compiler drops them)
+      store<u64>(w, load<u64>(w, 56) ^ m64, 56);
+      store<u64>(w, load<u64>(w, 48) ^ m64, 48);
+      store<u64>(w, load<u64>(w, 40) ^ m64, 40);
+      store<u64>(w, load<u64>(w, 32) ^ m64, 32);
+      store<u64>(w, load<u64>(w, 24) ^ m64, 24);
+      store<u64>(w, load<u64>(w, 16) ^ m64, 16);
+      store<u64>(w, load<u64>(w, 8) ^ m64, 8);
+      store<u64>(w, load<u64>(w) ^ m64);
+    }
+    for (; w + 8 <= e; w += 8) store<u64>(w, load<u64>(w) ^ m64);
+    p = w;
   }
-  for (; p + 8 <= e; p += 8) store<u64>(p, load<u64>(p) ^ m64);
   for (; p < e; p++) {
     store<u8>(p, load<u8>(p) ^ <u8>m);
     m = rotr<u32>(m, 8);
