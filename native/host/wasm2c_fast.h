@@ -94,6 +94,16 @@ static inline __attribute__((always_inline, unused)) uint64_t pw_w2c_ea(uint32_t
 }
 #define PW_W2C_EA(x, off) pw_w2c_ea((x), (off))
 
+/* Where a load or store lands (cmake/w2c_patch.cmake rewrites wabt's &mem->data[addr] to this): the
+ * glue allocates memory 8-aligned (wasm2c_rt.c checks), so an access's alignment test becomes one on the
+ * wasm address, which GCC can often fold (a loop stepping an aligned pointer by 8). */
+#define PW_W2C_MEM_ADDR(mem, addr) ((uint8_t *)__builtin_assume_aligned((mem)->data, 8) + (addr))
+
+/* wabt forces every loaded value through a register with an empty asm, to keep float NaN payloads
+ * intact. The core has no floating point (tools/wasm/size.ts refuses any), and on Cortex-M0+ the asm
+ * makes GCC route each 64-bit load through the stack (four extra memory operations). */
+#define PW_W2C_LOAD_FENCE(r) ((void)0)
+
 #ifndef PW_W2C_FIXED_MEMORY
 #define PW_W2C_FIXED_MEMORY 0
 #endif

@@ -100,6 +100,8 @@ void wasm_rt_allocate_memory(wasm_rt_memory_t *mem, uint32_t initial_pages, uint
 #endif
   mem->data = calloc(bytes ? (size_t)bytes : 1, 1);
   if (!mem->data) fail_alloc("wasm2c glue: out of memory for the core's linear memory");
+  /* wasm2c_fast.h compiles the core assuming it (PW_W2C_MEM_ADDR) */
+  if ((uintptr_t)mem->data & 7) fail_alloc("wasm2c glue: the core's linear memory is not 8-byte aligned");
   mem->pages = initial_pages;
   mem->size = (uint32_t)bytes;
 }
