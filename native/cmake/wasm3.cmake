@@ -100,6 +100,9 @@ function(pw_add_wasm3 target)
   target_compile_definitions(${target} PUBLIC ${PW_WASM3_DEFINITIONS} ${ARGN})
   # not our code: no warnings; the interpreter's speed depends on the optimiser (tail calls between ops)
   target_compile_options(${target} PRIVATE -w $<$<NOT:$<CONFIG:Debug>>:-O2>)
+  # aligned 2/4/8-byte memcpy without a call (wasm3's loads and stores; see the header). wasm3's own
+  # files only: the target also compiles the SDK's interface sources, among them its memcpy wrappers.
+  set_property(SOURCE ${srcs} APPEND PROPERTY COMPILE_OPTIONS -include "${PW_NATIVE_DIR}/host/wasm3_fast.h")
 endfunction()
 
 # pw_wasm3_library(TARGET WASM GENDIR WASM3_TARGET): the engine-neutral host + the wasm3 engine + the
