@@ -13,8 +13,9 @@ if(first EQUAL -1 OR NOT first EQUAL last)
   message(FATAL_ERROR "w2c_patch: ${FILE} does not define MEMCHECK as wabt 1.0.32 does (exactly once)")
 endif()
 string(REPLACE "${from}" "${to}" src "${src}")
-# the little-endian loads and stores take their address from PW_W2C_MEM_ADDR (wasm2c_fast.h: mem->data
-# known 8-aligned, so an access's alignment test is one on the wasm address, often folded away)
+# the little-endian loads and stores take their address from PW_W2C_MEM_ADDR (wasm2c_fast.h: the fixed
+# memory's static array, a constant known 8-aligned, so an access's alignment test is one on the wasm
+# address, often folded away, and nothing is reloaded after a store)
 foreach(pair "wasm_rt_memcpy(&result, &mem->data[addr], sizeof(t1));|wasm_rt_memcpy(&result, PW_W2C_MEM_ADDR(mem, addr), sizeof(t1));"
              "wasm_rt_memcpy(&mem->data[addr], &wrapped, sizeof(t1));|wasm_rt_memcpy(PW_W2C_MEM_ADDR(mem, addr), &wrapped, sizeof(t1));")
   string(REPLACE "|" ";" pair "${pair}")

@@ -94,15 +94,17 @@ static inline __attribute__((always_inline, unused)) uint64_t pw_w2c_ea(uint32_t
 }
 #define PW_W2C_EA(x, off) pw_w2c_ea((x), (off))
 
-/* Where a load or store lands (cmake/w2c_patch.cmake rewrites wabt's &mem->data[addr] to this): the
- * glue allocates memory 8-aligned (wasm2c_rt.c checks), so an access's alignment test becomes one on the
- * wasm address, which GCC can often fold (a loop stepping an aligned pointer by 8). */
+/* Where a load or store lands (cmake/w2c_patch.cmake rewrites wabt's &mem->data[addr] to this). With
+ * the fixed memory it is one static array (wasm2c_rt.c): a link-time constant, where mem->data had to be
+ * reloaded after every store (a may_alias store might have changed it). Either way it is 8-aligned
+ * (wasm2c_rt.c checks), so an access's alignment test becomes one on the wasm address, which GCC folds
+ * where the core masks its pointer. */
+#if defined(PW_W2C_FIXED_MEMORY) && PW_W2C_FIXED_MEMORY
+extern uint8_t pw_w2c_fixed_data[];
+#define PW_W2C_MEM_ADDR(mem, addr) ((uint8_t *)__builtin_assume_aligned(pw_w2c_fixed_data, 8) + (addr))
+#else
 #define PW_W2C_MEM_ADDR(mem, addr) ((uint8_t *)__builtin_assume_aligned((mem)->data, 8) + (addr))
-
-/* wabt forces every loaded value through a register with an empty asm, to keep float NaN payloads
- * intact. The core has no floating point (tools/wasm/size.ts refuses any), and on Cortex-M0+ the asm
- * makes GCC route each 64-bit load through the stack (four extra memory operations). */
-#define PW_W2C_LOAD_FENCE(r) ((void)0)
+#endif
 
 #ifndef PW_W2C_FIXED_MEMORY
 #define PW_W2C_FIXED_MEMORY 0
