@@ -68,7 +68,8 @@ function stageFrame(s: Slot, b0: u32, p: usize, n: i32): void {
   s.sent = 0;
 }
 
-function stageFree(s: Slot): bool {
+// inlined: a call costs more than the comparison, on both engines, and it runs several times per frame
+@inline function stageFree(s: Slot): bool {
   return s.sent >= s.len;
 }
 
@@ -236,21 +237,39 @@ function beginFrame(s: Slot): u16 {
   return 0;
 }
 
-/** Unmasks in place, word at a time where aligned (the board interprets this loop). */
+/** Unmasks in place, 8-byte words where aligned. wasm3 pays per wasm instruction, so the main loop
+ *  does 64 bytes per test; its offsets are immediates, free there. */
 function unmask(s: Slot, p: usize, n: i32): void {
   if (s.wsMask == 0) return;
   let rot = (s.wsMaskPos & 3) << 3;
   let m = rot ? rotr<u32>(s.wsMask, rot) : s.wsMask; // the mask as seen from p
-  let i = 0;
-  while (i < n && ((p + i) & 3) != 0) {
-    store<u8>(p + i, load<u8>(p + i) ^ <u8>m);
+  let e = p + <usize>n;
+  // p rounded up to a word, by masking: wasm2c's C compiler then knows the words are aligned and drops
+  // its alignment tests
+  let w = (p + 3) & ~(<usize>3);
+  while (p < e && p < w) {
+    store<u8>(p, load<u8>(p) ^ <u8>m);
     m = rotr<u32>(m, 8);
-    i++;
+    p++;
   }
-  let m64 = (<u64>m << 32) | <u64>m;
-  for (; i + 8 <= n; i += 8) store<u64>(p + i, load<u64>(p + i) ^ m64);
-  for (; i < n; i++) {
-    store<u8>(p + i, load<u8>(p + i) ^ <u8>m);
+  if (p == w) {
+    let m64 = (<u64>m << 32) | <u64>m;
+    for (; w + 64 <= e; w += 64) {
+      // the highest address first: its bounds check implies the others' (wasm2c's compiler drops them)
+      store<u64>(w, load<u64>(w, 56) ^ m64, 56);
+      store<u64>(w, load<u64>(w, 48) ^ m64, 48);
+      store<u64>(w, load<u64>(w, 40) ^ m64, 40);
+      store<u64>(w, load<u64>(w, 32) ^ m64, 32);
+      store<u64>(w, load<u64>(w, 24) ^ m64, 24);
+      store<u64>(w, load<u64>(w, 16) ^ m64, 16);
+      store<u64>(w, load<u64>(w, 8) ^ m64, 8);
+      store<u64>(w, load<u64>(w) ^ m64);
+    }
+    for (; w + 8 <= e; w += 8) store<u64>(w, load<u64>(w) ^ m64);
+    p = w;
+  }
+  for (; p < e; p++) {
+    store<u8>(p, load<u8>(p) ^ <u8>m);
     m = rotr<u32>(m, 8);
   }
 }
@@ -297,9 +316,16 @@ export function wsFeed(s: Slot, p: usize, n: i32, now: u32): i32 {
     }
     if (s.wsState == CLOSED) return n; // after a close, the peer's bytes mean nothing
     if (s.wsState == HEAD) {
+      // the header's first two bytes give its size; the rest comes in one copy, not a byte per round
       let h = aux(s);
-      store<u8>(h + s.wsHeadLen++, load<u8>(p + i++));
-      if (s.wsHeadLen < 2 || <i32>s.wsHeadLen < headerSize(s)) continue;
+      let have = <i32>s.wsHeadLen;
+      while (have < 2 && i < n) store<u8>(h + have++, load<u8>(p + i++));
+      let want = have < 2 ? 2 : headerSize(s);
+      let take = min(want - have, n - i);
+      memory.copy(h + have, p + i, take);
+      i += take;
+      s.wsHeadLen = <u8>(have + take);
+      if (have + take < want) continue;
       s.wsHeadLen = 0;
       let err = beginFrame(s);
       if (err != 0) {

@@ -64,11 +64,18 @@ set(PW_WASM3_STACK_HEIGHT 128 CACHE STRING "wasm3 d_m3MaxFunctionStackHeight (FA
 # split into two switches for that); raising it costs C stack while loading only (the validator's
 # 16-byte frames, the compiler's recursion per nested block), no heap.
 set(PW_WASM3_CTRL_DEPTH 32 CACHE STRING "wasm3 d_m3ValCtrlDepth (wasm3 default 16; the board uses 32, and the core keeps its deepest function under it)")
+# d_m3CodePageAlignSize: a code page's size step; a function's code never spans pages, so the tail of
+# each page is lost when the next function does not fit (measured on the RP2040: native/README.md).
+set(PW_WASM3_CODE_PAGE 1024 CACHE STRING "wasm3 d_m3CodePageAlignSize in bytes (FACTS.md: 1024 on the RP2040)")
+# OFF: compile a function at its first call instead of at load (less RAM for code never run, but the
+# RAM then grows while the core runs; native/README.md "In the emulator" has the figures)
+option(PW_WASM3_COMPILE_AT_LOAD "wasm3: compile every function of the core at load" ON)
 set(PW_WASM3_DEFINITIONS
     d_m3ValCtrlDepth=${PW_WASM3_CTRL_DEPTH}
     d_m3HasFloat=0
-    d_m3CodePageAlignSize=1024
-    d_m3MaxFunctionStackHeight=${PW_WASM3_STACK_HEIGHT})
+    d_m3CodePageAlignSize=${PW_WASM3_CODE_PAGE}
+    d_m3MaxFunctionStackHeight=${PW_WASM3_STACK_HEIGHT}
+    PW_WASM3_COMPILE_AT_LOAD=$<BOOL:${PW_WASM3_COMPILE_AT_LOAD}>)
 
 # pw_add_wasm3(TARGET [EXTRA_DEFINITIONS...]): wasm3's interpreter (no WASI, no libc/tracer APIs) as a
 # static library, with PW_WASM3_DEFINITIONS and any extra ones. On the board pass
@@ -93,6 +100,9 @@ function(pw_add_wasm3 target)
   target_compile_definitions(${target} PUBLIC ${PW_WASM3_DEFINITIONS} ${ARGN})
   # not our code: no warnings; the interpreter's speed depends on the optimiser (tail calls between ops)
   target_compile_options(${target} PRIVATE -w $<$<NOT:$<CONFIG:Debug>>:-O2>)
+  # aligned 2/4/8-byte memcpy without a call (wasm3's loads and stores; see the header). wasm3's own
+  # files only: the target also compiles the SDK's interface sources, among them its memcpy wrappers.
+  set_property(SOURCE ${srcs} APPEND PROPERTY COMPILE_OPTIONS -include "${PW_NATIVE_DIR}/host/wasm3_fast.h")
 endfunction()
 
 # pw_wasm3_library(TARGET WASM GENDIR WASM3_TARGET): the engine-neutral host + the wasm3 engine + the

@@ -19,7 +19,9 @@
  * for the same trap, so the host's log line and restart are identical whichever engine runs the core.
  *
  * Knobs (define with -D): PW_WASM3_MEMORY_LIMIT (40960), PW_WASM3_STACK_BYTES (wasm operand stack,
- * 8192). One instance at a time, as on the board.
+ * 8192), PW_WASM3_COMPILE_AT_LOAD (1; 0 skips step 4: wasm3 then compiles a function at its first call,
+ * so RAM grows while the core runs and a function that cannot compile fails only when first called).
+ * One instance at a time, as on the board.
  */
 #if defined(__linux__) && !defined(_GNU_SOURCE)
 #define _GNU_SOURCE
@@ -58,6 +60,9 @@
 #ifndef PW_WASM3_STACK_BYTES
 #define PW_WASM3_STACK_BYTES 8192u
 #endif
+#ifndef PW_WASM3_COMPILE_AT_LOAD
+#define PW_WASM3_COMPILE_AT_LOAD 1
+#endif
 
 #ifdef PW_WASM3_EMBEDDED
 extern const uint8_t pw_core_wasm[];
@@ -71,6 +76,8 @@ typedef struct {
   IM3Runtime runtime;
   IM3Module module; /* owned by runtime once loaded */
   bool module_loaded;
+  long heap0; /* heap in use before the load, -1 when unknown */
+  size_t wasm_len;
 #define EXPORT_FIELD(name, sig, ret, params) IM3Function f_##name;
   PW_ABI_EXPORTS(EXPORT_FIELD)
 #undef EXPORT_FIELD
@@ -262,6 +269,37 @@ static void code_pages(IM3Runtime rt, uint32_t *pages, size_t *bytes) {
     }
 }
 
+/* Logs the C heap the engine holds and how much of it is compiled code. Called after the load; with
+ * PW_WASM3_COMPILE_AT_LOAD 0 call it again later to see what the core's first calls compiled. */
+void pw_wasm3_log_usage(pw_engine *e) {
+  if (!st.runtime || !st.module) return;
+  long heap0 = st.heap0;
+  size_t wasm_len = st.wasm_len;
+  uint32_t functions = 0; /* compiled so far (all of them unless PW_WASM3_COMPILE_AT_LOAD is 0) */
+  for (uint32_t i = st.module->numFuncImports; i < st.module->numFunctions; i++) functions += st.module->functions[i].compiled != NULL;
+  uint32_t pages = 0;
+  size_t code_bytes = 0;
+  code_pages(st.runtime, &pages, &code_bytes);
+  uint32_t mem_bytes = 0;
+  m3_GetMemory(st.runtime, &mem_bytes, 0);
+  long heap1 = heap_in_use();
+  if (e && e->host) {
+    if (heap0 >= 0 && heap1 > heap0) /* ASan's allocator answers mallinfo with zeros */
+      pw_host_logf(e->host, PW_LOG_INFO,
+                   "wasm3: %ld bytes after compiling %u functions (code pages %zu bytes in %u, linear memory %u, "
+                   "stack %u, other %ld; module %zu bytes, sha256 %s)",
+                   heap1 - heap0, (unsigned)functions, code_bytes, (unsigned)pages, (unsigned)mem_bytes,
+                   (unsigned)PW_WASM3_STACK_BYTES,
+                   heap1 - heap0 - (long)code_bytes - (long)mem_bytes - (long)PW_WASM3_STACK_BYTES, wasm_len, loaded_sha);
+    else
+      pw_host_logf(e->host, PW_LOG_INFO,
+                   "wasm3: heap use unknown (no mallinfo from this allocator) after compiling %u functions (code pages %zu bytes in %u, "
+                   "linear memory %u, stack %u; module %zu bytes, sha256 %s)",
+                   (unsigned)functions, code_bytes, (unsigned)pages, (unsigned)mem_bytes, (unsigned)PW_WASM3_STACK_BYTES,
+                   wasm_len, loaded_sha);
+  }
+}
+
 /* ------------------------------------------------------------------ load / unload */
 
 static void w3_unload(pw_engine *e) {
@@ -349,7 +387,7 @@ static int w3_load(pw_engine *e, const uint8_t *wasm, size_t wasm_len) {
 
   /* what m3_CompileModule does, one function at a time, to name the one that does not compile (with the
    * RP2040 configuration, d_m3MaxFunctionStackHeight=128 slots bound a function's locals + operands) */
-  for (uint32_t i = st.module->numFuncImports; i < st.module->numFunctions; i++) {
+  for (uint32_t i = st.module->numFuncImports; PW_WASM3_COMPILE_AT_LOAD && i < st.module->numFunctions; i++) {
     IM3Function f = &st.module->functions[i];
     if (!f->wasm || f->compiled) continue;
     r = CompileFunction(f);
@@ -382,28 +420,9 @@ static int w3_load(pw_engine *e, const uint8_t *wasm, size_t wasm_len) {
   PW_ABI_EXPORTS(FIND_EXPORT)
 #undef FIND_EXPORT
 
-  uint32_t functions = st.module->numFunctions - st.module->numFuncImports;
-  uint32_t pages = 0;
-  size_t code_bytes = 0;
-  code_pages(st.runtime, &pages, &code_bytes);
-  uint32_t mem_bytes = 0;
-  m3_GetMemory(st.runtime, &mem_bytes, 0);
-  long heap1 = heap_in_use();
-  if (e->host) {
-    if (heap0 >= 0 && heap1 > heap0) /* ASan's allocator answers mallinfo with zeros */
-      pw_host_logf(e->host, PW_LOG_INFO,
-                   "wasm3: %ld bytes after compiling %u functions (code pages %zu bytes in %u, linear memory %u, "
-                   "stack %u, other %ld; module %zu bytes, sha256 %s)",
-                   heap1 - heap0, (unsigned)functions, code_bytes, (unsigned)pages, (unsigned)mem_bytes,
-                   (unsigned)PW_WASM3_STACK_BYTES,
-                   heap1 - heap0 - (long)code_bytes - (long)mem_bytes - (long)PW_WASM3_STACK_BYTES, wasm_len, loaded_sha);
-    else
-      pw_host_logf(e->host, PW_LOG_INFO,
-                   "wasm3: heap use unknown (no mallinfo from this allocator) after compiling %u functions (code pages %zu bytes in %u, "
-                   "linear memory %u, stack %u; module %zu bytes, sha256 %s)",
-                   (unsigned)functions, code_bytes, (unsigned)pages, (unsigned)mem_bytes, (unsigned)PW_WASM3_STACK_BYTES,
-                   wasm_len, loaded_sha);
-  }
+  st.heap0 = heap0;
+  st.wasm_len = wasm_len;
+  pw_wasm3_log_usage(e);
 
   live = true;
   r = m3_RunStart(st.module);

@@ -67,6 +67,8 @@ extern const pw_engine_vtbl pw_engine_wasm2c;
 /* engine_wasm3.c: load() takes the module bytes (pw_host_options.wasm) or, when given NULL, the core
  * embedded at build time (PW_WASM3_EMBEDDED); core_sha256() is then the hash of the bytes it loaded. */
 extern const pw_engine_vtbl pw_engine_wasm3;
+/** wasm3 only: logs the heap the engine holds and its code pages (again, e.g. after lazy compilation). */
+void pw_wasm3_log_usage(pw_engine *e);
 
 #ifdef __cplusplus
 }

@@ -84,6 +84,28 @@ static inline __attribute__((always_inline)) void pw_w2c_memcpy(void *dst, const
 #define inline __inline__ __attribute__((__always_inline__))
 #endif
 
+/* The effective address of an access with an offset (cmake/w2c_patch.cmake rewrites wasm2c's
+ * `(u64)(x) + off` to this): added in 32 bits, a carry (the sum passed 4 GiB) becomes 2^32, which every
+ * bounds check refuses, so the result traps exactly where wabt's does; GCC then checks with adds/bcs
+ * instead of a 64-bit add. */
+static inline __attribute__((always_inline, unused)) uint64_t pw_w2c_ea(uint32_t x, uint32_t off) {
+  uint32_t a = x + off;
+  return __builtin_expect(a < x, 0) ? (uint64_t)1 << 32 : (uint64_t)a;
+}
+#define PW_W2C_EA(x, off) pw_w2c_ea((x), (off))
+
+/* Where a load or store lands (cmake/w2c_patch.cmake rewrites wabt's &mem->data[addr] to this). With
+ * the fixed memory it is one static array (wasm2c_rt.c): a link-time constant, where mem->data had to be
+ * reloaded after every store (a may_alias store might have changed it). Either way it is 8-aligned
+ * (wasm2c_rt.c checks), so an access's alignment test becomes one on the wasm address, which GCC folds
+ * where the core masks its pointer. */
+#if defined(PW_W2C_FIXED_MEMORY) && PW_W2C_FIXED_MEMORY
+extern uint8_t pw_w2c_fixed_data[];
+#define PW_W2C_MEM_ADDR(mem, addr) ((uint8_t *)__builtin_assume_aligned(pw_w2c_fixed_data, 8) + (addr))
+#else
+#define PW_W2C_MEM_ADDR(mem, addr) ((uint8_t *)__builtin_assume_aligned((mem)->data, 8) + (addr))
+#endif
+
 #ifndef PW_W2C_FIXED_MEMORY
 #define PW_W2C_FIXED_MEMORY 0
 #endif

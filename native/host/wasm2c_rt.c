@@ -86,6 +86,12 @@ uint32_t wasm_rt_register_func_type(uint32_t params, uint32_t results, ...) {
   return func_type_count;
 }
 
+#if PW_W2C_FIXED_MEMORY
+/* The one core's memory, static: wasm2c_fast.h addresses it as a constant (PW_W2C_MEM_ADDR). */
+uint8_t pw_w2c_fixed_data[PW_W2C_FIXED_MEMORY] __attribute__((aligned(8)));
+static bool fixed_in_use;
+#endif
+
 void wasm_rt_allocate_memory(wasm_rt_memory_t *mem, uint32_t initial_pages, uint32_t max_pages) {
   uint64_t bytes = (uint64_t)initial_pages * PAGE_SIZE;
   mem->data = NULL;
@@ -97,9 +103,16 @@ void wasm_rt_allocate_memory(wasm_rt_memory_t *mem, uint32_t initial_pages, uint
   /* the core was compiled with bounds checks against this constant (wasm2c_fast.h) */
   if (bytes != PW_W2C_FIXED_MEMORY || max_pages != initial_pages)
     fail_alloc("wasm2c glue: the core's memory is not the fixed size it was compiled for (PW_W2C_FIXED_MEMORY)");
-#endif
+  if (fixed_in_use) fail_alloc("wasm2c glue: a second core's memory (PW_W2C_FIXED_MEMORY: one core at a time)");
+  fixed_in_use = true;
+  memset(pw_w2c_fixed_data, 0, sizeof pw_w2c_fixed_data);
+  mem->data = pw_w2c_fixed_data;
+#else
   mem->data = calloc(bytes ? (size_t)bytes : 1, 1);
+#endif
   if (!mem->data) fail_alloc("wasm2c glue: out of memory for the core's linear memory");
+  /* wasm2c_fast.h compiles the core assuming it (PW_W2C_MEM_ADDR) */
+  if ((uintptr_t)mem->data & 7) fail_alloc("wasm2c glue: the core's linear memory is not 8-byte aligned");
   mem->pages = initial_pages;
   mem->size = (uint32_t)bytes;
 }
@@ -122,7 +135,11 @@ uint32_t wasm_rt_grow_memory(wasm_rt_memory_t *mem, uint32_t delta) {
 }
 
 void wasm_rt_free_memory(wasm_rt_memory_t *mem) {
+#if PW_W2C_FIXED_MEMORY
+  if (mem->data == pw_w2c_fixed_data) fixed_in_use = false;
+#else
   free(mem->data);
+#endif
   mem->data = NULL;
   mem->size = 0;
   mem->pages = 0;

@@ -10,6 +10,7 @@
  * Time comes from the 1 MHz timer; in rp2040js it advances exactly with executed cycles at 125 MHz, so
  * cycles = microseconds x 125. tools/emu/run.ts runs it and stops at "picowire emu: done".
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,10 +30,31 @@
 #define PW_ENGINE_VTBL pw_engine_wasm2c
 #endif
 extern const pw_engine_vtbl PW_ENGINE_VTBL;
+#pragma weak pw_wasm3_log_usage /* linked only in the wasm3 image */
 
 #define EMU_CYCLES_PER_US 125u
 
 uint32_t pw_pico_stack[PW_PICO_STACK_BYTES / 4] __attribute__((aligned(8)));
+
+/* PW_EMU_HEAP_KB (CMake PICOWIRE_EMU_HEAP_KB, a measurement image only): the C heap lives in RAM that
+ * only an enlarged rp2040js has (tools/emu/run.ts --sram-kb), past the RP2040's 264 KB, so a core that
+ * does not fit the board (wasm3 with the whole core) still loads and its heap and speed can be measured.
+ * Overrides the SDK's weak _sbrk. */
+#if defined(PW_EMU_HEAP_KB) && PW_EMU_HEAP_KB > 0
+#define EMU_HEAP_BASE ((char *)0x20042000) /* just past SCRATCH_Y, the end of the real SRAM */
+void *_sbrk(int incr) {
+  static char *brk = EMU_HEAP_BASE;
+  if (brk + incr > EMU_HEAP_BASE + PW_EMU_HEAP_KB * 1024 || brk + incr < EMU_HEAP_BASE) return (void *)-1;
+  char *prev = brk;
+  brk += incr;
+  return prev;
+}
+#endif
+
+extern char __StackLimit, end; /* the linker script's heap: from the end of .bss to the stack limit */
+
+/* Bytes malloc has handed out (newlib's mallinfo: allocator overhead included). */
+static uint32_t heap_used(void) { return (uint32_t)mallinfo().uordblks; }
 
 static pw_host host;
 static pw_platform ops;
@@ -121,7 +143,16 @@ static void bench_rgb(void) {
   print_ratio("rgb text parse through the core (per byte)", cycles, n * (uint32_t)(sizeof text - 1), "B");
 }
 
-static uint8_t frame[8 + 1024];
+static uint8_t frame[8 + 1024] __attribute__((aligned(4)));
+static const uint8_t frame_mask[4] = {0x37, 0xfa, 0x21, 0x3d};
+
+/* one masked binary frame, 1024 bytes of payload, 16-bit length */
+static void build_frame(void) {
+  const uint32_t payload = 1024;
+  frame[0] = 0x82, frame[1] = 0x80 | 126, frame[2] = payload >> 8, frame[3] = payload & 255;
+  memcpy(frame + 4, frame_mask, 4);
+  for (uint32_t i = 0; i < payload; i++) frame[8 + i] = (uint8_t)(i * 7u) ^ frame_mask[i & 3];
+}
 
 static int32_t ws_conn;
 
@@ -165,12 +196,8 @@ static void bench_ws(void) {
 static void ws_frames(const char *label, bool stream) {
   int32_t conn = ws_conn;
 
-  /* one masked binary frame, 1024 bytes of payload, 16-bit length */
   const uint32_t payload = 1024, frames = 64;
-  const uint8_t mask[4] = {0x37, 0xfa, 0x21, 0x3d};
-  frame[0] = 0x82, frame[1] = 0x80 | 126, frame[2] = payload >> 8, frame[3] = payload & 255;
-  memcpy(frame + 4, mask, 4);
-  for (uint32_t i = 0; i < payload; i++) frame[8 + i] = (uint8_t)(i * 7u) ^ mask[i & 3];
+  build_frame();
 
   E.echoed = 0;
   uint64_t t0 = time_us_64();
@@ -191,6 +218,64 @@ static void ws_frames(const char *label, bool stream) {
   printf("bench: ws echo: %lu frames x %lu B in, %lu B echoed\n", (unsigned long)frames, (unsigned long)payload,
          (unsigned long)E.echoed);
   print_ratio(label, cycles, frames * payload, "B");
+}
+
+/* The plain C limit for bench_ws_parse: the same header checks and a 32-bit-word unmask in place. */
+static __attribute__((noinline)) uint32_t c_parse_unmask(uint8_t *p, uint32_t n) {
+  if (n < 2 || (p[0] & 0x70) || !(p[1] & 0x80)) return 0;
+  uint32_t len = p[1] & 127, o = 2;
+  if (len == 126) len = (uint32_t)p[2] << 8 | p[3], o = 4;
+  else if (len == 127) return 0;
+  if (n < o + 4 + len) return 0;
+  uint32_t m;
+  memcpy(&m, p + o, 4);
+  uint8_t *q = p + o + 4;
+  uint32_t i = 0;
+  for (; i < len && ((uintptr_t)(q + i) & 3); i++) q[i] ^= (uint8_t)(m >> (8 * (i & 3)));
+  uint32_t mr = i ? (m >> (8 * i)) | (m << (32 - 8 * i)) : m; /* the mask as seen from the aligned word */
+  for (; i + 4 <= len; i += 4) *(uint32_t *)(q + i) ^= mr;
+  for (; i < len; i++) q[i] ^= (uint8_t)(m >> (8 * (i & 3)));
+  return o + 4 + len;
+}
+
+/* Issue 4's measure: unmask + parse of 1 KiB frames in the core alone. Each masked frame is copied into
+ * the io buffer and given to the tcp_data export directly: no host hold, no service round, no tick
+ * (what a busy round adds is in the echo figures above). The copies are timed alone and taken off. The
+ * core's /echo still makes one tcp_send call per frame (the loopback port only counts it). */
+static void bench_ws_parse(void) {
+  if (ws_conn <= 0) return;
+  const uint32_t payload = 1024, frames = 64;
+  build_frame();
+  uint32_t size = 0;
+  uint8_t *io = host.engine.v->memory(&host.engine, &size) + host.io;
+  uint32_t now = emu_now(NULL), bad = 0;
+  uint64_t t0 = time_us_64();
+  for (uint32_t f = 0; f < frames; f++) {
+    memcpy(io, frame, sizeof frame);
+    int32_t used = 0;
+    host.engine.v->tcp_data(&host.engine, &used, ws_conn, (int32_t)sizeof frame, now);
+    bad += used != (int32_t)sizeof frame;
+  }
+  uint64_t total = time_us_64() - t0;
+  t0 = time_us_64();
+  for (uint32_t f = 0; f < frames; f++) {
+    memcpy(io, frame, sizeof frame);
+    __asm volatile("" ::: "memory");
+  }
+  uint64_t copies = time_us_64() - t0;
+  static uint8_t c_frame[sizeof frame] __attribute__((aligned(4)));
+  t0 = time_us_64();
+  for (uint32_t f = 0; f < frames; f++) {
+    memcpy(c_frame, frame, sizeof frame);
+    bad += c_parse_unmask(c_frame, sizeof frame) != sizeof frame;
+  }
+  uint64_t c_total = time_us_64() - t0;
+  service_until_idle(); /* the acknowledgements of the echoes */
+  printf("bench: ws parse: %lu frames x %lu B through tcp_data, %lu refused or short\n", (unsigned long)frames,
+         (unsigned long)payload, (unsigned long)bad);
+  print_ratio("ws unmask+parse 1 KiB frames, core", (total - copies) * EMU_CYCLES_PER_US, frames * payload, "B");
+  print_ratio("ws unmask+parse 1 KiB frames, plain C", (c_total - copies) * EMU_CYCLES_PER_US, frames * payload, "B");
+  print_ratio("ws copy of a frame into the io buffer", copies * EMU_CYCLES_PER_US, frames * payload, "B");
 }
 
 static void bench_call(void) {
@@ -361,6 +446,7 @@ static void run(void *arg) {
       .check_canary = true,
       .boot_slots = true, /* wasm3 only: the wasm2c image runs its compiled-in core */
   };
+  uint32_t heap0 = heap_used();
   uint64_t t0 = time_us_64();
   int32_t r = pw_host_start(&host, &opt);
   uint32_t start_cycles = cycles_since(t0);
@@ -376,18 +462,24 @@ static void run(void *arg) {
          (unsigned long)start_cycles, (long)top, (long)limit, (unsigned long)pw_pico_stack_used());
   const char *sha = host.engine.v->core_sha256(&host.engine);
   printf("picowire emu: core from %s%s, sha256 %s\n", host.slot ? "slot " : "", pw_slot_name(host.slot), sha ? sha : "unknown");
+  printf("picowire emu: C heap used by the engine after start: %lu B\n", (unsigned long)(heap_used() - heap0));
   service_until_idle();
 
   E.quiet = true; /* per-connection info lines would dominate the timing */
   bench_call();
   bench_rgb();
   bench_ws();
+  bench_ws_parse();
   bench_native();
   bench_lights();
   check_canary();
   check_pixels();
   printf("picowire emu: stack high-water %lu of %u bytes, guard %s\n", (unsigned long)pw_pico_stack_used(),
          PW_PICO_STACK_BYTES, pw_pico_stack_intact() ? "intact" : "BROKEN");
+  /* after every benchmark: with lazy compilation (wasm3) this is the working set of these paths */
+  printf("picowire emu: C heap used by the engine at the end: %lu B\n", (unsigned long)(heap_used() - heap0));
+  E.quiet = false;
+  if (pw_wasm3_log_usage) pw_wasm3_log_usage(&host.engine);
   printf("picowire emu: done\n");
 }
 
@@ -396,6 +488,13 @@ int main(void) {
   printf("\npicowire emu: boot, ABI v%d, engine %s, core %lu bytes sha256 %s, clk_sys %lu Hz\n", PW_ABI_VERSION,
          PW_ENGINE_VTBL.name, (unsigned long)pw_core_wasm_len, pw_core_wasm_sha256,
          (unsigned long)clock_get_hz(clk_sys));
+#if defined(PW_EMU_HEAP_KB) && PW_EMU_HEAP_KB > 0
+  printf("picowire emu: MEASUREMENT IMAGE: a %u KiB heap past the RP2040's RAM (needs rp2040js with --sram-kb), "
+         "the real image's heap would be %lu B\n",
+         (unsigned)PW_EMU_HEAP_KB, (unsigned long)(&__StackLimit - &end));
+#else
+  printf("picowire emu: heap (end of .bss to the stack limit) %lu B\n", (unsigned long)(&__StackLimit - &end));
+#endif
   pw_pico_stack_run(run, NULL);
   for (;;) sleep_ms(1000);
 }

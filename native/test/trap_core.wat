@@ -2,6 +2,8 @@
 ;; Configuration: one line holding the port to listen on (every digit in the config counts).
 ;; Per connection, the first byte of each tcp_data decides:
 ;;   T  executes unreachable            M  loads outside linear memory (out-of-bounds trap)
+;;   W  loads at 2^32 - 8 with offset 16: the effective address wraps past 4 GiB, which must trap too
+;;      (it would read address 8 if the offset were added in 32 bits without the carry)
 ;;   D  recurses until the call stack is exhausted
 ;;   C  writes above the 32 KiB memory cap the board enforces (the host's canary must notice)
 ;;   R  answers reset_reason() as one ASCII digit, then closes
@@ -43,6 +45,7 @@
     (if (i32.eq (local.get $c) (i32.const 84)) (then unreachable))
     (if (i32.eq (local.get $c) (i32.const 68)) (then (drop (call $deep (i32.const 0)))))
     (if (i32.eq (local.get $c) (i32.const 77)) (then (drop (i32.load (i32.const 70000)))))
+    (if (i32.eq (local.get $c) (i32.const 87)) (then (drop (i32.load offset=16 (i32.const -8)))))
     (if (i32.eq (local.get $c) (i32.const 67)) (then (i32.store8 (i32.const 45000) (i32.const 1))))
     (if (i32.eq (local.get $c) (i32.const 82))
       (then

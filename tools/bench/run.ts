@@ -13,3 +13,7 @@ const comparisons: Comparison[] = [...rgbComparisons(wasm)];
 for (const c of comparisons) console.log(report(c, compare(c)));
 for (const c of wsComparisons(wasm)) console.log(wsReport(c, compare(c)));
 for (const c of lightsComparisons(wasm)) console.log(lightsReport(c, compare(c)));
+// the RP2040 figures (rp2040js): both engines and the plain C loop side by side (tools/bench/emu.ts)
+const { emuReport } = await import("./emu.ts");
+console.log(await emuReport());
+process.exit(0); // rp2040js leaves timers behind

@@ -15,6 +15,12 @@ export const ROOT = resolve(import.meta.dirname, "..", "..");
 export const PICO_BUILD = join(ROOT, "build", "pico");
 export const FIRMWARE_UF2 = join(ROOT, "build", "picowire.uf2");
 export const EMU_UF2 = join(ROOT, "build", "picowire-emu.uf2");
+/** The wasm3 benchmark image for rp2040js (built where WASM3_PATH is set): a measurement image whose
+ *  heap lies past the real SRAM, because wasm3 with the whole core does not fit the board's heap. */
+export const EMU_WASM3_UF2 = join(ROOT, "build", "picowire-emu-wasm3.uf2");
+export const PICO_WASM3_BUILD = join(ROOT, "build", "pico-wasm3");
+/** KiB of heap the wasm3 measurement image gets past the real SRAM (run it with --sram-kb 1024). */
+export const EMU_WASM3_HEAP_KB = 512;
 const OUT_DIR = join(PICO_BUILD, "native", "pico");
 export const UF2_MAX_BYTES = 1024 * 1024;
 
@@ -161,6 +167,47 @@ export function buildFirmware(opts: { quiet?: boolean; engine?: string } = {}): 
     throw new Error(`firmware: build/picowire.uf2 is ${sizes.uf2Bytes} bytes, over the ${UF2_MAX_BYTES}-byte budget`);
   }
   return { built: true, uf2: FIRMWARE_UF2, emuUf2: existsSync(emu) ? EMU_UF2 : undefined, sizes };
+}
+
+/** The wasm3 emulator image (picowire_emu with PICOWIRE_ENGINE=wasm3 and PICOWIRE_EMU_HEAP_KB) in
+ *  build/pico-wasm3, copied to build/picowire-emu-wasm3.uf2; skipped with a message without WASM3_PATH
+ *  or the firmware's tools. Only the emulator target: the wasm3 WiFi image does not fit the board. */
+export function buildWasm3EmuImage(opts: { quiet?: boolean } = {}): { built: boolean; skipped?: string } {
+  const env = firmwareEnv();
+  const w3 = process.env.WASM3_PATH;
+  const missing = [...env.missing];
+  if (!w3) missing.push("WASM3_PATH is not set (a wasm3 checkout)");
+  else if (!existsSync(join(w3, "source", "wasm3.h"))) missing.push(`WASM3_PATH=${w3} has no source/wasm3.h`);
+  if (missing.length) {
+    const skipped = missing.join("; ");
+    console.log(`firmware: wasm3 emulator image SKIPPED. Missing: ${skipped}`);
+    return { built: false, skipped };
+  }
+  const wasm = join(ROOT, "build", "picowire.wasm");
+  const page = join(ROOT, "build", "index.html.gz");
+  const sha = createHash("sha256").update(readFileSync(wasm)).digest("hex");
+  const quiet = opts.quiet ?? true;
+  run(
+    "cmake",
+    [
+      "-S", ROOT, "-B", PICO_WASM3_BUILD,
+      `-DPICO_SDK_PATH=${resolve(env.sdk!)}`,
+      `-Dpicotool_DIR=${env.picotoolDir}`,
+      `-DPICOWIRE_WASM=${wasm}`,
+      `-DPICOWIRE_WASM_SHA256=${sha}`,
+      `-DPICOWIRE_PAGE=${page}`,
+      "-DPICOWIRE_ENGINE=wasm3",
+      `-DWASM3_PATH=${resolve(w3!)}`,
+      `-DPICOWIRE_EMU_HEAP_KB=${EMU_WASM3_HEAP_KB}`,
+      `-DPICOWIRE_CONFIG=${process.env.PICOWIRE_CONFIG ?? ""}`,
+      "-DCMAKE_BUILD_TYPE=Release",
+    ],
+    quiet,
+  );
+  run("cmake", ["--build", PICO_WASM3_BUILD, "--target", "picowire_emu", "-j", String(Math.max(1, availableParallelism()))], quiet);
+  copyFileSync(join(PICO_WASM3_BUILD, "native", "pico", "picowire_emu.uf2"), EMU_WASM3_UF2);
+  console.log(`firmware: build/picowire-emu-wasm3.uf2 (wasm3 emulator image, ${EMU_WASM3_HEAP_KB} KiB heap past the real SRAM) for core sha256 ${sha}`);
+  return { built: true };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {

@@ -2,7 +2,7 @@
 // the function holding its PC (symbols from the ELF next to the UF2, arm-none-eabi-nm), between two
 // UART0 markers. Exact, not sampled (rp2040js counts cycles per instruction; no flash-cache model).
 //
-//   npx tsx tools/emu/profile.ts [image.uf2] [--from TEXT] [--to TEXT] [--top 25]
+//   npx tsx tools/emu/profile.ts [image.uf2] [--from TEXT] [--to TEXT] [--top 25] [--sram-kb N]
 //
 // Default window: the second WebSocket echo run of picowire_emu ("canary off"), i.e. from the line
 // that ends the canary-on run to the line that ends the canary-off run. Prints cycles per function,
@@ -18,11 +18,13 @@ let from = "memory canary on";
 let to = "canary off";
 let top = 25;
 let bytes = 65536;
+let sramKb: number | undefined; // the wasm3 measurement image needs 1024 (tools/emu/run.ts)
 for (let i = 0; i < args.length; i++) {
   if (args[i] === "--from") from = args[++i];
   else if (args[i] === "--to") to = args[++i];
   else if (args[i] === "--top") top = Number(args[++i]);
   else if (args[i] === "--bytes") bytes = Number(args[++i]);
+  else if (args[i] === "--sram-kb") sramKb = Number(args[++i]);
   else image = resolve(args[i]);
 }
 const elf = image.replace(/\.uf2$/, ".elf");
@@ -58,6 +60,7 @@ let total = 0;
 let fromSeen = false;
 const r = await runImage(image, {
   timeoutMs: 300_000,
+  sramKb,
   setup(sim) {
     const core = sim.rp2040.core;
     const exec = core.executeInstruction.bind(core);
@@ -108,3 +111,4 @@ if (romCallers.size) {
   for (const [lr, c] of [...romCallers].sort((a, b) => b[1] - a[1]).slice(0, 10))
     console.log(`  0x${lr.toString(16)}  ${c}  ${(c / bytes).toFixed(2)}/B  ${symbolOf(lr)}`);
 }
+process.exit(0); // the emulator leaves timers behind

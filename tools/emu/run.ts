@@ -1,6 +1,9 @@
 // Runs a picowire firmware image (UF2) in the rp2040js emulator and prints its UART0 output.
 //
-//   npx tsx tools/emu/run.ts [build/pico/native/pico/picowire_emu.uf2] [--timeout-ms 120000] [--until TEXT]
+//   npx tsx tools/emu/run.ts [build/pico/native/pico/picowire_emu.uf2] [--timeout-ms 120000] [--until TEXT] [--sram-kb N]
+//
+// --sram-kb N gives the emulated chip N KiB of SRAM instead of 264 (a measurement image built with
+// PICOWIRE_EMU_HEAP_KB keeps its heap past the real RAM; no real board has it). A panic ends the run.
 //
 // rp2040js (npm) does not ship the RP2040 bootrom; the rp2040js repository's demo/bootrom.ts does.
 // Give its path (or a raw 16 KiB bootrom .bin) in RP2040_BOOTROM, or keep a checkout at
@@ -13,6 +16,8 @@ import { pathToFileURL } from "node:url";
 export const ROOT = resolve(import.meta.dirname, "..", "..");
 export const EMU_IMAGE = join(ROOT, "build", "pico", "native", "pico", "picowire_emu.uf2");
 export const DONE_MARKER = "picowire emu: done";
+/** The SDK's panic(): the image stops (a breakpoint ends rp2040js's run loop), so waiting is pointless. */
+export const PANIC_MARKER = "*** PANIC ***";
 
 const BOOTROM_CANDIDATES = [
   "/work/deps/rp2040js/demo/bootrom.ts",
@@ -81,6 +86,8 @@ export async function runImage(
     setup?: (sim: import("rp2040js").Simulator) => void;
     /** Every UART0 chunk, with the output so far. */
     onOutput?: (text: string, output: string) => void;
+    /** KiB of emulated SRAM (default: the RP2040's 264). */
+    sramKb?: number;
   } = {},
 ): Promise<EmuResult> {
   const found = opts.bootrom ? { path: opts.bootrom } : findBootrom();
@@ -89,12 +96,17 @@ export async function runImage(
   const sim = new Simulator();
   const mcu = sim.rp2040;
   mcu.logger = new ConsoleLogger(LogLevel.Error); // not one line per SEV instruction
+  if (opts.sramKb && opts.sramKb > 264) {
+    const sram = new Uint8Array(opts.sramKb * 1024);
+    Object.assign(mcu, { sram, sramView: new DataView(sram.buffer) }); // readonly in the typings only
+  }
   mcu.loadBootrom(await loadBootrom(found.path));
   const blocks = loadUf2(mcu, readFileSync(image));
   if (blocks === 0) throw new Error(`${image}: no RP2040 UF2 blocks`);
   const until = opts.until ?? DONE_MARKER;
   let output = "";
   let done = false;
+  let panicked = false;
   const started = Date.now();
   return await new Promise<EmuResult>((resolvePromise) => {
     const finish = () => {
@@ -111,6 +123,9 @@ export async function runImage(
       if (!done && output.includes(until)) {
         done = true;
         setImmediate(finish);
+      } else if (!panicked && output.includes(PANIC_MARKER)) {
+        panicked = true;
+        setTimeout(finish, 500); // the panic's message follows the marker
       }
     };
     const watch = setInterval(() => {
@@ -128,8 +143,10 @@ async function main(): Promise<void> {
   let image = EMU_IMAGE;
   let timeoutMs = 120_000;
   let until = DONE_MARKER;
+  let sramKb: number | undefined;
   for (let i = 0; i < args.length; i++) {
     if (args[i] === "--timeout-ms") timeoutMs = Number(args[++i]);
+    else if (args[i] === "--sram-kb") sramKb = Number(args[++i]);
     else if (args[i] === "--until") until = args[++i];
     else image = resolve(args[i]);
   }
@@ -143,7 +160,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   console.error(`emu: ${image} in rp2040js, bootrom ${found.path}`);
-  const r = await runImage(image, { bootrom: found.path, until, timeoutMs, echo: true });
+  const r = await runImage(image, { bootrom: found.path, until, timeoutMs, echo: true, sramKb });
   console.error(
     `\nemu: ${r.done ? "finished" : "TIMED OUT"} after ${r.simulatedMs.toFixed(1)} ms simulated, ${(r.wallMs / 1000).toFixed(1)} s wall`,
   );
