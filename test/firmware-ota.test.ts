@@ -1,5 +1,5 @@
 // The Pico's boot side of over-the-air updates on the RP2040 itself, in rp2040js: the emulator image built
-// with the wasm3 engine (PICOWIRE_ENGINE=wasm3, build/pico-wasm3) boots with core slots written into its
+// with the wasm3 engine (PICOWIRE_ENGINE=wasm3, build/pico-wasm3-ota) boots with core slots written into its
 // flash (a UF2 of the slot regions appended to the image's, as a board would hold them after updates):
 // the same boot rules, SHA-256 over XIP flash, wasm3 parsing the chosen slot's core in place, the "tried"
 // mark through flash_safe_execute. Needs what test/firmware.test.ts needs plus WASM3_PATH and wat2wasm;
@@ -39,7 +39,9 @@ if (missing.length) {
   );
 }
 
-const BUILD = join(ROOT, "build", "pico-wasm3");
+// its own build directory: build/pico-wasm3 holds npm run build's measurement image (a heap past the real
+// SRAM), which this test must not boot
+const BUILD = join(ROOT, "build", "pico-wasm3-ota");
 const EMU = join(BUILD, "native", "pico", "picowire_emu.uf2");
 
 /** A tiny core with every export of the ABI (init succeeds, the rest answer 0) and `tag` in its data:
@@ -82,7 +84,7 @@ describe.skipIf(missing.length > 0)("the Pico's OTA boot side (wasm3 emulator im
   beforeAll(() => {
     const cfg = spawnSync(
       "cmake",
-      ["-S", ROOT, "-B", BUILD, `-DPICO_SDK_PATH=${env.sdk}`, `-Dpicotool_DIR=${env.picotoolDir}`, "-DPICOWIRE_ENGINE=wasm3", `-DWASM3_PATH=${WASM3_PATH}`],
+      ["-S", ROOT, "-B", BUILD, `-DPICO_SDK_PATH=${env.sdk}`, `-Dpicotool_DIR=${env.picotoolDir}`, "-DPICOWIRE_ENGINE=wasm3", `-DWASM3_PATH=${WASM3_PATH}`, "-DPICOWIRE_EMU_HEAP_KB=0"],
       { encoding: "utf8", timeout: 300_000 },
     );
     if (cfg.status !== 0) throw new Error(`configuring ${BUILD} failed:\n${cfg.stderr}`);
