@@ -15,15 +15,7 @@
 #include "pw_boot.h"
 #include "pw_sha256.h"
 
-static int failures, group_failures;
-#define GROUP(text) do { printf("%s %s\n", failures == group_failures ? "ok" : "FAILED", text); group_failures = failures; } while (0)
-#define CHECK(cond)                                                                \
-  do {                                                                             \
-    if (!(cond)) {                                                                 \
-      failures++;                                                                  \
-      fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);              \
-    }                                                                              \
-  } while (0)
+#include "check.h"
 
 /* ------------------------------------------------------------------ the platform: a flash and a log */
 

@@ -10,16 +10,7 @@
 #include "pw_host.h"
 #include "fake_flash.h"
 
-static int failures, group_failures;
-/* one line per group: "ok ..." or "FAILED ..." */
-#define GROUP(text) do { printf("%s %s\n", failures == group_failures ? "ok" : "FAILED", text); group_failures = failures; } while (0)
-#define CHECK(cond)                                                                \
-  do {                                                                             \
-    if (!(cond)) {                                                                 \
-      failures++;                                                                  \
-      fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);              \
-    }                                                                              \
-  } while (0)
+#include "check.h"
 
 /* ------------------------------------------------------------------ fake platform */
 
