@@ -59,6 +59,9 @@ struct pw_engine {
   const pw_engine_vtbl *v;
   struct pw_host *host; /* passed to pw_import_*() by the engine's import bindings */
   void *impl;            /* the engine's own state */
+  /* Set by the host for one load(): the SHA-256 (hex) of the bytes it gives, already checked against
+   * their flash slot's header (pw_boot.c), so the engine need not hash them again; NULL: it hashes them. */
+  const char *verified_sha256;
   char error[PW_ENGINE_ERROR_CAP];
 };
 

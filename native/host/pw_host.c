@@ -332,7 +332,9 @@ static int32_t boot_core(pw_host *h) {
     h->slot = c.slot;
     h->trial = c.trial;
     memcpy(h->slot_sha256, c.sha256, sizeof c.sha256);
+    h->engine.verified_sha256 = c.slot ? c.sha256 : NULL;
     int32_t r = c.slot ? load_core(h, c.image, c.length) : load_core(h, h->opt.wasm, h->opt.wasm_len);
+    h->engine.verified_sha256 = NULL;
     if (r == PW_OK || !c.slot) {
       if (r == PW_OK && h->trial) h->trial_deadline = now_ms(h) + (h->opt.trial_ms ? h->opt.trial_ms : PW_HOST_TRIAL_MS);
       return r;
