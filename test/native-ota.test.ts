@@ -159,7 +159,7 @@ describe.skipIf(missing.length > 0 || wasm3Missing !== null)("over-the-air updat
     const i2 = await info(port);
     expect(i2).toMatchObject({ engine: "wasm3", slot: "B", core_sha256: v2.sha256, slots: [{ sha256: v1.sha256 }, { sha256: v2.sha256 }] });
     // what wasm3 loaded at each boot: the firmware's core, then each new one (parsed from the slot in place;
-    // the line may be cut at the host's 240-character log limit, so only the digest's start is compared)
+    // the line may be cut at the host's 299-character log limit (PW_LOG_LINE_MAX), so only the digest's start is compared)
     const loaded = p.lines.map((l) => /^\[info\] wasm3: .* sha256 ([0-9a-f]{16})/.exec(l)?.[1]).filter(Boolean);
     expect(loaded).toEqual([coreSha256, v1.sha256, v2.sha256].map((h) => h.slice(0, 16)));
 

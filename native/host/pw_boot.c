@@ -16,14 +16,10 @@ static uint32_t le32(const uint8_t *b) {
 __attribute__((format(printf, 3, 4)))
 #endif
 static void note(const pw_platform *p, int32_t level, const char *fmt, ...) {
-  char line[200];
   va_list ap;
   va_start(ap, fmt);
-  int n = vsnprintf(line, sizeof line, fmt, ap);
+  pw_vlogf(p->log, p->ctx, level, fmt, ap);
   va_end(ap);
-  if (n < 0) return;
-  if ((size_t)n >= sizeof line) n = (int)sizeof line - 1;
-  p->log(p->ctx, level, line, (size_t)n);
 }
 
 const char *pw_slot_name(int32_t slot) {

@@ -38,14 +38,10 @@ const char *pw_err_name(int32_t err) {
 }
 
 void pw_host_logf(pw_host *h, int32_t level, const char *fmt, ...) {
-  char line[240];
   va_list ap;
   va_start(ap, fmt);
-  int n = vsnprintf(line, sizeof line, fmt, ap);
+  pw_vlogf(h->p->log, h->p->ctx, level, fmt, ap);
   va_end(ap);
-  if (n < 0) return;
-  if ((size_t)n >= sizeof line) n = (int)sizeof line - 1;
-  h->p->log(h->p->ctx, level, line, (size_t)n);
 }
 
 /* ------------------------------------------------------------------ core memory */

@@ -15,14 +15,30 @@
 #ifndef PW_PLATFORM_H
 #define PW_PLATFORM_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "picowire_abi.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/** The longest log line the host and the ports format, with its terminating NUL. */
+#define PW_LOG_LINE_MAX 300
+
+/** Formats one log line (cut at PW_LOG_LINE_MAX - 1 bytes) and hands it to a port's log function: the
+ *  host's, the boot rules' and the ports' printf-style logging all go through here. */
+static inline void pw_vlogf(void (*log)(void *ctx, int32_t level, const char *msg, size_t len), void *ctx,
+                            int32_t level, const char *fmt, va_list ap) {
+  char line[PW_LOG_LINE_MAX];
+  int n = vsnprintf(line, sizeof line, fmt, ap);
+  if (n < 0) return;
+  if ((size_t)n >= sizeof line) n = (int)sizeof line - 1;
+  log(ctx, level, line, (size_t)n);
+}
 
 /* reboot() kind of the host's own trial watchdog (pw_host.h, trial_ms): a core booted on trial did not
  * confirm itself in time. The board's next start reports PW_RESET_WATCHDOG, as after a hardware watchdog. */

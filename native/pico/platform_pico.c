@@ -81,12 +81,10 @@ static void log_line(void *ctx, int32_t level, const char *msg, size_t len) {
 }
 
 static void plog(int32_t level, const char *fmt, ...) {
-  char line[160];
   va_list ap;
   va_start(ap, fmt);
-  int n = vsnprintf(line, sizeof line, fmt, ap);
+  pw_vlogf(log_line, NULL, level, fmt, ap);
   va_end(ap);
-  if (n > 0) log_line(NULL, level, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
 
 /* ------------------------------------------------------------------ WiFi */

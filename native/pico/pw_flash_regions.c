@@ -7,18 +7,16 @@
 #include "hardware/sync.h"
 #include "pico/flash.h"
 #include "pico/stdlib.h"
+#include "pw_regions.h"
 
 static const uint32_t region_size[4] = {PW_PICO_REGION_CONFIG_SIZE, PW_PICO_REGION_SLOT_SIZE, PW_PICO_REGION_SLOT_SIZE,
                                         PW_PICO_REGION_STATE_SIZE};
 
+/** pw_region_span, as an offset into the whole flash. */
 static int32_t region_check(int32_t region, uint32_t offset, size_t len, uint32_t unit, uint32_t *abs) {
-  if (region < 0 || region > 3) return PW_ERR_NOTFOUND;
-  if ((uint64_t)offset + len > region_size[region]) return PW_ERR_RANGE;
-  if (offset % unit || len % unit) return PW_ERR_INVAL;
-  uint32_t base = PW_PICO_FLASH_REGIONS_OFFSET;
-  for (int32_t r = 0; r < region; r++) base += region_size[r];
-  *abs = base + offset;
-  return PW_OK;
+  int32_t r = pw_region_span(region_size, region, offset, len, unit, abs);
+  if (r == PW_OK) *abs += PW_PICO_FLASH_REGIONS_OFFSET;
+  return r;
 }
 
 /* XIP: the flash is mapped at XIP_BASE, so wasm3 parses a slot's core where it lies, with no copy in
@@ -29,7 +27,7 @@ static const uint8_t *flash_map_(void *ctx, int32_t region) {
 }
 
 static int32_t flash_size_(void *ctx, int32_t region) {
-  return region >= 0 && region <= 3 ? (int32_t)region_size[region] : PW_ERR_NOTFOUND;
+  return pw_region_size(region_size, region);
 }
 
 static int32_t flash_read_(void *ctx, int32_t region, uint32_t offset, uint8_t *dst, size_t len) {

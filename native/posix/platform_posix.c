@@ -40,13 +40,10 @@ void posix_log(void *ctx, int32_t level, const char *msg, size_t len) {
 }
 
 void posix_logf(posix_platform *pp, int32_t level, const char *fmt, ...) {
-  char line[300];
   va_list ap;
   va_start(ap, fmt);
-  int n = vsnprintf(line, sizeof line, fmt, ap);
+  pw_vlogf(posix_log, pp, level, fmt, ap);
   va_end(ap);
-  if (n < 0) return;
-  posix_log(pp, level, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
 
 uint32_t posix_now_ms(void *ctx) {

@@ -8,8 +8,9 @@
 #include <sys/mman.h>
 
 #include "platform_posix.h"
+#include "pw_regions.h"
 
-static const int32_t region_size[4] = {8192, 65536, 65536, 4096}; /* as native/pico/platform_pico.h */
+static const uint32_t region_size[4] = {8192, 65536, 65536, 4096}; /* as native/pico/platform_pico.h */
 
 static void changed(posix_platform *pp) {
   if (pp->observe) pp->observe(pp, false);
@@ -110,21 +111,6 @@ int32_t posix_pixels_show(void *ctx, int32_t n, const uint8_t *src, size_t len) 
   return PW_OK;
 }
 
-static int64_t region_base(int32_t region) {
-  if (region < 0 || region > 3) return -1;
-  int64_t base = 0;
-  for (int32_t r = 0; r < region; r++) base += region_size[r];
-  return base;
-}
-
-static int32_t check_span(int32_t region, uint32_t offset, size_t len, uint32_t unit, int64_t *base) {
-  *base = region_base(region);
-  if (*base < 0) return PW_ERR_NOTFOUND;
-  if ((uint64_t)offset + len > (uint64_t)region_size[region]) return PW_ERR_RANGE;
-  if (offset % unit || len % unit) return PW_ERR_INVAL;
-  return PW_OK;
-}
-
 /* The flash is writable only inside an erase, a program or a load (see posix_platform.flash). */
 static void flash_writable(posix_platform *pp, bool on) {
   if (mprotect(pp->flash, sizeof pp->flash, on ? PROT_READ | PROT_WRITE : PROT_READ) != 0)
@@ -160,31 +146,31 @@ bool posix_flash_load(posix_platform *pp) {
 /* The flash image in memory is the board's mapped flash: wasm3 parses a slot's core in place. */
 const uint8_t *posix_flash_map(void *ctx, int32_t region) {
   posix_platform *pp = ctx;
-  int64_t base = region_base(region);
-  return base < 0 ? NULL : pp->flash + base;
+  uint32_t at;
+  return pw_region_span(region_size, region, 0, 0, 1, &at) == PW_OK ? pp->flash + at : NULL;
 }
 
 int32_t posix_flash_size(void *ctx, int32_t region) {
   (void)ctx;
-  return region >= 0 && region <= 3 ? region_size[region] : PW_ERR_NOTFOUND;
+  return pw_region_size(region_size, region);
 }
 
 int32_t posix_flash_read(void *ctx, int32_t region, uint32_t offset, uint8_t *dst, size_t len) {
   posix_platform *pp = ctx;
-  int64_t base;
-  int32_t r = check_span(region, offset, len, 1, &base);
+  uint32_t at;
+  int32_t r = pw_region_span(region_size, region, offset, len, 1, &at);
   if (r != PW_OK) return r;
-  memcpy(dst, pp->flash + base + offset, len);
+  memcpy(dst, pp->flash + at, len);
   return (int32_t)len;
 }
 
 int32_t posix_flash_write(void *ctx, int32_t region, uint32_t offset, const uint8_t *src, size_t len) {
   posix_platform *pp = ctx;
-  int64_t base;
-  int32_t r = check_span(region, offset, len, PW_FLASH_PAGE, &base);
+  uint32_t at;
+  int32_t r = pw_region_span(region_size, region, offset, len, PW_FLASH_PAGE, &at);
   if (r != PW_OK) return r;
   flash_writable(pp, true);
-  for (size_t i = 0; i < len; i++) pp->flash[base + offset + i] &= src[i];
+  for (size_t i = 0; i < len; i++) pp->flash[at + i] &= src[i];
   flash_writable(pp, false);
   flash_save(pp);
   return PW_OK;
@@ -192,11 +178,11 @@ int32_t posix_flash_write(void *ctx, int32_t region, uint32_t offset, const uint
 
 int32_t posix_flash_erase(void *ctx, int32_t region, uint32_t offset, size_t len) {
   posix_platform *pp = ctx;
-  int64_t base;
-  int32_t r = check_span(region, offset, len, PW_FLASH_SECTOR, &base);
+  uint32_t at;
+  int32_t r = pw_region_span(region_size, region, offset, len, PW_FLASH_SECTOR, &at);
   if (r != PW_OK) return r;
   flash_writable(pp, true);
-  memset(pp->flash + base + offset, 0xFF, len);
+  memset(pp->flash + at, 0xFF, len);
   flash_writable(pp, false);
   flash_save(pp);
   return PW_OK;

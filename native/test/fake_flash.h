@@ -7,62 +7,48 @@
 #include <string.h>
 
 #include "pw_boot.h"
+#include "pw_regions.h"
 #include "pw_sha256.h"
 
-static const int32_t ff_region_size[4] = {8192, 65536, 65536, 4096};
+static const uint32_t ff_region_size[4] = {8192, 65536, 65536, 4096};
 #define FF_BYTES (8192 + 65536 + 65536 + 4096)
 static uint8_t ff_bytes[FF_BYTES];
 static int ff_programs, ff_erases;
 
-static int64_t ff_base(int32_t region) {
-  if (region < 0 || region > 3) return -1;
-  int64_t b = 0;
-  for (int32_t r = 0; r < region; r++) b += ff_region_size[r];
-  return b;
-}
-
-static int32_t ff_span(int32_t region, uint32_t offset, size_t len, uint32_t unit, int64_t *base) {
-  *base = ff_base(region);
-  if (*base < 0) return PW_ERR_NOTFOUND;
-  if ((uint64_t)offset + len > (uint64_t)ff_region_size[region]) return PW_ERR_RANGE;
-  if (offset % unit || len % unit) return PW_ERR_INVAL;
-  return PW_OK;
-}
-
 static int32_t ff_size(void *ctx, int32_t region) {
   (void)ctx;
-  return region >= 0 && region <= 3 ? ff_region_size[region] : PW_ERR_NOTFOUND;
+  return pw_region_size(ff_region_size, region);
 }
 static int32_t ff_read(void *ctx, int32_t region, uint32_t offset, uint8_t *dst, size_t len) {
-  int64_t b;
-  int32_t r = ff_span(region, offset, len, 1, &b);
+  uint32_t at;
+  int32_t r = pw_region_span(ff_region_size, region, offset, len, 1, &at);
   if (r != PW_OK) return r;
-  memcpy(dst, ff_bytes + b + offset, len);
+  memcpy(dst, ff_bytes + at, len);
   (void)ctx;
   return (int32_t)len;
 }
 static int32_t ff_write(void *ctx, int32_t region, uint32_t offset, const uint8_t *src, size_t len) {
-  int64_t b;
-  int32_t r = ff_span(region, offset, len, PW_FLASH_PAGE, &b);
+  uint32_t at;
+  int32_t r = pw_region_span(ff_region_size, region, offset, len, PW_FLASH_PAGE, &at);
   if (r != PW_OK) return r;
-  for (size_t i = 0; i < len; i++) ff_bytes[b + offset + i] &= src[i]; /* programming only clears bits */
+  for (size_t i = 0; i < len; i++) ff_bytes[at + i] &= src[i]; /* programming only clears bits */
   ff_programs++;
   (void)ctx;
   return PW_OK;
 }
 static int32_t ff_erase(void *ctx, int32_t region, uint32_t offset, size_t len) {
-  int64_t b;
-  int32_t r = ff_span(region, offset, len, PW_FLASH_SECTOR, &b);
+  uint32_t at;
+  int32_t r = pw_region_span(ff_region_size, region, offset, len, PW_FLASH_SECTOR, &at);
   if (r != PW_OK) return r;
-  memset(ff_bytes + b + offset, 0xFF, len);
+  memset(ff_bytes + at, 0xFF, len);
   ff_erases++;
   (void)ctx;
   return PW_OK;
 }
 static const uint8_t *ff_map(void *ctx, int32_t region) {
-  int64_t b = ff_base(region);
+  uint32_t at;
   (void)ctx;
-  return b < 0 ? NULL : ff_bytes + b;
+  return pw_region_span(ff_region_size, region, 0, 0, 1, &at) == PW_OK ? ff_bytes + at : NULL;
 }
 
 /** Gives a platform this flash. */
