@@ -11,7 +11,8 @@ import { run } from "./actions";
 import { Slot, claim, arm, aux, flush, closeNow, abortNow, slotAt, slotCount, KIND_CONTROL, KIND_WS, CONTROL_AT, REPLY_ROOM } from "../net/slots";
 import { hmacStart, hmacUpdate, hmacFinal } from "../util/sha256";
 import { wsClose, putFrameHeader, ENDPOINT_CONTROL, CLOSE_POLICY } from "../ws/frame";
-import { hexDigit, put, emit, putLine, putWithI32, putWithIp } from "../util/log";
+import { put, emit, putLine, putWithI32, putWithIp } from "../util/log";
+import { putHex } from "../util/bytes";
 
 let listener: i32 = -1;
 export let bootAt: u32 = 0;
@@ -95,19 +96,11 @@ export function sendChallenge(s: Slot, now: u32): void {
   host_random_fill(nonce(s), 16);
   reply.beginReply(line, 0, 128);
   reply.key("challenge");
-  toHex(nonce(s), 16, hex);
+  putHex(hex, nonce(s), 16);
   reply.strBytes(hex, 32);
   reply.key("auth");
   reply.str("hmac-sha256");
   send(s, line, reply.endReply(line), now);
-}
-
-function toHex(p: usize, n: i32, dst: usize): void {
-  for (let i = 0; i < n; i++) {
-    let b = <u32>load<u8>(p + i);
-    store<u8>(dst + 2 * i, <u8>hexDigit(b >> 4));
-    store<u8>(dst + 2 * i + 1, <u8>hexDigit(b & 15));
-  }
 }
 
 export function accept(conn: i32, ip: u32, now: u32): i32 {
@@ -130,14 +123,14 @@ export function accept(conn: i32, ip: u32, now: u32): i32 {
 /** Constant-time compare of 64 lowercase hex digits at p with the MAC in `mac`. */
 function macMatches(p: usize, n: i32): bool {
   if (n != 64) return false;
-  toHex(mac, 32, hex);
+  putHex(hex, mac, 32);
   let diff = 0;
   for (let i = 0; i < 64; i++) diff |= <i32>(load<u8>(p + i) ^ load<u8>(hex + i));
   return diff == 0;
 }
 
 function hmacNonceHex(s: Slot): void {
-  toHex(nonce(s), 16, hex);
+  putHex(hex, nonce(s), 16);
   hmacUpdate(hex, 32);
 }
 

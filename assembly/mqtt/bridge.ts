@@ -6,7 +6,7 @@ import {
   host_wifi_rssi, host_wifi_ip, host_free_heap, IFACE_STA, IFACE_AP, PIN_COUNT, LOG_INFO, LOG_WARN,
 } from "../abi/host.generated";
 import { Ascii } from "../util/ascii";
-import { bytesEqual, bytesSame, parseDecimal, putIpText } from "../util/bytes";
+import { bytesEqual, bytesSame, parseDecimal, putHex, putIpText } from "../util/bytes";
 import { put, putBytes, putLine, emit } from "../util/log";
 import { reached, msUntil } from "../util/time";
 import * as json from "../util/json";
@@ -16,7 +16,7 @@ import { lastColour } from "../rgb/client";
 import { parseEither } from "../rgb/codec";
 import * as pins from "../control/pins";
 import * as bus from "../bus/node";
-import { count as busMembers } from "../bus/table";
+import { count as busMembers, scratchId } from "../bus/table";
 import { roleName } from "../control/bus";
 import { setBrightness } from "../lights/lights";
 import * as pk from "./packet";
@@ -38,8 +38,12 @@ let upAt: u32 = 0;
 let startedAt: u32 = 0;
 let shownRgb: i32 = -1;
 let shownBrightness: i32 = -1;
-let shownBus: u64 = 0xffffffffffffffff; // role, members and bus id folded, to notice a change
+let shownRole: i32 = -1; // the bus presence last published: role, members, bus id
+let shownMembers: i32 = -1;
+let shownBusId: u64 = 0;
 let diagDue: u32 = 0;
+let pollDue: u32 = 0; // the next comparison of pins, light and bus with what was published
+let unfinished = true; // the last comparison stopped for room: go on at the next chance, not a poll later
 let lastOn: i32 = 0xffffff; // the colour "ON" restores
 
 export function startMqtt(now: u32): i32 {
@@ -66,20 +70,12 @@ function forgetShown(): void {
   fixedShown = 0;
   shownRgb = -1;
   shownBrightness = -1;
-  shownBus = 0xffffffffffffffff;
+  shownRole = -1;
   diagDue = 0;
+  unfinished = true;
 }
 
 // ---- topics ------------------------------------------------------------------------------------------
-/** "<prefix>/<id>/<suffix>" as the packet's topic string. */
-function topic(suffix: Ascii): void {
-  pk.beginString();
-  session.topicBase();
-  pk.byte(47);
-  pk.text(suffix);
-  pk.endString();
-}
-
 function pinTopic(i: i32, what: Ascii): void {
   pk.beginString();
   session.topicBase();
@@ -87,11 +83,6 @@ function pinTopic(i: i32, what: Ascii): void {
   pk.decimal(discovery.pinNumber(i));
   pk.text(what);
   pk.endString();
-}
-
-/** A retained QoS 1 state message already begun with its topic; the payload is written by the caller. */
-function stateStart(): void {
-  session.packetId();
 }
 
 function filter(prefixOnly: bool, suffix: Ascii): void {
@@ -125,7 +116,7 @@ function subscribe(now: u32): bool {
     pk.byte(1);
   }
   sweeping = set.discoveryLen > 0;
-  return session.endPacket(0x82, now);
+  return session.endPacket(pk.SUBSCRIBE, now);
 }
 
 /** "<discovery>/+/<id>/+/config": our own retained configs, to remove the stale ones after a restart. */
@@ -151,13 +142,13 @@ function publishLight(now: u32): bool {
   let rgb = colourNow();
   if (rgb != shownRgb) {
     session.startPacket();
-    topic("light/state");
-    stateStart();
+    session.ownTopic("light/state");
+    session.packetId();
     onOff(rgb != 0);
     if (!session.endPublish(1, true, now)) return false;
     session.startPacket();
-    topic("light/rgb");
-    stateStart();
+    session.ownTopic("light/rgb");
+    session.packetId();
     pk.decimal((rgb >> 16) & 255);
     pk.byte(44);
     pk.decimal((rgb >> 8) & 255);
@@ -168,8 +159,8 @@ function publishLight(now: u32): bool {
   }
   if (cfg.brightness != shownBrightness) {
     session.startPacket();
-    topic("light/brightness");
-    stateStart();
+    session.ownTopic("light/brightness");
+    session.packetId();
     pk.decimal(cfg.brightness);
     if (!session.endPublish(1, true, now)) return false;
     shownBrightness = cfg.brightness;
@@ -197,7 +188,7 @@ function publishPins(now: u32): bool {
     if (level < 0 || level == <i32>load<u8>(levels + i)) continue;
     session.startPacket();
     pinTopic(i, "/state");
-    stateStart();
+    session.packetId();
     onOff(level != 0);
     if (!session.endPublish(1, true, now)) return false;
     store<u8>(levels + i, <u8>level);
@@ -208,28 +199,27 @@ function publishPins(now: u32): bool {
 /** The bus as this board sees it: {"role","bus","members"}, retained (presence; term and address are in
  *  get_bus, the address in the diagnostics too). */
 function publishBus(now: u32): bool {
-  let folded = (<u64>bus.role << 56) ^ (<u64>busMembers << 48) ^ bus.busId ^ (<u64>bus.term << 20);
-  if (folded == shownBus) return true;
+  if (bus.role == shownRole && busMembers == shownMembers && bus.busId == shownBusId) return true;
   session.startPacket();
-  topic("bus");
-  stateStart();
+  session.ownTopic("bus");
+  session.packetId();
   pk.text("{\"role\":\"");
   pk.text(roleName());
   pk.text("\",\"bus\":\"");
-  for (let s = 60; s >= 0; s -= 4) pk.byte(<u32>hexChar(<u32>(bus.busId >> s) & 15));
+  store<u64>(scratchId, bus.busId); // the 16 hex digits get_bus shows for the same bus
+  pk.bytes(hexText, putHex(hexText, scratchId, 8));
   pk.text("\",\"members\":");
   pk.decimal(busMembers);
   pk.byte(125);
   if (!session.endPublish(1, true, now)) return false;
-  shownBus = folded;
+  shownRole = bus.role;
+  shownMembers = busMembers;
+  shownBusId = bus.busId;
   diagDue = 0; // the role is in the diagnostics too
   return true;
 }
 
-function hexChar(v: u32): u32 {
-  return v < 10 ? 48 + v : 87 + v;
-}
-
+const hexText = memory.data(16);
 const ipText = memory.data(16);
 function ipMember(): void {
   let ip = host_wifi_ip(IFACE_STA);
@@ -242,7 +232,7 @@ function ipMember(): void {
 function publishDiag(now: u32): bool {
   if (!reached(now, diagDue)) return true;
   session.startPacket();
-  topic("diag");
+  session.ownTopic("diag");
   pk.text("{\"rssi\":");
   let rssi = host_wifi_rssi();
   if (rssi < 0) pk.byte(45);
@@ -267,8 +257,8 @@ function pump(now: u32): void {
   if (!subscribed && !(subscribed = subscribe(now))) return;
   if (!online) {
     session.startPacket();
-    topic("status");
-    stateStart();
+    session.ownTopic("status");
+    session.packetId();
     pk.text("online");
     if (!(online = session.endPublish(1, true, now))) return;
   }
@@ -279,13 +269,16 @@ function pump(now: u32): void {
       fixedShown |= 1 << k;
     }
   }
-  if (!publishPins(now) || !publishLight(now) || !publishBus(now) || !publishDiag(now)) return;
+  if (!unfinished && !reached(now, pollDue)) return; // every mqtt_poll_ms, not on every event's tick
+  pollDue = now + set.pollMs;
+  unfinished = !publishPins(now) || !publishLight(now) || !publishBus(now) || !publishDiag(now);
+  if (unfinished) return;
   if (sweeping && reached(now, upAt + 1000)) {
     // the retained configs came right after the SUBACK; from now on they would only echo our own
     session.startPacket();
     session.packetId();
     sweepFilter();
-    sweeping = !session.endPacket(0xa2, now);
+    sweeping = !session.endPacket(pk.UNSUBSCRIBE, now);
   }
 }
 
@@ -294,7 +287,7 @@ export function bridgeTick(now: u32): u32 {
   let next = session.sessionTick(now);
   pump(now);
   if (session.state != session.UP) return next;
-  next = min(next, set.pollMs); // pins and colour are compared, not reported
+  next = min(next, msUntil(now, pollDue)); // pins and colour are compared, not reported
   if (sweeping) next = min(next, msUntil(now, upAt + 1000));
   return min(next, msUntil(now, diagDue));
 }

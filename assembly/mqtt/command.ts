@@ -17,13 +17,6 @@ import { describePeers } from "./peers";
 const REFUSED: Ascii = "set_config,factory_reset,ota_begin,ota_chunk,ota_end";
 export let commands: u32 = 0;
 
-function replyTopic(): void {
-  pk.beginString();
-  session.topicBase();
-  pk.text("/reply");
-  pk.endString();
-}
-
 /** Runs the command at [p, p+n) (in the receive buffer, where its reply is written over it); false when
  *  the send buffer has no room for the longest reply yet. */
 export function command(p: usize, n: i32, qos: i32, now: u32): bool {
@@ -54,7 +47,7 @@ export function command(p: usize, n: i32, qos: i32, now: u32): bool {
   }
   let len = ok ? reply.endReply(p) : reply.errorReply(p, cap);
   session.startPacket();
-  replyTopic();
+  session.ownTopic("reply");
   pk.bytes(p, len - 1); // without the line end the TCP protocol needs
   session.endPublish(0, false, now);
   return true;

@@ -2,16 +2,18 @@
 // bounded reader for the broker's byte stream. Nothing here knows what the packets are for.
 import { Ascii, asciiLen } from "../util/ascii";
 
-export const CONNECT: u32 = 1;
-export const CONNACK: u32 = 2;
-export const PUBLISH: u32 = 3;
-export const PUBACK: u32 = 4;
-export const SUBSCRIBE: u32 = 8;
-export const SUBACK: u32 = 9;
-export const UNSUBSCRIBE: u32 = 10;
-export const UNSUBACK: u32 = 11;
-export const PINGREQ: u32 = 12;
-export const PINGRESP: u32 = 13;
+// The fixed header's first byte of each packet the board sends or accepts: type << 4 and the flags
+// MQTT 3.1.1 requires (a PUBLISH adds DUP 8, QoS << 1 and RETAIN 1).
+export const CONNECT: u32 = 0x10;
+export const CONNACK: u32 = 0x20;
+export const PUBLISH: u32 = 0x30;
+export const PUBACK: u32 = 0x40;
+export const SUBSCRIBE: u32 = 0x82;
+export const SUBACK: u32 = 0x90;
+export const UNSUBSCRIBE: u32 = 0xa2;
+export const UNSUBACK: u32 = 0xb0;
+export const PINGREQ: u32 = 0xc0;
+export const PINGRESP: u32 = 0xd0;
 
 // ---- building ---------------------------------------------------------------------------------------
 // The body is written 5 bytes in (the longest fixed header); finish() moves it down behind the real one.

@@ -5,12 +5,12 @@ import {
   host_tcp_connect, host_tcp_send, host_tcp_abort, host_tcp_resume, host_dns_resolve, host_random_fill,
   host_board_id, OK, TCP_FIN, LOG_INFO, LOG_WARN, LOG_ERROR, ERR_NOMEM, ERR_CONFIG,
 } from "../abi/host.generated";
-import { Ascii } from "../util/ascii";
-import { put, putBytes, emit, putLine, putWithI32, putWithU32, hexDigit } from "../util/log";
+import { Ascii, asciiLen, asciiAt } from "../util/ascii";
+import { put, putBytes, emit, putLine, putWithI32, putWithU32 } from "../util/log";
 import { backoff, warnRetry } from "../util/retry";
 import { reached, msUntil } from "../util/time";
 import { claim, slotBufferSize, KIND_LENT } from "../net/slots";
-import { putAscii } from "../util/bytes";
+import { putAscii, putHex } from "../util/bytes";
 import * as pk from "./packet";
 import * as set from "./settings";
 import { bridgeUp, bridgeMessage } from "./bridge";
@@ -46,7 +46,6 @@ let held = false; // a received packet waits at rx for room to answer it
 export let published: u32 = 0;
 export let received: u32 = 0;
 export let reconnects: u32 = 0;
-export let sessionPresent = false;
 const jitter = memory.data(2);
 
 const boardId = memory.data(8);
@@ -64,14 +63,9 @@ export function startSession(peerBytes: i32): i32 {
   if (set.prefixLen == 0) set.prefixLen = putAscii(set.prefix, "picowire");
   if (set.discoveryLen < 0) set.discoveryLen = putAscii(set.discovery, "homeassistant");
   if (set.clientIdLen == 0) {
-    let p = set.clientId + putAscii(set.clientId, "picowire-");
     host_board_id(boardId, 8);
-    for (let i = 0; i < 8; i++) {
-      let b = <u32>load<u8>(boardId + i);
-      store<u8>(p + 2 * i, <u8>hexDigit(b >> 4));
-      store<u8>(p + 2 * i + 1, <u8>hexDigit(b & 15));
-    }
-    set.clientIdLen = 25;
+    let n = putAscii(set.clientId, "picowire-");
+    set.clientIdLen = n + putHex(set.clientId + n, boardId, 8);
   }
   // two connection buffers: one receives (its tail holds the peer table), one sends (its tail holds
   // the unacknowledged QoS 1 publishes); MQTT costs two of max_conns and no memory of its own
@@ -88,10 +82,6 @@ export function startSession(peerBytes: i32): i32 {
   tx = b.buf;
   inflight = tx + txCap;
   return OK;
-}
-
-export function rxBuffer(): usize {
-  return rx;
 }
 
 /** Where the peer table lives: after the receive buffer. */
@@ -213,7 +203,7 @@ export function packetId(): void {
  *  caller tries again later. */
 export function endPublish(qos: i32, retain: bool, now: u32): bool {
   let at = tx + txLen;
-  let n = pk.finish((PUBLISH_FIRST | (qos << 1) | (retain ? 1 : 0)));
+  let n = pk.finish(pk.PUBLISH | (qos << 1) | (retain ? 1 : 0));
   if (n < 0) return false;
   if (qos > 0) {
     if (inflightUsed + 4 + n > set.inflightBytes) return false;
@@ -228,7 +218,6 @@ export function endPublish(qos: i32, retain: bool, now: u32): bool {
   published++;
   return flush(now); // false: the connection failed, the caller stops for now
 }
-const PUBLISH_FIRST: u32 = 0x30;
 
 function acknowledged(id: u32): void {
   for (let p: i32 = 0; p < inflightUsed; ) {
@@ -271,14 +260,11 @@ function connect(now: u32): void {
   pk.byte(flags);
   pk.u16be(set.keepaliveS);
   pk.string(set.clientId, set.clientIdLen);
-  pk.beginString();
-  topicBase();
-  pk.text("/status");
-  pk.endString();
+  ownTopic("status");
   pk.string(OFFLINE + 1, 7);
   if (flags & 0x80) pk.string(set.user, set.userLen);
   if (flags & 0x40) pk.string(set.password, set.passwordLen);
-  if (!endPacket(0x10, now)) return; // the send failed (and was handled): CONNECT is ~200 bytes at most
+  if (!endPacket(pk.CONNECT, now)) return; // the send failed (and was handled): CONNECT is ~200 bytes at most
   state = HANDSHAKE;
   deadline = now + set.timeoutMs;
   waiting = true;
@@ -291,6 +277,15 @@ export function topicBase(): void {
   pk.bytes(set.prefix, set.prefixLen);
   pk.byte(47);
   pk.bytes(set.clientId, set.clientIdLen);
+}
+
+/** "<prefix>/<id>/<suffix>", one of the board's own topics, as the packet's topic string. */
+export function ownTopic(suffix: Ascii): void {
+  pk.beginString();
+  topicBase();
+  pk.byte(47);
+  pk.text(suffix);
+  pk.endString();
 }
 
 export function connected(status: i32, now: u32): void {
@@ -311,7 +306,7 @@ export function closed(reason: i32, now: u32): void {
 const CONNACK_WHY: Ascii = "bad protocol version,id rejected,server unavailable,bad user or password,not authorised";
 
 function connack(now: u32): bool {
-  if (state != HANDSHAKE || pk.first != 0x20 || pk.remaining != 2 || (load<u8>(rx) & 0xfe) != 0) return false;
+  if (state != HANDSHAKE || pk.first != pk.CONNACK || pk.remaining != 2 || (load<u8>(rx) & 0xfe) != 0) return false;
   let code = <i32>load<u8>(rx + 1);
   if (code != 0) {
     describe();
@@ -320,12 +315,12 @@ function connack(now: u32): bool {
     fail("refused", code, now);
     return true;
   }
-  sessionPresent = (load<u8>(rx) & 1) != 0;
+  let resumed = (load<u8>(rx) & 1) != 0;
   state = UP;
   waiting = false;
   failures = 0;
   describe();
-  putLine(sessionPresent ? "connected, session resumed" : "connected", LOG_INFO);
+  putLine(resumed ? "connected, session resumed" : "connected", LOG_INFO);
   resendAt = inflightUsed > 0 ? 0 : -1;
   bridgeUp(now);
   return true;
@@ -333,15 +328,12 @@ function connack(now: u32): bool {
 
 /** Logs item k (1-based) of a comma-separated literal. */
 function putListItem(list: Ascii, k: i32): void {
-  let n = <i32>load<u8>(list);
-  let i = 1;
-  for (let item = 1; i <= n; i++) {
-    let c = load<u8>(list + i);
-    if (c == 44) {
-      item++;
-      continue;
-    }
-    if (item == k) putBytes(list + i, 1);
+  let n = asciiLen(list);
+  let start = 0;
+  for (let i = 0, item = 1; i <= n; i++) {
+    if (i < n && asciiAt(list, i) != 44) continue;
+    if (item++ == k) return putBytes(list + 1 + start, i - start);
+    start = i + 1;
   }
 }
 
@@ -351,10 +343,9 @@ export let topicLen: i32 = 0;
 export let payloadAt: usize = 0;
 export let payloadLen: i32 = 0;
 export let qos: i32 = 0;
-export let retained = false;
 let pubId: u32 = 0;
 
-function publishIn(now: u32): Ascii {
+function publishIn(): Ascii {
   qos = <i32>(pk.first >> 1) & 3;
   if (qos > 1) return "QoS 2 publish";
   if (qos == 0 && (pk.first & 8) != 0) return "DUP on QoS 0";
@@ -369,14 +360,13 @@ function publishIn(now: u32): Ascii {
   if (qos > 0 && pubId == 0) return "packet id 0";
   payloadAt = rx + head;
   payloadLen = pk.kept - head;
-  retained = (pk.first & 1) != 0;
   return 0;
 }
 
 let hold = false; // set by dispatch: the packet must wait for room to answer it
 
 function publish(now: u32): Ascii {
-  let why = publishIn(now);
+  let why = publishIn();
   if (why != 0) return why;
   if (qos > 0 && txRoom() < 4) {
     hold = true;
@@ -394,7 +384,7 @@ function publish(now: u32): Ascii {
   if (qos > 0) {
     startPacket();
     pk.u16be(pubId);
-    endPacket(0x40, now);
+    endPacket(pk.PUBACK, now);
   }
   return 0;
 }
@@ -412,14 +402,14 @@ function subscribed(): void {
 /** What the packet at rx means; the protocol error, or 0. */
 function dispatch(now: u32): Ascii {
   hold = false;
-  let type = pk.first >> 4;
-  if (type == CONNACK_TYPE) return connack(now) ? 0 : "bad CONNACK";
+  let type = pk.first & 0xf0;
+  if (type == pk.CONNACK) return connack(now) ? 0 : "bad CONNACK";
   if (state != UP) return "packet before CONNACK";
   if (type == pk.PUBLISH) return publish(now);
-  if (pk.first == 0x40 && pk.remaining == 2) acknowledged((<u32>load<u8>(rx) << 8) | <u32>load<u8>(rx + 1));
-  else if (pk.first == 0x90 && pk.remaining >= 3) subscribed();
-  else if (pk.first == 0xd0 && pk.remaining == 0) pingOut = false;
-  else if (pk.first != 0xb0 || pk.remaining != 2) return "bad packet type"; // not UNSUBACK
+  if (pk.first == pk.PUBACK && pk.remaining == 2) acknowledged((<u32>load<u8>(rx) << 8) | <u32>load<u8>(rx + 1));
+  else if (pk.first == pk.SUBACK && pk.remaining >= 3) subscribed();
+  else if (pk.first == pk.PINGRESP && pk.remaining == 0) pingOut = false;
+  else if (pk.first != pk.UNSUBACK || pk.remaining != 2) return "bad packet type";
   return 0;
 }
 
@@ -436,7 +426,6 @@ function handle1(now: u32): bool {
   if (why != 0) protocolError(why, now);
   return !hold;
 }
-const CONNACK_TYPE: u32 = 2;
 
 /** Bytes from the broker; returns how many were consumed. */
 export function data(p: usize, n: i32, now: u32): i32 {
@@ -480,7 +469,7 @@ export function sessionTick(now: u32): u32 {
     if (pingOut && reached(now, deadline)) fail("no PINGRESP", 0, now);
     else if (!pingOut && reached(now, lastTx + ka) && txRoom() >= 2) {
       startPacket();
-      endPacket(0xc0, now);
+      endPacket(pk.PINGREQ, now);
       pingOut = true;
       deadline = now + set.timeoutMs;
     }

@@ -13,8 +13,8 @@ import * as cfg from "../config";
 import * as json from "../util/json";
 import * as reply from "../control/reply";
 import { sha256Reset, sha256Update, sha256Final } from "../util/sha256";
-import { putLine, hexDigit, logEnd, lineAt, lineBuf } from "../util/log";
-import { putAscii } from "../util/bytes";
+import { putLine, logEnd, lineAt, lineBuf } from "../util/log";
+import { putAscii, putHex } from "../util/bytes";
 
 const MAGIC: u32 = 0x46435750; // "PWCF" little-endian
 const VERSION: u16 = 1;
@@ -133,11 +133,7 @@ export function configure(io: usize): i32 {
   cfg.maxConns = 4; // the page, its control socket, a spare: and room for those longer lines
   let p = cfg.wifiSsid + putAscii(cfg.wifiSsid, "picowire-");
   host_board_id(page, 8);
-  for (let i = 6; i < 8; i++) {
-    let b = <u32>load<u8>(page + i);
-    store<u8>(p++, <u8>hexDigit(b >> 4));
-    store<u8>(p++, <u8>hexDigit(b & 15));
-  }
+  putHex(p, page + 6, 2); // the board ID's last two bytes
   cfg.wifiSsidLen = 13;
   return OK;
 }

@@ -54,6 +54,21 @@ export function hexValue(b: u32): i32 {
   return -1;
 }
 
+/** The lower-case hex digit (ASCII) of v, 0..15. */
+export function hexDigit(v: u32): u32 {
+  return v < 10 ? 48 + v : 87 + v;
+}
+
+/** Writes the n bytes at p as 2n lower-case hex digits at dst; returns 2n. */
+export function putHex(dst: usize, p: usize, n: i32): i32 {
+  for (let i = 0; i < n; i++) {
+    let b = <u32>load<u8>(p + i);
+    store<u8>(dst + 2 * i, <u8>hexDigit(b >> 4));
+    store<u8>(dst + 2 * i + 1, <u8>hexDigit(b & 15));
+  }
+  return 2 * n;
+}
+
 /** Copies an ASCII literal to dst; returns bytes written. */
 export function putAscii(dst: usize, lit: Ascii): i32 {
   let n = asciiLen(lit);

@@ -1,7 +1,8 @@
 // Console lines built in one static buffer: logging must work after init, when nothing may allocate.
 import { Ascii, asciiLen, asciiAt } from "./ascii";
 import { host_log } from "../abi/host.generated";
-import { putDecimal } from "./bytes";
+import { putDecimal, hexDigit } from "./bytes";
+export { hexDigit };
 
 const LOG_CAP: i32 = 200;
 const buf = memory.data(LOG_CAP);
@@ -47,10 +48,6 @@ export function putBytes(p: usize, n: i32): void {
       putByte(hexDigit(b & 15));
     }
   }
-}
-
-export function hexDigit(v: u32): u32 {
-  return v < 10 ? 48 + v : 87 + v;
 }
 
 // The log tail (control action get_log): the latest error/warn/info lines, each "<E|W|I> text\n", in a
