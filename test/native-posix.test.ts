@@ -310,18 +310,50 @@ for (const engine of ENGINES) describe.skipIf(engine.skip)(`native POSIX host (C
     expect(await core.stop()).toEqual({ code: 0, signal: null });
   });
 
-  it.runIf(engine.name === "wasm3")("reports at boot the heap its compiled code takes (every function compiled at load)", () => {
+  it.runIf(engine.name === "wasm3")("compiles every function into its read-only code region at load and reports the RAM left in use", () => {
+    // The whole suite runs on this board: its code region is mapped read-only, so an op writing to its own code would crash it.
     const line = server.lines.find((l) => l.startsWith("[info] wasm3: "));
     expect(line, `no wasm3 boot line in:\n${server.log}`).toBeDefined();
-    const m = /^\[info\] wasm3: (\d+) bytes after compiling (\d+) functions \(code pages (\d+) bytes in (\d+), linear memory (\d+),/.exec(line!);
+    const m = /^\[info\] wasm3: (\d+) bytes \(other (\d+)\) after compiling (\d+) functions into flash \(code (\d+) of (\d+) bytes, (\d+) sectors rewritten, (\d+) unchanged; code pages (\d+) bytes in (\d+), linear memory (\d+),/.exec(line!);
+    expect(m, line).not.toBeNull();
+    const [heap, , functions, code, region, written, same, pageBytes, , memory] = m!.slice(1).map(Number);
+    const wasm = readFileSync(WASM);
+    expect(functions).toBe(definedFunctions(wasm));
+    expect(memory).toBe(40960);
+    expect(region).toBe(1024 * 1024); // --wasm3-code-kb's default
+    expect(code).toBeGreaterThan(wasm.length); // compiled code is bigger than the module...
+    expect(heap).toBeLessThan(code); // ...and none of it stays on the heap
+    expect(pageBytes).toBeLessThan(4096); // the import stubs only (a page or two)
+    expect(written + same).toBe(Math.ceil(code / 4096));
+    expect(written).toBeGreaterThan(0); // a fresh region is erased flash
+    console.info(`wasm3 (POSIX ${process.arch}): ${line!.slice("[info] ".length)}`);
+  });
+
+  it.runIf(engine.name === "wasm3")("with --wasm3-code-kb 0 keeps the compiled code in RAM and reports it", async () => {
+    const b = start(["--host", HOST, "--set", "http_port=0", "--wasm3-code-kb", "0"]);
+    const line = await b.waitForLine(/^\[info\] wasm3: \d+ bytes after compiling/);
+    await b.stop();
+    const m = /^\[info\] wasm3: (\d+) bytes after compiling (\d+) functions \(code pages (\d+) bytes in (\d+), linear memory (\d+),/.exec(line);
     expect(m, line).not.toBeNull();
     const [heap, functions, code, , memory] = m!.slice(1).map(Number);
     const wasm = readFileSync(WASM);
     expect(functions).toBe(definedFunctions(wasm));
-    expect(memory).toBe(40960); // the board's cap, not the module's 64 KiB page
-    expect(code).toBeGreaterThan(wasm.length); // compiled code is bigger than the module
+    expect(memory).toBe(40960);
+    expect(code).toBeGreaterThan(wasm.length);
     expect(heap).toBeGreaterThan(code + memory);
-    console.info(`wasm3 (POSIX ${process.arch}): ${line!.slice("[info] ".length)}`);
+  });
+
+  it.runIf(engine.name === "wasm3")("refuses a code region too small for the core, saying how much it needs (exit status 2)", async () => {
+    const b = start(["--host", HOST, "--set", "http_port=0", "--wasm3-code-kb", "64"]);
+    const exit = await Promise.race([
+      b.exited,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`still running:\n${b.log}`)), 5000)),
+    ]);
+    expect(exit.code, b.log).toBe(2);
+    expect(b.log).toMatch(/^\[error\] host: cannot load the core with wasm3: wasm3: the compiled core needs \d+ bytes of code region, the port has 65536 \(PICOWIRE_WASM3_CODE_KB\)$/m);
+    const bad = spawnSync(bin, ["--wasm3-code-kb", "6"], { encoding: "utf8", timeout: 5000 });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--wasm3-code-kb 6: expected 0\.\.65536, a multiple of 4/);
   });
 
   it.runIf(engine.name === "wasm3")("refuses a core that does not fit the ABI, naming what is wrong (exit status 2)", async () => {
@@ -362,7 +394,7 @@ for (const engine of ENGINES) describe.skipIf(engine.skip)(`native POSIX host (C
     writeFileSync(`${good}.wat`, fakeCore({}));
     expect(spawnSync("wat2wasm", [`${good}.wat`, "-o", good]).status).toBe(0);
     const b = start(["--host", HOST, "--wasm", good]);
-    await b.waitForLine(/^\[info\] wasm3: \d+ bytes after compiling \d+ functions/);
+    await b.waitForLine(/^\[info\] wasm3: \d+ bytes \(other \d+\) after compiling \d+ functions into flash/);
     expect(await b.stop()).toEqual({ code: 0, signal: null });
   });
 

@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine_wasm3_flash.h"
 #include "pw_engine.h"
 #include "pw_host.h"
 #include "pw_sha256.h"
@@ -77,6 +78,8 @@ typedef struct {
   IM3Module module; /* owned by runtime once loaded */
   bool module_loaded;
   long heap0; /* heap in use before the load, -1 when unknown */
+  bool code_in_flash; /* compiled into the port's code region (engine_wasm3_flash.h) */
+  pw_w3_flash_stats flash;
   size_t wasm_len;
 #define EXPORT_FIELD(name, sig, ret, params) IM3Function f_##name;
   PW_ABI_EXPORTS(EXPORT_FIELD)
@@ -283,7 +286,18 @@ void pw_wasm3_log_usage(pw_engine *e) {
   uint32_t mem_bytes = 0;
   m3_GetMemory(st.runtime, &mem_bytes, 0);
   long heap1 = heap_in_use();
-  if (e && e->host) {
+  if (e && e->host && st.code_in_flash) {
+    char heap[80] = "heap use unknown (no mallinfo from this allocator)";
+    if (heap0 >= 0 && heap1 > heap0) /* ASan's allocator answers mallinfo with zeros */
+      snprintf(heap, sizeof heap, "%ld bytes (other %ld)", heap1 - heap0,
+               heap1 - heap0 - (long)code_bytes - (long)mem_bytes - (long)PW_WASM3_STACK_BYTES);
+    pw_host_logf(e->host, PW_LOG_INFO,
+                 "wasm3: %s after compiling %u functions into flash (code %u of %u bytes, %u sectors rewritten, %u "
+                 "unchanged; code pages %zu bytes in %u, linear memory %u, stack %u; module %zu bytes, sha256 %s)",
+                 heap, (unsigned)st.flash.functions, (unsigned)st.flash.code_bytes, (unsigned)st.flash.region_bytes,
+                 (unsigned)st.flash.sectors_written, (unsigned)st.flash.sectors_same, code_bytes, (unsigned)pages,
+                 (unsigned)mem_bytes, (unsigned)PW_WASM3_STACK_BYTES, wasm_len, loaded_sha);
+  } else if (e && e->host) {
     if (heap0 >= 0 && heap1 > heap0) /* ASan's allocator answers mallinfo with zeros */
       pw_host_logf(e->host, PW_LOG_INFO,
                    "wasm3: %ld bytes after compiling %u functions (code pages %zu bytes in %u, linear memory %u, "
@@ -389,9 +403,20 @@ static int w3_load(pw_engine *e, const uint8_t *wasm, size_t wasm_len) {
     }
   }
 
+  /* into the port's code region when it has one: the compiled code then costs flash, not RAM */
+  const pw_platform *p = e->host ? e->host->p : NULL;
+  st.code_in_flash = PW_WASM3_COMPILE_AT_LOAD && p && p->code_map && p->code_write_sector;
+  if (st.code_in_flash) {
+    const char *why = pw_w3_compile_to_flash(st.module, p, &st.flash, e->error, sizeof e->error);
+    if (why) {
+      w3_unload(e);
+      return PW_ENGINE_FAILED; /* e->error says why */
+    }
+  }
+
   /* what m3_CompileModule does, one function at a time, to name the one that does not compile (with the
    * RP2040 configuration, d_m3MaxFunctionStackHeight=128 slots bound a function's locals + operands) */
-  for (uint32_t i = st.module->numFuncImports; PW_WASM3_COMPILE_AT_LOAD && i < st.module->numFunctions; i++) {
+  for (uint32_t i = st.module->numFuncImports; PW_WASM3_COMPILE_AT_LOAD && !st.code_in_flash && i < st.module->numFunctions; i++) {
     IM3Function f = &st.module->functions[i];
     if (!f->wasm || f->compiled) continue;
     r = CompileFunction(f);

@@ -124,6 +124,13 @@ typedef struct pw_platform {
    * with it: wasm3 parses a slot's image in place, so the image costs no RAM for its bytes. */
   const uint8_t *(*flash_map)(void *ctx, int32_t region);
 
+  /* wasm3's compiled code (engine_wasm3_flash.h): a region only the host uses, sector-aligned, readable
+   * at code_map (the Pico's XIP flash) for *size bytes while the board runs. code_write_sector replaces
+   * the PW_FLASH_SECTOR bytes at offset (a multiple of it) with src: erase, then program. Without them
+   * wasm3 keeps the compiled code in RAM. */
+  const uint8_t *(*code_map)(void *ctx, uint32_t *size);
+  int32_t (*code_write_sector)(void *ctx, uint32_t offset, const uint8_t *src);
+
   /* Read-only assets kept with the firmware. */
   int32_t (*asset_find)(void *ctx, const char *name, size_t len);
   int32_t (*asset_size)(void *ctx, int32_t asset);

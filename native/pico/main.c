@@ -112,9 +112,10 @@ int main(void) {
   printf("\n[info] picowire firmware: ABI v%d, engine %s, core %lu bytes sha256 %s\n", PW_ABI_VERSION,
          PW_ENGINE_VTBL.name, (unsigned long)pw_core_wasm_len, pw_core_wasm_sha256);
   uint32_t end = (uint32_t)&__flash_binary_end - XIP_BASE;
-  printf("[info] pico: firmware %lu bytes of flash, regions at 0x%06lx..0x%06lx\n", (unsigned long)end,
-         (unsigned long)PW_PICO_FLASH_REGIONS_OFFSET, (unsigned long)PICO_FLASH_SIZE_BYTES);
-  if (end > PW_PICO_FLASH_REGIONS_OFFSET) fatal_loop("the firmware overlaps the flash regions");
+  printf("[info] pico: firmware %lu bytes of flash, wasm3 code at 0x%06lx, regions at 0x%06lx..0x%06lx\n",
+         (unsigned long)end, (unsigned long)PW_PICO_CODE_REGION_OFFSET, (unsigned long)PW_PICO_FLASH_REGIONS_OFFSET,
+         (unsigned long)PICO_FLASH_SIZE_BYTES);
+  if (end > PW_PICO_CODE_REGION_OFFSET) fatal_loop("the firmware overlaps the flash regions");
   pw_pico_stack_run(run, NULL); /* never returns */
   return 0;
 }

@@ -23,6 +23,14 @@
   (PW_PICO_REGION_CONFIG_SIZE + 2u * PW_PICO_REGION_SLOT_SIZE + PW_PICO_REGION_STATE_SIZE)
 #define PW_PICO_FLASH_REGIONS_OFFSET (PICO_FLASH_SIZE_BYTES - PW_PICO_FLASH_REGIONS_BYTES)
 
+/* wasm3's compiled code (native/host/engine_wasm3_flash.h) lies just below the regions, in a region only
+ * the host uses: CMake PICOWIRE_WASM3_CODE_KB (256 for wasm3 images: a full 64 KiB slot's core compiles to
+ * ~3.3 bytes of code per wasm byte; 0 for wasm2c, which needs none). The firmware must end below it. */
+#ifndef PW_PICO_CODE_REGION_SIZE
+#define PW_PICO_CODE_REGION_SIZE 0u
+#endif
+#define PW_PICO_CODE_REGION_OFFSET (PW_PICO_FLASH_REGIONS_OFFSET - PW_PICO_CODE_REGION_SIZE)
+
 /** Initialises the port's state and hardware that needs no radio (ADC, reset reason). */
 void pico_platform_init(pw_host *host);
 /** The pw_platform table. */

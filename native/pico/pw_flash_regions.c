@@ -39,9 +39,9 @@ static int32_t flash_read_(void *ctx, int32_t region, uint32_t offset, uint8_t *
 }
 
 typedef struct flash_op {
-  bool erase;
+  bool erase;   /* erase len bytes at abs first */
   uint32_t abs;
-  const uint8_t *src;
+  const uint8_t *src; /* then program len bytes from src, if not NULL */
   size_t len;
 } flash_op;
 
@@ -50,7 +50,7 @@ typedef struct flash_op {
 static void __no_inline_not_in_flash_func(flash_do)(void *arg) {
   flash_op *op = arg;
   if (op->erase) flash_range_erase(op->abs, op->len);
-  else flash_range_program(op->abs, op->src, op->len);
+  if (op->src) flash_range_program(op->abs, op->src, op->len);
 }
 
 static int32_t flash_run(flash_op *op) {
@@ -80,10 +80,28 @@ static int32_t flash_erase_(void *ctx, int32_t region, uint32_t offset, size_t l
   return flash_run(&op);
 }
 
+#if PW_PICO_CODE_REGION_SIZE > 0
+static const uint8_t *code_map_(void *ctx, uint32_t *size) {
+  *size = PW_PICO_CODE_REGION_SIZE;
+  return (const uint8_t *)(XIP_BASE + PW_PICO_CODE_REGION_OFFSET);
+}
+
+/* One sector: erased and programmed in one lockout. src is the engine's sector buffer, in RAM. */
+static int32_t code_write_sector_(void *ctx, uint32_t offset, const uint8_t *src) {
+  if (offset % PW_FLASH_SECTOR || offset > PW_PICO_CODE_REGION_SIZE - PW_FLASH_SECTOR) return PW_ERR_RANGE;
+  flash_op op = {true, PW_PICO_CODE_REGION_OFFSET + offset, src, PW_FLASH_SECTOR};
+  return flash_run(&op);
+}
+#endif
+
 void pw_flash_regions_fill(pw_platform *p) {
   p->flash_size = flash_size_;
   p->flash_read = flash_read_;
   p->flash_write = flash_write_;
   p->flash_erase = flash_erase_;
   p->flash_map = flash_map_;
+#if PW_PICO_CODE_REGION_SIZE > 0
+  p->code_map = code_map_;
+  p->code_write_sector = code_write_sector_;
+#endif
 }

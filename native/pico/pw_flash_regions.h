@@ -7,7 +7,8 @@
 
 #include "platform_pico.h"
 
-/** Sets p->flash_size/read/write/erase/map. */
+/** Sets p->flash_size/read/write/erase/map, and p->code_map/code_write_sector when the image has a code
+ *  region for wasm3 (PW_PICO_CODE_REGION_SIZE). */
 void pw_flash_regions_fill(pw_platform *p);
 
 #endif

@@ -61,6 +61,9 @@ static void on_signal(int sig) {
   }
 }
 
+/* 64-bit code words take twice the board's flash: the board's default region (256 KiB) doubled, and more */
+#define POSIX_CODE_KB_DEFAULT 1024u
+
 static void usage(FILE *to) {
   fprintf(to,
           "usage: picowire-posix [options]\n"
@@ -80,9 +83,14 @@ static void usage(FILE *to) {
           "  --status-ack         after each status line, wait (at most 5 s) for an \"ack\" line on stdin\n"
 #ifdef PW_ENGINE_WASM3
           "  --wasm FILE          run the core in FILE instead of the one embedded at build time\n"
+          "  --wasm3-code-kb N    compile the core into a read-only code region of N KiB, as the board\n"
+          "                       keeps it in flash (default %u; 0: compiled code stays in RAM)\n"
 #endif
           "  --version            print the ABI version, engine and core SHA-256, then exit\n"
           "Core ABI v%d, engine %s.\n",
+#ifdef PW_ENGINE_WASM3
+          (unsigned)POSIX_CODE_KB_DEFAULT,
+#endif
           PW_ABI_VERSION, PW_POSIX_ENGINE.name);
 }
 
@@ -364,6 +372,7 @@ int main(int argc, char **argv) {
   bool canary = true;
   int32_t adc[5] = {-1, -1, -1, -1, -1};
   const char *wasm_file = NULL;
+  uint32_t code_kb = POSIX_CODE_KB_DEFAULT;
   bool commands = false;
 
   for (int i = 1; i < argc; i++) {
@@ -372,7 +381,8 @@ int main(int argc, char **argv) {
     bool takes = strcmp(a, "--host") == 0 || strcmp(a, "--config") == 0 || strcmp(a, "--set") == 0 ||
                  strcmp(a, "--log-level") == 0 || strcmp(a, "--flash") == 0 || strcmp(a, "--flash-file") == 0 ||
                  strcmp(a, "--trial-ms") == 0 || strcmp(a, "--adc") == 0 ||
-                 strcmp(a, "--time-offset") == 0 || strcmp(a, "--wasm") == 0 || strcmp(a, "--status-ms") == 0;
+                 strcmp(a, "--time-offset") == 0 || strcmp(a, "--wasm") == 0 || strcmp(a, "--status-ms") == 0 ||
+                 strcmp(a, "--wasm3-code-kb") == 0;
     if (takes && !v) {
       fprintf(stderr, "picowire-posix: %s needs a value\n", a);
       return 2;
@@ -443,6 +453,15 @@ int main(int argc, char **argv) {
       commands = true;
     } else if (strcmp(a, "--status-ack") == 0) {
       status_ack = true;
+    } else if (strcmp(a, "--wasm3-code-kb") == 0) {
+      char *end;
+      errno = 0;
+      long kb = strtol(v, &end, 10);
+      if (errno || *end || kb < 0 || kb > 65536 || kb % 4) {
+        fprintf(stderr, "picowire-posix: --wasm3-code-kb %s: expected 0..65536, a multiple of 4 (whole sectors)\n", v);
+        return 2;
+      }
+      code_kb = (uint32_t)kb;
     } else if (strcmp(a, "--wasm") == 0) {
 #ifdef PW_ENGINE_WASM3
       wasm_file = v;
@@ -474,6 +493,11 @@ int main(int argc, char **argv) {
   for (int i = 0; i < 5; i++)
     if (adc[i] >= 0) plat.adc[i] = adc[i];
   if (!posix_flash_load(&plat)) return 2;
+#ifdef PW_ENGINE_WASM3
+  if (!posix_code_region(&plat, code_kb)) return 2;
+#else
+  (void)code_kb;
+#endif
 
   if (pipe2(wake_pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
     perror("picowire-posix: pipe");

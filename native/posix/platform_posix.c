@@ -421,6 +421,10 @@ pw_platform posix_platform_ops(posix_platform *pp) {
   p.flash_write = posix_flash_write;
   p.flash_erase = posix_flash_erase;
   p.flash_map = posix_flash_map;
+  if (pp->code) {
+    p.code_map = posix_code_map;
+    p.code_write_sector = posix_code_write_sector;
+  }
   p.reset_reason = reset_reason;
   p.reboot = reboot;
   p.asset_find = asset_find;

@@ -69,6 +69,11 @@ typedef struct posix_platform {
    * core from these bytes in place, and a write into them would fault here as it would go nowhere there.
    * Whole pages: POSIX_FLASH_BYTES is 35 x 4 KiB. */
   uint8_t flash[POSIX_FLASH_BYTES] __attribute__((aligned(4096)));
+  /* wasm3's code region (engine_wasm3_flash.h; main.c --wasm3-code-kb): mmap'd, read-only but while a
+   * sector is rewritten, so an op that wrote into its own code would fault here as it would fail on the
+   * board's XIP flash. Not in the flash file: its bytes hold this process's RAM addresses. NULL: none. */
+  uint8_t *code;
+  uint32_t code_size;
   /* reboots (main.c restarts the host in this process, as the board would boot) */
   int32_t reset_reason;   /* what the next start of the host reports (PW_RESET_*) */
   bool reboot_requested;  /* set by the host's reboot(); main.c restarts the host after the round */
@@ -118,5 +123,9 @@ int32_t posix_flash_read(void *ctx, int32_t region, uint32_t offset, uint8_t *ds
 int32_t posix_flash_write(void *ctx, int32_t region, uint32_t offset, const uint8_t *src, size_t len);
 int32_t posix_flash_erase(void *ctx, int32_t region, uint32_t offset, size_t len);
 const uint8_t *posix_flash_map(void *ctx, int32_t region);
+/** Maps a code region of kb KiB for wasm3 (0: none); false after printing why. */
+bool posix_code_region(posix_platform *pp, uint32_t kb);
+const uint8_t *posix_code_map(void *ctx, uint32_t *size);
+int32_t posix_code_write_sector(void *ctx, uint32_t offset, const uint8_t *src);
 
 #endif

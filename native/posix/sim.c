@@ -150,6 +150,37 @@ const uint8_t *posix_flash_map(void *ctx, int32_t region) {
   return pw_region_span(region_size, region, 0, 0, 1, &at) == PW_OK ? pp->flash + at : NULL;
 }
 
+bool posix_code_region(posix_platform *pp, uint32_t kb) {
+  if (kb == 0) return true;
+  size_t size = (size_t)kb * 1024u;
+  void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED) {
+    fprintf(stderr, "picowire-posix: cannot map a %u KiB code region: %s\n", (unsigned)kb, strerror(errno));
+    return false;
+  }
+  memset(m, 0xFF, size); /* erased flash */
+  mprotect(m, size, PROT_READ);
+  pp->code = m;
+  pp->code_size = (uint32_t)size;
+  return true;
+}
+
+const uint8_t *posix_code_map(void *ctx, uint32_t *size) {
+  posix_platform *pp = ctx;
+  *size = pp->code_size;
+  return pp->code;
+}
+
+int32_t posix_code_write_sector(void *ctx, uint32_t offset, const uint8_t *src) {
+  posix_platform *pp = ctx;
+  if (!pp->code || offset % PW_FLASH_SECTOR || offset > pp->code_size - PW_FLASH_SECTOR) return PW_ERR_RANGE;
+  uint8_t *sector = pp->code + offset;
+  if (mprotect(sector, PW_FLASH_SECTOR, PROT_READ | PROT_WRITE) != 0) return PW_ERR_IO;
+  memcpy(sector, src, PW_FLASH_SECTOR);
+  mprotect(sector, PW_FLASH_SECTOR, PROT_READ);
+  return PW_OK;
+}
+
 int32_t posix_flash_size(void *ctx, int32_t region) {
   (void)ctx;
   return pw_region_size(region_size, region);

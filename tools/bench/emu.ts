@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
-import { EMU_UF2, EMU_WASM3_UF2 } from "../build/firmware.ts";
+import { EMU_UF2, EMU_WASM3_HEAP_KB, EMU_WASM3_UF2 } from "../build/firmware.ts";
 import { findBootrom, runImage } from "../emu/run.ts";
 
 /** Issue 4: WebSocket unmask + parse of 1 KiB frames, cycles per byte. */
@@ -58,7 +58,7 @@ export async function emuReport(): Promise<string> {
   if ("missing" in boot) return `RP2040 (rp2040js): SKIPPED, missing ${boot.missing}`;
   const want = createHash("sha256").update(readFileSync("build/picowire.wasm")).digest("hex");
   const runs: Run[] = [];
-  for (const [image, sram] of [[EMU_UF2, undefined], [EMU_WASM3_UF2, 1024]] as const) {
+  for (const [image, sram] of [[EMU_UF2, undefined], [EMU_WASM3_UF2, EMU_WASM3_HEAP_KB ? 1024 : undefined]] as const) {
     if (!existsSync(image)) {
       lines.push(`  (${image} not built: npm run build with PICO_SDK_PATH${image === EMU_WASM3_UF2 ? " and WASM3_PATH" : ""} set)`);
       continue;

@@ -20,7 +20,9 @@ export const EMU_UF2 = join(ROOT, "build", "picowire-emu.uf2");
 export const EMU_WASM3_UF2 = join(ROOT, "build", "picowire-emu-wasm3.uf2");
 export const PICO_WASM3_BUILD = join(ROOT, "build", "pico-wasm3");
 /** KiB of heap the wasm3 measurement image gets past the real SRAM (run it with --sram-kb 1024). */
-export const EMU_WASM3_HEAP_KB = 512;
+/** KiB of heap past the real SRAM for the wasm3 emulator image (a measurement layout, rp2040js only); 0: the
+ *  board's own layout, which holds wasm3 and the whole core since the compiled code lives in flash. */
+export const EMU_WASM3_HEAP_KB = 0;
 const OUT_DIR = join(PICO_BUILD, "native", "pico");
 export const UF2_MAX_BYTES = 1024 * 1024;
 
@@ -169,7 +171,7 @@ export function buildFirmware(opts: { quiet?: boolean; engine?: string } = {}): 
   return { built: true, uf2: FIRMWARE_UF2, emuUf2: existsSync(emu) ? EMU_UF2 : undefined, sizes };
 }
 
-/** The wasm3 emulator image (picowire_emu with PICOWIRE_ENGINE=wasm3 and PICOWIRE_EMU_HEAP_KB) in
+/** The wasm3 emulator image (picowire_emu with PICOWIRE_ENGINE=wasm3, EMU_WASM3_HEAP_KB) in
  *  build/pico-wasm3, copied to build/picowire-emu-wasm3.uf2; skipped with a message without WASM3_PATH
  *  or the firmware's tools. Only the emulator target: the wasm3 WiFi image does not fit the board. */
 export function buildWasm3EmuImage(opts: { quiet?: boolean } = {}): { built: boolean; skipped?: string } {
@@ -206,7 +208,8 @@ export function buildWasm3EmuImage(opts: { quiet?: boolean } = {}): { built: boo
   );
   run("cmake", ["--build", PICO_WASM3_BUILD, "--target", "picowire_emu", "-j", String(Math.max(1, availableParallelism()))], quiet);
   copyFileSync(join(PICO_WASM3_BUILD, "native", "pico", "picowire_emu.uf2"), EMU_WASM3_UF2);
-  console.log(`firmware: build/picowire-emu-wasm3.uf2 (wasm3 emulator image, ${EMU_WASM3_HEAP_KB} KiB heap past the real SRAM) for core sha256 ${sha}`);
+  const layout = EMU_WASM3_HEAP_KB ? `${EMU_WASM3_HEAP_KB} KiB heap past the real SRAM` : "the board's RAM layout";
+  console.log(`firmware: build/picowire-emu-wasm3.uf2 (wasm3 emulator image, ${layout}) for core sha256 ${sha}`);
   return { built: true };
 }
 
