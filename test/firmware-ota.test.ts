@@ -3,8 +3,9 @@
 // flash (a UF2 of the slot regions appended to the image's, as a board would hold them after updates):
 // the same boot rules, SHA-256 over XIP flash, wasm3 parsing the chosen slot's core in place, the "tried"
 // mark through flash_safe_execute. Needs what test/firmware.test.ts needs plus WASM3_PATH and wat2wasm;
-// skipped loudly without them. rp2040js does not emulate flash programming, so the "tried" mark itself
-// does not stick there: the second boot of a trial is set up with the mark written into the UF2.
+// skipped loudly without them. rp2040js does not program flash itself; runImage's flash model
+// (tools/emu/qspi-flash.ts) does, so the "tried" mark the boot ROM programs lands in the emulated flash,
+// and the next boot from those bytes rolls the untried-and-unconfirmed core back.
 // The slot cores are tiny stand-ins with the ABI's exports (made from assembly/abi/spec.json), not the
 // real core: wasm3 needs more RAM for the real one than the emulator image has (native/README.md,
 // "Not done"), which is also why the image's own embedded core is not booted here.
@@ -63,21 +64,35 @@ function tinyCore(tag: string): { bytes: Uint8Array; sha256: string } {
   return { bytes, sha256: createHash("sha256").update(bytes).digest("hex") };
 }
 
-/** The emulator image with both slots as `setup` leaves them in a board's flash, and its UART output up
- *  to the line naming the core that runs (or a failure). */
-async function bootWith(setup: (f: Flash) => void): Promise<string> {
-  const f = new Flash();
-  setup(f);
+/** The emulator image with both slots holding `slots` (slot A then slot B, as in a board's flash): its
+ *  UART output up to the line naming the core that runs (or a failure), and the slots' bytes after. */
+async function bootSlots(slots: Uint8Array): Promise<{ output: string; slots: Uint8Array; programs: number }> {
   const layout = picoLayout();
-  const slots = new Uint8Array(2 * layout.slotSize);
-  slots.set(f.read(C.REGION_SLOT_A, 0, layout.slotSize) as Uint8Array, 0);
-  slots.set(f.read(C.REGION_SLOT_B, 0, layout.slotSize) as Uint8Array, layout.slotSize);
+  const at = layout.configAddress + layout.configSize; // slot A's bus address; slot B follows
   const image = join(mkdtempSync(join(tmpdir(), "picowire-emu-ota-")), "emu-with-slots.uf2");
-  writeFileSync(image, Buffer.concat([readFileSync(EMU), writeUf2(layout.configAddress + layout.configSize, slots)]));
-  const r = await runImage(image, { until: "picowire emu: core from", timeoutMs: 60_000 });
+  writeFileSync(image, Buffer.concat([readFileSync(EMU), writeUf2(at, slots)]));
+  let flash = new Uint8Array(0);
+  const r = await runImage(image, { until: "picowire emu: core from", timeoutMs: 60_000, setup: (sim) => (flash = sim.rp2040.flash) });
   expect(r.done, `no "core from" line within 60 s; UART:\n${r.output}`).toBe(true);
   if (process.env.PW_EMU_ECHO) console.log(r.output);
-  return r.output;
+  const off = at - 0x10000000;
+  return { output: r.output, slots: flash.slice(off, off + 2 * layout.slotSize), programs: r.flashOps.programs };
+}
+
+/** Both slots as `setup` leaves them in a Node host's flash, in the board's order. */
+function slotsOf(setup: (f: Flash) => void): Uint8Array {
+  const f = new Flash();
+  setup(f);
+  const { slotSize } = picoLayout();
+  const slots = new Uint8Array(2 * slotSize);
+  slots.set(f.read(C.REGION_SLOT_A, 0, slotSize) as Uint8Array, 0);
+  slots.set(f.read(C.REGION_SLOT_B, 0, slotSize) as Uint8Array, slotSize);
+  return slots;
+}
+
+/** bootSlots for slots as `setup` leaves them: the UART output. */
+async function bootWith(setup: (f: Flash) => void): Promise<string> {
+  return (await bootSlots(slotsOf(setup))).output;
 }
 
 describe.skipIf(missing.length > 0)("the Pico's OTA boot side (wasm3 emulator image in rp2040js)", () => {
@@ -119,14 +134,27 @@ describe.skipIf(missing.length > 0)("the Pico's OTA boot side (wasm3 emulator im
     expect(extra).toBeGreaterThan(0);
   }, 120_000);
 
-  it("a pending core newer than the confirmed one: marked tried, booted on trial from XIP in place", async () => {
-    const out = await bootWith((f) => {
+  it("a pending core newer than the confirmed one: marked tried in flash, booted on trial from XIP in place; the next boot rolls it back", async () => {
+    const before = slotsOf((f) => {
       writeSlot(f, C.REGION_SLOT_A, v1.bytes, 1, ABI_VERSION, true);
       writeSlot(f, C.REGION_SLOT_B, v2.bytes, 2, ABI_VERSION);
     });
-    expect(out).toContain(`[info] host: slot B: booting the new core ${v2.sha256.slice(0, 8)} on trial`);
-    expect(out).toContain(`picowire emu: core from slot B, sha256 ${v2.sha256}`);
-  }, 90_000);
+    const { slotSize } = picoLayout();
+    const tried = (slots: Uint8Array) => new DataView(slots.buffer, slots.byteOffset + slotSize).getUint32(H_TRIED, true);
+    expect(tried(before)).toBe(0xffffffff);
+    const first = await bootSlots(before);
+    expect(first.output).toContain(`[info] host: slot B: booting the new core ${v2.sha256.slice(0, 8)} on trial`);
+    expect(first.output).toContain(`picowire emu: core from slot B, sha256 ${v2.sha256}`);
+    // the boot ROM's page program, through the flash model: only the "tried" word changed
+    expect(tried(first.slots)).toBe(0);
+    expect(first.programs).toBeGreaterThanOrEqual(1);
+    const changed = first.slots.reduce((n, b, i) => n + (b !== before[i] ? 1 : 0), 0);
+    expect(changed).toBe(4);
+    // the tiny core never confirms itself: booting again from these very bytes rolls it back
+    const second = await bootSlots(first.slots);
+    expect(second.output).toContain(`[warn] host: slot B: core ${v2.sha256.slice(0, 8)} was tried and never confirmed itself: rolled back`);
+    expect(second.output).toContain(`picowire emu: core from slot A, sha256 ${v1.sha256}`);
+  }, 150_000);
 
   it("a core tried and never confirmed: rolled back to the confirmed slot", async () => {
     const out = await bootWith((f) => {

@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildFirmware, firmwareEnv, EMU_UF2, FIRMWARE_UF2, ROOT, UF2_MAX_BYTES } from "../tools/build/firmware.ts";
+import { buildFirmware, firmwareEnv, wasm3Env, EMU_UF2, EMU_WASM3_UF2, FIRMWARE_UF2, FIRMWARE_WASM2C_UF2, ROOT, UF2_MAX_BYTES } from "../tools/build/firmware.ts";
 import { findBootrom, runImage, type EmuResult } from "../tools/emu/run.ts";
 import { probeWs2812, type Ws2812Probe } from "../tools/emu/ws2812-probe.ts";
 import { USBCDC } from "rp2040js";
@@ -33,6 +33,9 @@ if (missing.length > 0) {
 }
 const hasCmake = spawnSync("cmake", ["--version"], { stdio: "ignore" }).status === 0;
 if (!hasCmake) console.warn("!!! SKIPPED: the firmware embed-step tests need cmake");
+const w3 = wasm3Env();
+if (missing.length === 0 && w3.missing)
+  console.warn(`\n${"!".repeat(100)}\n!!! SKIPPED: the wasm3 firmware images (the board's default) were not built or booted: ${w3.missing}\n${"!".repeat(100)}\n`);
 
 const sha256 = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
 
@@ -135,15 +138,24 @@ describe.skipIf(lwipMissing.length > 0)("pw_lwip.c over lwIP's loopback netif (h
 
 describe.skipIf(missing.length > 0)("firmware (Pico W UF2 + rp2040js boot image)", () => {
   let emu: EmuResult;
+  let emuWasm3: EmuResult | undefined; // the wasm3 emulator image, where WASM3_PATH is set
   let board: EmuResult; // the real WiFi firmware, whose radio rp2040js does not emulate
+  let boardWasm2c: EmuResult | undefined; // the wasm2c WiFi image, when build/picowire.uf2 is the wasm3 one
+  let engine: string | undefined; // of build/picowire.uf2
   let strip: Ws2812Probe | undefined; // GP16, where emu_main.c's check_pixels() sends a frame
   const usbConsole = { connected: false, text: "" };
 
   beforeAll(async () => {
     const r = buildFirmware({ quiet: true }); // incremental: reuses build/pico when it is up to date
     expect(r.built, r.skipped).toBe(true);
+    engine = r.engine;
     emu = await runImage(EMU_UF2, { timeoutMs: 240_000, setup: (sim) => (strip = probeWs2812(sim, 16)) });
     console.log(emu.output);
+    if (w3.path) {
+      emuWasm3 = await runImage(EMU_WASM3_UF2, { timeoutMs: 240_000 });
+      console.log(emuWasm3.output);
+      boardWasm2c = await runImage(FIRMWARE_WASM2C_UF2, { until: "\u0000never", simulatedMs: 12_000, timeoutMs: 60_000 });
+    }
     // run it for 25 s of board time (the loop sleeps: a few seconds of wall time on an idle machine) and
     // look at what it said
     board = await runImage(FIRMWARE_UF2, { until: "\u0000never", simulatedMs: 25_000, timeoutMs: 60_000 });
@@ -174,6 +186,45 @@ describe.skipIf(missing.length > 0)("firmware (Pico W UF2 + rp2040js boot image)
     expect(board.simulatedMs).toBeGreaterThan(20_000); // well past the 8 s watchdog
   });
 
+  it.runIf(!!w3.path)("is the wasm3 image where WASM3_PATH is set: the core compiled into flash, 48 KB of heap left beside WiFi", () => {
+    expect(engine).toBe("wasm3");
+    expect(board.output).toMatch(/picowire firmware: ABI v\d+, engine wasm3,/);
+    const load = board.output.match(/\[info\] wasm3: (\d+) bytes \(other \d+\) after compiling (\d+) functions into flash \(code (\d+) of (\d+) bytes, (\d+) sectors rewritten/);
+    expect(load, board.output).not.toBeNull();
+    expect(Number(load![3])).toBeLessThanOrEqual(Number(load![4]));
+    // lwIP's heap and pools and the CYW43's buffers are static, so this is the heap left with WiFi up
+    const free = board.output.match(/\[info\] pico: core running, stack high-water \d+ of \d+ bytes, free heap (\d+) bytes/);
+    expect(free, board.output).not.toBeNull();
+    expect(Number(free![1])).toBeGreaterThanOrEqual(48 * 1024);
+    expect(board.flashOps.erases, "the code region is written through the ROM's flash functions").toBeGreaterThan(0);
+    console.info(`wasm3 WiFi image: ${load![0]}; free heap ${free![1]} B`);
+  });
+
+  it.runIf(!!w3.path)("keeps the wasm2c WiFi image building and booting too (build/picowire-wasm2c.uf2, within 1 MiB)", () => {
+    expect(statSync(FIRMWARE_WASM2C_UF2).size).toBeLessThanOrEqual(UF2_MAX_BYTES);
+    expect(boardWasm2c!.output).toMatch(/picowire firmware: ABI v\d+, engine wasm2c,/);
+    expect(boardWasm2c!.output).toMatch(/\[info\] pico: core running/);
+    expect(boardWasm2c!.output).not.toMatch(/core trapped/);
+  });
+
+  it.runIf(!!w3.path)("runs wasm3 with the whole core in the board's own RAM layout, compiled code in flash, and restarts it without rewriting flash", () => {
+    const out = emuWasm3!.output;
+    expect(emuWasm3!.done, out).toBe(true);
+    expect(out).not.toMatch(/MEASUREMENT IMAGE/); // the real heap, not one past the SRAM
+    const loads = [...out.matchAll(/\[info\] wasm3: (\d+) bytes \(other \d+\) after compiling (\d+) functions into flash \(code (\d+) of (\d+) bytes, (\d+) sectors rewritten, (\d+) unchanged/g)];
+    expect(loads.length, out).toBeGreaterThanOrEqual(2);
+    const [first, again] = [loads[0], loads[loads.length - 1]];
+    expect(Number(first[5])).toBeGreaterThan(0); // the emulator's flash starts erased
+    expect(Number(again[5]), again[0]).toBe(0); // a restart compiles the same code to the same addresses
+    expect(Number(again[6])).toBe(Math.ceil(Number(again[3]) / 4096));
+    expect(Number(out.match(/C heap used by the engine after unloading the core: (-?\d+) B/)?.[1])).toBeLessThanOrEqual(16);
+    expect(out).toContain("picowire emu: core loaded again: ok");
+    expect(out).toContain("canary: no memory above the 40960-byte cap to guard");
+    expect(out).toMatch(/stack high-water \d+ of \d+ bytes, guard intact/);
+    expect(out).toContain("bench: ws handshake ok");
+    expect(out).toContain("bench: lights: 30 DDP frames of 480 px, 43200 bytes shown");
+  });
+
   it("offers its console on USB too: a computer sees a CDC serial port carrying the log lines", () => {
     expect(usbConsole.connected, "the USB device never enumerated").toBe(true);
     // lines printed after enumeration reach the computer (earlier ones went to UART0 only)
@@ -189,7 +240,16 @@ describe.skipIf(missing.length > 0)("firmware (Pico W UF2 + rp2040js boot image)
     }
   }, 120_000);
 
-  it("builds build/picowire.uf2 within 1 MiB", () => {
+  it("refuses a PICOWIRE_WASM3_CODE_KB that is not whole sectors or too large, saying what it must be", () => {
+    for (const bad of ["6", "1024", "lots"]) {
+      const dir = mkdtempSync(join(tmpdir(), "pw-code-kb-"));
+      const r = spawnSync("cmake", ["-S", ROOT, "-B", dir, `-DPICO_SDK_PATH=${env.sdk}`, `-Dpicotool_DIR=${env.picotoolDir}`, `-DPICOWIRE_WASM3_CODE_KB=${bad}`], { encoding: "utf8", timeout: 60_000 });
+      expect(r.status, bad).not.toBe(0);
+      expect((r.stderr + r.stdout).replace(/\s+/g, " ")).toContain(`PICOWIRE_WASM3_CODE_KB must be a whole number of KiB from 0 to 768, a multiple of 4 (flash sectors), not '${bad}'`);
+    }
+  }, 120_000);
+
+  it("builds build/picowire.uf2 within 1 MiB (the wasm3 image built for size, wasm3 itself at -O2)", () => {
     expect(existsSync(FIRMWARE_UF2)).toBe(true);
     expect(statSync(FIRMWARE_UF2).size).toBeLessThanOrEqual(UF2_MAX_BYTES);
   });

@@ -12,8 +12,10 @@
  *   3. binds every import of the ABI (PW_ABI_IMPORTS) with m3_LinkRawFunctionEx and its wasm3 signature;
  *      an import of the module that the ABI lacks, or one whose signature differs, fails the load and
  *      names the function;
- *   4. compiles every function (as m3_CompileModule does, naming a function that fails), so all code pages exist before the first event and
- *      the RAM the core costs is known at boot; logs "wasm3: N bytes after compiling M functions (...)";
+ *   4. compiles every function (as m3_CompileModule does, naming a function that fails), so all code exists before the first event and
+ *      the RAM the core costs is known at boot: into the port's code region when it has one (code_map; engine_wasm3_flash.h: the
+ *      board's flash, so the compiled code costs no RAM), else into code pages on the heap; logs "wasm3: N bytes ... after
+ *      compiling M functions [into flash] (...)";
  *   5. finds every export of the ABI (PW_ABI_EXPORTS) and checks its signature; runs the start function.
  * A trap (an M3Result from a call) becomes PW_ENGINE_TRAP with the same text the wasm2c engine gives
  * for the same trap, so the host's log line and restart are identical whichever engine runs the core.
@@ -47,6 +49,9 @@
 #if defined(__GLIBC__) || defined(_NEWLIB_VERSION) || defined(__NEWLIB__)
 #include <malloc.h>
 #define PW_WASM3_HAVE_MALLINFO 1
+#if defined(_NEWLIB_VERSION) || defined(__NEWLIB__)
+#include <reent.h>
+#endif
 #endif
 
 #if defined(__has_include)
@@ -251,6 +256,9 @@ static long heap_in_use(void) {
 #if defined(PW_WASM3_HAVE_MALLINFO)
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
   struct mallinfo2 mi = mallinfo2();
+#elif defined(_NEWLIB_VERSION) || defined(__NEWLIB__)
+  /* newlib keeps mallinfo beside malloc_stats, whose fiprintf drags ~7 KB of stdio into the image */
+  struct mallinfo mi = _mallinfo_r(_REENT);
 #else
   struct mallinfo mi = mallinfo();
 #endif
@@ -258,6 +266,15 @@ static long heap_in_use(void) {
 #else
   return -1;
 #endif
+}
+
+/* The deepest the wasm operand stack has been: it grows upwards from originStack, which m3_Malloc
+ * zeroed, so the last non-zero byte bounds it (a slot that only ever held zeros is not seen). */
+static uint32_t wasm_stack_used(IM3Runtime rt) {
+  const uint8_t *s = rt->originStack;
+  uint32_t n = PW_WASM3_STACK_BYTES;
+  while (s && n > 0 && s[n - 1] == 0) n--;
+  return n;
 }
 
 /* Code pages the runtime holds: count and bytes (header + lines, as NewCodePage allocates them). */
@@ -293,10 +310,12 @@ void pw_wasm3_log_usage(pw_engine *e) {
                heap1 - heap0 - (long)code_bytes - (long)mem_bytes - (long)PW_WASM3_STACK_BYTES);
     pw_host_logf(e->host, PW_LOG_INFO,
                  "wasm3: %s after compiling %u functions into flash (code %u of %u bytes, %u sectors rewritten, %u "
-                 "unchanged; code pages %zu bytes in %u, linear memory %u, stack %u; module %zu bytes, sha256 %s)",
+                 "unchanged; code pages %zu bytes in %u, linear memory %u, stack %u (%u used so far); module %zu bytes, "
+                 "sha256 %s)",
                  heap, (unsigned)st.flash.functions, (unsigned)st.flash.code_bytes, (unsigned)st.flash.region_bytes,
                  (unsigned)st.flash.sectors_written, (unsigned)st.flash.sectors_same, code_bytes, (unsigned)pages,
-                 (unsigned)mem_bytes, (unsigned)PW_WASM3_STACK_BYTES, wasm_len, loaded_sha);
+                 (unsigned)mem_bytes, (unsigned)PW_WASM3_STACK_BYTES, (unsigned)wasm_stack_used(st.runtime), wasm_len,
+                 loaded_sha);
   } else if (e && e->host) {
     if (heap0 >= 0 && heap1 > heap0) /* ASan's allocator answers mallinfo with zeros */
       pw_host_logf(e->host, PW_LOG_INFO,
@@ -312,6 +331,35 @@ void pw_wasm3_log_usage(pw_engine *e) {
                    (unsigned)functions, code_bytes, (unsigned)pages, (unsigned)mem_bytes, (unsigned)PW_WASM3_STACK_BYTES,
                    wasm_len, loaded_sha);
   }
+}
+
+/* ------------------------------------------------------------------ linear memory around the compile */
+
+/* Cuts the linear memory to its last non-zero byte (what the data segments wrote; nothing has run yet)
+ * and returns that length. */
+static uint32_t linear_memory_shrink(IM3Runtime rt) {
+  M3Memory *m = &rt->memory;
+  if (!m->mallocated || m->numPages == 0) return 0;
+  const uint8_t *data = m3MemData(m->mallocated);
+  uint32_t kept = (uint32_t)m->mallocated->length;
+  while (kept > 0 && data[kept - 1] == 0) kept--;
+  kept = (kept + 7u) & ~7u;
+  if (kept == 0) kept = 8;
+  uint32_t limit = rt->memoryLimit;
+  rt->memoryLimit = kept;
+  if (ResizeMemory(rt, m->numPages) != m3Err_none) kept = (uint32_t)m->mallocated->length; /* kept as it was */
+  rt->memoryLimit = limit;
+  return kept;
+}
+
+/* Grows the linear memory back to the cap, the bytes past `kept` zeroed. false without memory. */
+static bool linear_memory_restore(IM3Runtime rt, uint32_t kept) {
+  M3Memory *m = &rt->memory;
+  if (!m->mallocated || m->numPages == 0 || m->mallocated->length >= rt->memoryLimit) return true;
+  if (ResizeMemory(rt, m->numPages) != m3Err_none) return false;
+  uint32_t length = (uint32_t)m->mallocated->length;
+  if (length > kept) memset(m3MemData(m->mallocated) + kept, 0, length - kept);
+  return true;
 }
 
 /* ------------------------------------------------------------------ load / unload */
@@ -407,8 +455,16 @@ static int w3_load(pw_engine *e, const uint8_t *wasm, size_t wasm_len) {
   const pw_platform *p = e->host ? e->host->p : NULL;
   st.code_in_flash = PW_WASM3_COMPILE_AT_LOAD && p && p->code_map && p->code_write_sector;
   if (st.code_in_flash) {
+    /* the compile's scratch pages need room while they exist: the linear memory holds only the data
+     * segments so far, so it is cut to them meanwhile (on the RP2040 this lets the load peak ~20 KB
+     * lower, what decides whether the core fits beside WiFi) and grown back, zeroed, after */
+    uint32_t kept = linear_memory_shrink(st.runtime);
     const char *why = pw_w3_compile_to_flash(st.module, p, &st.flash, e->error, sizeof e->error);
+    if (!why && !linear_memory_restore(st.runtime, kept)) why = "no memory";
     if (why) {
+      if (strcmp(why, "no memory") == 0)
+        snprintf(e->error, sizeof e->error, "wasm3: no memory to give the core its %u-byte linear memory back",
+                 (unsigned)PW_WASM3_MEMORY_LIMIT);
       w3_unload(e);
       return PW_ENGINE_FAILED; /* e->error says why */
     }

@@ -6,6 +6,15 @@
 #ifndef PW_WASM3_FAST_H
 #define PW_WASM3_FAST_H
 
+/* PW_WASM3_OPS_IN_RAM (the Pico build, CMake PICOWIRE_WASM3_OPS_IN_RAM): every op handler (each is
+ * declared through wasm3's `vectorcall`, which it leaves to the platform) goes to .time_critical, which
+ * the SDK's linker script copies to RAM at boot. The compiled core is read from flash through the 16 KB
+ * XIP cache; with the handlers there too they evict each other (tools/bench/xip.ts: a WebSocket parse
+ * would miss ~30 extra cycles per byte, ~6 with the handlers in RAM). ~18 KB of RAM. */
+#if defined(PW_WASM3_OPS_IN_RAM) && PW_WASM3_OPS_IN_RAM
+#define vectorcall __attribute__((section(".time_critical.wasm3_ops")))
+#endif
+
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h> /* declared before the macro below takes the name */

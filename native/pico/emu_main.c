@@ -339,7 +339,11 @@ static void check_canary(void) {
   printf("canary: idle round after a full pass: wait %ld ms (%s)\n", (long)wait, wait != 0 ? "not forced" : "FORCED");
   uint32_t size = 0;
   uint8_t *mem = host.engine.v->memory(&host.engine, &size);
-  uint32_t base = (uint32_t)host.heap_limit, area = size - base;
+  uint32_t base = (uint32_t)host.heap_limit, area = size > base ? size - base : 0;
+  if (area == 0) { /* wasm3: the memory ends at the cap, so a write above it traps as out of bounds */
+    printf("canary: no memory above the %lu-byte cap to guard (the engine traps writes there)\n", (unsigned long)base);
+    return;
+  }
   uint32_t most = (area + PW_HOST_CANARY_STRIPE - 1) / PW_HOST_CANARY_STRIPE;
   const uint32_t at[] = {size - 1, base, base + area / 2 + 1};
   for (unsigned t = 0; t < sizeof at / sizeof at[0]; t++) {
@@ -481,7 +485,8 @@ static void run(void *arg) {
          (unsigned long)start_cycles, (long)top, (long)limit, (unsigned long)pw_pico_stack_used());
   const char *sha = host.engine.v->core_sha256(&host.engine);
   printf("picowire emu: core from %s%s, sha256 %s\n", host.slot ? "slot " : "", pw_slot_name(host.slot), sha ? sha : "unknown");
-  printf("picowire emu: C heap used by the engine after start: %lu B\n", (unsigned long)(heap_used() - heap0));
+  printf("picowire emu: C heap used by the engine after start: %lu B (heap arena, its high-water mark: %lu B)\n",
+         (unsigned long)(heap_used() - heap0), (unsigned long)mallinfo().arena);
   service_until_idle();
 
   E.quiet = true; /* per-connection info lines would dominate the timing */
@@ -503,8 +508,9 @@ static void run(void *arg) {
    * same RAM addresses, so its code region is left as it is (the engine's line says "0 sectors rewritten") */
   if (pw_wasm3_log_usage) {
     host.engine.v->unload(&host.engine);
-    printf("picowire emu: C heap used by the engine after unloading the core: %lu B\n", (unsigned long)(heap_used() - heap0));
-    host.engine.v->load(&host.engine, PW_CORE_WASM_BYTES, pw_core_wasm_len);
+    printf("picowire emu: C heap used by the engine after unloading the core: %ld B\n", (long)(int32_t)(heap_used() - heap0));
+    int r = host.engine.v->load(&host.engine, PW_CORE_WASM_BYTES, pw_core_wasm_len);
+    printf("picowire emu: core loaded again: %s\n", r == PW_ENGINE_OK ? "ok" : host.engine.error);
   }
 
   printf("picowire emu: done\n");

@@ -19,7 +19,7 @@
 #define MEMP_NUM_TCP_SEG 48
 #define MEMP_NUM_ARP_QUEUE 10
 #define MEMP_NUM_SYS_TIMEOUT (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 2 + 2 * 3) /* + mDNS: 3 per interface */
-#define PBUF_POOL_SIZE 24
+#define PBUF_POOL_SIZE 16 /* lwIP's default: 24 KB of receive buffers (24 took 12 KB more of the heap wasm3 needs) */
 
 #define LWIP_ARP 1
 #define LWIP_ETHERNET 1

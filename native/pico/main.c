@@ -87,8 +87,9 @@ static void run(void *arg) {
       .boot_slots = true,
   };
   if (pw_host_start(&host, &opt) != PW_OK) fatal_loop("the core did not start");
-  printf("[info] pico: core running, stack high-water %lu of %u bytes\n", (unsigned long)pw_pico_stack_used(),
-         PW_PICO_STACK_BYTES);
+  /* the heap left beside WiFi, lwIP (static) and the running core: get_info reports the same figure */
+  printf("[info] pico: core running, stack high-water %lu of %u bytes, free heap %ld bytes\n",
+         (unsigned long)pw_pico_stack_used(), PW_PICO_STACK_BYTES, (long)ops.free_heap(ops.ctx));
 
   for (;;) {
     pico_platform_poll();

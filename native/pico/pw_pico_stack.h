@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #ifndef PW_PICO_STACK_BYTES
-#define PW_PICO_STACK_BYTES (32u * 1024u)
+#define PW_PICO_STACK_BYTES (24u * 1024u) /* wasm3 used 8.8 KiB at most in picowire_emu; 32 left too little heap */
 #endif
 #define PW_PICO_STACK_GUARD_WORDS 16u
 #define PW_PICO_STACK_FILL 0x5AC3E1F0u

@@ -9,7 +9,7 @@ import { writeFileSync } from "node:fs";
 import { checkBudgets } from "../wasm/size.ts";
 import { mergeDataSegments } from "./merge-data.ts";
 import { shrink } from "./shrink.ts";
-import { buildFirmware, buildWasm3EmuImage } from "./firmware.ts";
+import { buildFirmware } from "./firmware.ts";
 import { buildDashboard } from "./dashboard.ts";
 import { buildSetupPage } from "./setup.ts";
 
@@ -57,7 +57,7 @@ try {
 // The Pico W firmware (tools/build/firmware.ts): built where the Pico SDK and the ARM toolchain exist,
 // otherwise it prints what is missing and that the step was skipped.
 try {
-  if (buildFirmware().built) buildWasm3EmuImage(); // the wasm3 side of the emulator benchmarks
+  buildFirmware();
 } catch (e) {
   console.error((e as Error).message);
   process.exit(1);

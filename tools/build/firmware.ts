@@ -1,8 +1,9 @@
 // The Pico W firmware step of `npm run build`: configure and build the top-level CMakeLists.txt into
-// build/pico, copy the UF2s to build/, print sizes. Where the Pico SDK, the ARM toolchain, cmake,
-// wasm2c or picotool are missing it prints exactly what is missing and that the step was skipped.
+// build/pico (wasm2c) and build/pico-wasm3 (wasm3, where WASM3_PATH is set), copy the UF2s to build/,
+// print sizes. Where the Pico SDK, the ARM toolchain, cmake, wasm2c or picotool are missing it prints
+// exactly what is missing and that the step was skipped.
 //
-//   PICO_SDK_PATH=/work/deps/pico-sdk picotool_DIR=/work/deps/picotool/picotool npm run build
+//   PICO_SDK_PATH=/work/deps/pico-sdk picotool_DIR=/work/deps/picotool/picotool WASM3_PATH=/work/deps/wasm3 npm run build
 //   npx tsx tools/build/firmware.ts          (the firmware step alone)
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync, statSync } from "node:fs";
@@ -12,17 +13,23 @@ import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 
 export const ROOT = resolve(import.meta.dirname, "..", "..");
+/** The wasm2c build: its WiFi image (build/picowire-wasm2c.uf2) and the wasm2c emulator image. */
 export const PICO_BUILD = join(ROOT, "build", "pico");
+/** What a board is flashed with: the wasm3 image where WASM3_PATH is set (it takes new cores over the air),
+ *  else the wasm2c image, with a notice. PICOWIRE_ENGINE=wasm2c picks the wasm2c image anyway. */
 export const FIRMWARE_UF2 = join(ROOT, "build", "picowire.uf2");
+export const FIRMWARE_WASM2C_UF2 = join(ROOT, "build", "picowire-wasm2c.uf2");
 export const EMU_UF2 = join(ROOT, "build", "picowire-emu.uf2");
-/** The wasm3 benchmark image for rp2040js (built where WASM3_PATH is set): a measurement image whose
- *  heap lies past the real SRAM, because wasm3 with the whole core does not fit the board's heap. */
+/** The wasm3 emulator image for rp2040js (built where WASM3_PATH is set). */
 export const EMU_WASM3_UF2 = join(ROOT, "build", "picowire-emu-wasm3.uf2");
+/** The wasm3 build: the board's default WiFi image and the wasm3 emulator image. */
 export const PICO_WASM3_BUILD = join(ROOT, "build", "pico-wasm3");
-/** KiB of heap the wasm3 measurement image gets past the real SRAM (run it with --sram-kb 1024). */
 /** KiB of heap past the real SRAM for the wasm3 emulator image (a measurement layout, rp2040js only); 0: the
  *  board's own layout, which holds wasm3 and the whole core since the compiled code lives in flash. */
 export const EMU_WASM3_HEAP_KB = 0;
+/** The wasm3 image is built for size (CMake MinSizeRel; wasm3's interpreter keeps -O2, native/cmake/wasm3.cmake):
+ *  with Release (-O3) everywhere its UF2 is 1,127,936 B, over the budget; MinSizeRel gives 1,024,512 B. */
+export const WASM3_BUILD_TYPE = "MinSizeRel";
 const OUT_DIR = join(PICO_BUILD, "native", "pico");
 export const UF2_MAX_BYTES = 1024 * 1024;
 
@@ -110,6 +117,7 @@ export interface FirmwareResult {
   uf2?: string;
   emuUf2?: string;
   sizes?: FirmwareSizes;
+  engine?: "wasm2c" | "wasm3"; // of build/picowire.uf2
 }
 
 function run(cmd: string, args: string[], quiet: boolean): void {
@@ -120,10 +128,41 @@ function run(cmd: string, args: string[], quiet: boolean): void {
   }
 }
 
-/** Builds the firmware for the core in build/picowire.wasm (its SHA-256 is pinned in the CMake cache,
- *  so the build fails if the embedded bytes are not the tested ones). Never throws for missing tools:
- *  it returns { built: false, skipped } after printing what is missing. */
-export function buildFirmware(opts: { quiet?: boolean; engine?: string } = {}): FirmwareResult {
+/** Where a wasm3 checkout is, or why the wasm3 images cannot be built. */
+export function wasm3Env(): { path?: string; missing?: string } {
+  const w3 = process.env.WASM3_PATH;
+  if (!w3) return { missing: "WASM3_PATH is not set (a wasm3 checkout: git clone https://github.com/wasm3/wasm3)" };
+  if (!existsSync(join(w3, "source", "wasm3.h"))) return { missing: `WASM3_PATH=${w3} has no source/wasm3.h` };
+  return { path: resolve(w3) };
+}
+
+function configureAndBuild(dir: string, env: FirmwareEnv, defs: string[], quiet: boolean): void {
+  const wasm = join(ROOT, "build", "picowire.wasm");
+  const sha = createHash("sha256").update(readFileSync(wasm)).digest("hex");
+  run(
+    "cmake",
+    [
+      "-S", ROOT, "-B", dir,
+      `-DPICO_SDK_PATH=${resolve(env.sdk!)}`,
+      `-Dpicotool_DIR=${env.picotoolDir}`,
+      `-DPICOWIRE_WASM=${wasm}`,
+      `-DPICOWIRE_WASM_SHA256=${sha}`, // the build fails if the embedded bytes are not the tested ones
+      `-DPICOWIRE_PAGE=${join(ROOT, "build", "index.html.gz")}`,
+      // always passed, so a build directory made before the flash configuration sector (which baked
+      // "http_port=80" in) cannot keep an old value: empty means "read the sector"
+      `-DPICOWIRE_CONFIG=${process.env.PICOWIRE_CONFIG ?? ""}`,
+      ...defs,
+    ],
+    quiet,
+  );
+  run("cmake", ["--build", dir, "-j", String(Math.max(1, availableParallelism()))], quiet);
+}
+
+/** Builds the firmware images for the core in build/picowire.wasm: the wasm2c images in build/pico and,
+ *  where WASM3_PATH is set, the wasm3 images in build/pico-wasm3; build/picowire.uf2 is the wasm3 image
+ *  (or the wasm2c one without wasm3, or with PICOWIRE_ENGINE=wasm2c). Never throws for missing tools: it
+ *  returns { built: false, skipped } after printing what is missing. */
+export function buildFirmware(opts: { quiet?: boolean } = {}): FirmwareResult {
   const env = firmwareEnv();
   if (env.missing.length) {
     const skipped = env.missing.join("; ");
@@ -132,85 +171,46 @@ export function buildFirmware(opts: { quiet?: boolean; engine?: string } = {}): 
   }
   const wasm = join(ROOT, "build", "picowire.wasm");
   if (!existsSync(wasm)) throw new Error("firmware: build/picowire.wasm does not exist (build the core first)");
-  // the dashboard page the firmware serves on GET / (asset index.html.gz), written by buildDashboard()
-  const page = join(ROOT, "build", "index.html.gz");
-  if (!existsSync(page))
+  if (!existsSync(join(ROOT, "build", "index.html.gz")))
     throw new Error("firmware: build/index.html.gz does not exist (npx tsx tools/build/dashboard.ts, or npm run build)");
   const sha = createHash("sha256").update(readFileSync(wasm)).digest("hex");
   const quiet = opts.quiet ?? true;
-  run(
-    "cmake",
-    [
-      "-S", ROOT, "-B", PICO_BUILD,
-      `-DPICO_SDK_PATH=${resolve(env.sdk!)}`,
-      `-Dpicotool_DIR=${env.picotoolDir}`,
-      `-DPICOWIRE_WASM=${wasm}`,
-      `-DPICOWIRE_WASM_SHA256=${sha}`,
-      `-DPICOWIRE_PAGE=${page}`,
-      `-DPICOWIRE_ENGINE=${opts.engine ?? process.env.PICOWIRE_ENGINE ?? "wasm2c"}`,
-      // always passed, so a build directory made before the flash configuration sector (which baked
-      // "http_port=80" in) cannot keep an old value: empty means "read the sector"
-      `-DPICOWIRE_CONFIG=${process.env.PICOWIRE_CONFIG ?? ""}`,
-      "-DCMAKE_BUILD_TYPE=Release",
-    ],
-    quiet,
-  );
-  run("cmake", ["--build", PICO_BUILD, "-j", String(Math.max(1, availableParallelism()))], quiet);
-  const uf2 = join(OUT_DIR, "picowire.uf2");
-  copyFileSync(uf2, FIRMWARE_UF2);
-  const emu = join(OUT_DIR, "picowire_emu.uf2");
-  if (existsSync(emu)) copyFileSync(emu, EMU_UF2);
-  const sizes = firmwareSizes(join(OUT_DIR, "picowire.elf"), uf2);
-  console.log(`firmware: build/picowire.uf2 for core sha256 ${sha}`);
-  console.log(`firmware: ${describeSizes("picowire", sizes)}`);
-  console.log(`firmware: serves build/index.html.gz on GET / (${statSync(page).size} bytes in flash, asset index.html.gz)`);
-  if (existsSync(emu)) console.log(`firmware: ${describeSizes("picowire_emu (rp2040js image, build/picowire-emu.uf2)", firmwareSizes(join(OUT_DIR, "picowire_emu.elf"), emu))}`);
-  if (sizes.uf2Bytes > UF2_MAX_BYTES) {
-    throw new Error(`firmware: build/picowire.uf2 is ${sizes.uf2Bytes} bytes, over the ${UF2_MAX_BYTES}-byte budget`);
-  }
-  return { built: true, uf2: FIRMWARE_UF2, emuUf2: existsSync(emu) ? EMU_UF2 : undefined, sizes };
-}
 
-/** The wasm3 emulator image (picowire_emu with PICOWIRE_ENGINE=wasm3, EMU_WASM3_HEAP_KB) in
- *  build/pico-wasm3, copied to build/picowire-emu-wasm3.uf2; skipped with a message without WASM3_PATH
- *  or the firmware's tools. Only the emulator target: the wasm3 WiFi image does not fit the board. */
-export function buildWasm3EmuImage(opts: { quiet?: boolean } = {}): { built: boolean; skipped?: string } {
-  const env = firmwareEnv();
-  const w3 = process.env.WASM3_PATH;
-  const missing = [...env.missing];
-  if (!w3) missing.push("WASM3_PATH is not set (a wasm3 checkout)");
-  else if (!existsSync(join(w3, "source", "wasm3.h"))) missing.push(`WASM3_PATH=${w3} has no source/wasm3.h`);
-  if (missing.length) {
-    const skipped = missing.join("; ");
-    console.log(`firmware: wasm3 emulator image SKIPPED. Missing: ${skipped}`);
-    return { built: false, skipped };
+  configureAndBuild(PICO_BUILD, env, ["-DPICOWIRE_ENGINE=wasm2c", "-DCMAKE_BUILD_TYPE=Release"], quiet);
+  copyFileSync(join(OUT_DIR, "picowire.uf2"), FIRMWARE_WASM2C_UF2);
+  copyFileSync(join(OUT_DIR, "picowire_emu.uf2"), EMU_UF2);
+  const w2c = firmwareSizes(join(OUT_DIR, "picowire.elf"), FIRMWARE_WASM2C_UF2);
+  console.log(`firmware: ${describeSizes("picowire-wasm2c (build/picowire-wasm2c.uf2)", w2c)}`);
+  console.log(`firmware: ${describeSizes("picowire_emu (rp2040js image, build/picowire-emu.uf2)", firmwareSizes(join(OUT_DIR, "picowire_emu.elf"), EMU_UF2))}`);
+
+  const w3 = wasm3Env();
+  const forced = process.env.PICOWIRE_ENGINE;
+  if (forced && forced !== "wasm2c" && forced !== "wasm3") throw new Error(`firmware: PICOWIRE_ENGINE must be wasm2c or wasm3, not ${forced}`);
+  if (forced === "wasm3" && !w3.path) throw new Error(`firmware: PICOWIRE_ENGINE=wasm3 but ${w3.missing}`);
+  let sizes = w2c;
+  if (w3.path) {
+    const dir = join(PICO_WASM3_BUILD, "native", "pico");
+    configureAndBuild(PICO_WASM3_BUILD, env, ["-DPICOWIRE_ENGINE=wasm3", `-DWASM3_PATH=${w3.path}`,
+      `-DPICOWIRE_EMU_HEAP_KB=${EMU_WASM3_HEAP_KB}`, `-DCMAKE_BUILD_TYPE=${WASM3_BUILD_TYPE}`], quiet);
+    copyFileSync(join(dir, "picowire_emu.uf2"), EMU_WASM3_UF2);
+    const w3sizes = firmwareSizes(join(dir, "picowire.elf"), join(dir, "picowire.uf2"));
+    console.log(`firmware: ${describeSizes("picowire-wasm3", w3sizes)}`);
+    console.log(`firmware: ${describeSizes("picowire_emu wasm3 (rp2040js image, build/picowire-emu-wasm3.uf2)", firmwareSizes(join(dir, "picowire_emu.elf"), EMU_WASM3_UF2))}`);
+    if (forced !== "wasm2c") {
+      copyFileSync(join(dir, "picowire.uf2"), FIRMWARE_UF2);
+      sizes = w3sizes;
+    }
   }
-  const wasm = join(ROOT, "build", "picowire.wasm");
-  const page = join(ROOT, "build", "index.html.gz");
-  const sha = createHash("sha256").update(readFileSync(wasm)).digest("hex");
-  const quiet = opts.quiet ?? true;
-  run(
-    "cmake",
-    [
-      "-S", ROOT, "-B", PICO_WASM3_BUILD,
-      `-DPICO_SDK_PATH=${resolve(env.sdk!)}`,
-      `-Dpicotool_DIR=${env.picotoolDir}`,
-      `-DPICOWIRE_WASM=${wasm}`,
-      `-DPICOWIRE_WASM_SHA256=${sha}`,
-      `-DPICOWIRE_PAGE=${page}`,
-      "-DPICOWIRE_ENGINE=wasm3",
-      `-DWASM3_PATH=${resolve(w3!)}`,
-      `-DPICOWIRE_EMU_HEAP_KB=${EMU_WASM3_HEAP_KB}`,
-      `-DPICOWIRE_CONFIG=${process.env.PICOWIRE_CONFIG ?? ""}`,
-      "-DCMAKE_BUILD_TYPE=Release",
-    ],
-    quiet,
-  );
-  run("cmake", ["--build", PICO_WASM3_BUILD, "--target", "picowire_emu", "-j", String(Math.max(1, availableParallelism()))], quiet);
-  copyFileSync(join(PICO_WASM3_BUILD, "native", "pico", "picowire_emu.uf2"), EMU_WASM3_UF2);
-  const layout = EMU_WASM3_HEAP_KB ? `${EMU_WASM3_HEAP_KB} KiB heap past the real SRAM` : "the board's RAM layout";
-  console.log(`firmware: build/picowire-emu-wasm3.uf2 (wasm3 emulator image, ${layout}) for core sha256 ${sha}`);
-  return { built: true };
+  if (!w3.path || forced === "wasm2c") {
+    copyFileSync(FIRMWARE_WASM2C_UF2, FIRMWARE_UF2);
+    const why = forced === "wasm2c" ? "PICOWIRE_ENGINE=wasm2c" : (w3.missing ?? "");
+    console.log(`${"!".repeat(80)}\nfirmware: build/picowire.uf2 is the wasm2c image (${why}): it runs its core compiled in and cannot\n` +
+      `take a new core over the air. Set WASM3_PATH (native/README.md "The wasm3 engine") for the board's default image.\n${"!".repeat(80)}`);
+  }
+  console.log(`firmware: build/picowire.uf2 (${sizes === w2c ? "wasm2c" : "wasm3"}) for core sha256 ${sha}`);
+  for (const [uf2, s] of [[FIRMWARE_UF2, sizes], [FIRMWARE_WASM2C_UF2, w2c]] as const)
+    if (s.uf2Bytes > UF2_MAX_BYTES) throw new Error(`firmware: ${uf2} is ${s.uf2Bytes} bytes, over the ${UF2_MAX_BYTES}-byte budget`);
+  return { built: true, uf2: FIRMWARE_UF2, emuUf2: EMU_UF2, sizes, engine: sizes === w2c ? "wasm2c" : "wasm3" };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {

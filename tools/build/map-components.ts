@@ -5,7 +5,9 @@
 import { readFileSync } from "node:fs";
 
 export const COMPONENTS: [string, RegExp][] = [
-  ["core (translated wasm)", /picowire_core\.c\.o|\/w2c_|picowire_core_wasm\.c\.o/],
+  ["core (translated wasm)", /picowire_core\.c\.o|\/w2c_/],
+  ["core (wasm bytes, wasm3)", /picowire_core_wasm\.c\.o/],
+  ["wasm3 interpreter", /libpw_wasm3/],
   ["host + engine", /libpicowire_host\.a|libpicowire_wasm3|\/wasm3\//],
   ["Pico port (native/pico)", /(^|\/)(platform_pico|pw_lwip|pw_mdns|main|pixels_pio|pw_flash_regions|emu_main|stack\.S)\.c?\.o|stack\.S\.o/],
   ["assets (web pages)", /libpicowire_assets\.a/],

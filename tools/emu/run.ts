@@ -9,6 +9,8 @@
 // Give its path (or a raw 16 KiB bootrom .bin) in RP2040_BOOTROM, or keep a checkout at
 // /work/deps/rp2040js (searched). rp2040js does not emulate the CYW43, so only images that need no
 // radio run here (picowire_emu). It runs at a fixed 125 MHz: time on the board's timer = cycles / 125.
+// rp2040js does not program flash; runImage puts a SPI NOR flash model behind it (tools/emu/qspi-flash.ts),
+// so the ROM's erases and programs land in the emulated flash.
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -70,6 +72,8 @@ export interface EmuResult {
   done: boolean;
   simulatedMs: number;
   wallMs: number;
+  /** Erases and page programs the flash model ran (zeros with flashModel: false). */
+  flashOps: { erases: number; programs: number };
 }
 
 /** Runs image until `until` appears on UART0, simulatedMs of board time pass, or timeoutMs of wall time
@@ -88,6 +92,10 @@ export async function runImage(
     onOutput?: (text: string, output: string) => void;
     /** KiB of emulated SRAM (default: the RP2040's 264). */
     sramKb?: number;
+    /** Model the flash chip, so the ROM's erase/program change the flash (default true). */
+    flashModel?: boolean;
+    /** Every command the flash model saw, when CS went high (traces). */
+    onFlashCommand?: (c: import("./qspi-flash.ts").FlashCommand) => void;
   } = {},
 ): Promise<EmuResult> {
   const found = opts.bootrom ? { path: opts.bootrom } : findBootrom();
@@ -101,6 +109,13 @@ export async function runImage(
     Object.assign(mcu, { sram, sramView: new DataView(sram.buffer) }); // readonly in the typings only
   }
   mcu.loadBootrom(await loadBootrom(found.path));
+  // imported here, as rp2040js is: tools/ ships without devDependencies
+  let flashOps = { erases: 0, programs: 0 };
+  if (opts.flashModel !== false) {
+    const model = (await import("./qspi-flash.ts")).attachFlashModel(mcu);
+    model.chip.onCommand = opts.onFlashCommand;
+    flashOps = model.ops;
+  }
   const blocks = loadUf2(mcu, readFileSync(image));
   if (blocks === 0) throw new Error(`${image}: no RP2040 UF2 blocks`);
   const until = opts.until ?? DONE_MARKER;
@@ -112,7 +127,7 @@ export async function runImage(
     const finish = () => {
       sim.stop();
       clearInterval(watch);
-      resolvePromise({ output, done, simulatedMs: sim.clock.nanos / 1e6, wallMs: Date.now() - started });
+      resolvePromise({ output, done, simulatedMs: sim.clock.nanos / 1e6, wallMs: Date.now() - started, flashOps: { ...flashOps } });
     };
     const decoder = new TextDecoder();
     mcu.uart[0].onByte = (value: number) => {

@@ -23,9 +23,12 @@ export const FLOATS_ALLOWED = false;
 /** What the board's wasm3 build runs; anything else would fail to load there even though Node accepts it. */
 export const ALLOWED_FEATURES = new Set(["mvp", "sign-ext", "bulk-memory", "mutable-globals", "multi-value"]);
 
-// wasm3 RAM facts (measured on the board): ~3 bytes of RAM per wasm byte, ~165 bytes per function.
-const WASM3_RAM_PER_BYTE = 3;
-const WASM3_RAM_PER_FUNCTION = 165;
+// wasm3 on the RP2040 (rp2040js, build/picowire-emu-wasm3.uf2, core 85e66c20…, 283 functions): the compiled
+// code goes to flash (engine_wasm3_flash.c), 195,780 B for 63,617 B of wasm; what stays in RAM besides the
+// linear memory and the 8 KiB wasm stack is ~167 B per function (47,240 B) and a code page of import stubs
+const WASM3_FLASH_PER_BYTE = 3.1;
+const WASM3_RAM_PER_FUNCTION = 167;
+const WASM3_STACK_BYTES = 8192;
 
 /** AssemblyScript's stub runtime sets its bump offset to the heap base in the start function. Zero-filled
  *  static buffers (memory.data(n)) get no data segment after memory packing, so segments can undercount. */
@@ -224,15 +227,16 @@ function main() {
   console.log(`\nlargest functions: ${biggest.map((f) => `${names?.get(f.index) ?? funcName(m, f.index)} ${f.entrySize}`).join(", ")}`);
 
   const nfuncs = m.funcs.length + m.importedFuncs;
-  const fixed = bytes.length * WASM3_RAM_PER_BYTE + nfuncs * WASM3_RAM_PER_FUNCTION;
-  console.log(`\nboard RAM under wasm3 (projection)`);
-  console.log(`  module      ${bytes.length} B x ${WASM3_RAM_PER_BYTE}          = ${bytes.length * WASM3_RAM_PER_BYTE}`);
-  console.log(`  functions   ${nfuncs} x ${WASM3_RAM_PER_FUNCTION} B           = ${nfuncs * WASM3_RAM_PER_FUNCTION}`);
-  console.log(`  linear mem  static data ${end}, capped at ${MAX_LINEAR_MEMORY}`);
-  console.log(`  total       ${fixed + end} B with static data only, ${fixed + MAX_LINEAR_MEMORY} B with the full ${MAX_LINEAR_MEMORY}-byte cap`);
+  const ram = nfuncs * WASM3_RAM_PER_FUNCTION + 1024 + WASM3_STACK_BYTES;
+  console.log(`\nboard under wasm3 (projection; the emulator image's boot line has the measured figures)`);
+  console.log(`  code in flash  ${bytes.length} B x ${WASM3_FLASH_PER_BYTE}   = ${Math.round(bytes.length * WASM3_FLASH_PER_BYTE)} (PICOWIRE_WASM3_CODE_KB, default 256 KiB)`);
+  console.log(`  RAM functions  ${nfuncs} x ${WASM3_RAM_PER_FUNCTION} B    = ${nfuncs * WASM3_RAM_PER_FUNCTION}, + import stubs 1024 + wasm stack ${WASM3_STACK_BYTES}`);
+  console.log(`  linear mem     static data ${end}, capped at ${MAX_LINEAR_MEMORY}`);
+  console.log(`  RAM total      ${ram + end} B with static data only, ${ram + MAX_LINEAR_MEMORY} B with the full ${MAX_LINEAR_MEMORY}-byte cap`);
 
   // the firmware images, where `npm run build` made them (Pico SDK present): flash and RAM per component
-  for (const [elf, what] of [["build/pico/native/pico/picowire.elf", "Pico W firmware"], ["build/pico/native/pico/picowire_emu.elf", "rp2040js image"]]) {
+  for (const [elf, what] of [["build/pico-wasm3/native/pico/picowire.elf", "Pico W firmware (wasm3, build/picowire.uf2)"], ["build/pico/native/pico/picowire.elf", "Pico W firmware (wasm2c)"],
+    ["build/pico/native/pico/picowire_emu.elf", "rp2040js image (wasm2c)"]]) {
     const map = resolve(root, `${elf}.map`);
     if (existsSync(map)) console.log(componentTable(`${what} per component (${relative(process.cwd(), map)}; bytes)`, mapComponentsOf(map)));
     else console.log(`
