@@ -40,8 +40,7 @@ if (missing.length) {
   );
 }
 
-// its own build directory: build/pico-wasm3 holds npm run build's measurement image (a heap past the real
-// SRAM), which this test must not boot
+// its own build directory, so it never races npm run build's build/pico-wasm3
 const BUILD = join(ROOT, "build", "pico-wasm3-ota");
 const EMU = join(BUILD, "native", "pico", "picowire_emu.uf2");
 
@@ -117,6 +116,18 @@ describe.skipIf(missing.length > 0)("the Pico's OTA boot side (wasm3 emulator im
     const out = await bootWith((f) => writeSlot(f, C.REGION_SLOT_A, v1.bytes, 1, ABI_VERSION, true));
     expect(out).toContain(`picowire emu: core from slot A, sha256 ${v1.sha256}`);
   }, 90_000);
+
+  it("the real core as an update in slot B: run from the slot by wasm3, its compiled code in the flash code region", async () => {
+    const bytes = new Uint8Array(readFileSync(join(ROOT, "build", "picowire.wasm")));
+    const real = createHash("sha256").update(bytes).digest("hex");
+    const out = await bootWith((f) => {
+      writeSlot(f, C.REGION_SLOT_A, v1.bytes, 1, ABI_VERSION, true);
+      writeSlot(f, C.REGION_SLOT_B, bytes, 2, ABI_VERSION);
+    });
+    expect(out).toContain(`picowire emu: core from slot B, sha256 ${real}`);
+    expect(out).toMatch(/\[info\] wasm3: \d+ bytes \(other \d+\) after compiling \d+ functions into flash \(code \d+ of \d+ bytes, [1-9]\d* sectors rewritten/);
+    expect(out).toMatch(/picowire emu: core initialised: init OK/);
+  }, 120_000);
 
   it("checks a slot image of 60 KB over XIP at boot (the SHA-256's cost, in cycles)", async () => {
     // the same tiny core with a 60,000-byte custom section: wasm3 skips it, the boot rules hash it all
