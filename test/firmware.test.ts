@@ -231,22 +231,24 @@ describe.skipIf(missing.length > 0)("firmware (Pico W UF2 + rp2040js boot image)
     expect(usbConsole.text).toMatch(/\[error\] pico: the CYW43 does not respond/);
   });
 
-  it("refuses a PICOWIRE_TRIAL_MS out of range at configure time, saying what it must be", () => {
-    for (const bad of ["500", "3600001", "soon"]) {
-      const dir = mkdtempSync(join(tmpdir(), "pw-trial-"));
-      const r = spawnSync("cmake", ["-S", ROOT, "-B", dir, `-DPICO_SDK_PATH=${env.sdk}`, `-Dpicotool_DIR=${env.picotoolDir}`, `-DPICOWIRE_TRIAL_MS=${bad}`], { encoding: "utf8", timeout: 60_000 });
+  /** Configures a fresh build directory with `variable` set to each of `bads`: CMake must refuse each, saying `must(bad)`. */
+  const refusedAtConfigure = (variable: string, bads: string[], must: (bad: string) => string) => {
+    for (const bad of bads) {
+      const dir = mkdtempSync(join(tmpdir(), "pw-configure-"));
+      const r = spawnSync("cmake", ["-S", ROOT, "-B", dir, `-DPICO_SDK_PATH=${env.sdk}`, `-Dpicotool_DIR=${env.picotoolDir}`, `-D${variable}=${bad}`], { encoding: "utf8", timeout: 60_000 });
       expect(r.status, bad).not.toBe(0);
-      expect((r.stderr + r.stdout).replace(/\s+/g, " ")).toContain(`PICOWIRE_TRIAL_MS must be a whole number of milliseconds from 1000 to 3600000, not '${bad}'`);
+      expect((r.stderr + r.stdout).replace(/\s+/g, " ")).toContain(must(bad));
     }
+  };
+
+  it("refuses a PICOWIRE_TRIAL_MS out of range at configure time, saying what it must be", () => {
+    refusedAtConfigure("PICOWIRE_TRIAL_MS", ["500", "3600001", "soon"],
+      (bad) => `PICOWIRE_TRIAL_MS must be a whole number of milliseconds from 1000 to 3600000, not '${bad}'`);
   }, 120_000);
 
   it("refuses a PICOWIRE_WASM3_CODE_KB that is not whole sectors or too large, saying what it must be", () => {
-    for (const bad of ["6", "1024", "lots"]) {
-      const dir = mkdtempSync(join(tmpdir(), "pw-code-kb-"));
-      const r = spawnSync("cmake", ["-S", ROOT, "-B", dir, `-DPICO_SDK_PATH=${env.sdk}`, `-Dpicotool_DIR=${env.picotoolDir}`, `-DPICOWIRE_WASM3_CODE_KB=${bad}`], { encoding: "utf8", timeout: 60_000 });
-      expect(r.status, bad).not.toBe(0);
-      expect((r.stderr + r.stdout).replace(/\s+/g, " ")).toContain(`PICOWIRE_WASM3_CODE_KB must be a whole number of KiB from 0 to 768, a multiple of 4 (flash sectors), not '${bad}'`);
-    }
+    refusedAtConfigure("PICOWIRE_WASM3_CODE_KB", ["6", "1024", "lots"],
+      (bad) => `PICOWIRE_WASM3_CODE_KB must be a whole number of KiB from 0 to 768, a multiple of 4 (flash sectors), not '${bad}'`);
   }, 120_000);
 
   it("builds build/picowire.uf2 within 1 MiB (the wasm3 image built for size, wasm3 itself at -O2)", () => {

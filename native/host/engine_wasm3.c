@@ -459,14 +459,14 @@ static int w3_load(pw_engine *e, const uint8_t *wasm, size_t wasm_len) {
      * segments so far, so it is cut to them meanwhile (on the RP2040 this lets the load peak ~20 KB
      * lower, what decides whether the core fits beside WiFi) and grown back, zeroed, after */
     uint32_t kept = linear_memory_shrink(st.runtime);
-    const char *why = pw_w3_compile_to_flash(st.module, p, &st.flash, e->error, sizeof e->error);
-    if (!why && !linear_memory_restore(st.runtime, kept)) why = "no memory";
-    if (why) {
-      if (strcmp(why, "no memory") == 0)
-        snprintf(e->error, sizeof e->error, "wasm3: no memory to give the core its %u-byte linear memory back",
-                 (unsigned)PW_WASM3_MEMORY_LIMIT);
+    int rc = PW_ENGINE_OK;
+    if (pw_w3_compile_to_flash(st.module, p, &st.flash, e->error, sizeof e->error))
+      rc = PW_ENGINE_FAILED; /* e->error says why */
+    else if (!linear_memory_restore(st.runtime, kept))
+      rc = failed(e, "wasm3: no memory to give the core its %u-byte linear memory back", (unsigned)PW_WASM3_MEMORY_LIMIT);
+    if (rc != PW_ENGINE_OK) {
       w3_unload(e);
-      return PW_ENGINE_FAILED; /* e->error says why */
+      return rc;
     }
   }
 

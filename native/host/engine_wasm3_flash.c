@@ -27,7 +27,6 @@ typedef struct {
 typedef struct {
   const pw_platform *p;
   const uint8_t *map;
-  uint32_t size;
   uint8_t *sector;
   uint32_t sector_at; /* region offset of the sector being assembled */
   uint32_t fill;      /* bytes of it assembled */
@@ -227,7 +226,7 @@ const char *pw_w3_compile_to_flash(IM3Module module, const pw_platform *p, pw_w3
                (unsigned long long)(total * LINE), (unsigned)size);
 
   /* pass 2: each function twice at two addresses, moved to flash */
-  region_writer w = {p, map, size, NULL, 0, 0, stats};
+  region_writer w = {p, map, NULL, 0, 0, stats};
   if (!bad && !(w.sector = malloc(PW_FLASH_SECTOR))) bad = fail(&e, "wasm3: no memory for a code sector");
   uint32_t at = 0;
   for (uint32_t i = 0; i < n && !bad; i++) {

@@ -59,21 +59,6 @@ static uint32_t heap_used(void) { return (uint32_t)mallinfo().uordblks; }
 static pw_host host;
 static pw_platform ops;
 
-#if PW_PICO_CODE_REGION_SIZE > 0
-/* wasm3's code region, written as rp2040js takes it: a word stored into the XIP window lands in its flash
- * array (the ROM's erase/program over the SSI, which the firmware uses through pw_flash_regions.c, is not
- * emulated). On a real RP2040 these stores would go nowhere: this image is for the emulator only. */
-static int32_t emu_code_write_sector(void *ctx, uint32_t offset, const uint8_t *src) {
-  if (offset % PW_FLASH_SECTOR || offset > PW_PICO_CODE_REGION_SIZE - PW_FLASH_SECTOR) return PW_ERR_RANGE;
-  volatile uint32_t *dst = (volatile uint32_t *)(XIP_BASE + PW_PICO_CODE_REGION_OFFSET + offset);
-  for (uint32_t i = 0; i < PW_FLASH_SECTOR / 4; i++) {
-    uint32_t w;
-    memcpy(&w, src + 4 * i, 4);
-    dst[i] = w;
-  }
-  return PW_OK;
-}
-#endif
 
 /* ------------------------------------------------------------------ loopback platform */
 
@@ -452,10 +437,9 @@ static void run(void *arg) {
   ops.udp_open = emu_udp_open;
   ops.pixels_show = emu_pixels_count;
   pw_assets_fill(&ops, &host); /* the same assets as the firmware */
-  pw_flash_regions_fill(&ops);  /* the same flash regions: a wasm3 image boots a core from a slot (test/firmware-ota.test.ts) */
-#if PW_PICO_CODE_REGION_SIZE > 0
-  ops.code_write_sector = emu_code_write_sector;
-#endif
+  /* the same flash regions and wasm3 code region as the firmware, written through the ROM (rp2040js runs
+   * with a flash model, tools/emu/qspi-flash.ts): a wasm3 image boots a core from a slot */
+  pw_flash_regions_fill(&ops);
   E.rng = 0x9E3779B9u;
 
   static const char config[] = "http_port=80\nws_echo=1\nmax_conns=2\nrgb_source=fixed\nrgb=1,2,3\npixels_count=480\nlights=ddp";

@@ -94,6 +94,16 @@ static void usage(FILE *to) {
           PW_ABI_VERSION, PW_POSIX_ENGINE.name);
 }
 
+/* v as a decimal number from lo to hi into *out (strtol's rules: an empty v reads as 0); false if not. */
+static bool long_in(const char *v, long lo, long hi, long *out) {
+  char *end;
+  errno = 0;
+  long n = strtol(v, &end, 10);
+  if (errno || *end || n < lo || n > hi) return false;
+  *out = n;
+  return true;
+}
+
 static int level_of(const char *s) {
   static const char *const names[] = {"error", "warn", "info", "debug"};
   for (int i = 0; i < 4; i++)
@@ -413,10 +423,8 @@ int main(int argc, char **argv) {
     } else if (strcmp(a, "--flash") == 0 || strcmp(a, "--flash-file") == 0) {
       flash_file = v;
     } else if (strcmp(a, "--trial-ms") == 0) {
-      char *end;
-      errno = 0;
-      long ms = strtol(v, &end, 10);
-      if (errno || *end || ms < 1 || ms > 3600000) {
+      long ms;
+      if (!long_in(v, 1, 3600000, &ms)) {
         fprintf(stderr, "picowire-posix: --trial-ms %s: expected 1..3600000\n", v);
         return 2;
       }
@@ -440,10 +448,8 @@ int main(int argc, char **argv) {
     } else if (strcmp(a, "--no-canary") == 0) {
       canary = false;
     } else if (strcmp(a, "--status-ms") == 0) {
-      char *end;
-      errno = 0;
-      long ms = strtol(v, &end, 10);
-      if (errno || *end || ms < 0 || ms > 3600000) {
+      long ms;
+      if (!long_in(v, 0, 3600000, &ms)) {
         fprintf(stderr, "picowire-posix: --status-ms %s: expected 0..3600000\n", v);
         return 2;
       }
@@ -454,10 +460,8 @@ int main(int argc, char **argv) {
     } else if (strcmp(a, "--status-ack") == 0) {
       status_ack = true;
     } else if (strcmp(a, "--wasm3-code-kb") == 0) {
-      char *end;
-      errno = 0;
-      long kb = strtol(v, &end, 10);
-      if (errno || *end || kb < 0 || kb > 65536 || kb % 4) {
+      long kb;
+      if (!long_in(v, 0, 65536, &kb) || kb % 4) {
         fprintf(stderr, "picowire-posix: --wasm3-code-kb %s: expected 0..65536, a multiple of 4 (whole sectors)\n", v);
         return 2;
       }

@@ -187,6 +187,7 @@ export function buildFirmware(opts: { quiet?: boolean } = {}): FirmwareResult {
   const forced = process.env.PICOWIRE_ENGINE;
   if (forced && forced !== "wasm2c" && forced !== "wasm3") throw new Error(`firmware: PICOWIRE_ENGINE must be wasm2c or wasm3, not ${forced}`);
   if (forced === "wasm3" && !w3.path) throw new Error(`firmware: PICOWIRE_ENGINE=wasm3 but ${w3.missing}`);
+  const engine = w3.path && forced !== "wasm2c" ? "wasm3" : "wasm2c"; // of build/picowire.uf2
   let sizes = w2c;
   if (w3.path) {
     const dir = join(PICO_WASM3_BUILD, "native", "pico");
@@ -196,21 +197,21 @@ export function buildFirmware(opts: { quiet?: boolean } = {}): FirmwareResult {
     const w3sizes = firmwareSizes(join(dir, "picowire.elf"), join(dir, "picowire.uf2"));
     console.log(`firmware: ${describeSizes("picowire-wasm3", w3sizes)}`);
     console.log(`firmware: ${describeSizes("picowire_emu wasm3 (rp2040js image, build/picowire-emu-wasm3.uf2)", firmwareSizes(join(dir, "picowire_emu.elf"), EMU_WASM3_UF2))}`);
-    if (forced !== "wasm2c") {
+    if (engine === "wasm3") {
       copyFileSync(join(dir, "picowire.uf2"), FIRMWARE_UF2);
       sizes = w3sizes;
     }
   }
-  if (!w3.path || forced === "wasm2c") {
+  if (engine === "wasm2c") {
     copyFileSync(FIRMWARE_WASM2C_UF2, FIRMWARE_UF2);
     const why = forced === "wasm2c" ? "PICOWIRE_ENGINE=wasm2c" : (w3.missing ?? "");
     console.log(`${"!".repeat(80)}\nfirmware: build/picowire.uf2 is the wasm2c image (${why}): it runs its core compiled in and cannot\n` +
       `take a new core over the air. Set WASM3_PATH (native/README.md "The wasm3 engine") for the board's default image.\n${"!".repeat(80)}`);
   }
-  console.log(`firmware: build/picowire.uf2 (${sizes === w2c ? "wasm2c" : "wasm3"}) for core sha256 ${sha}`);
+  console.log(`firmware: build/picowire.uf2 (${engine}) for core sha256 ${sha}`);
   for (const [uf2, s] of [[FIRMWARE_UF2, sizes], [FIRMWARE_WASM2C_UF2, w2c]] as const)
     if (s.uf2Bytes > UF2_MAX_BYTES) throw new Error(`firmware: ${uf2} is ${s.uf2Bytes} bytes, over the ${UF2_MAX_BYTES}-byte budget`);
-  return { built: true, uf2: FIRMWARE_UF2, emuUf2: EMU_UF2, sizes, engine: sizes === w2c ? "wasm2c" : "wasm3" };
+  return { built: true, uf2: FIRMWARE_UF2, emuUf2: EMU_UF2, sizes, engine };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
