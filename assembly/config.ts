@@ -231,7 +231,7 @@ const LIMITS = memory.data<i32>([
   0, 1, 1, 65535, 1, 65535, 0, 0, 2, 128, 1, 9, // bus, bus_port, bus_msg_port, bus_peers, bus_max_members, bus_voters
   20, 60000, 100, 600000, 200, 3600000, 0, 1, // bus_heartbeat_ms, bus_election_ms, bus_dead_ms, bus_unsafe_votes
   0, 0, 0, 0, 0, 0, 0, 0, 1, 64, 60, 604800, // wifi_mode, wifi_ssid, wifi_password, dhcp_first, dhcp_count, dhcp_lease_s
-  100, 600000, 0, 32, 1000, 3600000, // control_auth_ms, max_conns_per_ip (0: half of max_conns), log_repeat_ms
+  100, 600000, 0, 32, 0, 3600000, // control_auth_ms, max_conns_per_ip (0: half of max_conns), log_repeat_ms (0: off)
 ]);
 
 function apply(key: i32): i32 {

@@ -113,6 +113,7 @@ const kinds = memory.data(KINDS * ENTRY);
 export let clock: u32 = 0; // set by the entry points that may log at network speed
 
 function repeated(level: i32): bool {
+  if (logRepeatMs == 0) return false; // off
   let h: u32 = <u32>level + 1;
   for (let i = 0; i < len; i++) {
     let b = <u32>load<u8>(buf + i);

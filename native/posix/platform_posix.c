@@ -513,6 +513,10 @@ static void on_listener(posix_platform *pp, posix_socket *l) {
    * request unread, i.e. a reset, and missing from STAT_REFUSED. Only when the table is already full
    * does the host refuse, so that a saturated board still answers instead of leaving peers queued. */
   int limit = host_free_conns(pp->host);
+  /* a full table that holds accepts the core has not seen yet frees itself at the next service (the core
+   * drops what its policy drops, docs/SECURITY.md): peers wait in the kernel's queue meanwhile, in order,
+   * rather than one of them, perhaps the legitimate one among a reconnecting attacker's, being refused */
+  if (limit == 0 && pp->host->q_len > 0) return;
   if (limit == 0 || limit > 16) limit = 16;
   for (int i = 0; i < limit; i++) {
     struct sockaddr_in peer;
