@@ -86,13 +86,12 @@ export function lineAt(seq: u32): i32 {
 export const lineBuf = buf;
 
 export function emit(level: i32): void {
-  if (level < 3 && repeated(level)) len = 0;
-  else out(level);
+  out(level, level < 3 && !repeated(level)); // not LOG_DEBUG: every connection would push the news out
 }
 
-function out(level: i32): void {
+function out(level: i32, ringToo: bool): void {
   host_log(level, buf, len);
-  if (level < 3) { // not LOG_DEBUG: every connection would push the news out
+  if (ringToo) {
     ringByte(asciiAt("EWI", level));
     ringByte(32);
     for (let i = 0; i < len && i < LOG_CAP - 2; i++) ringByte(load<u8>(buf + i)); // lineAt fits LOG_CAP
@@ -103,8 +102,8 @@ function out(level: i32): void {
 
 // Lines that repeat at network speed (a flood of connections or bad requests) would push every other
 // line out of the ring (docs/SECURITY.md). A line's kind is its text without digits, so addresses and
-// numbers make no new kind; the first BURST of a kind go out, the rest within log_repeat_ms are counted,
-// and logTick writes the last of them once with the count: "... (x410 more in 60 s)".
+// numbers make no new kind; the first BURST of a kind go to the ring, the rest within log_repeat_ms only
+// to the console, and logTick writes the last of them once more with the count: "... (x410 more in 60 s)".
 const KINDS: i32 = 8;
 const BURST: i32 = 3;
 const TEXT: i32 = 72;
@@ -153,7 +152,7 @@ export function logTick(now: u32): void {
     putWithI32(" (x", n);
     putWithU32(" more in ", (now - load<u32>(e, 4) + 500) / 1000);
     put(" s)");
-    out(<i32>load<u8>(e, 12));
+    out(<i32>load<u8>(e, 12), true);
   }
 }
 

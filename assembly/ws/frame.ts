@@ -154,8 +154,8 @@ export function armTimer(s: Slot, now: u32): void {
   if (s.wsCloseSent) next = s.wsLastTx + cfg.wsCloseMs;
   else {
     if (cfg.wsIdleMs > 0) next = s.since + cfg.wsIdleMs;
-    if (cfg.wsPingMs > 0 && !s.wsPingOut) next = sooner(next, s.wsHeard + cfg.wsPingMs);
-    if (unproven(s)) next = sooner(next, s.since + cfg.controlAuthMs);
+    if (cfg.wsPingMs > 0 && !s.wsPingOut) next = sooner(next, s.wsHeard + cfg.wsPingMs, now);
+    if (unproven(s)) next = sooner(next, s.since + cfg.controlAuthMs, now);
   }
   // a ping that had to wait (our send side busy) is retried shortly, never in a tight loop
   if (<i32>(next - now) <= 0) next = now + RETRY_MS;
@@ -163,8 +163,9 @@ export function armTimer(s: Slot, now: u32): void {
   s.armed = <i32>(next - now) < 0x7fffffff;
 }
 
-function sooner(a: u32, b: u32): u32 {
-  return <i32>(b - a) < 0 ? b : a;
+/** The earlier of two times, judged from now (a may be the "none" sentinel, now + 2^31 - 1). */
+function sooner(a: u32, b: u32, now: u32): u32 {
+  return <i32>(b - now) < <i32>(a - now) ? b : a;
 }
 
 function unproven(s: Slot): bool {
