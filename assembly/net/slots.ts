@@ -166,8 +166,6 @@ function bind(s: Slot, kind: u8, handle: i32): Slot {
   return s;
 }
 
-export let evicted: u32 = 0;
-
 /** A slot for a peer that connected to us (docs/SECURITY.md): at most max_conns_per_ip per address; when
  *  that address is at its share, or every slot is taken, the oldest slot that has proved nothing (no
  *  authentication, no complete request, an /echo WebSocket by its last data) gives way: its own when
@@ -185,15 +183,15 @@ export function accepted(kind: u8, handle: i32, ip: u32, now: u32): Slot | null 
     // ours (outgoing connections, the MQTT buffer) and replies going out are not peers' to take
     if (!(s.kind == KIND_HTTP || s.kind == KIND_CONTROL || (s.kind == KIND_WS && !s.wsClient))) continue;
     let age = now - s.since;
-    let idle = !s.ctlAuthed && !s.closing && s.assetLeft == 0;
+    let unproven = !s.ctlAuthed && !s.closing && s.assetLeft == 0;
     if (s.remoteIp == ip) {
       mine++;
-      if (idle && age >= ownAge) {
+      if (unproven && age >= ownAge) {
         own = s;
         ownAge = age;
       }
     }
-    if (idle && age >= anyAge) {
+    if (unproven && age >= anyAge) {
       any = s;
       anyAge = age;
     }
@@ -205,7 +203,6 @@ export function accepted(kind: u8, handle: i32, ip: u32, now: u32): Slot | null 
     emit(LOG_INFO);
     host_tcp_abort(victim.handle);
     release(victim);
-    evicted++;
     free = victim;
   } else if (mine >= maxConnsPerIp) free = null;
   if (free == null) {
