@@ -49,7 +49,7 @@ export let controlInsecure: bool = false;
 export let controlIdleMs: u32 = 300000;
 // the connection policy (docs/SECURITY.md)
 export let controlAuthMs: u32 = 5000;
-export let maxConnsPerIp: i32 = 0; // 0: half of max_conns (at least 1), settled at the end of parseConfig
+export let maxConnsPerIp: i32 = 0; // 0: half of max_conns (at least 1), settled by reserveSlots
 export let logRepeatMs: u32 = 60000;
 // the bus (assembly/bus), WiFi topology and the access point's DHCP server (assembly/dhcp)
 export let busOn: bool = false;
@@ -405,6 +405,5 @@ export function parseConfig(p: usize, n: i32): i32 {
     secret = false;
     if (r != OK) return r;
   }
-  if (maxConnsPerIp == 0) maxConnsPerIp = max(1, maxConns >> 1);
   return OK;
 }

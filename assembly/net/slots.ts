@@ -110,6 +110,7 @@ let pool: usize = 0;
 let count: i32 = 0;
 let bufSize: i32 = 0;
 let used: i32 = 0;
+let share: i32 = 0; // slots one address may hold (max_conns_per_ip)
 export let refused: u32 = 0;
 
 export function slotBytes(slots: i32, buffer: i32): i32 {
@@ -118,6 +119,7 @@ export function slotBytes(slots: i32, buffer: i32): i32 {
 
 export function reserveSlots(slots: i32, buffer: i32): void {
   count = slots;
+  share = maxConnsPerIp > 0 ? maxConnsPerIp : max(1, slots >> 1);
   bufSize = buffer;
   pool = heap.alloc(<usize>slots * offsetof<Slot>());
   memory.fill(pool, 0, <usize>slots * offsetof<Slot>());
@@ -196,7 +198,7 @@ export function accepted(kind: u8, handle: i32, ip: u32, now: u32): Slot | null 
       anyAge = age;
     }
   }
-  let victim = mine >= maxConnsPerIp ? own : free ? null : any;
+  let victim = mine >= share ? own : free ? null : any;
   if (victim != null) {
     putWithIp("slots: dropping idle connection from ", victim.remoteIp);
     putWithIp(" for ", ip);
@@ -204,7 +206,7 @@ export function accepted(kind: u8, handle: i32, ip: u32, now: u32): Slot | null 
     host_tcp_abort(victim.handle);
     release(victim);
     free = victim;
-  } else if (mine >= maxConnsPerIp) free = null;
+  } else if (mine >= share) free = null;
   if (free == null) {
     refused++;
     return null;
