@@ -2,7 +2,7 @@
 // to the SSI with chip select forced through IO_QSPI, as the boot ROM and the Pico SDK do, must erase
 // and program the emulated flash like a chip; then the real boot ROM's flash_range_erase /
 // flash_range_program, called in the emulator, must do the same. The ROM part needs the RP2040 bootrom
-// (RP2040_BOOTROM or /work/deps/rp2040js, see tools/emu/run.ts) and is skipped loudly without it.
+// (RP2040_BOOTROM or .deps/rp2040js, see tools/emu/run.ts) and is skipped loudly without it.
 // test/firmware-ota.test.ts checks the firmware's own writes (the "tried" mark) through the model.
 import { describe, it, expect } from "vitest";
 import { pathToFileURL } from "node:url";

@@ -2,8 +2,8 @@
 // and its boot/benchmark image run in the rp2040js emulator (tools/emu/run.ts): the banner must name
 // the tested core's SHA-256, the core must initialise through the C host, and the benchmarks must run.
 // Needs PICO_SDK_PATH (pico-sdk 2.2.0 with cyw43-driver and lwIP), arm-none-eabi-gcc, cmake, wasm2c,
-// a locally built picotool (picotool_DIR) and the RP2040 bootrom (RP2040_BOOTROM or /work/deps/rp2040js);
-// without them the suite is skipped, loudly. See native/README.md "Firmware".
+// a locally built picotool (picotool_DIR) and the RP2040 bootrom (RP2040_BOOTROM or .deps/rp2040js);
+// without them the suite is skipped, loudly. See docs/FIRMWARE.md.
 import { describe, it, expect, beforeAll } from "vitest";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";

@@ -9,20 +9,20 @@ import { ROOT } from "../tools/abi/generate.ts";
 
 const MAP = `Discarded input sections
 
- .text.unused   0x00000000       0x40 CMakeFiles/picowire.dir/work/deps/pico-sdk/lib/lwip/src/core/tcp.c.o
+ .text.unused   0x00000000       0x40 CMakeFiles/picowire.dir/home/dev/pico-sdk/lib/lwip/src/core/tcp.c.o
 
 Linker script and memory map
 
 .text           0x10000100    0x2000
  .text.tcp_input
-                0x10000100      0x200 CMakeFiles/picowire.dir/work/deps/pico-sdk/lib/lwip/src/core/tcp_in.c.o
+                0x10000100      0x200 CMakeFiles/picowire.dir/home/dev/pico-sdk/lib/lwip/src/core/tcp_in.c.o
  .text.w2c_f1   0x10000300      0x180 libpicowire_host.a(picowire_core.c.o)
  .text          0x10000480       0x20 /usr/lib/gcc/arm-none-eabi/12.2.1/thumb/v6-m/nofp/libgcc.a(_udivsi3.o)
  *fill*         0x100004a0        0x4
  .rodata.cyw43_fw
-                0x100004a4     0x1000 CMakeFiles/picowire.dir/work/deps/pico-sdk/lib/cyw43-driver/src/cyw43_bus_pio_spi.c.o
+                0x100004a4     0x1000 CMakeFiles/picowire.dir/home/dev/pico-sdk/lib/cyw43-driver/src/cyw43_bus_pio_spi.c.o
 .data           0x20000000      0x30 load address 0x100014a4
- .data.pbufs    0x20000000       0x30 CMakeFiles/picowire.dir/work/deps/pico-sdk/lib/lwip/src/core/pbuf.c.o
+ .data.pbufs    0x20000000       0x30 CMakeFiles/picowire.dir/home/dev/pico-sdk/lib/lwip/src/core/pbuf.c.o
 .bss            0x20000030     0x110
  .bss.host      0x20000030      0x100 libpicowire_host.a(pw_host.c.o)
  .bss.empty     0x20000130        0x0 platform_pico.c.o

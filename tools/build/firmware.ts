@@ -3,7 +3,7 @@
 // print sizes. Where the Pico SDK, the ARM toolchain, cmake, wasm2c or picotool are missing it prints
 // exactly what is missing and that the step was skipped.
 //
-//   PICO_SDK_PATH=/work/deps/pico-sdk picotool_DIR=/work/deps/picotool/picotool WASM3_PATH=/work/deps/wasm3 npm run build
+//   PICO_SDK_PATH=... picotool_DIR=... WASM3_PATH=... npm run build   (docs/FIRMWARE.md; npm run deps prints them)
 //   npx tsx tools/build/firmware.ts          (the firmware step alone)
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync, statSync } from "node:fs";
@@ -166,7 +166,7 @@ export function buildFirmware(opts: { quiet?: boolean } = {}): FirmwareResult {
   const env = firmwareEnv();
   if (env.missing.length) {
     const skipped = env.missing.join("; ");
-    console.log(`firmware: SKIPPED, build/picowire.uf2 not built. Missing: ${skipped}. See native/README.md "Firmware".`);
+    console.log(`firmware: SKIPPED, build/picowire.uf2 not built. Missing: ${skipped}. See docs/FIRMWARE.md.`);
     return { built: false, skipped };
   }
   const wasm = join(ROOT, "build", "picowire.wasm");
@@ -206,7 +206,7 @@ export function buildFirmware(opts: { quiet?: boolean } = {}): FirmwareResult {
     copyFileSync(FIRMWARE_WASM2C_UF2, FIRMWARE_UF2);
     const why = forced === "wasm2c" ? "PICOWIRE_ENGINE=wasm2c" : (w3.missing ?? "");
     console.log(`${"!".repeat(80)}\nfirmware: build/picowire.uf2 is the wasm2c image (${why}): it runs its core compiled in and cannot\n` +
-      `take a new core over the air. Set WASM3_PATH (native/README.md "The wasm3 engine") for the board's default image.\n${"!".repeat(80)}`);
+      `take a new core over the air. Set WASM3_PATH (docs/FIRMWARE.md) for the board's default image.\n${"!".repeat(80)}`);
   }
   console.log(`firmware: build/picowire.uf2 (${engine}) for core sha256 ${sha}`);
   for (const [uf2, s] of [[FIRMWARE_UF2, sizes], [FIRMWARE_WASM2C_UF2, w2c]] as const)
