@@ -11,7 +11,8 @@ import { findBootrom, runImage } from "../emu/run.ts";
 
 /** Issue 4: WebSocket unmask + parse of 1 KiB frames, cycles per byte. */
 const TARGET = { wasm2c: 6, wasm3: 62 };
-/** FACTS.md: heap free on the Pico W firmware (WiFi, lwIP) before the core is loaded. */
+/** Heap free on the Pico W firmware (WiFi, lwIP) before the core is loaded, as estimated before the wasm3
+ *  image existed; `npm run build` prints the real image's heap (docs/MEASUREMENTS.md, "Latest run"). */
 const FREE_BEFORE_CORE = 208 * 1024;
 /** What must stay free beside WiFi once the core runs. */
 const KEEP_FREE = 48 * 1024;
@@ -87,7 +88,7 @@ export async function emuReport(): Promise<string> {
       const left = FREE_BEFORE_CORE - heap;
       lines.push(`  wasm3 RAM, whole core compiled at load: ${r.wasm3})`);
       lines.push(
-        `  wasm3 beside WiFi: ${FREE_BEFORE_CORE} B free before the core (FACTS.md) - ${heap} = ${left} B; ` +
+        `  wasm3 beside WiFi: ${FREE_BEFORE_CORE} B free before the core (estimate) - ${heap} = ${left} B; ` +
           (left >= KEEP_FREE ? `fits with ${left} B free` : `does NOT fit: ${KEEP_FREE - left} B short of keeping ${KEEP_FREE} B free`),
       );
     }
