@@ -10,13 +10,13 @@ export const DEPS_ENV_JSON = join(DEPS_DIR, "env.json");
 export const DEPS_ENV_KEYS = ["PICO_SDK_PATH", "picotool_DIR", "WASM3_PATH", "RP2040_BOOTROM"] as const;
 
 /** Fills the unset firmware variables from .deps/env.json; returns the names it set. */
-export function loadDepsEnv(env: NodeJS.ProcessEnv = process.env): string[] {
-  if (!existsSync(DEPS_ENV_JSON)) return [];
+export function loadDepsEnv(env: NodeJS.ProcessEnv = process.env, file = DEPS_ENV_JSON): string[] {
+  if (!existsSync(file)) return [];
   let saved: Record<string, string>;
   try {
-    saved = JSON.parse(readFileSync(DEPS_ENV_JSON, "utf8"));
+    saved = JSON.parse(readFileSync(file, "utf8"));
   } catch (e) {
-    throw new Error(`${DEPS_ENV_JSON} is not valid JSON (run npm run deps again): ${(e as Error).message}`);
+    throw new Error(`${file} is not valid JSON (run npm run deps again): ${(e as Error).message}`);
   }
   const set: string[] = [];
   for (const key of DEPS_ENV_KEYS) {
