@@ -6,9 +6,10 @@
 // skipped loudly without them. rp2040js does not program flash itself; runImage's flash model
 // (tools/emu/qspi-flash.ts) does, so the "tried" mark the boot ROM programs lands in the emulated flash,
 // and the next boot from those bytes rolls the untried-and-unconfirmed core back.
-// The slot cores are tiny stand-ins with the ABI's exports (made from assembly/abi/spec.json), not the
-// real core: wasm3 needs more RAM for the real one than the emulator image has (native/README.md,
-// "Not done"), which is also why the image's own embedded core is not booted here.
+// Most slot cores are tiny cores with the ABI's exports (made from assembly/abi/spec.json): each boots in a
+// moment and tells the boot rules' cases apart by its SHA-256. One test boots the real core
+// (build/picowire.wasm) from slot B, its compiled code in the flash code region; the image's own embedded
+// core is booted by test/firmware.test.ts.
 import { describe, it, expect, beforeAll } from "vitest";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";

@@ -3,7 +3,7 @@
 // the tested core's SHA-256, the core must initialise through the C host, and the benchmarks must run.
 // Needs PICO_SDK_PATH (pico-sdk 2.2.0 with cyw43-driver and lwIP), arm-none-eabi-gcc, cmake, wasm2c,
 // a locally built picotool (picotool_DIR) and the RP2040 bootrom (RP2040_BOOTROM): `npm run deps` provides them;
-// without them the suite is skipped, loudly. See native/README.md "Firmware".
+// without them the suite is skipped, loudly (and fails in CI). See docs/FIRMWARE.md.
 import { describe, it, expect, beforeAll } from "vitest";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
