@@ -167,7 +167,7 @@ export function buildFirmware(opts: { quiet?: boolean } = {}): FirmwareResult {
   const env = firmwareEnv();
   if (env.missing.length) {
     const skipped = env.missing.join("; ");
-    console.log(`firmware: SKIPPED, build/picowire.uf2 not built. Missing: ${skipped}. See native/README.md "Firmware".`);
+    console.log(`firmware: SKIPPED, build/picowire.uf2 not built. Missing: ${skipped}. See docs/FIRMWARE.md.`);
     return { built: false, skipped };
   }
   const wasm = join(ROOT, "build", "picowire.wasm");
@@ -207,7 +207,7 @@ export function buildFirmware(opts: { quiet?: boolean } = {}): FirmwareResult {
     copyFileSync(FIRMWARE_WASM2C_UF2, FIRMWARE_UF2);
     const why = forced === "wasm2c" ? "PICOWIRE_ENGINE=wasm2c" : (w3.missing ?? "");
     console.log(`${"!".repeat(80)}\nfirmware: build/picowire.uf2 is the wasm2c image (${why}): it runs its core compiled in and cannot\n` +
-      `take a new core over the air. Set WASM3_PATH (native/README.md "The wasm3 engine") for the board's default image.\n${"!".repeat(80)}`);
+      `take a new core over the air. Set WASM3_PATH (docs/FIRMWARE.md; npm run deps) for the board's default image.\n${"!".repeat(80)}`);
   }
   console.log(`firmware: build/picowire.uf2 (${engine}) for core sha256 ${sha}`);
   for (const [uf2, s] of [[FIRMWARE_UF2, sizes], [FIRMWARE_WASM2C_UF2, w2c]] as const)
