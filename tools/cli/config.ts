@@ -39,6 +39,15 @@ export function configText(args: string[]): string {
   return lines.join("\n") + "\n";
 }
 
+/** The configuration UF2 for text, once the core's own parser (wasm: default build/picowire.wasm) took it. */
+export function configUf2(text: string, wasm?: string): Uint8Array {
+  const why = validateConfig(readCore(wasm), text);
+  if (why) throw new Error(`the core refuses this configuration: ${why}`);
+  const layout = picoLayout();
+  if (layout.configSize < 2 * SECTOR) throw new Error(`native/pico/platform_pico.h gives REGION_CONFIG ${layout.configSize} bytes; the two copies need ${2 * SECTOR}`);
+  return writeUf2(layout.configAddress, regionImage(text));
+}
+
 export async function configCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === "set") {
@@ -46,13 +55,9 @@ export async function configCommand(argv: string[]): Promise<number> {
     const wasm = takeOption(rest, "--wasm");
     if (!out) throw new Error(`config set needs --uf2 FILE\n${CONFIG_USAGE}`);
     const text = configText(rest);
-    const why = validateConfig(readCore(wasm), text);
-    if (why) throw new Error(`the core refuses this configuration: ${why}`);
-    const layout = picoLayout();
-    if (layout.configSize < 2 * SECTOR) throw new Error(`native/pico/platform_pico.h gives REGION_CONFIG ${layout.configSize} bytes; the two copies need ${2 * SECTOR}`);
-    const uf2 = writeUf2(layout.configAddress, regionImage(text));
+    const uf2 = configUf2(text, wasm);
     writeFileSync(out, uf2);
-    console.log(`${out}: ${uf2.length / 512} UF2 blocks for 0x${layout.configAddress.toString(16)} (the configuration sector), family RP2040`);
+    console.log(`${out}: ${uf2.length / 512} UF2 blocks for 0x${picoLayout().configAddress.toString(16)} (the configuration sector), family RP2040`);
     console.log(maskSecrets(text).trimEnd());
     return 0;
   }
