@@ -3,7 +3,7 @@
 // own parser, the firmware image against build/firmware.json, the drive — before a byte is written.
 import { parseArgs } from "node:util";
 import { spawnSync } from "node:child_process";
-import { readFileSync, statfsSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { configText, configUf2 } from "./config.ts";
@@ -153,6 +153,9 @@ export async function flashCommand(argv: string[]): Promise<number> {
       if (fs.bavail * fs.bsize < image.length)
         throw new Error(`${drive} has ${fs.bavail * fs.bsize} bytes free, the UF2 is ${image.length}: not a Pico's drive (its RPI-RP2 drive shows 128 MB)`);
       const target = join(drive, "picowire.uf2");
+      // a board's drive keeps no file, but a FAT image (a test, a second run) may: replaced, not truncated
+      // (fusefat cannot truncate)
+      rmSync(target, { force: true });
       writeFileSync(target, image);
       console.log(`${target}: ${what}`);
     }
