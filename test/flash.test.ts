@@ -2,7 +2,8 @@
 // refusal — each checked to leave the drive untouched. The package end to end (npm pack, install, a FAT
 // image, the emulator): test/flash-package.test.ts.
 import { describe, it, expect } from "vitest";
-import { mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +12,9 @@ import { writeUf2, readUf2, readUf2Blocks, joinUf2, RP2040_FAMILY_ID } from "../
 import { candidateDrives, notBootselDrive, type Platform } from "../tools/provision/bootsel.ts";
 import { picoLayout, XIP_BASE } from "../tools/provision/layout.ts";
 import { readRegion } from "../tools/provision/sector.ts";
+import { sha256, writeManifest, DEFAULT_IMAGE, WASM2C_IMAGE } from "../tools/provision/firmware-images.ts";
+import { packProblems } from "../tools/build/pack.ts";
+import { ROOT } from "../tools/build/firmware.ts";
 
 const RP2350_ARM_FAMILY_ID = 0xe48bff59; // the UF2 specification's family list
 const INFO_RP2040 = "UF2 Bootloader v3.0\r\nModel: Raspberry Pi RP2\r\nBoard-ID: RPI-RP2\r\n";
@@ -166,5 +170,72 @@ describe("picowire flash (with a firmware file of its own, --uf2)", () => {
     mkdirSync(join(d, "sub"));
     await expect(flashCommand(["--uf2", firmwareFile(), "--drive", d, "--out", join(d, "sub", "x.uf2")])).rejects.toThrow(/exclude each other/);
     expect(readdirSync(join(d, "sub"))).toEqual([]);
+  });
+});
+
+describe("npm pack refuses a package without firmware images of its own core", () => {
+  /** A copy of the package's sources (tools, bin, package.json) with the given build/ files, whose
+   *  prepack is the real tools/build/pack.ts. */
+  function pkg(): string {
+    const root = tmp("pw-pkg-");
+    for (const p of ["package.json", "tsconfig.cli.json", "tools", "bin"]) cpSync(join(ROOT, p), join(root, p), { recursive: true });
+    symlinkSync(join(ROOT, "node_modules"), join(root, "node_modules"));
+    mkdirSync(join(root, "build"));
+    writeFileSync(join(root, "build", "picowire.wasm"), randomBytes(1000));
+    return root;
+  }
+  /** Images that carry the core's SHA-256 text, as the firmware does, and their manifest. */
+  function images(root: string, defaultEngine: "wasm3" | "wasm2c" = "wasm3"): void {
+    const core = sha256(readFileSync(join(root, "build", "picowire.wasm")));
+    for (const f of [DEFAULT_IMAGE, WASM2C_IMAGE])
+      writeFileSync(join(root, f), writeUf2(XIP_BASE, Buffer.concat([randomBytes(300), Buffer.from(core), randomBytes(300)])));
+    writeManifest(core, { [DEFAULT_IMAGE]: defaultEngine, [WASM2C_IMAGE]: "wasm2c" }, root);
+  }
+  function npmPack(root: string): { status: number | null; out: string; packed: string[] } {
+    const dest = tmp("pw-tgz-");
+    const r = spawnSync("npm", ["pack", "--pack-destination", dest], { cwd: root, encoding: "utf8", timeout: 120_000 });
+    return { status: r.status, out: `${r.stdout}${r.stderr}`, packed: readdirSync(dest) };
+  }
+
+  it("without the images", () => {
+    const r = npmPack(pkg());
+    expect(r.status).not.toBe(0);
+    expect(r.out).toMatch(/npm pack: REFUSED[\s\S]*build\/picowire\.uf2 is missing[\s\S]*build\/picowire-wasm2c\.uf2 is missing/);
+    expect(r.packed).toEqual([]);
+  }, 60_000);
+
+  it("with images built from another core than its build/picowire.wasm", () => {
+    const root = pkg();
+    images(root);
+    expect(packProblems(root)).toEqual([]);
+    writeFileSync(join(root, "build", "picowire.wasm"), randomBytes(1000)); // a rebuilt core, old firmware
+    const r = npmPack(root);
+    expect(r.status).not.toBe(0);
+    expect(r.out).toMatch(/build\/picowire\.uf2 was built from core [0-9a-f]{64}, but build\/picowire\.wasm is [0-9a-f]{64}/);
+    expect(r.packed).toEqual([]);
+  }, 60_000);
+
+  it.each([
+    ["the wasm2c image as the default", (root: string) => images(root, "wasm2c"), /build\/picowire\.uf2 is the wasm2c image; a package's default is wasm3/],
+    ["an image changed after the manifest", (root: string) => {
+      images(root);
+      writeFileSync(join(root, WASM2C_IMAGE), writeUf2(XIP_BASE, randomBytes(700)));
+    }, /build\/picowire-wasm2c\.uf2 has changed since build\/firmware\.json was written/],
+    ["an image without the core's SHA-256 in it", (root: string) => {
+      const core = sha256(readFileSync(join(root, "build", "picowire.wasm")));
+      for (const f of [DEFAULT_IMAGE, WASM2C_IMAGE]) writeFileSync(join(root, f), writeUf2(XIP_BASE, randomBytes(700)));
+      writeManifest(core, { [DEFAULT_IMAGE]: "wasm3", [WASM2C_IMAGE]: "wasm2c" }, root);
+    }, /does not carry the SHA-256 of build\/picowire\.wasm/],
+    ["an image for another board family", (root: string) => {
+      const core = sha256(readFileSync(join(root, "build", "picowire.wasm")));
+      for (const f of [DEFAULT_IMAGE, WASM2C_IMAGE]) writeFileSync(join(root, f), writeUf2(XIP_BASE, Buffer.from(core), RP2350_ARM_FAMILY_ID));
+      writeManifest(core, { [DEFAULT_IMAGE]: "wasm3", [WASM2C_IMAGE]: "wasm2c" }, root);
+    }, /a block for family 0xe48bff59, not the RP2040's/],
+  ])("with %s", (_what, make, message) => {
+    const root = tmp("pw-pkg-");
+    mkdirSync(join(root, "build"));
+    writeFileSync(join(root, "build", "picowire.wasm"), randomBytes(1000));
+    make(root);
+    expect(packProblems(root).join("\n")).toMatch(message);
   });
 });
