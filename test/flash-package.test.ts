@@ -7,11 +7,11 @@
 // skipped loudly without them, failed under CI=true.
 import { it, expect, afterAll } from "vitest";
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { ROOT } from "../tools/build/firmware.ts";
-import { packProblems, DIST } from "../tools/build/pack.ts";
+import { packProblems } from "../tools/build/pack.ts";
 import { findBootrom, runImage } from "../tools/emu/run.ts";
 import { readUf2Blocks } from "../tools/provision/uf2.ts";
 import { readRegion } from "../tools/provision/sector.ts";
@@ -93,9 +93,15 @@ describeWithInputs("the npm package: packed, installed with Node alone, flashed 
   const npx = (args: string[]) => sh("npx", ["--offline", "picowire", ...args], { cwd: app });
 
   it("npm pack carries both firmware images, their manifest and the compiled CLI, and leaves no dist/ behind", () => {
-    const r = sh("npm", ["pack", "--pack-destination", work], { cwd: ROOT });
+    // packed from a copy of the checkout, so the CLI tests running beside this one never see its dist/
+    const src = join(work, "src");
+    const packaged = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { files: string[] }).files;
+    for (const p of ["package.json", "README.md", "tsconfig.cli.json", ...packaged.filter((f) => f !== "dist")])
+      cpSync(join(ROOT, p), join(src, p), { recursive: true });
+    symlinkSync(join(ROOT, "node_modules"), join(src, "node_modules"));
+    const r = sh("npm", ["pack", "--pack-destination", work], { cwd: src });
     expect(r.status, output(r)).toBe(0);
-    expect(existsSync(DIST)).toBe(false);
+    expect(existsSync(join(src, "dist"))).toBe(false);
     const files = sh("tar", ["tzf", tgz]).stdout.split("\n");
     for (const f of ["build/picowire.uf2", "build/picowire-wasm2c.uf2", "build/firmware.json", "build/picowire.wasm", "dist/cli/main.js", "dist/cli/flash.js"])
       expect(files).toContain(`package/${f}`);

@@ -3,7 +3,7 @@
 // own parser, the firmware image against build/firmware.json, the drive — before a byte is written.
 import { parseArgs } from "node:util";
 import { spawnSync } from "node:child_process";
-import { readFileSync, rmSync, statfsSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { configText, configUf2 } from "./config.ts";
@@ -143,11 +143,17 @@ export async function flashCommand(argv: string[]): Promise<number> {
   } else {
     const drive = targetDrive(values.drive);
     if (drive === null) {
-      const file = join(tmpdir(), `picowire-flash-${process.pid}.uf2`);
-      writeFileSync(file, image);
-      console.log(`no RPI-RP2 drive mounted; loading with picotool: ${what}`);
-      const r = spawnSync("picotool", ["load", "-x", file], { stdio: "inherit", timeout: 120_000 });
-      if (r.status !== 0) throw new Error(`picotool load failed (status ${r.status})\n${ENTER_BOOTSEL}`);
+      // the file holds the WiFi password and the bus key: a private directory, removed after the load
+      const dir = mkdtempSync(join(tmpdir(), "picowire-flash-"));
+      const file = join(dir, "picowire.uf2");
+      try {
+        writeFileSync(file, image, { mode: 0o600 });
+        console.log(`no RPI-RP2 drive mounted; loading with picotool: ${what}`);
+        const r = spawnSync("picotool", ["load", "-x", file], { stdio: "inherit", timeout: 120_000 });
+        if (r.status !== 0) throw new Error(`picotool load failed (status ${r.status})\n${ENTER_BOOTSEL}`);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     } else {
       const fs = statfsSync(drive);
       if (fs.bavail * fs.bsize < image.length)
