@@ -18,9 +18,8 @@ import { readRegion } from "../tools/provision/sector.ts";
 import { picoLayout } from "../tools/provision/layout.ts";
 import { sha256, DEFAULT_IMAGE } from "../tools/provision/firmware-images.ts";
 import { findBootselDrives } from "../tools/provision/bootsel.ts";
-import { PROVISIONING_WIRED } from "./helpers/stub-core.ts";
 import { BIN } from "./helpers/cli.ts";
-import { describeWithInputs } from "./helpers/inputs.ts";
+import { needs } from "./helpers/inputs.ts";
 
 const INFO = "UF2 Bootloader v3.0\r\nModel: Raspberry Pi RP2\r\nBoard-ID: RPI-RP2\r\n";
 const has = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
@@ -60,7 +59,7 @@ function unmount(mount: string): void {
 
 // First, with no board anywhere: the PATH holds node alone, so no picotool either.
 const boardPresent = findBootselDrives();
-describeWithInputs("picowire flash with no board in BOOTSEL mode", boardPresent.length ? [`no RPI-RP2 drive mounted (${boardPresent.join(", ")} is one: this test would write to it)`] : [], () => {
+needs(boardPresent.length ? [`no RPI-RP2 drive mounted (${boardPresent.join(", ")} is one: this test would write to it)`] : []).describe("picowire flash with no board in BOOTSEL mode", () => {
   it("says how to enter BOOTSEL mode and exits 1", () => {
     const r = sh(process.execPath, [BIN, "flash", "--wifi", "lab", "--password", "wifi-secret-1"], { env: { ...process.env, PATH: dirname(process.execPath) } });
     expect(r.status, output(r)).toBe(1);
@@ -70,7 +69,7 @@ describeWithInputs("picowire flash with no board in BOOTSEL mode", boardPresent.
 });
 
 const picotool = process.env.picotool_DIR ? join(process.env.picotool_DIR, "picotool") : "";
-describeWithInputs("picowire flash beside a picotool without USB support", existsSync(picotool) ? [] : ["picotool_DIR with a picotool binary (the one the firmware build uses)"], () => {
+needs(existsSync(picotool) ? [] : ["picotool_DIR with a picotool binary (the one the firmware build uses)"]).describe("picowire flash beside a picotool without USB support", () => {
   it("does not take it for a way to load, and says so", () => {
     const r = sh(process.execPath, [BIN, "flash"], { env: { ...process.env, PATH: `${dirname(process.execPath)}:${dirname(picotool)}` } });
     expect(r.status, output(r)).toBe(1);
@@ -83,10 +82,9 @@ const missing = [
   ...("missing" in bootrom ? [bootrom.missing] : []),
   ...tools,
   ...(existsSync("/dev/fuse") ? [] : ["/dev/fuse (FUSE, for fusefat)"]),
-  ...(PROVISIONING_WIRED ? [] : ["the provisioning wiring in the core (docs/CONFIG.md)"]),
 ];
 
-describeWithInputs("the npm package: packed, installed with Node alone, flashed onto an RPI-RP2 FAT drive, booted in rp2040js", missing, () => {
+needs(missing).describe("the npm package: packed, installed with Node alone, flashed onto an RPI-RP2 FAT drive, booted in rp2040js", () => {
   const work = mkdtempSync(join(tmpdir(), "pw-package-"));
   const tgz = join(work, "picowire-0.1.0.tgz");
   const app = join(work, "app");

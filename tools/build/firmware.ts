@@ -3,7 +3,7 @@
 // print sizes. Where the Pico SDK, the ARM toolchain, cmake, wasm2c or picotool are missing it prints
 // exactly what is missing and that the step was skipped.
 //
-//   PICO_SDK_PATH=/work/deps/pico-sdk picotool_DIR=/work/deps/picotool/picotool WASM3_PATH=/work/deps/wasm3 npm run build
+//   npm run deps -- firmware-deps.tar.xz && npm run build     (or PICO_SDK_PATH=... picotool_DIR=... WASM3_PATH=... npm run build)
 //   npx tsx tools/build/firmware.ts          (the firmware step alone)
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync, statSync } from "node:fs";
@@ -11,6 +11,7 @@ import { createHash } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import "./deps-env.ts"; // the variables `npm run deps` saved, where the user set none
 import { writeManifest, DEFAULT_IMAGE, WASM2C_IMAGE, MANIFEST } from "../provision/firmware-images.ts";
 
 export const ROOT = resolve(import.meta.dirname, "..", "..");
