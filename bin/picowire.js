@@ -8,8 +8,12 @@ const compiled = new URL("../dist/cli/main.js", import.meta.url);
 let main;
 if (existsSync(compiled)) ({ main } = await import(compiled.href));
 else {
-  const { register } = await import("tsx/esm/api");
-  register();
+  const tsx = await import("tsx/esm/api").catch(() => null);
+  if (!tsx) {
+    console.error("picowire: this copy has neither its compiled CLI (dist/, made by npm pack) nor tsx to run the sources (npm install in a checkout)");
+    process.exit(1);
+  }
+  tsx.register();
   ({ main } = await import("../tools/cli/main.ts"));
 }
 process.exitCode = await main(process.argv.slice(2));

@@ -197,6 +197,14 @@ describe("npm pack refuses a package without firmware images of its own core", (
     return { status: r.status, out: `${r.stdout}${r.stderr}`, packed: readdirSync(dest) };
   }
 
+  it("bin/picowire.js without dist/ or tsx (a package packed with --ignore-scripts) says so", () => {
+    const root = tmp("pw-bare-");
+    cpSync(join(ROOT, "bin"), join(root, "bin"), { recursive: true });
+    const r = spawnSync(process.execPath, [join(root, "bin", "picowire.js"), "--help"], { encoding: "utf8", timeout: 30_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/neither its compiled CLI \(dist\/, made by npm pack\) nor tsx/);
+  });
+
   it("without the images", () => {
     const r = npmPack(pkg());
     expect(r.status).not.toBe(0);
