@@ -23,7 +23,7 @@ import { needs } from "./helpers/inputs.ts";
 
 const INFO = "UF2 Bootloader v3.0\r\nModel: Raspberry Pi RP2\r\nBoard-ID: RPI-RP2\r\n";
 const has = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
-const tools = ["mkfs.vfat (apt-get install dosfstools)", "fusefat (apt-get install fusefat)", "fusermount (apt-get install fuse3)"]
+const tools = ["mkfs.vfat (apt-get install dosfstools)", "fusefat (apt-get install fusefat)", "fusermount (apt-get install fuse, which fusefat brings)"]
   .filter((t) => !has(t.split(" ")[0]));
 const bootrom = findBootrom();
 const mounts: string[] = [];
