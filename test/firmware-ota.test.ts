@@ -24,6 +24,7 @@ import { programWord, writeSlot, H_TRIED } from "../tools/host/slots.ts";
 import { picoLayout } from "../tools/provision/layout.ts";
 import { writeUf2 } from "../tools/provision/uf2.ts";
 import spec from "../assembly/abi/spec.json" with { type: "json" };
+import { needs } from "./helpers/inputs.ts";
 
 const env = firmwareEnv();
 const bootrom = findBootrom();
@@ -34,12 +35,6 @@ const missing = [
   ...(!WASM3_PATH || !existsSync(join(WASM3_PATH, "source/wasm3.h")) ? ["WASM3_PATH (the root of a wasm3 source tree)"] : []),
   ...(spawnSync("wat2wasm", ["--version"], { stdio: "ignore" }).status === 0 ? [] : ["wat2wasm (Debian package wabt)"]),
 ];
-if (missing.length) {
-  console.warn(
-    `\n${"!".repeat(100)}\n!!! SKIPPED: the Pico's OTA boot side in rp2040js (test/firmware-ota.test.ts) did NOT run. Missing:\n` +
-      `${missing.map((m) => `!!!   - ${m}`).join("\n")}\n${"!".repeat(100)}\n`,
-  );
-}
 
 // its own build directory, so it never races npm run build's build/pico-wasm3
 const BUILD = join(ROOT, "build", "pico-wasm3-ota");
@@ -95,7 +90,7 @@ async function bootWith(setup: (f: Flash) => void): Promise<string> {
   return (await bootSlots(slotsOf(setup))).output;
 }
 
-describe.skipIf(missing.length > 0)("the Pico's OTA boot side (wasm3 emulator image in rp2040js)", () => {
+needs(missing).describe("the Pico's OTA boot side (wasm3 emulator image in rp2040js)", () => {
   beforeAll(() => {
     const cfg = spawnSync(
       "cmake",
