@@ -39,7 +39,7 @@ export function findBootrom(): { path: string } | { missing: string } {
   };
 }
 
-async function loadBootrom(path: string): Promise<Uint32Array> {
+export async function loadBootrom(path: string): Promise<Uint32Array> {
   if (path.endsWith(".bin")) {
     const b = readFileSync(path);
     return new Uint32Array(b.buffer, b.byteOffset, Math.floor(b.length / 4));
@@ -51,7 +51,7 @@ async function loadBootrom(path: string): Promise<Uint32Array> {
 }
 
 /** The UF2 blocks' payloads written into the emulated flash (RP2040 family only). */
-function loadUf2(mcu: { flash: Uint8Array }, uf2: Uint8Array): number {
+export function loadUf2(mcu: { flash: Uint8Array }, uf2: Uint8Array): number {
   const view = new DataView(uf2.buffer, uf2.byteOffset, uf2.byteLength);
   let blocks = 0;
   for (let off = 0; off + 512 <= uf2.length; off += 512) {
