@@ -125,7 +125,10 @@ export class Cyw43Chip implements GspiTarget {
     this.f0.fill(0);
     this.f0[0x0c] = 0x03; // F1 enabled and ready
     this.f1.clear();
-    this.window = 0;
+    // the window resets to the enumeration base (chipcommon), as brcmfmac assumes; the driver's cached
+    // window survives a failed init, so its retry relies on this
+    this.window = CHIPCOMMON;
+    this.f1.set(SDIO_BACKPLANE_ADDRESS_HIGH, CHIPCOMMON >>> 24);
     this.ram.fill(0);
     this.bp.clear();
     this.bp.set(WRAPPER_ARM + AI_RESETCTRL, 1); // both cores held in reset at power-on
