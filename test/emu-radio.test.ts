@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { FIRMWARE_UF2, ROOT } from "../tools/build/firmware.ts";
 import { findBootrom } from "../tools/emu/run.ts";
 import { blobsMissing, loadBlobs } from "../tools/emu/cyw43/blobs.ts";
-import { RadioBoard } from "../tools/emu/radio-board.ts";
+import { RadioBoard, runTogether } from "../tools/emu/radio-board.ts";
 import { RadioWorld } from "../tools/emu/radio-world.ts";
 import { RadioLan } from "../tools/emu/radio-lan.ts";
 import { readUf2 } from "../tools/provision/uf2.ts";
@@ -134,5 +134,44 @@ describe.skipIf(missing.length > 0)("build/picowire.uf2 with the CYW43439 model 
       expect(board.stopped).toBeNull();
       expect(net.frames).toBeGreaterThan(10);
     }, 180_000);
+
+    it("as an access point: a TAP station gets a lease from the board's DHCP server with busybox udhcpc, and a second board joins", async () => {
+      const world = new RadioWorld();
+      const apCfg = await configUf2(["wifi_mode=ap", "ssid=picolab", "password=board-secret-1", "rgb_source=fixed", "rgb=1,2,3"]);
+      const ap = await RadioBoard.create({ image: FIRMWARE_UF2, configUf2: apCfg, air: world, name: "ap" });
+      const staCfg = await configUf2(["ssid=picolab", "password=board-secret-1"]);
+      const sta = await RadioBoard.create({ image: FIRMWARE_UF2, configUf2: staCfg, air: world, name: "sta" });
+      ap.realtime = sta.realtime = true;
+      expect(await runTogether([ap, sta], () => ap.output.includes("dhcp: serving"), { maxMs: 20_000, wallMs: 90_000 }), ap.stopped ?? ap.output).toBe(true);
+      const net = world.network("picolab");
+      expect(net.owner).toBe(ap.wlan);
+      const lan = await RadioLan.create(net, { address: null });
+      cleanups.push(() => lan.destroy());
+      let done = false;
+      const running = runTogether([ap, sta], () => done, { maxMs: 120_000, wallMs: 120_000 });
+      try {
+        const dhcp = await lan.exec("busybox", ["udhcpc", "-i", "tap0", "-n", "-q", "-f", "-t", "10", "-T", "3", "-s", "/bin/true"], 60_000);
+        const lease = /lease of (\d+\.\d+\.\d+\.\d+) obtained/.exec(dhcp.stdout + dhcp.stderr);
+        expect(lease, dhcp.stdout + dhcp.stderr).not.toBeNull();
+        expect(lease![1]).toMatch(/^192\.168\.4\.\d+$/);
+        await lan.exec("ip", ["addr", "add", `${lease![1]}/24`, "dev", "tap0"]);
+        const tutorial = await lan.exec("python3", [join(ROOT, "test", "peers", "tutorial_client.py"), "192.168.4.1", "80", "1"], 60_000);
+        expect(tutorial.stdout, tutorial.stderr).toBe("1 2 3\n");
+        await waitUntil(() => /wifi joined, address 192\.168\.4\.\d+/.test(sta.output), 60_000);
+      } finally {
+        done = true;
+        await running;
+      }
+      expect(ap.wlan.ap.stations.length).toBe(2); // the TAP station and the second board
+      expect(ap.stopped ?? sta.stopped).toBeNull();
+    }, 240_000);
   });
 });
+
+async function waitUntil(cond: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

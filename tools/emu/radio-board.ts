@@ -113,12 +113,12 @@ export class RadioBoard {
     this.listeners.push(l);
   }
 
-  /** Runs up to `budget` cycles (fewer when realtime holds it back or it stops). */
-  runSlice(budget = SLICE_CYCLES): number {
+  /** Runs up to `budget` cycles (fewer when realtime or `limitNanos`, a board-time ceiling, holds it back). */
+  runSlice(budget = SLICE_CYCLES, limitNanos = Infinity): number {
     if (this.stopped) return 0;
     const { core } = this.mcu;
     const clock = this.sim.clock as unknown as { tick(n: number): void; nanosToNextAlarm: number; nanos: number };
-    const wallLimitNanos = this.realtime ? (Date.now() - this.startedWall) * 1e6 : Infinity;
+    const wallLimitNanos = Math.min(limitNanos, this.realtime ? (Date.now() - this.startedWall) * 1e6 : Infinity);
     let done = 0;
     try {
       while (done < budget && !this.stopped) {
@@ -140,6 +140,7 @@ export class RadioBoard {
           clock.tick(n);
           done += n / CYCLE_NANOS;
         } else {
+          if (clock.nanos >= wallLimitNanos) break;
           const c = core.executeInstruction();
           clock.tick(c * CYCLE_NANOS);
           if (active) this.stepPio(c);
@@ -196,4 +197,22 @@ export class RadioBoard {
     }
     return true;
   }
+}
+
+/** Runs several boards sharing a radio world in step: none gets more than `quantumMs` of board time ahead
+ *  of the others, so their timers see each other as on one table. */
+export async function runTogether(boards: RadioBoard[], until: () => boolean, opts: { maxMs: number; wallMs?: number; quantumMs?: number }): Promise<boolean> {
+  const q = (opts.quantumMs ?? 1) * 1e6;
+  const wallEnd = Date.now() + (opts.wallMs ?? 600_000);
+  const endNanos = Math.min(...boards.map((b) => b.sim.clock.nanos)) + opts.maxMs * 1e6;
+  while (!until()) {
+    const live = boards.filter((b) => !b.stopped);
+    if (live.length < boards.length || Date.now() > wallEnd) return false;
+    const now = Math.min(...live.map((b) => b.sim.clock.nanos));
+    if (now >= endNanos) return false;
+    let ran = 0;
+    for (const b of live) ran += b.runSlice(SLICE_CYCLES, now + q);
+    await new Promise((r) => (ran === 0 ? setTimeout(r, 1) : setImmediate(r)));
+  }
+  return true;
 }

@@ -13,8 +13,9 @@ const IP_TIMEOUT_MS = 10_000;
 let seq = 0;
 
 export interface RadioLanOptions {
-  /** The namespace side's address (the router), e.g. 192.168.77.1/24; DHCP hands out .100-.150. */
-  address?: string;
+  /** The namespace side's address (the router), e.g. 192.168.77.1/24; DHCP hands out .100-.150.
+   *  null: none (a station that asks a board's DHCP server with udhcpc). */
+  address?: string | null;
   dhcp?: boolean;
 }
 
@@ -33,21 +34,21 @@ export class RadioLan {
 
   static async create(network: Network, opts: RadioLanOptions = {}): Promise<RadioLan> {
     const ns = `pwt-${process.pid}-${seq++}-radio`;
-    const cidr = opts.address ?? "192.168.77.1/24";
-    const [ip, bits] = cidr.split("/");
+    const cidr = opts.address === undefined ? "192.168.77.1/24" : opts.address;
+    const [ip, bits] = cidr?.split("/") ?? ["", "24"];
     if (bits !== "24") throw new Error(`radio LAN: only /24 networks (got ${cidr})`);
     const ipc = (...a: string[]) => execFileSync("ip", a, { stdio: ["ignore", "pipe", "pipe"], timeout: IP_TIMEOUT_MS });
     ipc("netns", "add", ns);
     try {
       ipc("-n", ns, "link", "set", "lo", "up");
       ipc("-n", ns, "tuntap", "add", "dev", "tap0", "mode", "tap");
-      ipc("-n", ns, "addr", "add", cidr, "dev", "tap0");
+      if (cidr) ipc("-n", ns, "addr", "add", cidr, "dev", "tap0");
       ipc("-n", ns, "link", "set", "tap0", "up");
       const tap = await TapPort.open(ns, "tap0");
       const lan = new RadioLan(ns, tap, ip);
       network.join(tap);
       tap.onFrame = (f) => network.send(tap, f);
-      if (opts.dhcp !== false) lan.startDhcp(ip);
+      if (cidr && opts.dhcp !== false) lan.startDhcp(ip);
       return lan;
     } catch (e) {
       try {

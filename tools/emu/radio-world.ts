@@ -36,11 +36,14 @@ export class Network {
     for (const [m, x] of this.macs) if (x === e) this.macs.delete(m);
   }
 
-  /** A learning switch: unicast to the port that sent from that MAC, else flood. */
+  /** A learning switch: unicast to the port that sent from that MAC, else flood. A new station on a
+   *  board's access point (a TAP port's first frame) associates: the board gets its ASSOC event. */
   send(from: Endpoint, frame: Uint8Array): void {
     if (frame.length < 14) return;
     this.frames++;
-    this.macs.set(macKey(frame.subarray(6, 12)), from);
+    const src = macKey(frame.subarray(6, 12));
+    if (!this.macs.has(src) && this.owner && !from.name.startsWith("ap ") && !from.name.startsWith("sta ")) this.owner.station(frame.subarray(6, 12), true);
+    this.macs.set(src, from);
     const to = frame[0] & 1 ? undefined : this.macs.get(macKey(frame.subarray(0, 6)));
     if (to) {
       if (to !== from && this.members.has(to)) to.deliver(frame);
