@@ -51,8 +51,10 @@ export class RadioBoard {
   output = "";
   /** Why the board stopped (a model fault, a panic), or null while it runs. */
   stopped: string | null = null;
-  /** Wall time the board's clock may not pass (ms since start); Infinity: flat out. */
+  /** Hold the board's clock at or behind wall time (peers on the TAP side run on wall time). */
   realtime = false;
+  /** Cycles the CPU executed (not sleeping in WFE/WFI): what the work cost, idle excluded. */
+  busyCycles = 0;
   private readonly pios: Pio[];
   private readonly startedWall = Date.now();
   private readonly listeners: ((text: string) => void)[] = [];
@@ -145,6 +147,7 @@ export class RadioBoard {
           clock.tick(c * CYCLE_NANOS);
           if (active) this.stepPio(c);
           done += c;
+          this.busyCycles += c;
         }
       }
     } catch (e) {
