@@ -7,8 +7,8 @@
 //
 // rp2040js (npm) does not ship the RP2040 bootrom; the rp2040js repository's demo/bootrom.ts does.
 // Give its path (or a raw 16 KiB bootrom .bin) in RP2040_BOOTROM, or keep a checkout at
-// /work/deps/rp2040js (searched). rp2040js does not emulate the CYW43, so only images that need no
-// radio run here (picowire_emu). It runs at a fixed 125 MHz: time on the board's timer = cycles / 125.
+// /work/deps/rp2040js (searched). rp2040js does not emulate the CYW43: images that need no radio run
+// here (picowire_emu); tools/emu/radio-board.ts runs the WiFi image with a CYW43439 model (RADIO.md). It runs at a fixed 125 MHz: time on the board's timer = cycles / 125.
 // rp2040js does not program flash; runImage puts a SPI NOR flash model behind it (tools/emu/qspi-flash.ts),
 // so the ROM's erases and programs land in the emulated flash.
 import { existsSync, readFileSync } from "node:fs";
