@@ -8,6 +8,7 @@
 // the TAP tests also need root and network namespaces. Skipped loudly without them; CI=true fails instead.
 import { describe, it, expect, afterEach } from "vitest";
 import { createHash } from "node:crypto";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,6 +23,8 @@ import { configCommand } from "../tools/cli/config.ts";
 import { netnsUnavailable } from "./helpers/netns.ts";
 
 const MHZ = 125_000_000;
+/** A CPython that has the websockets package (Debian's python3-websockets lives in /usr/bin's). */
+const PYTHON_WS = ["python3", "/usr/bin/python3"].find((p) => spawnSync(p, ["-c", "import websockets"], { stdio: "ignore" }).status === 0) ?? "python3";
 
 function firmwareCurrent(): boolean {
   try {
@@ -106,12 +109,12 @@ describe.skipIf(missing.length > 0)("build/picowire.uf2 with the CYW43439 model 
   }, 120_000);
 
   describe.skipIf(netMissing !== null)("on a TAP network in a namespace", () => {
-    it("joins, takes a lease from busybox udhcpd and serves the tutorial's CPython client and HTTP", async () => {
+    it("joins, takes a lease from busybox udhcpd, serves the tutorial's CPython client, HTTP and a WebSocket echo, and answers mDNS", async () => {
       const world = new RadioWorld();
       const net = world.addNetwork({ ssid: "lab", password: "firmware-secret-1", channel: 6, rssi: -42 });
       const lan = await RadioLan.create(net);
       cleanups.push(() => lan.destroy());
-      const cfg = await configUf2(["ssid=lab", "password=firmware-secret-1", "rgb_source=fixed", "rgb=10,20,30"]);
+      const cfg = await configUf2(["ssid=lab", "password=firmware-secret-1", "rgb_source=fixed", "rgb=10,20,30", "ws_echo=1"]);
       const board = await RadioBoard.create({ image: FIRMWARE_UF2, configUf2: cfg, air: world });
       board.realtime = true; // the DHCP server and the peers run on wall time
       expect(await board.runUntil("wifi joined", { maxCycles: 30 * MHZ, wallMs: 90_000 }), board.stopped ?? board.output + lan.dhcpLog).toBe(true);
@@ -127,6 +130,12 @@ describe.skipIf(missing.length > 0)("build/picowire.uf2 with the CYW43439 model 
         expect(tutorial.stdout).toBe("10 20 30\n10 20 30\n");
         const http = await lan.exec("python3", ["-c", `import urllib.request as u; r = u.urlopen("http://${ip}/", timeout=20); print(r.status, len(r.read()))`], 60_000);
         expect(http.stdout, http.stderr).toMatch(/^200 \d+/);
+        const ws = await lan.exec(PYTHON_WS, [join(ROOT, "test", "peers", "ws_echo_client.py"), `ws://${ip}/echo`, "3000", "4"], 90_000);
+        expect(ws.stdout, ws.stderr).toBe("ok 12000\n");
+        const mdnsName = /mDNS: (picowire-[0-9a-f]{4}\.local)/.exec(board.output)?.[1];
+        expect(mdnsName, "the board announced its mDNS name").toBeDefined();
+        const mdns = await lan.exec("python3", [join(ROOT, "test", "peers", "mdns_query.py"), mdnsName!, lan.address, "20"], 40_000);
+        expect(mdns.stdout, mdns.stderr).toBe(`${ip}\n`);
       } finally {
         done = true;
         await running;
