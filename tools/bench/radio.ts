@@ -8,6 +8,7 @@
 //
 //   npx tsx tools/bench/radio.ts      (npm run build first, with PICO_SDK_PATH; root for the TAP figures)
 import { createHash } from "node:crypto";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +19,7 @@ import { blobsMissing } from "../emu/cyw43/blobs.ts";
 
 const MHZ = 125_000_000;
 const REQUESTS = 20;
+const WS_KIB = 64;
 
 export async function radioReport(): Promise<string> {
   const boot = findBootrom();
@@ -29,7 +31,7 @@ export async function radioReport(): Promise<string> {
   const cfg = join(mkdtempSync(join(tmpdir(), "pw-bench-radio-")), "cfg.uf2");
   const log = console.log;
   console.log = () => {};
-  await configCommand(["set", "ssid=lab", "password=bench-secret-1", "rgb_source=fixed", "rgb=10,20,30", "--uf2", cfg]);
+  await configCommand(["set", "ssid=lab", "password=bench-secret-1", "rgb_source=fixed", "rgb=10,20,30", "ws_echo=1", "--uf2", cfg]);
   console.log = log;
   const sha = createHash("sha256").update(readFileSync(join(ROOT, "build", "picowire.wasm"))).digest("hex").slice(0, 16);
   const lines = [`Pico W radio (build/picowire.uf2, core sha256 ${sha}…, rp2040js + CYW43439 model, zero air time), board cycles at 125 MHz; no target in issue 21, figures only:`];
@@ -78,12 +80,17 @@ export async function radioReport(): Promise<string> {
     const r0 = { busy: b.busyCycles, at: b.cycles };
     const many = await lan.exec("python3", [join(ROOT, "test", "peers", "tutorial_client.py"), ip, "80", String(REQUESTS)], 120_000);
     const busy = b.busyCycles - r0.busy - idleRate * (b.cycles - r0.at);
+    const w0 = { busy: b.busyCycles, at: b.cycles };
+    const python = ["python3", "/usr/bin/python3"].find((p) => spawnSync(p, ["-c", "import websockets"], { stdio: "ignore" }).status === 0);
+    const ws = python ? await lan.exec(python, [join(ROOT, "test", "peers", "ws_echo_client.py"), `ws://${ip}/echo`, "1024", String(WS_KIB)], 120_000) : null;
+    const wsBusy = b.busyCycles - w0.busy - idleRate * (b.cycles - w0.at);
     done = true;
     await running;
     const okFirst = first.stdout === "10 20 30\n";
     const okMany = many.stdout.split("\n").filter((l) => l === "10 20 30").length === REQUESTS;
     row("power-on to the first tutorial reply (wall-paced: + python start)", okFirst ? `${(firstReplyAt / 1e6).toFixed(1)} M cycles` : `FAILED: ${first.stderr.trim()}`);
     row(`CPU cycles per tutorial request end to end (${REQUESTS} requests)`, okMany ? `${Math.round(busy / REQUESTS)} cycles (idle loop ${(idleRate * 100).toFixed(1)}% busy, subtracted)` : `FAILED: ${many.stderr.trim()}`);
+    row(`CPU cycles per KiB of WebSocket echo (${WS_KIB} x 1 KiB, in and out)`, !ws ? "SKIPPED: no CPython with the websockets package" : ws.stdout.startsWith("ok ") ? `${Math.round(wsBusy / WS_KIB)} cycles` : `FAILED: ${ws.stderr.trim()}`);
   } finally {
     lan.destroy();
   }
