@@ -218,6 +218,22 @@ describe.skipIf(missing !== null)("CYW43439 model (tools/emu/cyw43)", () => {
       return out;
     }
     const u32 = (n: number) => host.word(n);
+    const ssidArg = (name: string) => {
+      const b = new Uint8Array(36);
+      b.set(u32(name.length));
+      b.set(Buffer.from(name), 4);
+      return b;
+    };
+    /** What the driver does before SET_SSID for WPA2: every event on, interface up, WPA2-PSK, the passphrase. */
+    const wpa2Up = (passphrase: string) => {
+      iovar("bsscfg:event_msgs", Uint8Array.from([0, 0, 0, 0, ...new Uint8Array(19).fill(0xff)]));
+      ioctl(WLC.UP, true, new Uint8Array(0));
+      ioctl(WLC.SET_WPA_AUTH, true, u32(0x80));
+      const pmk = new Uint8Array(68);
+      pmk.set([passphrase.length, 0, 1, 0]);
+      pmk.set(Buffer.from(passphrase), 4);
+      ioctl(WLC.SET_WSEC_PMK, true, pmk);
+    };
 
     it("answers an ioctl on the control channel with the request's id and grants credit", () => {
       send(WLC.UP, true, new Uint8Array(0));
@@ -230,6 +246,17 @@ describe.skipIf(missing !== null)("CYW43439 model (tools/emu/cyw43)", () => {
       expect(v.getInt32(12, true)).toBe(0);
       expect(((credit - seq) & 0xff)).toBeGreaterThan(0); // room to send more
       expect(fw.up).toBe(true);
+    });
+
+    it("keeps F2_PACKET_AVAILABLE raised while frames wait, even after the host clears it", () => {
+      world.addNetwork({ ssid: "open-net" });
+      fw.eventMask.fill(0xff);
+      send(WLC.SET_VAR, true, Uint8Array.from([...Buffer.from("escan\0"), ...new Uint8Array(64)])); // answer + 2 events
+      host.write(FN_BUS, 0x04, Uint8Array.of(0x20, 0x00)); // the driver clears what it read
+      expect(chip.irqLevel()).toBe(true);
+      expect(drain().length).toBe(3);
+      host.write(FN_BUS, 0x04, Uint8Array.of(0x20, 0x00));
+      expect(chip.irqLevel()).toBe(false);
     });
 
     it("fails loudly on an iovar or ioctl it does not know, and on frames without credit", () => {
@@ -279,18 +306,8 @@ describe.skipIf(missing !== null)("CYW43439 model (tools/emu/cyw43)", () => {
 
     it("joins a WPA2 network: ioctl answer first, then AUTH, ASSOC, LINK up, PSK_SUP keyed, SET_SSID", () => {
       world.addNetwork({ ssid: "lab", password: "secret-pass", channel: 11, rssi: -37 });
-      const mask = new Uint8Array(19).fill(0xff);
-      iovar("bsscfg:event_msgs", Uint8Array.from([0, 0, 0, 0, ...mask]));
-      ioctl(WLC.UP, true, new Uint8Array(0));
-      ioctl(WLC.SET_WPA_AUTH, true, u32(0x80));
-      const pmk = new Uint8Array(68);
-      pmk.set([11, 0, 1, 0]);
-      pmk.set(Buffer.from("secret-pass"), 4);
-      ioctl(WLC.SET_WSEC_PMK, true, pmk);
-      const ssid = new Uint8Array(36);
-      ssid.set(u32(3));
-      ssid.set(Buffer.from("lab"), 4);
-      const frames = ioctl(WLC.SET_SSID, true, ssid);
+      wpa2Up("secret-pass");
+      const frames = ioctl(WLC.SET_SSID, true, ssidArg("lab"));
       expect(frames[0].channel).toBe(0);
       const events = frames.slice(1).map((f) => {
         expect(f.channel).toBe(1);
@@ -305,19 +322,8 @@ describe.skipIf(missing !== null)("CYW43439 model (tools/emu/cyw43)", () => {
 
     it("a wrong password fails the handshake and deauthenticates; an absent SSID reports no network", () => {
       world.addNetwork({ ssid: "lab", password: "secret-pass" });
-      iovar("bsscfg:event_msgs", Uint8Array.from([0, 0, 0, 0, ...new Uint8Array(19).fill(0xff)]));
-      ioctl(WLC.UP, true, new Uint8Array(0));
-      ioctl(WLC.SET_WPA_AUTH, true, u32(0x80));
-      const pmk = new Uint8Array(68);
-      pmk.set([10, 0, 1, 0]);
-      pmk.set(Buffer.from("wrong-pass"), 4);
-      ioctl(WLC.SET_WSEC_PMK, true, pmk);
-      const ssid = (s: string) => {
-        const b = new Uint8Array(36);
-        b.set(u32(s.length));
-        b.set(Buffer.from(s), 4);
-        return b;
-      };
+      wpa2Up("wrong-pass");
+      const ssid = ssidArg;
       let ev = ioctl(WLC.SET_SSID, true, ssid("lab")).slice(1).map((f) => parseEventFrame(f.body.subarray(4))!);
       expect(ev.map((e) => e.type)).toEqual([EV.AUTH, EV.ASSOC, EV.LINK, EV.PSK_SUP, EV.DEAUTH_IND]);
       expect(ev[3].status).not.toBe(6);

@@ -109,7 +109,7 @@ describe.skipIf(missing.length > 0)("build/picowire.uf2 with the CYW43439 model 
   }, 120_000);
 
   describe.skipIf(netMissing !== null)("on a TAP network in a namespace", () => {
-    it("joins, takes a lease from busybox udhcpd, serves the tutorial's CPython client, HTTP and a WebSocket echo, and answers mDNS", async () => {
+    it("joins, takes a lease from busybox udhcpd, serves the tutorial's CPython client, HTTP and a WebSocket echo, answers mDNS, and sees the link drop when the network goes", async () => {
       const world = new RadioWorld();
       const net = world.addNetwork({ ssid: "lab", password: "firmware-secret-1", channel: 6, rssi: -42 });
       const lan = await RadioLan.create(net);
@@ -136,6 +136,10 @@ describe.skipIf(missing.length > 0)("build/picowire.uf2 with the CYW43439 model 
         expect(mdnsName, "the board announced its mDNS name").toBeDefined();
         const mdns = await lan.exec("python3", [join(ROOT, "test", "peers", "mdns_query.py"), mdnsName!, lan.address, "20"], 40_000);
         expect(mdns.stdout, mdns.stderr).toBe(`${ip}\n`);
+        // the network goes off the air: DEAUTH_IND and LINK down reach the driver, the board notices
+        world.removeNetwork("lab");
+        await waitUntil(() => board.output.includes("wifi: network lost or join failed"), 60_000);
+        expect(board.output).toMatch(/pico: wifi station down \(cyw43 link status/);
       } finally {
         done = true;
         await running;

@@ -145,7 +145,8 @@ export class RadioBoard {
           if (clock.nanos >= wallLimitNanos) break;
           const c = core.executeInstruction();
           clock.tick(c * CYCLE_NANOS);
-          if (active) this.stepPio(c);
+          // a machine stalled on a FIFO wakes in the FIFO write itself (rp2040js checkWait): nothing to step
+          if (active && !this.allStalled()) this.stepPio(c);
           done += c;
           this.busyCycles += c;
         }

@@ -208,7 +208,10 @@ export class Cyw43Chip implements GspiTarget {
     for (let i = 0; i < data.length; i++) {
       const a = cmd.addr + i;
       const v = data[i];
-      if (a === SPI_INTERRUPT_REGISTER || a === SPI_INTERRUPT_REGISTER + 1) this.f0[a] &= ~v; // write 1 to clear
+      if (a === SPI_INTERRUPT_REGISTER || a === SPI_INTERRUPT_REGISTER + 1) {
+        this.f0[a] &= ~v; // write 1 to clear; a packet still waiting raises it again at once
+        if (a === SPI_INTERRUPT_REGISTER && this.rxQueue.length) this.f0[a] |= F2_PACKET_AVAILABLE;
+      }
       else if (a <= 0x03 || a === SPI_INTERRUPT_ENABLE || a === SPI_INTERRUPT_ENABLE + 1 || (a >= 0x18 && a < 0x20)) this.f0[a] = v;
       else if (a === 0xf0) {
         // SDIOD_CCCR_BRCM_CARDCAP: the driver writes this SDIO card register through the SPI core too; no effect on gSPI

@@ -329,12 +329,13 @@ export class WlanFirmware implements ChipFirmware {
     this.event({ type: EV.DISASSOC, status: 0, reason: 0, itf: ITF_STA, addr: was?.bssid });
   }
 
-  /** The network dropped us (the world took the network away, or deauthenticated us). */
+  /** The network dropped us: its access point deauthenticates its stations as it goes (802.11 reason 2,
+   *  on which the driver disassociates; no beacon-loss or roaming model). */
   linkLost(): void {
     if (!this.sta.joined) return;
     const was = this.sta.joined;
     this.sta.joined = null;
-    this.event({ type: EV.DEAUTH_IND, status: 0, reason: 3, itf: ITF_STA, addr: was.bssid });
+    this.event({ type: EV.DEAUTH_IND, status: 0, reason: 2, itf: ITF_STA, addr: was.bssid });
     this.event({ type: EV.LINK, status: 0, reason: 0, flags: 0, itf: ITF_STA, addr: was.bssid });
   }
 
