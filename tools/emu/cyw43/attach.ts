@@ -23,8 +23,11 @@ export function attachCyw43(mcu: RP2040, chip: Cyw43Chip): Cyw43Wiring {
   const wiring: Cyw43Wiring = { bus, edges: 0 };
   const gpio = mcu.gpio;
   const data = gpio[WL_DATA];
+  let driven = false; // the level the chip puts on GP24 (rp2040js keeps its own copy private)
   const drive = (level: boolean) => {
-    if (data.rawInputValue !== level) data.setInputValue(level);
+    if (driven === level) return;
+    driven = level;
+    data.setInputValue(level);
   };
   const irq = () => {
     if (!bus.isSelected) drive(chip.irqLevel());
