@@ -23,6 +23,10 @@ import { configCommand } from "../tools/cli/config.ts";
 import { netnsUnavailable } from "./helpers/netns.ts";
 
 const MHZ = 125_000_000;
+/** Board time bounds every run (maxCycles / maxMs); these wall caps only stop a hung emulator. A loaded
+ *  machine runs rp2040js slower, so they are generous: an idle one needs 15-30 s per test. */
+const WALL_CAP_MS = 300_000;
+const TEST_TIMEOUT_MS = 2 * WALL_CAP_MS;
 /** A CPython that has the websockets package (Debian's python3-websockets lives in /usr/bin's). */
 const PYTHON_WS = ["python3", "/usr/bin/python3"].find((p) => spawnSync(p, ["-c", "import websockets"], { stdio: "ignore" }).status === 0) ?? "python3";
 
@@ -70,7 +74,7 @@ describe.skipIf(missing.length > 0)("build/picowire.uf2 with the CYW43439 model 
   it("brings the radio up through the driver's own SPI and starts its setup access point on the air", async () => {
     const world = new RadioWorld();
     const board = await RadioBoard.create({ image: FIRMWARE_UF2, air: world });
-    expect(await board.runUntil("dhcp: serving", { maxCycles: 8 * MHZ, wallMs: 90_000 }), board.stopped ?? board.output).toBe(true);
+    expect(await board.runUntil("dhcp: serving", { maxCycles: 8 * MHZ, wallMs: WALL_CAP_MS }), board.stopped ?? board.output).toBe(true);
     expect(board.stopped).toBeNull();
     expect(board.chip.faults).toEqual([]);
     expect(board.wlan.log).toEqual(expect.arrayContaining(["set clmload", "get clmload_status", "UP", "set bsscfg:ssid", "set bss"]));
@@ -78,18 +82,18 @@ describe.skipIf(missing.length > 0)("build/picowire.uf2 with the CYW43439 model 
     expect(ap, "the board's access point is on the air").toBeDefined();
     expect(Buffer.from(ap!.air.bssid).equals(Buffer.from(board.wlan.mac))).toBe(true);
     expect(board.wiring.edges).toBeGreaterThan(loadBlobs().firmware.length * 8); // the firmware went bit by bit
-  }, 120_000);
+  }, TEST_TIMEOUT_MS);
 
   it("a wrong password: the handshake fails and the board reports the join refused", async () => {
     const world = new RadioWorld();
     world.addNetwork({ ssid: "lab", password: "the-real-secret" });
     const cfg = await configUf2(["ssid=lab", "password=not-the-secret"]);
     const board = await RadioBoard.create({ image: FIRMWARE_UF2, configUf2: cfg, air: world });
-    expect(await board.runUntil("wifi: network lost or join failed", { maxCycles: 10 * MHZ, wallMs: 90_000 }), board.stopped ?? board.output).toBe(true);
+    expect(await board.runUntil("wifi: network lost or join failed", { maxCycles: 10 * MHZ, wallMs: WALL_CAP_MS }), board.stopped ?? board.output).toBe(true);
     expect(board.output).not.toMatch(/wifi joined/);
     expect(board.wlan.sta.joined).toBeNull();
     expect(board.wlan.log).toContain("SET_WSEC_PMK");
-  }, 120_000);
+  }, TEST_TIMEOUT_MS);
 
   it("a corrupted WiFi firmware blob in flash: the chip never starts and the board says the CYW43 does not respond", async () => {
     const fw = loadBlobs().firmware;
@@ -102,11 +106,11 @@ describe.skipIf(missing.length > 0)("build/picowire.uf2 with the CYW43439 model 
         flash[at + 0x2000] ^= 0x01;
       },
     });
-    expect(await board.runUntil("the CYW43 does not respond", { maxCycles: 8 * MHZ, wallMs: 90_000 }), board.stopped ?? board.output.slice(-2000)).toBe(true);
+    expect(await board.runUntil("the CYW43 does not respond", { maxCycles: 8 * MHZ, wallMs: WALL_CAP_MS }), board.stopped ?? board.output.slice(-2000)).toBe(true);
     expect(board.output).toMatch(/\[CYW43\] HT not ready/); // the driver's own complaint
     expect(board.chip.running).toBe(false);
     expect(board.chip.faults[0]).toMatch(/WLAN firmware did not start: RAM 0x2000 holds/);
-  }, 120_000);
+  }, TEST_TIMEOUT_MS);
 
   describe.skipIf(netMissing !== null)("on a TAP network in a namespace", () => {
     it("joins, takes a lease from busybox udhcpd, serves the tutorial's CPython client, HTTP and a WebSocket echo, answers mDNS, and sees the link drop when the network goes", async () => {
@@ -117,13 +121,13 @@ describe.skipIf(missing.length > 0)("build/picowire.uf2 with the CYW43439 model 
       const cfg = await configUf2(["ssid=lab", "password=firmware-secret-1", "rgb_source=fixed", "rgb=10,20,30", "ws_echo=1"]);
       const board = await RadioBoard.create({ image: FIRMWARE_UF2, configUf2: cfg, air: world });
       board.realtime = true; // the DHCP server and the peers run on wall time
-      expect(await board.runUntil("wifi joined", { maxCycles: 30 * MHZ, wallMs: 90_000 }), board.stopped ?? board.output + lan.dhcpLog).toBe(true);
+      expect(await board.runUntil("wifi joined", { maxCycles: 30 * MHZ, wallMs: WALL_CAP_MS }), board.stopped ?? board.output + lan.dhcpLog).toBe(true);
       const ip = /wifi joined, address (\d+\.\d+\.\d+\.\d+)/.exec(board.output)![1];
       expect(ip).toMatch(/^192\.168\.77\.(1[0-4]\d|150)$/); // from udhcpd's pool
       expect(lan.dhcpLog).toMatch(new RegExp(`sending ACK to ${ip.replace(/\./g, "\\.")}`));
 
       let done = false;
-      const running = board.runUntil(() => done, { maxCycles: 60 * MHZ, wallMs: 90_000 });
+      const running = board.runUntil(() => done, { maxCycles: 60 * MHZ, wallMs: WALL_CAP_MS });
       try {
         const tutorial = await lan.exec("python3", [join(ROOT, "test", "peers", "tutorial_client.py"), ip, "80", "2"], 60_000);
         expect(tutorial.stderr).toBe("");
@@ -138,7 +142,7 @@ describe.skipIf(missing.length > 0)("build/picowire.uf2 with the CYW43439 model 
         expect(mdns.stdout, mdns.stderr).toBe(`${ip}\n`);
         // the network goes off the air: DEAUTH_IND and LINK down reach the driver, the board notices
         world.removeNetwork("lab");
-        await waitUntil(() => board.output.includes("wifi: network lost or join failed"), 60_000);
+        await waitUntil(() => board.output.includes("wifi: network lost or join failed"), WALL_CAP_MS);
         expect(board.output).toMatch(/pico: wifi station down \(cyw43 link status/);
       } finally {
         done = true;
@@ -146,7 +150,7 @@ describe.skipIf(missing.length > 0)("build/picowire.uf2 with the CYW43439 model 
       }
       expect(board.stopped).toBeNull();
       expect(net.frames).toBeGreaterThan(10);
-    }, 180_000);
+    }, TEST_TIMEOUT_MS);
 
     it("as an access point: a TAP station gets a lease from the board's DHCP server with busybox udhcpc, and a second board joins", async () => {
       const world = new RadioWorld();
@@ -155,13 +159,13 @@ describe.skipIf(missing.length > 0)("build/picowire.uf2 with the CYW43439 model 
       const staCfg = await configUf2(["ssid=picolab", "password=board-secret-1"]);
       const sta = await RadioBoard.create({ image: FIRMWARE_UF2, configUf2: staCfg, air: world, name: "sta" });
       ap.realtime = sta.realtime = true;
-      expect(await runTogether([ap, sta], () => ap.output.includes("dhcp: serving"), { maxMs: 20_000, wallMs: 90_000 }), ap.stopped ?? ap.output).toBe(true);
+      expect(await runTogether([ap, sta], () => ap.output.includes("dhcp: serving"), { maxMs: 20_000, wallMs: WALL_CAP_MS }), ap.stopped ?? ap.output).toBe(true);
       const net = world.network("picolab");
       expect(net.owner).toBe(ap.wlan);
       const lan = await RadioLan.create(net, { address: null });
       cleanups.push(() => lan.destroy());
       let done = false;
-      const running = runTogether([ap, sta], () => done, { maxMs: 120_000, wallMs: 120_000 });
+      const running = runTogether([ap, sta], () => done, { maxMs: 120_000, wallMs: WALL_CAP_MS });
       try {
         const dhcp = await lan.exec("busybox", ["udhcpc", "-i", "tap0", "-n", "-q", "-f", "-t", "10", "-T", "3", "-s", "/bin/true"], 60_000);
         const lease = /lease of (\d+\.\d+\.\d+\.\d+) obtained/.exec(dhcp.stdout + dhcp.stderr);
@@ -170,14 +174,14 @@ describe.skipIf(missing.length > 0)("build/picowire.uf2 with the CYW43439 model 
         await lan.exec("ip", ["addr", "add", `${lease![1]}/24`, "dev", "tap0"]);
         const tutorial = await lan.exec("python3", [join(ROOT, "test", "peers", "tutorial_client.py"), "192.168.4.1", "80", "1"], 60_000);
         expect(tutorial.stdout, tutorial.stderr).toBe("1 2 3\n");
-        await waitUntil(() => /wifi joined, address 192\.168\.4\.\d+/.test(sta.output), 60_000);
+        await waitUntil(() => /wifi joined, address 192\.168\.4\.\d+/.test(sta.output), WALL_CAP_MS);
       } finally {
         done = true;
         await running;
       }
       expect(ap.wlan.ap.stations.length).toBe(2); // the TAP station and the second board
       expect(ap.stopped ?? sta.stopped).toBeNull();
-    }, 240_000);
+    }, TEST_TIMEOUT_MS);
   });
 });
 

@@ -411,8 +411,9 @@ export class Cyw43Chip implements GspiTarget {
     else if (f.channel === CHANNEL_DATA) {
       if (f.body.length <= 4) this.fault(`SDPCM data frame of ${f.body.length} bytes`);
       fw.data(f.body[2], f.body.subarray(4 + f.body[3] * 4));
-      // grant more credit when the host runs low and has nothing else coming back
-      if (this.rxQueue.length === 0 && ((this.grantedCredit() - this.hostSequence) & 0xff) !== ((this.hostCredit - this.hostSequence) & 0xff))
+      // a header-only frame grants more credit when the host has half the window or less left and
+      // nothing else is on its way back to carry it
+      if (this.rxQueue.length === 0 && ((this.hostCredit - this.hostSequence) & 0xff) <= this.creditWindow / 2)
         this.queue(CHANNEL_CONTROL, SDPCM_HEADER_LEN, new Uint8Array(0));
     } else this.fault(`SDPCM: host frame on channel ${f.channel} (only control 0 and data 2 go to the chip)`);
   }
