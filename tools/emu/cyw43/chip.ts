@@ -56,7 +56,7 @@ const SICF_CPUHALT = 0x20;
 const SICF_FGC = 0x02;
 const SICF_CLOCK_EN = 0x01;
 
-/** Frames the chip holds for the host (each an SDPCM frame without its credit yet). */
+/** A frame the chip holds for the host: sequence and credit are stamped when the host reads it. */
 interface Queued {
   channel: number;
   headerLength: number;
@@ -67,7 +67,7 @@ interface Queued {
 export interface ChipFirmware {
   control(cmd: number, set: boolean, itf: number, payload: Uint8Array, outLen: number): { status: number; payload: Uint8Array };
   data(itf: number, frame: Uint8Array): void;
-  /** The host has sent this sequence number; the firmware may answer with events now. */
+  /** The ARM core started the (checked) firmware image. */
   booted(): void;
 }
 
@@ -216,9 +216,6 @@ export class Cyw43Chip implements GspiTarget {
       else if (a === 0xf0) {
         // SDIOD_CCCR_BRCM_CARDCAP: the driver writes this SDIO card register through the SPI core too; no effect on gSPI
       } else this.fault(`F0 write of read-only or unknown gSPI register 0x${a.toString(16)} (0x${v.toString(16)})`);
-    }
-    if (this.f0[0] & 0x30 && !(this.f0[0] & 0x20)) {
-      // HIGH_SPEED without INTERRUPT_POLARITY_HIGH: the Pico W wiring needs active-high host wake
     }
     this.onIrqChange?.();
   }

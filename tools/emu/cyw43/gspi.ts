@@ -75,7 +75,7 @@ export class GspiBus {
     return this.selected;
   }
 
-  /** CS went low: a new transaction. Returns the level the chip now drives (none: low). */
+  /** CS went low: a new transaction, in the word order the bus mode selects now. */
   select(): void {
     this.selected = true;
     this.order = wireOrder(this.target.busMode(), (m) => this.target.fault(m));
