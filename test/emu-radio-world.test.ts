@@ -7,6 +7,7 @@ import { Cyw43Chip } from "../tools/emu/cyw43/chip.ts";
 import { WlanFirmware, EV, ITF_AP, ITF_STA } from "../tools/emu/cyw43/wlan.ts";
 import { parseEventFrame } from "../tools/emu/cyw43/sdpcm.ts";
 import { RadioWorld, type Endpoint } from "../tools/emu/radio-world.ts";
+import { parseNetwork } from "../tools/emu/radio-run.ts";
 
 const missing = blobsMissing();
 if (missing) {
@@ -117,5 +118,10 @@ describe.skipIf(missing !== null)("radio world", () => {
     expect(() => world.addNetwork({ ssid: "lab" })).toThrow(/already exists/);
     expect(() => world.network("nope")).toThrow(/no network "nope" \(have lab\)/);
     expect(() => new Cyw43Chip({ blobs: loadBlobs(), creditWindow: 21 })).toThrow(/credit window 21 outside 1..20/);
+    // tools/emu/radio-run.ts --network SSID[:PASSWORD[:CHANNEL[:RSSI]]]
+    expect(parseNetwork("lab")).toEqual({ ssid: "lab", password: null, channel: undefined, rssi: undefined });
+    expect(parseNetwork("lab:secret-123:11:-40")).toEqual({ ssid: "lab", password: "secret-123", channel: 11, rssi: -40 });
+    expect(() => parseNetwork("lab:secret-123:14")).toThrow(/channel 14 is not a whole number in 1..13/);
+    expect(() => parseNetwork("lab::6:5")).toThrow(/RSSI 5 is not a whole number in -100..0/);
   });
 });

@@ -62,7 +62,7 @@ export async function radioReport(): Promise<string> {
   }
   try {
     const b = await RadioBoard.create({ image: FIRMWARE_UF2, configUf2: cfg, air: world });
-    b.realtime = true;
+    b.realtime = true; // from power-on: udhcpd runs on wall time and the figure says so
     if (!(await b.runUntil("wifi joined", { maxCycles: 60 * MHZ, wallMs: 120_000 }))) {
       row("power-on to WiFi joined with a DHCP lease", `FAILED: ${b.stopped ?? "no lease"}`);
       return lines.join("\n");

@@ -51,12 +51,18 @@ export class RadioBoard {
   output = "";
   /** Why the board stopped (a model fault, a panic), or null while it runs. */
   stopped: string | null = null;
-  /** Hold the board's clock at or behind wall time (peers on the TAP side run on wall time). */
-  realtime = false;
+  /** Hold the board's clock at or behind wall time from now on (peers on the TAP side run on wall
+   *  time); off: flat out, e.g. for the boot before any peer talks. */
+  get realtime(): boolean {
+    return this.wallOrigin !== null;
+  }
+  set realtime(on: boolean) {
+    this.wallOrigin = on ? Date.now() - this.boardMs : null;
+  }
+  private wallOrigin: number | null = null;
   /** Cycles the CPU executed (not sleeping in WFE/WFI): what the work cost, idle excluded. */
   busyCycles = 0;
   private readonly pios: Pio[];
-  private readonly startedWall = Date.now();
   private readonly listeners: ((text: string) => void)[] = [];
 
   private constructor(sim: Simulator, opts: RadioBoardOptions) {
@@ -120,7 +126,7 @@ export class RadioBoard {
     if (this.stopped) return 0;
     const { core } = this.mcu;
     const clock = this.sim.clock as unknown as { tick(n: number): void; nanosToNextAlarm: number; nanos: number };
-    const wallLimitNanos = Math.min(limitNanos, this.realtime ? (Date.now() - this.startedWall) * 1e6 : Infinity);
+    const wallLimitNanos = Math.min(limitNanos, this.wallOrigin !== null ? (Date.now() - this.wallOrigin) * 1e6 : Infinity);
     let done = 0;
     try {
       while (done < budget && !this.stopped) {
