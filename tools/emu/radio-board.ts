@@ -63,7 +63,6 @@ export class RadioBoard {
   /** Cycles the CPU executed (not sleeping in WFE/WFI): what the work cost, idle excluded. */
   busyCycles = 0;
   private readonly pios: Pio[];
-  private readonly listeners: ((text: string) => void)[] = [];
 
   private constructor(sim: Simulator, opts: RadioBoardOptions) {
     this.sim = sim;
@@ -84,7 +83,6 @@ export class RadioBoard {
         process.stdout.write(`[${this.name}] ${line}`);
         line = "";
       }
-      for (const l of this.listeners) l(text);
       if (this.output.includes(PANIC_MARKER) && !this.stopped) setTimeout(() => (this.stopped ??= "panic"), 0);
     };
   }
@@ -115,10 +113,6 @@ export class RadioBoard {
 
   get boardMs(): number {
     return this.sim.clock.nanos / 1e6;
-  }
-
-  onOutput(l: (text: string) => void): void {
-    this.listeners.push(l);
   }
 
   /** Runs up to `budget` cycles (fewer when realtime or `limitNanos`, a board-time ceiling, holds it back). */

@@ -5,7 +5,7 @@
 // blob it embeds when the ARM core leaves reset: a wrong image never brings the HT clock up, as a real
 // chip whose firmware crashed. Anything the model does not know is a fault naming it.
 import { FN_BACKPLANE, FN_BUS, FN_WLAN, STATUS_ENABLE, type Command, type GspiTarget } from "./gspi.ts";
-import { buildSdpcm, CHANNEL_CONTROL, CHANNEL_DATA, CHANNEL_EVENT, parseSdpcm, SDPCM_HEADER_LEN } from "./sdpcm.ts";
+import { buildCdc, buildSdpcm, CHANNEL_CONTROL, CHANNEL_DATA, CHANNEL_EVENT, DATA_HEADER_LEN, EVENT_HEADER_LEN, parseBdc, parseCdc, parseSdpcm, SDPCM_HEADER_LEN } from "./sdpcm.ts";
 import type { Cyw43Blobs } from "./blobs.ts";
 
 export const TEST_PATTERN = 0xfeedbead;
@@ -406,8 +406,8 @@ export class Cyw43Chip implements GspiTarget {
     const fw = this.firmware ?? this.fault("F2 frame with no WLAN firmware model attached");
     if (f.channel === CHANNEL_CONTROL) this.control(f.body);
     else if (f.channel === CHANNEL_DATA) {
-      if (f.body.length <= 4) this.fault(`SDPCM data frame of ${f.body.length} bytes`);
-      fw.data(f.body[2], f.body.subarray(4 + f.body[3] * 4));
+      const { itf, payload } = parseBdc(f.body, (m) => this.fault(m));
+      fw.data(itf, payload);
       // a header-only frame grants more credit when the host has half the window or less left and
       // nothing else is on its way back to carry it
       if (this.rxQueue.length === 0 && ((this.hostCredit - this.hostSequence) & 0xff) <= this.creditWindow / 2)
@@ -416,29 +416,18 @@ export class Cyw43Chip implements GspiTarget {
   }
 
   private control(body: Uint8Array): void {
-    if (body.length < 16) this.fault(`SDPCM control frame of ${body.length} bytes`);
-    const v = new DataView(body.buffer, body.byteOffset, body.byteLength);
-    const cmd = v.getUint32(0, true);
-    const outLen = v.getUint32(4, true) & 0xffff;
-    const flags = v.getUint32(8, true);
-    const set = !!(flags & 2);
-    const itf = (flags >>> 12) & 0xf;
-    const payload = body.subarray(16, 16 + outLen);
+    const { hdr, payload } = parseCdc(body, (m) => this.fault(m));
+    const set = !!(hdr.flags & 2);
+    const itf = (hdr.flags >>> 12) & 0xf;
     this.inControl = true;
     let r: { status: number; payload: Uint8Array };
     try {
-      r = this.firmware!.control(cmd, set, itf, payload, outLen);
+      r = this.firmware!.control(hdr.cmd, set, itf, payload.subarray(0, hdr.outLen), hdr.outLen);
     } finally {
       this.inControl = false;
     }
-    const resp = new Uint8Array(16 + r.payload.length);
-    const rv = new DataView(resp.buffer);
-    rv.setUint32(0, cmd, true);
-    rv.setUint32(4, r.payload.length, true);
-    rv.setUint32(8, flags, true);
-    rv.setInt32(12, r.status, true);
-    resp.set(r.payload, 16);
-    this.queue(CHANNEL_CONTROL, SDPCM_HEADER_LEN, resp);
+    // the answer keeps the request's id, kind and interface in its flags
+    this.queue(CHANNEL_CONTROL, SDPCM_HEADER_LEN, buildCdc({ cmd: hdr.cmd, outLen: r.payload.length, flags: hdr.flags, status: r.status }, r.payload));
     // events an ioctl caused leave after its answer, as the driver sets its join state between the two
     const later = this.deferred;
     this.deferred = [];
@@ -479,11 +468,11 @@ export class Cyw43Chip implements GspiTarget {
   }
 
   sendEvent(body: Uint8Array): void {
-    this.queue(CHANNEL_EVENT, 18, body);
+    this.queue(CHANNEL_EVENT, EVENT_HEADER_LEN, body);
   }
 
   sendData(body: Uint8Array): void {
-    this.queue(CHANNEL_DATA, 14, body);
+    this.queue(CHANNEL_DATA, DATA_HEADER_LEN, body);
   }
 
   get pendingFrames(): number {
