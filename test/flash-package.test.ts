@@ -162,7 +162,7 @@ needs(missing).describe("the npm package: packed, installed with Node alone, fla
     const boot = await runImage(copy, {
       until: "\u0000never",
       simulatedMs: 16_000, // board time, as test/provisioning-firmware.test.ts
-      timeoutMs: 90_000,
+      timeoutMs: 300_000,
       setup: (sim) => sim.rp2040.gpio[22].setInputValue(true), // the pull-up rp2040js does not model: button not held
     });
     const coreSha = sha256(readFileSync(join(ROOT, "build", "picowire.wasm")));
