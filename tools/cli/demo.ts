@@ -10,7 +10,7 @@ import { Board } from "../host/board.ts";
 import { C } from "../host/abi.generated.ts";
 import { ipToString } from "../host/core.ts";
 import { readCore } from "./wasm.ts";
-import { consoleLogger, runUntilSignal } from "./node.ts";
+import { consoleLogger, runUntilSignal, untilSignal } from "./node.ts";
 import { dashboardAssets } from "../build/dashboard.ts";
 import type { LogLevel } from "../host/board.ts";
 
@@ -104,6 +104,7 @@ export async function runDemo(argv: string[]): Promise<void> {
   }
   if (!Object.keys(assets).length) console.log("dashboard: not built (npm run build writes build/index.html.gz)");
   console.log(`control: picowire run 127.0.0.1:${cport} --key-file <a file holding the key> -c action=get_bus`);
+  const signal = untilSignal(); // before "Ctrl-C stops": a script may send SIGINT the moment it reads it
   console.log(`type "stop 1" (Enter) to stop board 1 and watch a new master take over, "start 1" to restart it; Ctrl-C stops`);
   // say when a board's place on the bus changes (joins, elections, a new master)
   const last = boards.map(() => "");
@@ -140,7 +141,7 @@ export async function runDemo(argv: string[]): Promise<void> {
     }
   });
   try {
-    await runUntilSignal(boards);
+    await runUntilSignal(boards, signal);
   } finally {
     clearInterval(watch);
     rl.close();

@@ -1,5 +1,5 @@
 // The `picowire` command.
-import { startNode, runUntilSignal, NODE_USAGE } from "./node.ts";
+import { startNode, runUntilSignal, untilSignal, NODE_USAGE } from "./node.ts";
 import { runDemo } from "./demo.ts";
 import { rgbCommand, RGB_USAGE } from "./rgb.ts";
 import { runCommand, infoCommand, CONTROL_USAGE } from "./control.ts";
@@ -40,10 +40,12 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
-      case "node":
+      case "node": {
         if (rest.includes("--help")) return console.log(NODE_USAGE), 0;
-        await runUntilSignal([await startNode(rest)]);
+        const signal = untilSignal(); // before startNode prints "Ctrl-C stops"
+        await runUntilSignal([await startNode(rest)], signal);
         return 0;
+      }
       case "demo":
         await runDemo(rest);
         return 0;

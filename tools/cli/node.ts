@@ -195,18 +195,25 @@ export async function startNode(argv: string[]): Promise<Board> {
   if (spec.holdReset) board.hw.held.set(RESET_PIN, 0); // GP22 held at boot: factory reset
   await board.start();
   board.hw.held.delete(RESET_PIN);
-  // printed once every listener is bound, so scripts (and tests) can wait for it
+  // printed once every listener is bound, so scripts (and tests) can wait for it; SIGINT is listened for
+  // already (main.ts), so a script may stop the node the moment it reads this
   console.log(`picowire: ${name} running (Ctrl-C stops)`);
   return board;
 }
 
-/** Runs until SIGINT/SIGTERM, then closes every socket and exits. */
-export async function runUntilSignal(boards: Board[]): Promise<void> {
-  await new Promise<void>((resolve) => {
+/** Resolves at SIGINT/SIGTERM. Call it before saying "Ctrl-C stops": until a listener exists the signal's
+ *  default action still applies, and a script that acts on that line at once would kill the process. */
+export function untilSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
   });
+}
+
+/** Runs until SIGINT/SIGTERM (listened for since `signal` was made), then closes every socket and exits. */
+export async function runUntilSignal(boards: Board[], signal: Promise<void> = untilSignal()): Promise<void> {
+  await signal;
   await Promise.all(boards.map((b) => b.stop()));
   console.log("stopped");
 }
