@@ -222,7 +222,7 @@ needs(MOSQUITTO ? null : "mosquitto is not installed (apt-get install mosquitto;
       const peers = async () => (await ctl.command({ action: "get_mqtt" })).peers as { id: string; online: boolean; bus: unknown }[];
       await waitFor(() => b.lines.some((l) => /connected/.test(l.text)), "b connected");
       let list: { id: string; online: boolean; bus: unknown }[] = [];
-      await waitFor(async () => (list = await peers()).some((p) => p.id === "board-b" && p.online && !!p.bus), "board-b seen online with its bus", 10_000);
+      await waitFor(async () => (list = await peers()).some((p) => p.id === "board-b" && p.online && !!p.bus), "board-b seen online with its bus", 10_000, 50);
       expect(list.find((p) => p.id === "board-b")).toEqual({ id: "board-b", online: true, bus: { role: "OFF", bus: "0000000000000000", members: 0 } });
       expect(list.some((p) => p.id === "board-a")).toBe(false); // not itself
       expect(await ctl.command({ action: "mqtt_send", to: "board-b", text: "hello, b" })).toMatchObject({ sent: 1 });
@@ -230,7 +230,7 @@ needs(MOSQUITTO ? null : "mosquitto is not installed (apt-get install mosquitto;
       expect((await ctl.command({ action: "mqtt_send", to: "a/b", text: "x" })).error).toMatch(/no '\/'/);
       // b dies: its last will reaches a as its presence
       await b.stop();
-      await waitFor(async () => (list = await peers()).find((p) => p.id === "board-b")?.online === false, "board-b's last will", 10_000);
+      await waitFor(async () => (list = await peers()).find((p) => p.id === "board-b")?.online === false, "board-b's last will", 10_000, 50);
       expect(list.find((p) => p.id === "board-b")).toMatchObject({ online: false });
     } finally {
       ctl.close();
@@ -410,7 +410,7 @@ describe("MQTT client against a hand-written broker", () => {
     await waitFor(() => unacked.length > 0, "first publishes");
     // the board publishes until its store is full in one go: all of it has arrived when the broker holds
     // as many unacknowledged publishes as the board keeps
-    await waitFor(async () => unacked.length === (await inflight()), "the in-flight store's publishes at the broker");
+    await waitFor(async () => unacked.length === (await inflight()), "the in-flight store's publishes at the broker", 5000, 20);
     const held = unacked.length;
     expect(held).toBeLessThanOrEqual(4); // 128 bytes hold a few 30-40 byte state messages
     // the broker delivers colour commands (QoS 0) while it acknowledges nothing
