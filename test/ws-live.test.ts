@@ -91,9 +91,10 @@ describe("ws client -> board /echo", () => {
     const ws = await connect(url, undefined);
     let pings = 0;
     ws.on("ping", () => pings++);
-    // ws answers pings automatically, so this client stays alive: pongs count as life
-    await new Promise((r) => setTimeout(r, 700));
-    expect(pings).toBeGreaterThanOrEqual(2);
+    // ws answers pings automatically, so this client stays alive: pongs count as life. A ping comes 100 ms
+    // after the last pong, so seven pings take the client past ws_idle_ms + ws_close_ms without data
+    await waitFor(() => pings >= 7 || ws.readyState !== WebSocket.OPEN, "seven pings", 5000);
+    expect(pings).toBeGreaterThanOrEqual(7);
     expect(ws.readyState).toBe(WebSocket.OPEN);
     ws.close();
     // a peer that completes the handshake and then says nothing, not even pongs
