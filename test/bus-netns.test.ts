@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { ROOT } from "../tools/abi/generate.ts";
 import { netnsUnavailable, createLan, Output, type Lan } from "./helpers/netns.ts";
 import { needs } from "./helpers/inputs.ts";
+import { waitFor } from "./helpers/wait.ts";
 
 const why = netnsUnavailable();
 
@@ -36,11 +37,12 @@ needs(why).describe("the bus in network namespaces", () => {
     for (const o of outs) await o.waitFor(/bus: (MASTER|WORKER[12], master 192\.168\.4\.\d)/, 15_000);
     const cli = (host: string, args: string[]) => lan!.exec(host, process.execPath, ["--import", "tsx", join(ROOT, "bin", "picowire.js"), ...args], 20_000);
     let bus: { master: string; members: { ip: string; role: string; plain: boolean; voter: boolean }[] } | undefined;
-    for (let i = 0; i < 30 && !(bus?.members.length === 3 && bus.master); i++) {
+    const threeMembers = async () => {
       const r = await cli("b2", ["nodes", "192.168.4.2", "--json"]);
       if (r.code === 0) bus = JSON.parse(r.stdout);
-      if (!(bus?.members.length === 3)) await new Promise((res) => setTimeout(res, 300));
-    }
+      return bus?.members.length === 3 && !!bus.master;
+    };
+    await waitFor(threeMembers, "three members and a master", 40_000, 300).catch(() => {}); // the expect below names what was seen
     expect(bus?.members.map((m) => m.role), outs.map((o) => o.text).join("\n")).toEqual(["MASTER", "WORKER1", "WORKER2"]);
     const master = bus!.master;
     const printed = await cli("b3", ["nodes", "192.168.4.3"]);

@@ -70,7 +70,10 @@ nodeOnly("reads bus state through core.exports.stat").describe("bus membership a
       { host: "127.0.41.3", name: "stranger" },
     );
     await waitFor(() => bs.some((b) => stat(b, C.STAT_BUS_DROPPED) > 0) && role(stranger) === C.BUS_ROLE_MASTER, "the stranger on its own", 5000);
-    await new Promise((r) => setTimeout(r, 500));
+    // nothing must change while the stranger keeps knocking: wait for ten more of its datagrams dropped
+    const dropped = () => bs.reduce((n, b) => n + stat(b, C.STAT_BUS_DROPPED), 0);
+    const before = dropped();
+    await waitFor(() => dropped() >= before + 10, "more of the stranger's datagrams dropped", 10_000);
     expect(bs.every((b) => stat(b, C.STAT_BUS_MEMBERS) === 2)).toBe(true);
     expect(bs.some((b) => stat(b, C.STAT_BUS_DROPPED) > 0)).toBe(true);
     expect(stat(stranger, C.STAT_BUS_MEMBERS)).toBe(1);
@@ -140,10 +143,7 @@ nodeOnly(CLI).describe("picowire node --bus (separate processes)", () => {
       }
     };
     let first = await view(hosts[0]);
-    for (let i = 0; i < 100 && (first.members.length !== 3 || !first.master || !first.members.every((m) => m.voter)); i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      first = await view(hosts[0]);
-    }
+    await waitFor(async () => (first = await view(hosts[0])).members.length === 3 && !!first.master && first.members.every((m) => m.voter), "three voters and a master", 10_000, 100);
     expect(first.members.map((m) => m.role)).toEqual(["MASTER", "WORKER1", "WORKER2"]);
     expect(first.members[0].ip).toBe(first.master);
     const printed = picowire(["nodes", hosts[1], "--key-file", keyFile]);
@@ -154,10 +154,7 @@ nodeOnly(CLI).describe("picowire node --bus (separate processes)", () => {
     procs[dead].child.kill("SIGKILL");
     const survivor = hosts[(dead + 1) % 3];
     let after = await view(survivor);
-    for (let i = 0; i < 100 && (after.master === first.master || !after.master || after.members.length !== 2); i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      after = await view(survivor);
-    }
+    await waitFor(async () => (after = await view(survivor)).master !== first.master && !!after.master && after.members.length === 2, "a new master of two", 10_000, 100);
     expect(after.master).not.toBe(first.master);
     expect(after.term).toBeGreaterThan(first.term as number);
     expect(after.bus).toBe(first.bus); // an election in the same bus, not a new bus

@@ -107,12 +107,18 @@ describe("fail-safe write_pin", () => {
 
   it("overlapping writes: a newer write replaces the deadline, and the revert restores the value before the first", async () => {
     const { b, c } = await setup();
-    await c.command({ action: "write_pin", pin: 2, value: 1, timeout: 0.3 });
-    await new Promise((r) => setTimeout(r, 150));
-    await c.command({ action: "write_pin", pin: 2, value: 1, timeout: 1.5 }); // extends: the old timer must not fire
-    await new Promise((r) => setTimeout(r, 300));
+    const reverted = () => b.lines.some((l) => /pin 2 reverted/.test(l.text));
+    const t0 = Date.now();
+    await c.command({ action: "write_pin", pin: 2, value: 1, timeout: 0.5 });
+    await c.command({ action: "write_pin", pin: 2, value: 1, timeout: 3 }); // replaces the deadline: the old timer must not fire
+    expect(reverted()).toBe(false); // the second write came before the first deadline (or this test proves nothing)
+    // Deliberately let the first deadline pass (there is no state to wait for: nothing must happen), with
+    // 200 ms for the host's timer to run; the 3 s deadline leaves seconds of slack for a loaded machine.
+    // The exact timing is checked in virtual time below ("fail-safe timing in virtual time").
+    await new Promise((r) => setTimeout(r, Math.max(0, t0 + 700 - Date.now())));
+    expect(reverted()).toBe(false);
     expect(b.hw.pins.get(2)!.level).toBe(1);
-    await waitFor(() => b.hw.pins.get(2)!.level === 0, "revert to the value before the first write");
+    await waitFor(() => b.hw.pins.get(2)!.level === 0, "revert to the value before the first write", 10_000);
   });
 
   it("a dropped connection does not cancel a pending revert", async () => {
@@ -142,9 +148,10 @@ describe("framing", () => {
     const c = await Client.connect("127.0.0.1", port);
     const line = '{"action":"ping","n":1}\n{"action":"ping","n":2}\n{"act';
     c.send(line);
-    await new Promise((r) => setTimeout(r, 30));
+    // the two whole lines are answered before the rest of the third is sent: it arrives in a later segment
+    const replies = [await c.next(), await c.next()];
     c.send('ion":"ping","n":3}\r\n');
-    const replies = [await c.next(), await c.next(), await c.next()];
+    replies.push(await c.next());
     expect(replies.map((r) => r.n)).toEqual([1, 2, 3]);
     c.close();
   });
@@ -157,7 +164,7 @@ describe("framing", () => {
     s.on("data", (d) => (got += d));
     for (const ch of '{"action":"ping"}\n') {
       s.write(ch);
-      await new Promise((r) => setTimeout(r, 2));
+      await new Promise((r) => setTimeout(r, 2)); // pacing, not a wait: a pause so that bytes go in separate segments
     }
     await waitFor(() => got.endsWith("\n"), "reply");
     expect(JSON.parse(got)).toMatchObject({ action: "ping", pong: true });
@@ -280,11 +287,7 @@ describe("status LED", () => {
     const c = await Client.connect("127.0.0.1", port);
     await c.command({ action: "ping" });
     const seen = new Set<number>();
-    const end = Date.now() + 2000;
-    while (seen.size < 2 && Date.now() < end) {
-      seen.add(b.hw.pins.get(C.PIN_LED)?.level ?? 0);
-      await new Promise((r) => setTimeout(r, 2));
-    }
+    await waitFor(() => seen.add(b.hw.pins.get(C.PIN_LED)?.level ?? 0).size === 2, "the LED blinking", 5000);
     expect(seen).toEqual(new Set([0, 1])); // it blinks (exact timing is checked in virtual time below)
     c.close();
   });

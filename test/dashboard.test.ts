@@ -341,13 +341,17 @@ chromiumDescribe("the dashboard in Chromium, served by a virtual board", () => {
 
   it("says clearly when the board is gone and reconnects by itself when it returns on the same port", async () => {
     const page = keyedPage;
+    let failed = 0; // reconnection attempts refused while the board is away
+    const attempt = (ws: import("playwright-core").WebSocket) => ws.on("close", () => failed++);
+    page.on("websocket", attempt);
     await keyed.board.stop();
     await page.locator("#banner").waitFor({ state: "visible", timeout: 5000 });
     expect(await state(page)).toBe("disconnected");
     expect(await page.locator("#bannertext").textContent()).toMatch(/Disconnected from the board .*Reconnecting/);
     expect(await page.locator("#write").isDisabled()).toBe(true); // nothing can be sent: the buttons say so
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-disconnected.png"), timeout: 10_000 });
-    await new Promise((r) => setTimeout(r, 1500)); // a few failed attempts while it is away
+    await waitFor(() => failed >= 2, "two failed reconnection attempts while it is away", 10_000);
+    page.off("websocket", attempt);
     keyed.board = await startBoard(keyed.config, { host: "127.0.0.1", assets: { "index.html.gz": gz } });
     await waitState(page, /authenticated/, 15_000); // the key remembered in sessionStorage: not asked again
     expect(await page.locator("#banner").isVisible()).toBe(false);

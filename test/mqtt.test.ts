@@ -149,13 +149,16 @@ needs(MOSQUITTO ? null : "mosquitto is not installed (apt-get install mosquitto;
   it("runs control commands from its cmd topic, refusing those that rewrite the board", async () => {
     const br = await broker();
     const w = await watch(br, ["picowire/kitchen/reply"]);
+    const status = await watch(br, ["picowire/kitchen/status"]);
     await startBoard(config(br, "kitchen"));
     const pub = (text: string) => w.client.publishAsync("picowire/kitchen/cmd", text, { qos: 1 });
     const next = async (n: number) => {
       await waitFor(() => w.messages.length >= n, `reply ${n}`);
       return JSON.parse(w.messages[n - 1].text);
     };
-    await new Promise((r) => setTimeout(r, 300)); // the board subscribes right after connecting
+    // the board sends its SUBSCRIBE before "online" on the same connection, and the broker handles a
+    // client's packets in order: once "online" is out, the subscription stands
+    await waitFor(seen(status, "picowire/kitchen/status", "online"), "online");
     await pub('{"action":"ping","id":7}');
     expect(await next(1)).toMatchObject({ action: "ping", id: 7, pong: true });
     await pub('{"action":"get_info"}');
@@ -219,10 +222,7 @@ needs(MOSQUITTO ? null : "mosquitto is not installed (apt-get install mosquitto;
       const peers = async () => (await ctl.command({ action: "get_mqtt" })).peers as { id: string; online: boolean; bus: unknown }[];
       await waitFor(() => b.lines.some((l) => /connected/.test(l.text)), "b connected");
       let list: { id: string; online: boolean; bus: unknown }[] = [];
-      for (let i = 0; i < 100 && !list.some((p) => p.id === "board-b" && p.online && p.bus); i++) {
-        list = await peers();
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await waitFor(async () => (list = await peers()).some((p) => p.id === "board-b" && p.online && !!p.bus), "board-b seen online with its bus", 10_000, 50);
       expect(list.find((p) => p.id === "board-b")).toEqual({ id: "board-b", online: true, bus: { role: "OFF", bus: "0000000000000000", members: 0 } });
       expect(list.some((p) => p.id === "board-a")).toBe(false); // not itself
       expect(await ctl.command({ action: "mqtt_send", to: "board-b", text: "hello, b" })).toMatchObject({ sent: 1 });
@@ -230,10 +230,7 @@ needs(MOSQUITTO ? null : "mosquitto is not installed (apt-get install mosquitto;
       expect((await ctl.command({ action: "mqtt_send", to: "a/b", text: "x" })).error).toMatch(/no '\/'/);
       // b dies: its last will reaches a as its presence
       await b.stop();
-      for (let i = 0; i < 100 && list.find((p) => p.id === "board-b")?.online !== false; i++) {
-        list = await peers();
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await waitFor(async () => (list = await peers()).find((p) => p.id === "board-b")?.online === false, "board-b's last will", 10_000, 50);
       expect(list.find((p) => p.id === "board-b")).toMatchObject({ online: false });
     } finally {
       ctl.close();
@@ -345,7 +342,7 @@ describe("MQTT client against a hand-written broker", () => {
     raw.onPacket = (c, p, s) => {
       if (p.first === 0x10) s.write(CONNACK);
       if (p.first === 0x82) s.write(SUBACK(p.body));
-      if (c === 0 && (p.first & 0xf0) === 0x30 && publishTopic(p) === "picowire/t1/light/state") setTimeout(() => s.destroy(), 50); // no PUBACK, then gone
+      if (c === 0 && (p.first & 0xf0) === 0x30 && publishTopic(p) === "picowire/t1/light/state") setTimeout(() => s.destroy(), 50); // no PUBACK, then gone (a broker's behaviour, not a wait)
       if (c > 0 && (p.first & 0xf6) === 0x32) s.write(Buffer.from([0x40, 2, ...p.body.subarray(2 + p.body.readUInt16BE(0), 4 + p.body.readUInt16BE(0))]));
     };
     const b = await startBoard(cfg(["mqtt_keepalive_s=30"]));
@@ -383,7 +380,7 @@ describe("MQTT client against a hand-written broker", () => {
     raw.onPacket = (c, p, s) => {
       if (p.first !== 0x10) return;
       s.write(CONNACK);
-      if (c < evil.length) setTimeout(() => s.write(evil[c][0]), 20);
+      if (c < evil.length) setTimeout(() => s.write(evil[c][0]), 20); // a broker's pacing: after the CONNACK, in a later segment
     };
     const b = await startBoard(cfg());
     for (const [, why] of evil) {
@@ -406,9 +403,14 @@ describe("MQTT client against a hand-written broker", () => {
         else unacked.push(id);
       }
     };
-    const b = await startBoard(cfg(["mqtt_inflight_bytes=128", "rgb_source=fixed", "rgb=1,1,1"]));
+    const cport = await freePort();
+    const b = await startBoard(cfg(["mqtt_inflight_bytes=128", "rgb_source=fixed", "rgb=1,1,1"]).replace("control_port=0", `control_port=${cport}\ncontrol_insecure=1`));
+    const ctl = await Client.connect("127.0.0.1", cport);
+    const inflight = async () => (await ctl.command({ action: "get_mqtt" })).inflight as number;
     await waitFor(() => unacked.length > 0, "first publishes");
-    await new Promise((r) => setTimeout(r, 500));
+    // the board publishes until its store is full in one go: all of it has arrived when the broker holds
+    // as many unacknowledged publishes as the board keeps
+    await waitFor(async () => unacked.length === (await inflight()), "the in-flight store's publishes at the broker", 5000, 20);
     const held = unacked.length;
     expect(held).toBeLessThanOrEqual(4); // 128 bytes hold a few 30-40 byte state messages
     // the broker delivers colour commands (QoS 0) while it acknowledges nothing
@@ -416,12 +418,14 @@ describe("MQTT client against a hand-written broker", () => {
       const topic = Buffer.from("picowire/t1/light/rgb/set");
       raw.conns[0].write(Buffer.concat([Buffer.from([0x30, 2 + topic.length + rgb.length, 0, topic.length]), topic, Buffer.from(rgb)]));
     };
-    for (const c of ["10,20,30", "40,50,60", "70,80,90"]) {
+    for (const [c, stat] of [["10,20,30", 0x0a141e], ["40,50,60", 0x28323c], ["70,80,90", 0x46505a]] as const) {
       command(c);
-      await new Promise((r) => setTimeout(r, 200));
+      // one at a time, so the board has each state to publish (and must drop the superseded ones)
+      await waitFor(() => b.core.stat(C.STAT_RGB) === stat, `colour ${c} applied`);
     }
-    await waitFor(() => b.core.stat(C.STAT_RGB) === 0x46505a, "the commands applied");
+    expect(await inflight()).toBe(held);
     expect(unacked.length).toBe(held); // the store is full: nothing more goes out at QoS 1
+    ctl.close();
     // the broker acknowledges everything from now on: the board catches up with the latest state
     ack = true;
     for (const id of unacked.splice(0)) raw.conns[0].write(Buffer.from([0x40, 2, ...id]));

@@ -16,6 +16,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ABI_VERSION, C } from "../tools/host/abi.generated.ts";
 import { needs, nativeHostMissing, wasm3Missing } from "./helpers/inputs.ts";
+import { waitFor } from "./helpers/wait.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const WASM = join(ROOT, "build/picowire.wasm");
@@ -235,10 +236,9 @@ for (const engine of ENGINES) needs(engine.missing).describe(`native POSIX host 
     ]);
     await client.waitForLine(/^\[info\] rgb: 1 2 3$/, 5000);
     await client.waitForLine(/^\[debug\] sim: pwm pin 13 freq \d+ duty \d+$/, 5000);
-    // it keeps polling every 50 ms: several answers within a second
+    // it keeps polling (every 50 ms): three more answers
     const before = client.lines.filter((l) => l === "[info] rgb: 1 2 3").length;
-    await new Promise((r) => setTimeout(r, 500));
-    expect(client.lines.filter((l) => l === "[info] rgb: 1 2 3").length).toBeGreaterThan(before + 2);
+    await client.waitForCount(/^\[info\] rgb: 1 2 3$/, before + 3, 5000);
     const exit = await client.stop();
     expect(exit).toEqual({ code: 0, signal: null });
     expect(client.lines).toContain("[info] posix: stopping on SIGTERM");
@@ -415,7 +415,10 @@ describe.skipIf(!BENCH || ENGINES.some((e) => e.missing.length > 0))("native POS
       boards.push(b);
       ports[name] = port;
     }
-    await new Promise((r) => setTimeout(r, 300));
+    // each board answers the tutorial's exchange before it is measured (refused until it listens)
+    for (const port of Object.values(ports)) {
+      await waitFor(() => rawExchange(port, "GET Data").then((r) => r.reply === "10,20,30", () => false), `the board on port ${port} listening`, 10_000, 20);
+    }
     const sha = createHash("sha256").update(readFileSync(WASM)).digest("hex");
 
     // N tutorial exchanges ("GET Data" -> "10,20,30", close), CONC at a time

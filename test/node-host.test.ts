@@ -12,6 +12,8 @@ import { macFrom, WifiSim, type Network } from "../tools/host/wifi.ts";
 import { NodeNet } from "../tools/host/net-node.ts";
 import { ipFromString, ipToString } from "../tools/host/core.ts";
 import type { NetEvents } from "../tools/host/net.ts";
+import { EventQueue, boardScheduler } from "../tools/sim/clock.ts";
+import { waitFor } from "./helpers/wait.ts";
 
 describe("flash (NOR semantics, file-backed)", () => {
   it("erases sectors to 0xFF and programming only clears bits", () => {
@@ -72,13 +74,18 @@ describe("GPIO, PWM, ADC", () => {
 
 describe("WiFi model", () => {
   const lab: Network = { ssid: "lab", password: "secret123", rssi: -40, channel: 6 };
-  const run = (fn: (w: WifiSim) => number) =>
-    new Promise<{ ret: number; events: [number, number, number[]][] ; w: WifiSim }>((resolve) => {
-      const events: [number, number, number[]][] = [];
-      const w = new WifiSim([lab, { ...lab, ssid: "open", password: "" }], ipFromString("127.0.0.5"), (k, s, p) => events.push([k, s, [...(p ?? [])]]), 1);
-      const ret = fn(w);
-      setTimeout(() => resolve({ ret, events, w }), 20);
+  /** Runs `fn` on a radio in virtual time: its events are delivered later, never from inside the call. */
+  const run = async (fn: (w: WifiSim) => number) => {
+    const events: [number, number, number[]][] = [];
+    const q = new EventQueue();
+    const w = new WifiSim([lab, { ...lab, ssid: "open", password: "" }], ipFromString("127.0.0.5"), (k, s, p) => events.push([k, s, [...(p ?? [])]]), 1, false, {
+      scheduler: boardScheduler(q, 0, 0),
     });
+    const ret = fn(w);
+    expect(events).toEqual([]);
+    q.runUntil(1000, () => {}, 100);
+    return { ret, events, w };
+  };
 
   it("joins with the right password and reports address and signal", async () => {
     const { events, w } = await run((w) => w.join("lab", "secret123"));
@@ -129,7 +136,7 @@ describe("Node network backend", () => {
     const net = new NodeNet("127.0.0.1", ev);
     const req = net.resolve("localhost");
     expect(seen).toEqual([]); // never synchronously
-    await new Promise((r) => setTimeout(r, 200));
+    await waitFor(() => seen.length > 0, "the DNS result");
     expect(seen).toEqual([`dns ${req} 127.0.0.1 ${C.OK}`]);
     await net.shutdown();
   });
@@ -146,8 +153,7 @@ describe("Node network backend", () => {
     expect(await got).toBe("HELLO from 127.0.0.6");
     const boardPort = (net as unknown as { udp: Map<number, dgram.Socket> }).udp.get(sock)!.address().port;
     peer.send("NODES: 127.0.0.7", boardPort, "127.0.0.6");
-    const end = Date.now() + 2000;
-    while (!seen.length && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => seen.length > 0, "the datagram", 2000);
     expect(seen).toEqual([`udp ${sock} 127.0.0.7 NODES: 127.0.0.7`]);
     peer.close();
     await net.shutdown();

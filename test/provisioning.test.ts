@@ -13,7 +13,7 @@ import { Client } from "../tools/client.ts";
 import { encodeCopy, decodeCopy, readRegion, regionImage, SECTOR, CONFIG_REGION_BYTES } from "../tools/provision/sector.ts";
 import { setupAssets } from "../tools/build/setup.ts";
 import { RESET_PIN } from "../tools/provision/layout.ts";
-import { StubCore } from "./helpers/stub-core.ts";
+import { FakeHost } from "./helpers/core.ts";
 import { nodeConfig } from "../tools/cli/node.ts";
 import { startBoard, stopBoards, waitFor, freePort, nodeOnly } from "./helpers/boards.ts";
 import { chromiumMissing, playwright, CHROMIUM } from "./helpers/chromium.ts";
@@ -40,7 +40,7 @@ function copies(a: Uint8Array | null, b: Uint8Array | null): Uint8Array {
   return img;
 }
 
-const boot = (f: Flash, resetPin = 1) => new StubCore({ flash: f, resetPin }).boot();
+const boot = (f: Flash, resetPin = 1) => new FakeHost({ flash: f, resetPin }).boot();
 
 describe("the configuration sector (core, no sockets)", () => {
   it("an erased sector is 'unconfigured': setup mode with an open picowire-XXXX access point, never a failed start", () => {
@@ -216,7 +216,8 @@ describe("the configuration sector (core, no sockets)", () => {
     const after = boot(flashWith(regionImage(`control_insecure=1\nwifi_password=${pw}\n`)));
     const info = after.control({ action: "get_info" });
     const log = after.control({ action: "get_log" });
-    const everything = [...s.logs, ...s.sent, ...after.logs, ...after.sent, JSON.stringify([r, bad, bad2, info, log])].join("\n");
+    const sent = (h: FakeHost) => [...h.sent.keys()].map((conn) => h.sentText(conn));
+    const everything = [...s.logs, ...sent(s), ...after.logs, ...sent(after), JSON.stringify([r, bad, bad2, info, log])].join("\n");
     for (const secret of [key, pw, "short-key-7", "shrt7pw"]) expect(everything).not.toContain(secret);
     // what was saved is the real text
     expect(readRegion(region(f))!.text).toContain(`key=${key}`);
@@ -247,7 +248,7 @@ describe("the configuration sector (core, no sockets)", () => {
 
   it("a host that passes configuration text keeps the old behaviour: the sector is not read", () => {
     const f = flashWith(regionImage(A));
-    const s = new StubCore({ flash: f }).boot("max_conns=6\n");
+    const s = new FakeHost({ flash: f }).boot("max_conns=6\n");
     expect(s.maxConns).toBe(6);
     expect(s.aps).toEqual([]);
   });

@@ -14,7 +14,7 @@ import { decodeCopy, readRegion, SECTOR } from "../tools/provision/sector.ts";
 import { configCommand, configText } from "../tools/cli/config.ts";
 import { Flash } from "../tools/host/flash.ts";
 import { C } from "../tools/host/abi.generated.ts";
-import { StubCore } from "./helpers/stub-core.ts";
+import { FakeHost } from "./helpers/core.ts";
 
 
 const le = (v: number) => [v & 255, (v >>> 8) & 255, (v >>> 16) & 255, (v >>> 24) & 255];
@@ -109,7 +109,7 @@ describe("picowire config set --uf2 / config show", () => {
     // what the bootrom would leave in flash boots on the core, configured
     const flash = new Flash();
     flash.bytes.set(readUf2(file).data, 0);
-    const s = new StubCore({ flash }).boot();
+    const s = new FakeHost({ flash }).boot();
     expect(s.initResult).toBe(C.OK);
     expect(s.maxConns).toBe(7);
     expect(s.aps).toEqual([]);
@@ -141,7 +141,7 @@ describe("picowire config set --uf2 / config show", () => {
   it("config show reads a virtual board's flash file", async () => {
     const f = join(dir, "board.flash");
     const flash = new Flash(f);
-    new StubCore({ flash }).boot().control({ action: "set_config", config: "control_insecure=1\nkey=flash-file-key-0123456\n" });
+    new FakeHost({ flash }).boot().control({ action: "set_config", config: "control_insecure=1\nkey=flash-file-key-0123456\n" });
     const logs: string[] = [];
     const log = console.log;
     console.log = (...a: unknown[]) => void logs.push(a.join(" "));

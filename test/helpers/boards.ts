@@ -48,6 +48,7 @@ export function nodeOnly(reason: string) {
 }
 
 export { freePort } from "../../tools/host/ports.ts";
+export { waitFor } from "./wait.ts";
 
 export interface TestBoard extends Board {
   lines: { level: LogLevel; text: string }[];
@@ -100,15 +101,6 @@ export async function stopBoards(): Promise<void> {
     }
   }
   if (errors.length) throw errors[0];
-}
-
-/** Polls `cond` every 5 ms until true or `ms` elapse (then throws with `what`). */
-export async function waitFor(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 export interface Exchange {
