@@ -424,6 +424,7 @@ pw_platform posix_platform_ops(posix_platform *pp) {
   if (pp->code) {
     p.code_map = posix_code_map;
     p.code_write_sector = posix_code_write_sector;
+    p.code_firmware_id = posix_code_firmware_id;
   }
   p.reset_reason = reset_reason;
   p.reboot = reboot;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "pw_host.h"
+#include "pw_layout.h"
 #include "pw_platform.h"
 
 /** Bytes queued per connection before tcp_send accepts fewer (lwIP's TCP_SND_BUF on the board). */
@@ -42,7 +43,7 @@ typedef struct posix_pin {
   int32_t freq_hz, duty;
 } posix_pin;
 
-#define POSIX_FLASH_BYTES (8192 + 65536 + 65536 + 4096)
+#define POSIX_FLASH_BYTES PW_LAYOUT_REGIONS_BYTES
 
 typedef struct posix_platform {
   pw_host *host;
@@ -67,7 +68,7 @@ typedef struct posix_platform {
   const char *flash_file;
   /* Read-only between erases and programs (mprotect), as the board's XIP flash is: wasm3 runs a slot's
    * core from these bytes in place, and a write into them would fault here as it would go nowhere there.
-   * Whole pages: POSIX_FLASH_BYTES is 35 x 4 KiB. */
+   * Whole pages: POSIX_FLASH_BYTES is 43 x 4 KiB. */
   uint8_t flash[POSIX_FLASH_BYTES] __attribute__((aligned(4096)));
   /* wasm3's code region (engine_wasm3_flash.h; main.c --wasm3-code-kb): mmap'd, read-only but while a
    * sector is rewritten, so an op that wrote into its own code would fault here as it would fail on the
@@ -127,5 +128,6 @@ const uint8_t *posix_flash_map(void *ctx, int32_t region);
 bool posix_code_region(posix_platform *pp, uint32_t kb);
 const uint8_t *posix_code_map(void *ctx, uint32_t *size);
 int32_t posix_code_write_sector(void *ctx, uint32_t offset, const uint8_t *src);
+void posix_code_firmware_id(void *ctx, uint8_t id[32]);
 
 #endif

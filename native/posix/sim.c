@@ -10,7 +10,7 @@
 #include "platform_posix.h"
 #include "pw_regions.h"
 
-static const uint32_t region_size[4] = {8192, 65536, 65536, 4096}; /* as native/pico/platform_pico.h */
+static const uint32_t region_size[4] = PW_LAYOUT_SIZES;
 
 static void changed(posix_platform *pp) {
   if (pp->observe) pp->observe(pp, false);
@@ -125,6 +125,35 @@ static void flash_save(posix_platform *pp) {
   if (f) fclose(f);
 }
 
+/* A file in the layout before this one (64 KiB slots, pw_layout.h) gets every region moved to its new
+ * offset (the slots' images fit the larger slots as they are), written to a new file renamed over the
+ * old one, so a cut leaves the old file or the new. */
+static bool flash_migrate(posix_platform *pp) {
+  static const uint32_t old_size[4] = {PW_LAYOUT_CONFIG_SIZE, PW_LAYOUT_OLD_SLOT_SIZE, PW_LAYOUT_OLD_SLOT_SIZE,
+                                       PW_LAYOUT_STATE_SIZE};
+  static uint8_t old[PW_LAYOUT_OLD_BYTES];
+  memcpy(old, pp->flash, sizeof old);
+  memset(pp->flash, 0xFF, sizeof pp->flash);
+  for (int32_t r = 0, from = 0; r < 4; from += (int32_t)old_size[r], r++) {
+    uint32_t to;
+    pw_region_span(region_size, r, 0, 0, 1, &to);
+    memcpy(pp->flash + to, old + from, old_size[r]);
+  }
+  char tmp[4096];
+  snprintf(tmp, sizeof tmp, "%s.migrating", pp->flash_file);
+  FILE *f = fopen(tmp, "wb");
+  bool ok = f && fwrite(pp->flash, 1, sizeof pp->flash, f) == sizeof pp->flash;
+  if (f && fclose(f) != 0) ok = false;
+  if (!ok || rename(tmp, pp->flash_file) != 0) {
+    fprintf(stderr, "picowire-posix: %s: cannot write the migrated flash image (%s); the file is unchanged\n",
+            pp->flash_file, strerror(errno));
+    return false;
+  }
+  fprintf(stderr, "picowire-posix: %s: migrated from the %u-byte layout (64 KiB slots) to %zu bytes (80 KiB slots)\n",
+          pp->flash_file, (unsigned)PW_LAYOUT_OLD_BYTES, sizeof pp->flash);
+  return true;
+}
+
 bool posix_flash_load(posix_platform *pp) {
   flash_writable(pp, true);
   memset(pp->flash, 0xFF, sizeof pp->flash);
@@ -133,14 +162,19 @@ bool posix_flash_load(posix_platform *pp) {
   int extra = f ? fgetc(f) : EOF;
   int missing = f ? 0 : errno;
   if (f) fclose(f);
+  bool ok = true;
+  if (pp->flash_file && f && n == PW_LAYOUT_OLD_BYTES && extra == EOF) ok = flash_migrate(pp);
+  else if (pp->flash_file && f && (n != sizeof pp->flash || extra != EOF)) {
+    fprintf(stderr,
+            "picowire-posix: %s: expected a %zu-byte flash image (or a %u-byte one of the layout before, which is "
+            "migrated); it is neither: give another --flash-file, or move this one away to start blank\n",
+            pp->flash_file, sizeof pp->flash, (unsigned)PW_LAYOUT_OLD_BYTES);
+    ok = false;
+  }
   flash_writable(pp, false);
   if (!pp->flash_file) return true;
   if (!f) return missing == ENOENT; /* created on the first write */
-  if (n != sizeof pp->flash || extra != EOF) {
-    fprintf(stderr, "picowire-posix: %s: expected a %zu-byte flash image\n", pp->flash_file, sizeof pp->flash);
-    return false;
-  }
-  return true;
+  return ok;
 }
 
 /* The flash image in memory is the board's mapped flash: wasm3 parses a slot's core in place. */
@@ -179,6 +213,15 @@ int32_t posix_code_write_sector(void *ctx, uint32_t offset, const uint8_t *src) 
   memcpy(sector, src, PW_FLASH_SECTOR);
   mprotect(sector, PW_FLASH_SECTOR, PROT_READ);
   return PW_OK;
+}
+
+/* The code region lives only as long as the process (posix_code_region), whose binary cannot change
+ * meanwhile: where it is loaded (ASLR) is all that can move the op handlers. */
+void posix_code_firmware_id(void *ctx, uint8_t id[32]) {
+  (void)ctx;
+  uintptr_t at[2] = {(uintptr_t)&posix_code_firmware_id, (uintptr_t)&memcpy};
+  memset(id, 0, 32);
+  memcpy(id, at, sizeof at);
 }
 
 int32_t posix_flash_size(void *ctx, int32_t region) {
