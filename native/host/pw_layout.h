@@ -1,5 +1,5 @@
 /* The flash layout every host shares: the sizes of the four regions the core sees (PW_REGION_*), in this
- * order, and on the board a host-only layout sector after them. The one place these sizes are defined:
+ * order, and on the board a host-only layout sector before them. The one place these sizes are defined:
  * the Pico port (platform_pico.h), the POSIX port (sim.c), the C tests (native/test/fake_flash.h) and the
  * Node host (tools/provision/layout.ts reads this file) all take them from here. docs/FLASH-LAYOUT.md. */
 #ifndef PW_LAYOUT_H
@@ -19,8 +19,8 @@
 #define PW_LAYOUT_OLD_SLOT_SIZE 65536u
 #define PW_LAYOUT_OLD_BYTES (PW_LAYOUT_CONFIG_SIZE + 2u * PW_LAYOUT_OLD_SLOT_SIZE + PW_LAYOUT_STATE_SIZE)
 
-/* The board's layout sector (the flash's last sector, after the regions): its first page holds the
- * stamp that says the regions before it are in this layout. */
+/* The board's layout sector (the sector just below the regions): its first page holds the stamp that
+ * says the regions are in this layout. */
 #define PW_LAYOUT_STAMP_MAGIC 0x324C5750u /* "PWL2", little-endian */
 
 #endif

@@ -168,10 +168,9 @@ const char *pw_flash_layout_migrate(char *msg, size_t cap) {
              (unsigned)have->slot_size, (unsigned)PW_LAYOUT_SLOT_SIZE);
     return msg;
   }
-  /* no stamp: the layout before (or a blank chip). Where its configuration and state lie now: */
+  /* no stamp: the layout before (or a blank chip). Its state sector is this one's (the flash's last); its
+   * configuration lies inside this layout's slot A, which nothing writes before the stamp is there */
   const uint32_t old_config = PICO_FLASH_SIZE_BYTES - PW_LAYOUT_OLD_BYTES;
-  const uint32_t old_state = PICO_FLASH_SIZE_BYTES - PW_LAYOUT_STATE_SIZE; /* = the layout sector */
-  const uint32_t new_state = PW_PICO_FLASH_REGIONS_OFFSET + PW_LAYOUT_CONFIG_SIZE + 2u * PW_LAYOUT_SLOT_SIZE;
   uint8_t *buf = malloc(PW_FLASH_SECTOR);
   if (!buf) return snprintf(msg, cap, "flash layout: no memory to migrate the regions; next boot tries again"), msg;
   /* a configuration UF2 made for this layout already put a copy in sector 0 (its magic "PWCF"): kept */
@@ -180,14 +179,13 @@ const char *pw_flash_layout_migrate(char *msg, size_t cap) {
     copy_sector(PW_PICO_FLASH_REGIONS_OFFSET + PW_FLASH_SECTOR, old_config + PW_FLASH_SECTOR, buf);
     copy_sector(PW_PICO_FLASH_REGIONS_OFFSET, old_config, buf); /* sector 0 last: its magic says both are done */
   }
-  copy_sector(new_state, old_state, buf);
   erase_at(PW_PICO_LAYOUT_SECTOR_OFFSET);
   memset(buf, 0xFF, PW_FLASH_PAGE);
   memcpy(buf, &want, sizeof want);
   program_at(PW_PICO_LAYOUT_SECTOR_OFFSET, buf, PW_FLASH_PAGE);
   free(buf);
   snprintf(msg, cap,
-           "flash layout: migrated to %u-byte slots: %s, the state kept; the cores in the old 64 KiB slots are "
+           "flash layout: migrated to %u-byte slots: %s, the state kept where it was; the cores in the old 64 KiB slots are "
            "dropped (this firmware's own core runs; picowire update installs another)",
            (unsigned)PW_LAYOUT_SLOT_SIZE,
            provisioned ? "the configuration UF2 written for this layout kept" : "the configuration moved along");

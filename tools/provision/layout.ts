@@ -1,7 +1,7 @@
 // The flash layout every host shares, read from its one definition, native/host/pw_layout.h (the C ports
 // compile it in; the Node host and the UF2 tools read it here), so no two hosts can disagree. On the
 // Pico W the regions are laid out downwards from the end of the 2 MiB flash:
-// config | slot A | slot B | state | layout sector (the host's stamp, docs/FLASH-LAYOUT.md).
+// layout sector (the host's stamp, docs/FLASH-LAYOUT.md) | config | slot A | slot B | state.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,7 +12,7 @@ export const LAYOUT_HEADER = join(ROOT, "native", "host", "pw_layout.h");
 export const XIP_BASE = 0x10000000;
 /** PICO_FLASH_SIZE_BYTES of the SDK's pico_w board. */
 export const PICO_W_FLASH_BYTES = 2 * 1024 * 1024;
-/** The board's layout sector: the flash's last sector, after the regions (native/pico/platform_pico.h). */
+/** The board's layout sector: the sector below the regions (native/pico/platform_pico.h). */
 export const LAYOUT_SECTOR_BYTES = 4096;
 
 export interface PicoLayout {
@@ -42,13 +42,13 @@ export function picoLayout(header = readFileSync(LAYOUT_HEADER, "utf8")): PicoLa
   const stateSize = value("PW_LAYOUT_STATE_SIZE");
   const oldSlotSize = value("PW_LAYOUT_OLD_SLOT_SIZE");
   const regionsBytes = configSize + 2 * slotSize + stateSize;
-  const layoutSectorAddress = XIP_BASE + PICO_W_FLASH_BYTES - LAYOUT_SECTOR_BYTES;
+  const configAddress = XIP_BASE + PICO_W_FLASH_BYTES - regionsBytes;
   return {
     configSize, slotSize, stateSize, oldSlotSize, regionsBytes,
     oldBytes: configSize + 2 * oldSlotSize + stateSize,
     stampMagic: value("PW_LAYOUT_STAMP_MAGIC"),
-    configAddress: layoutSectorAddress - regionsBytes,
-    layoutSectorAddress,
+    configAddress,
+    layoutSectorAddress: configAddress - LAYOUT_SECTOR_BYTES,
   };
 }
 
