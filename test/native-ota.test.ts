@@ -7,7 +7,7 @@
 import { describe, it, expect, beforeAll, afterEach } from "vitest";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { ABI_VERSION, C } from "../tools/host/abi.generated.ts";
@@ -187,6 +187,41 @@ describe.skipIf(missing.length > 0 || wasm3Missing !== null)("over-the-air updat
     expect(i).toMatchObject({ slot: "A", core_sha256: v1.sha256, reset_reason: "watchdog", slots: [{ sha256: v1.sha256 }, { sha256: v2.sha256 }] });
     expect(p.text()).not.toMatch(/slot B confirmed itself/);
   }, 30_000);
+
+  it("keeps its compiled code in --wasm3-code-file: the next run binds to it; a power cut in any code sector write makes the next run compile again", async () => {
+    // the same binary at the same addresses in every run (setarch -R: no ASLR), so the RAM the code names
+    // is where it was: what a board's firmware gets at every power-up
+    const dir = tmp();
+    const code = join(dir, "code.bin");
+    const args = (extra: string[] = []) => ["-R", bin, "--host", HOST, "--set", "http_port=0", "--set", "control_port=0", "--wasm3-code-file", code, ...extra];
+    const run = (extra: string[] = []) => {
+      const r = spawnSync("setarch", [...args(extra), "--commands"], { encoding: "utf8", timeout: 20_000, input: "" });
+      return { status: r.status, log: r.stdout + r.stderr };
+    };
+    const first = run();
+    const compiledLine = /\[info\] wasm3: .* after compiling 283 functions into flash \(code \d+ of \d+ bytes, (\d+) sectors rewritten/;
+    const boundLine = /\[info\] wasm3: .* after binding 283 functions to their code cached in flash \(code \d+ of \d+ bytes, 0 sectors rewritten/;
+    expect(first.log).toMatch(compiledLine);
+    const writes = Number(compiledLine.exec(first.log)![1]); // sector writes on a fresh file, the record's last
+    expect(run().log).toMatch(boundLine);
+    let cuts = 0;
+    const at = Array.from({ length: writes }, (_, k) => k);
+    for (const k of at) {
+      rmSync(code, { force: true });
+      const cut = run(["--wasm3-code-cut", String(k)]);
+      expect(cut.status, cut.log).toBe(86);
+      expect(cut.log).toContain(`power cut in code sector write ${k}`);
+      const next = run();
+      // before the last write (the record's) the code is incomplete: never bound; a record whose bytes
+      // all landed before the cut seals complete code, and binding to it is right
+      if (k < writes - 1) expect(next.log, `after a cut in write ${k}`).not.toMatch(boundLine);
+      expect(next.log, `after a cut in write ${k}`).toMatch(k < writes - 1 ? compiledLine : /after (compiling|binding) 283 functions/);
+      expect(next.log).toMatch(/picowire core ready/); // init ran
+      cuts++;
+    }
+    expect(run().log).toMatch(boundLine);
+    console.log(`POSIX code file: ${writes} sector writes on a fresh file, power cut in each of them: each next run compiled again (or, after the record landed, bound)`);
+  }, 600_000);
 
   it("passes over at once a new core that does not start, and the CLI says it was rolled back", async () => {
     const { p, port } = await board(bin);

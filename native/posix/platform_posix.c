@@ -370,6 +370,7 @@ static void reboot(void *ctx, int32_t kind) {
 
 void posix_platform_init(posix_platform *pp, pw_host *host, uint32_t host_ip) {
   memset(pp, 0, sizeof *pp);
+  pp->code_cut_at = -1;
   pp->host = host;
   pp->host_ip = host_ip;
   pp->log_level = PW_LOG_INFO;
