@@ -14,6 +14,7 @@ import { ABI_VERSION, C } from "../tools/host/abi.generated.ts";
 import { Client, type Reply } from "../tools/client.ts";
 import { Flash } from "../tools/host/flash.ts";
 import { writeSlot } from "../tools/host/slots.ts";
+import { picoLayout } from "../tools/provision/layout.ts";
 import { otaBegin, updateBoard, type Image } from "../tools/cli/update.ts";
 import { freePort } from "./helpers/boards.ts";
 import { wasmBytes, coreSha256 } from "./helpers/core.ts";
@@ -220,8 +221,36 @@ describe.skipIf(missing.length > 0 || wasm3Missing !== null)("over-the-air updat
       cuts++;
     }
     expect(run().log).toMatch(boundLine);
+    // a code file of another region size, and a cut index that is not one, are refused (status 2)
+    const wrongSize = run(["--wasm3-code-kb", "512"]);
+    expect(wrongSize.status).toBe(2);
+    expect(wrongSize.log).toContain(`--wasm3-code-file ${code}: 1048576 bytes, expected 524288 (--wasm3-code-kb 512): give the same --wasm3-code-kb, or another file`);
+    const badCut = run(["--wasm3-code-cut", "x"]);
+    expect(badCut.status).toBe(2);
+    expect(badCut.log).toContain("--wasm3-code-cut x: expected 0..1000000");
     console.log(`POSIX code file: ${writes} sector writes on a fresh file, power cut in each of them: each next run compiled again (or, after the record landed, bound)`);
   }, 600_000);
+
+  it("migrates a flash file of the layout before (64 KiB slots): configuration, slots and state kept", () => {
+    const l = picoLayout();
+    const file = join(tmp(), "old-flash.bin");
+    const v1 = variant("native-old-layout");
+    const now = new Flash();
+    writeSlot(now, C.REGION_SLOT_A, v1.bytes, 1, ABI_VERSION, true);
+    const old = new Uint8Array(l.oldBytes).fill(0xff);
+    const config = new Uint8Array(l.configSize).map((_, i) => (i * 13) & 0xff);
+    const state = new Uint8Array(l.stateSize).map((_, i) => (i * 7 + 1) & 0xff);
+    old.set(config, 0);
+    old.set(now.read(C.REGION_SLOT_A, 0, l.oldSlotSize) as Uint8Array, l.configSize);
+    old.set(state, l.oldBytes - l.stateSize);
+    writeFileSync(file, old);
+    const r = spawnSync(bin, ["--host", HOST, "--set", "http_port=0", "--set", "control_port=0", "--flash-file", file, "--commands"], { encoding: "utf8", timeout: 20_000, input: "" });
+    expect(r.stderr).toContain(`${file}: migrated from the 143360-byte layout (64 KiB slots) to 176128 bytes (80 KiB slots)`);
+    expect(r.stdout).toMatch(new RegExp(`\\[info\\] wasm3: .* sha256 ${v1.sha256.slice(0, 16)}`)); // slot A's core runs
+    const f = new Flash(file); // the migrated file, read back by the Node host
+    expect(f.read(C.REGION_CONFIG, 0, l.configSize)).toEqual(config);
+    expect(f.read(C.REGION_STATE, 0, l.stateSize)).toEqual(state);
+  });
 
   it("passes over at once a new core that does not start, and the CLI says it was rolled back", async () => {
     const { p, port } = await board(bin);

@@ -107,6 +107,13 @@ static bool long_in(const char *v, long lo, long hi, long *out) {
   return true;
 }
 
+/* long_in for option a, saying on stderr what it expects when v is not that. */
+static bool option_in(const char *a, const char *v, long lo, long hi, long *out) {
+  if (long_in(v, lo, hi, out)) return true;
+  fprintf(stderr, "picowire-posix: %s %s: expected %ld..%ld\n", a, v, lo, hi);
+  return false;
+}
+
 static int level_of(const char *s) {
   static const char *const names[] = {"error", "warn", "info", "debug"};
   for (int i = 0; i < 4; i++)
@@ -430,10 +437,7 @@ int main(int argc, char **argv) {
       flash_file = v;
     } else if (strcmp(a, "--trial-ms") == 0) {
       long ms;
-      if (!long_in(v, 1, 3600000, &ms)) {
-        fprintf(stderr, "picowire-posix: --trial-ms %s: expected 1..3600000\n", v);
-        return 2;
-      }
+      if (!option_in(a, v, 1, 3600000, &ms)) return 2;
       trial_ms = (uint32_t)ms;
     } else if (strcmp(a, "--adc") == 0) {
       int ch = -1, value = -1;
@@ -455,10 +459,7 @@ int main(int argc, char **argv) {
       canary = false;
     } else if (strcmp(a, "--status-ms") == 0) {
       long ms;
-      if (!long_in(v, 0, 3600000, &ms)) {
-        fprintf(stderr, "picowire-posix: --status-ms %s: expected 0..3600000\n", v);
-        return 2;
-      }
+      if (!option_in(a, v, 0, 3600000, &ms)) return 2;
       status_on = true;
       status_ms = (int32_t)ms;
     } else if (strcmp(a, "--commands") == 0) {
@@ -476,10 +477,7 @@ int main(int argc, char **argv) {
       code_file = v;
     } else if (strcmp(a, "--wasm3-code-cut") == 0) {
       long n;
-      if (!long_in(v, 0, 1000000, &n)) {
-        fprintf(stderr, "picowire-posix: --wasm3-code-cut %s: expected 0..1000000\n", v);
-        return 2;
-      }
+      if (!option_in(a, v, 0, 1000000, &n)) return 2;
       code_cut = (int32_t)n;
     } else if (strcmp(a, "--wasm") == 0) {
 #ifdef PW_ENGINE_WASM3
