@@ -6,9 +6,10 @@
 // skipped loudly without them. rp2040js does not program flash itself; runImage's flash model
 // (tools/emu/qspi-flash.ts) does, so the "tried" mark the boot ROM programs lands in the emulated flash,
 // and the next boot from those bytes rolls the untried-and-unconfirmed core back.
-// The slot cores are tiny stand-ins with the ABI's exports (made from assembly/abi/spec.json), not the
-// real core: wasm3 needs more RAM for the real one than the emulator image has (native/README.md,
-// "Not done"), which is also why the image's own embedded core is not booted here.
+// Most slot cores are tiny cores with the ABI's exports (made from assembly/abi/spec.json): each boots in a
+// moment and tells the boot rules' cases apart by its SHA-256. One test boots the real core
+// (build/picowire.wasm) from slot B, its compiled code in the flash code region; the image's own embedded
+// core is booted by test/firmware.test.ts.
 import { describe, it, expect, beforeAll } from "vitest";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -23,6 +24,7 @@ import { programWord, writeSlot, H_TRIED } from "../tools/host/slots.ts";
 import { layoutStamp, picoLayout } from "../tools/provision/layout.ts";
 import { writeUf2 } from "../tools/provision/uf2.ts";
 import spec from "../assembly/abi/spec.json" with { type: "json" };
+import { needs } from "./helpers/inputs.ts";
 
 const env = firmwareEnv();
 const bootrom = findBootrom();
@@ -33,12 +35,6 @@ const missing = [
   ...(!WASM3_PATH || !existsSync(join(WASM3_PATH, "source/wasm3.h")) ? ["WASM3_PATH (the root of a wasm3 source tree)"] : []),
   ...(spawnSync("wat2wasm", ["--version"], { stdio: "ignore" }).status === 0 ? [] : ["wat2wasm (Debian package wabt)"]),
 ];
-if (missing.length) {
-  console.warn(
-    `\n${"!".repeat(100)}\n!!! SKIPPED: the Pico's OTA boot side in rp2040js (test/firmware-ota.test.ts) did NOT run. Missing:\n` +
-      `${missing.map((m) => `!!!   - ${m}`).join("\n")}\n${"!".repeat(100)}\n`,
-  );
-}
 
 // its own build directory, so it never races npm run build's build/pico-wasm3
 const BUILD = join(ROOT, "build", "pico-wasm3-ota");
@@ -149,17 +145,23 @@ async function bootWith(setup: (f: Flash) => void): Promise<string> {
   return (await bootSlots(slotsOf(setup))).output;
 }
 
-describe.skipIf(missing.length > 0)("the Pico's OTA boot side (wasm3 emulator image in rp2040js)", () => {
-  beforeAll(() => {
-    const cfg = spawnSync(
-      "cmake",
-      ["-S", ROOT, "-B", BUILD, `-DPICO_SDK_PATH=${env.sdk}`, `-Dpicotool_DIR=${env.picotoolDir}`, "-DPICOWIRE_ENGINE=wasm3", `-DWASM3_PATH=${WASM3_PATH}`, "-DPICOWIRE_EMU_HEAP_KB=0"],
-      { encoding: "utf8", timeout: 300_000 },
-    );
-    if (cfg.status !== 0) throw new Error(`configuring ${BUILD} failed:\n${cfg.stderr}`);
-    const b = spawnSync("cmake", ["--build", BUILD, "--parallel", "--target", "picowire_emu"], { encoding: "utf8", timeout: 600_000 });
-    if (b.status !== 0) throw new Error(`building picowire_emu (wasm3) failed:\n${b.stdout}\n${b.stderr}`);
-  }, 900_000);
+/** Configures and builds the emulator image once per run (every describe below needs it, whichever runs). */
+let built = false;
+function buildEmu(): void {
+  if (built) return;
+  const cfg = spawnSync(
+    "cmake",
+    ["-S", ROOT, "-B", BUILD, `-DPICO_SDK_PATH=${env.sdk}`, `-Dpicotool_DIR=${env.picotoolDir}`, "-DPICOWIRE_ENGINE=wasm3", `-DWASM3_PATH=${WASM3_PATH}`, "-DPICOWIRE_EMU_HEAP_KB=0"],
+    { encoding: "utf8", timeout: 300_000 },
+  );
+  if (cfg.status !== 0) throw new Error(`configuring ${BUILD} failed:\n${cfg.stderr}`);
+  const b = spawnSync("cmake", ["--build", BUILD, "--parallel", "--target", "picowire_emu"], { encoding: "utf8", timeout: 600_000 });
+  if (b.status !== 0) throw new Error(`building picowire_emu (wasm3) failed:\n${b.stdout}\n${b.stderr}`);
+  built = true;
+}
+
+needs(missing).describe("the Pico's OTA boot side (wasm3 emulator image in rp2040js)", () => {
+  beforeAll(buildEmu, 900_000);
 
   let v1: { bytes: Uint8Array; sha256: string }, v2: typeof v1;
   beforeAll(() => {
@@ -245,14 +247,15 @@ const compiled = /wasm3: .* after compiling (\d+) functions into flash \(code (\
 const bound = /wasm3: .* after binding (\d+) functions to their code cached in flash \(code (\d+) of \d+ bytes, 0 sectors rewritten/;
 const powerOn = (out: string) => Number(/power-on to the core's init: (\d+) cycles/.exec(out)?.[1]);
 
-describe.skipIf(missing.length > 0)("wasm3's compiled code cached in flash (emulator image in rp2040js)", () => {
+needs(missing).describe("wasm3's compiled code cached in flash (emulator image in rp2040js)", () => {
   let m1: { bytes: Uint8Array; sha256: string }, m2: typeof m1;
   let first: FlashBoot;
   beforeAll(async () => {
+    buildEmu();
     m1 = tinyCore("cache-v1", 60);
     m2 = tinyCore("cache-v2", 60, 7);
     first = await bootFlash(flashImage(slotsOf((f) => writeSlot(f, C.REGION_SLOT_A, m1.bytes, 1, ABI_VERSION, true))));
-  }, 300_000);
+  }, 1_200_000);
 
   it("the first boot compiles into the region and writes the record last; the next binds without compiling", async () => {
     expect(first.output).toContain(`picowire emu: core from slot A, sha256 ${m1.sha256}`);
@@ -318,7 +321,7 @@ describe.skipIf(missing.length > 0)("wasm3's compiled code cached in flash (emul
   }, 900_000);
 });
 
-describe.skipIf(missing.length > 0)("the flash layout on the board (emulator image in rp2040js)", () => {
+needs(missing).describe("the flash layout on the board (emulator image in rp2040js)", () => {
   const l = picoLayout();
   const at = (bus: number) => bus - 0x10000000;
   const OLD_CONFIG = MIB2 - l.oldBytes, LAYOUT = at(l.layoutSectorAddress);
@@ -340,7 +343,10 @@ describe.skipIf(missing.length > 0)("the flash layout on the board (emulator ima
     expect(f.subarray(STATE, STATE + 4096)).toEqual(oldState);
     expect(f.subarray(LAYOUT, LAYOUT + 256)).toEqual(layoutStamp(l));
   };
-  beforeAll(() => void (v1 = tinyCore("layout-v1")));
+  beforeAll(() => {
+    buildEmu();
+    v1 = tinyCore("layout-v1");
+  }, 900_000);
 
   it("migrates a board of the layout before: configuration moved, state where it was, stamped; the next boot leaves it", async () => {
     const r = await bootFlash(oldBoard());

@@ -14,8 +14,8 @@ import { C } from "../host/abi.generated.ts";
 export const CONFIG_USAGE = `usage: picowire config set KEY=VALUE... --uf2 FILE [--wasm FILE]
        picowire config show FILE.uf2 | FLASH-FILE
   set writes a configuration-only UF2 for the Pico W's configuration sector: drop it on the board in
-  BOOTSEL mode, before or after build/picowire.uf2. KEY=VALUE is any core setting (README, core
-  settings) or one of these shorthands:
+  BOOTSEL mode, before or after build/picowire.uf2. KEY=VALUE is any core setting (docs/SETTINGS.md)
+  or one of these shorthands:
     ssid=NAME          wifi_ssid=NAME, and wifi_mode=sta unless wifi_mode is given
     password=SECRET    wifi_password=SECRET
     key-file=F         key=<the one line in F> (the bus key; control is authenticated with it)
