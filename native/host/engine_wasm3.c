@@ -310,11 +310,12 @@ void pw_wasm3_log_usage(pw_engine *e) {
                heap1 - heap0 - (long)code_bytes - (long)mem_bytes - (long)PW_WASM3_STACK_BYTES);
     pw_host_logf(e->host, PW_LOG_INFO,
                  "wasm3: %s after %s %u functions %s flash (code %u of %u bytes, %u sectors rewritten, %u "
-                 "unchanged; code pages %zu bytes in %u, linear memory %u, stack %u (%u used so far); module %zu bytes, "
+                 "unchanged, table and constants %u bytes; code pages %zu bytes in %u, linear memory %u, stack %u (%u used so far); module %zu bytes, "
                  "sha256 %s)",
                  heap, st.flash.bound ? "binding" : "compiling", (unsigned)st.flash.functions,
                  st.flash.bound ? "to their code cached in" : "into", (unsigned)st.flash.code_bytes, (unsigned)st.flash.region_bytes,
-                 (unsigned)st.flash.sectors_written, (unsigned)st.flash.sectors_same, code_bytes, (unsigned)pages,
+                 (unsigned)st.flash.sectors_written, (unsigned)st.flash.sectors_same,
+                 (unsigned)(st.flash.content_bytes - st.flash.code_bytes), code_bytes, (unsigned)pages,
                  (unsigned)mem_bytes, (unsigned)PW_WASM3_STACK_BYTES, (unsigned)wasm_stack_used(st.runtime), wasm_len,
                  loaded_sha);
   } else if (e && e->host) {

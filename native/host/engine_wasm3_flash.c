@@ -226,7 +226,7 @@ typedef struct {
   uint32_t table_at;               /* the fn_records, then the constants */
   uint32_t content_bytes;          /* [0, content_bytes): what content_sum covers */
   uint32_t content_sum[2];
-  uint8_t core_sha256[32];    /* the core (hex digits as bytes) */
+  uint8_t core_sha256[32];    /* the core's SHA-256 */
   uint8_t firmware_id[32];    /* the port's identity of the firmware: the op handlers' addresses */
   uint8_t ram_fingerprint[32]; /* the RAM addresses the code names (wasm3's module structures) */
   uint8_t check[32];          /* SHA-256 of everything above */
@@ -276,6 +276,10 @@ static void ram_fingerprint(IM3Module m, uint8_t out[32]) {
   pw_sha256_final(&c, out);
 }
 
+static int hex_digit(char c) {
+  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
 /* The record the region should hold for this module, the content fields left 0. */
 static bool expected_record(IM3Module m, const pw_platform *p, const char *core_sha256, cache_record *r) {
   memset(r, 0, sizeof *r);
@@ -284,7 +288,11 @@ static bool expected_record(IM3Module m, const pw_platform *p, const char *core_
   r->version = CACHE_VERSION;
   r->line_bytes = LINE;
   r->slot_bytes = (uint32_t)sizeof(m3slot_t);
-  memcpy(r->core_sha256, core_sha256, 32);
+  for (int i = 0; i < 64; i++) {
+    int d = hex_digit(core_sha256[i]);
+    if (d < 0) return false;
+    r->core_sha256[i / 2] = (uint8_t)(i % 2 ? r->core_sha256[i / 2] | d : d << 4);
+  }
   p->code_firmware_id(p->ctx, r->firmware_id);
   ram_fingerprint(m, r->ram_fingerprint);
   return true;
