@@ -47,6 +47,10 @@ export let controlLineMax: i32 = 256;
 export let controlDepth: i32 = 4;
 export let controlInsecure: bool = false;
 export let controlIdleMs: u32 = 300000;
+// the connection policy (docs/SECURITY.md)
+export let controlAuthMs: u32 = 5000;
+export let maxConnsPerIp: i32 = 0; // 0: half of max_conns (at least 1), settled by reserveSlots
+export let logRepeatMs: u32 = 60000;
 // the bus (assembly/bus), WiFi topology and the access point's DHCP server (assembly/dhcp)
 export let busOn: bool = false;
 export let busPort: i32 = 5000; // the tutorial's discovery port; picowire's own messages share it
@@ -99,6 +103,9 @@ const LIGHTS_BASE: i32 = 56;
 // MQTT (assembly/mqtt): from MQTT_BASE up, the same way
 const KEYS_MQTT: Ascii = "mqtt,mqtt_user,mqtt_password,mqtt_id,mqtt_prefix,mqtt_discovery,mqtt_keepalive_s,mqtt_inflight_bytes,mqtt_backoff_max_ms,mqtt_diag_ms,mqtt_peers,mqtt_pin_timeout_s,mqtt_poll_ms,mqtt_timeout_ms";
 const MQTT_BASE: i32 = 64;
+// the connection policy and the log's rate limit: from POLICY_BASE up, after the bus's keys
+const KEYS_POLICY: Ascii = "control_auth_ms,max_conns_per_ip,log_repeat_ms";
+const POLICY_BASE: i32 = 47;
 const KEYS_IN_BASIC: i32 = 16;
 const KEYS_BEFORE_BUS: i32 = 31;
 
@@ -112,6 +119,8 @@ function keyIndex(p: usize, n: i32): i32 {
   if (k > 0) return k - 1 + LIGHTS_BASE;
   k = inList(KEYS_MQTT, p, n);
   if (k > 0) return k - 1 + MQTT_BASE;
+  k = inList(KEYS_POLICY, p, n);
+  if (k > 0) return k - 1 + POLICY_BASE;
   k = inList(KEYS_BUS, p, n);
   return k > 0 ? k - 1 + KEYS_BEFORE_BUS : -1;
 }
@@ -222,6 +231,7 @@ const LIMITS = memory.data<i32>([
   0, 1, 1, 65535, 1, 65535, 0, 0, 2, 128, 1, 9, // bus, bus_port, bus_msg_port, bus_peers, bus_max_members, bus_voters
   20, 60000, 100, 600000, 200, 3600000, 0, 1, // bus_heartbeat_ms, bus_election_ms, bus_dead_ms, bus_unsafe_votes
   0, 0, 0, 0, 0, 0, 0, 0, 1, 64, 60, 604800, // wifi_mode, wifi_ssid, wifi_password, dhcp_first, dhcp_count, dhcp_lease_s
+  100, 600000, 0, 32, 0, 3600000, // control_auth_ms, max_conns_per_ip (0: half of max_conns), log_repeat_ms (0: off)
 ]);
 
 function apply(key: i32): i32 {
@@ -287,7 +297,10 @@ function setBusNumber(key: i32, v: i32): void {
     case 39: busDeadMs = v; break;
     case 40: busUnsafeVotes = v != 0; break;
     case 45: dhcpCount = v; break;
-    default: dhcpLeaseS = v; // 46
+    case 46: dhcpLeaseS = v; break;
+    case 47: controlAuthMs = v; break;
+    case 48: maxConnsPerIp = v; break;
+    default: logRepeatMs = v; // 49
   }
 }
 

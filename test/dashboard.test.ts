@@ -391,7 +391,8 @@ nodeOnly("reads the Node host's core exports").describe("get_log: the board's lo
 
   it("pages through the ring with since/next, keeps the newest lines when it wraps, never shows the key", async () => {
     const cport = await freePort();
-    const board = await startBoard(`http_port=0\ncontrol_port=${cport}\nkey=${KEY}`, { host: "127.0.0.1" });
+    // log_repeat_ms=0: every line goes to the ring, however alike (the limit: test/connection-policy.test.ts)
+    const board = await startBoard(`http_port=0\ncontrol_port=${cport}\nkey=${KEY}\nlog_repeat_ms=0`, { host: "127.0.0.1" });
     const c = await Client.connect("127.0.0.1", cport, { key: KEY });
     try {
       const all = async (since: number) => {

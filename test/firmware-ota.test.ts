@@ -74,7 +74,7 @@ async function bootSlots(slots: Uint8Array): Promise<{ output: string; slots: Ui
   const image = join(mkdtempSync(join(tmpdir(), "picowire-emu-ota-")), "emu-with-slots.uf2");
   writeFileSync(image, Buffer.concat([readFileSync(EMU), writeUf2(at, slots)]));
   let flash = new Uint8Array(0);
-  const r = await runImage(image, { until: "picowire emu: core from", timeoutMs: 60_000, setup: (sim) => (flash = sim.rp2040.flash) });
+  const r = await runImage(image, { until: "picowire emu: core from", timeoutMs: 300_000, setup: (sim) => (flash = sim.rp2040.flash) });
   expect(r.done, `no "core from" line within 60 s; UART:\n${r.output}`).toBe(true);
   if (process.env.PW_EMU_ECHO) console.log(r.output);
   const off = at - 0x10000000;

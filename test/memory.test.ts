@@ -8,7 +8,7 @@ import { FakeHost } from "./helpers/core.ts";
 import { frame, text, closeFrame, upgradeRequest } from "./helpers/ws.ts";
 
 const CONFIG = [
-  "http_port=80", "max_conns=8", "http_timeout_ms=1000", "http_line_max=192", "http_head_max=512",
+  "http_port=80", "max_conns=8", "max_conns_per_ip=8", "http_timeout_ms=1000", "http_line_max=192", "http_head_max=512",
   "rgb_server=127.0.0.9:80", "rgb_poll_ms=50", "rgb_timeout_ms=300", "rgb_backoff_max_ms=400",
   "ws_echo=1", "ws_ping_ms=500", "ws_idle_ms=1500", "ws_close_ms=300", "ws_max_message=3000",
 ].join("\n");

@@ -60,7 +60,7 @@ describe("the page asset", () => {
 
   it("serves many readers at once", async () => {
     const port = await freePort();
-    await startBoard(`http_port=${port}\nmax_conns=4`, { assets: { "index.html.gz": gz } });
+    await startBoard(`http_port=${port}\nmax_conns=4\nmax_conns_per_ip=4`, { assets: { "index.html.gz": gz } }); // one address: all slots its share
     const results = await Promise.all(Array.from({ length: 4 }, () => get(port)));
     for (const r of results) expect(r.body.equals(gz)).toBe(true);
   });

@@ -34,7 +34,7 @@ async function boot(configUf2: string | null, buttonHeld: boolean) {
   return runImage(FIRMWARE_UF2, {
     until: "\u0000never",
     simulatedMs: 16_000, // board time, so a loaded machine sees as much of the boot as an idle one
-    timeoutMs: 60_000,
+    timeoutMs: 300_000,
     setup: (sim) => {
       if (configUf2) {
         const span = readUf2(new Uint8Array(readFileSync(configUf2)));
@@ -61,7 +61,7 @@ needs(missing).describe("the firmware and the configuration sector (rp2040js)", 
     expect(r.output).toMatch(/picowire core ready: abi \d+, 3 connection slots/);
     expect(r.output).not.toMatch(/unconfigured|factory reset/);
     expect(r.output).not.toContain("firmware-secret-1");
-  }, 60_000);
+  }, 300_000);
 
   it("with an erased sector it starts in setup mode; with GP22 held it erases the configuration", async () => {
     const blank = await boot(null, false);
@@ -79,5 +79,5 @@ needs(missing).describe("the firmware and the configuration sector (rp2040js)", 
     const held = await boot(out, true);
     expect(held.output).toMatch(/config: GP22 low at boot: factory reset/);
     expect(held.output).toMatch(/config: unconfigured: setup mode/);
-  }, 60_000);
+  }, 300_000);
 });

@@ -125,19 +125,23 @@ describe("hostile clients", () => {
     await idle();
   });
 
-  it("refuses connections politely when every slot is taken, then serves again", async () => {
+  it("makes room when every slot is taken: a new request drops the oldest connection that sent nothing", async () => {
     await idle();
-    const hogs = await Promise.all(
-      Array.from({ length: MAX_CONNS }, () => new Promise<net.Socket>((r) => { const s = net.connect(port, "127.0.0.1", () => r(s)); s.on("error", () => {}); })),
-    );
-    await waitFor(() => board.core.stat(C.STAT_CONNS_USED) === MAX_CONNS, "slots taken");
+    // two addresses, each within its share (half of max_conns), fill every slot and say nothing
+    const hogs: { s: net.Socket; end: Promise<string> }[] = [];
+    for (let i = 0; i < MAX_CONNS; i++) {
+      const s = net.connect({ port, host: "127.0.0.1", localAddress: `127.0.0.${2 + (i & 1)}` });
+      s.on("error", () => {});
+      hogs.push({ s, end: new Promise<string>((r) => (s.on("error", () => r("reset")), s.on("end", () => r("fin")))) });
+      await waitFor(() => board.core.stat(C.STAT_CONNS_USED) === i + 1, `hog ${i} accepted`);
+    }
     const refusedBefore = board.core.stat(C.STAT_REFUSED);
-    const extra = await exchange(port, ["GET Data"]);
-    expect(extra).toMatchObject({ reply: "", end: "fin" }); // a FIN, not a hang or a reset
-    expect(board.core.stat(C.STAT_REFUSED)).toBe(refusedBefore + 1);
-    hogs.forEach((s) => s.destroy());
+    const served = await exchange(port, ["GET Data"]);
+    expect(served.reply).toBe("10,20,30");
+    expect(await hogs[0].end).toBe("reset"); // the oldest: dropped at once, not left to time out
+    expect(board.core.stat(C.STAT_REFUSED)).toBe(refusedBefore);
+    hogs.forEach((h) => h.s.destroy());
     await idle();
-    expect((await exchange(port, ["GET Data"])).reply).toBe("10,20,30");
   });
 
   it("survives a burst of 2000 connections: each is served or closed, and memory stays put", async () => {

@@ -115,10 +115,16 @@ window.refused = async (url) => {
   }
 };
 
-window.idle = async (url, ms) => {
+window.idle = async (url, ms, beatMs) => {
   const ws = await openWs(url);
+  let closedWith = null;
+  ws.addEventListener("close", (e) => (closedWith = e.code));
+  const beat = beatMs ? setInterval(() => ws.readyState === WebSocket.OPEN && ws.send("beat"), beatMs) : null;
   await new Promise((r) => setTimeout(r, ms));
+  clearInterval(beat);
+  if (beatMs) await new Promise((r) => setTimeout(r, 100)); // the last beats' echoes arrive before the probe
   const state = ws.readyState;
+  if (!beatMs) return { state, closedWith };
   const echo = state === WebSocket.OPEN ? await roundTrip(ws, "still here", 5000) : null;
   const close = state === WebSocket.OPEN ? await closeWs(ws, 1000, "") : null;
   log("after " + ms + " ms idle: readyState=" + state + " echo=" + echo);
@@ -263,11 +269,14 @@ needs(missing).describe("Chromium -> board /echo over ws://", () => {
     expect(hs.errors).toEqual(["Error during WebSocket handshake: Unexpected response code: 403"]);
   });
 
-  // ws_idle_ms=400 closes a silent peer (test/ws-live.test.ts); Chromium's automatic pongs keep this one
-  it("keeps an idle page alive with pings that Chromium answers", async () => {
-    const r = await inPage<any>(`idle(${JSON.stringify(keepAlive.url)}, 1000)`);
-    expect(r).toEqual({ state: 1, echo: "still here", close: { code: 1000, reason: "", wasClean: true } });
+  // ws_idle_ms=400 (test/ws-live.test.ts): on /echo only messages are life, not the pongs Chromium sends
+  it("keeps a page that sends messages alive, and closes an idle one despite its pongs", async () => {
+    const alive = await inPage<any>(`idle(${JSON.stringify(keepAlive.url)}, 1000, 100)`);
+    expect(alive).toEqual({ state: 1, echo: "still here", close: { code: 1000, reason: "", wasClean: true } });
+    const idle = await inPage<any>(`idle(${JSON.stringify(keepAlive.url)}, 1000, 0)`);
+    expect(idle).toEqual({ state: 3, closedWith: 1001 });
   });
+
 
   it("draws no WebSocket complaint from Chromium beyond the expected 403", () => {
     const frameErrors = wire.filter((w) => w.ev === "webSocketFrameError").map((w) => w.e.errorMessage);

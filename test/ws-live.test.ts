@@ -86,16 +86,24 @@ describe("ws client -> board /echo", () => {
     expect(await closed).toBe(1009);
   });
 
-  it("pings an idle client and closes one that stays silent", async () => {
+  // docs/SECURITY.md: on /echo only data messages are life; a pong is not (every library answers pings)
+  it("pings a quiet client, closes one that answers pings but sends no message, keeps one that does", async () => {
     const { url } = await echoBoard("\nws_ping_ms=100\nws_idle_ms=400\nws_close_ms=200");
-    const ws = await connect(url, undefined);
+    const quiet = await connect(url, undefined);
+    const talker = await connect(url, undefined);
     let pings = 0;
-    ws.on("ping", () => pings++);
-    // ws answers pings automatically, so this client stays alive: pongs count as life
-    await new Promise((r) => setTimeout(r, 700));
-    expect(pings).toBeGreaterThanOrEqual(2);
-    expect(ws.readyState).toBe(WebSocket.OPEN);
-    ws.close();
+    quiet.on("ping", () => pings++);
+    const t0 = Date.now();
+    const quietClosed = new Promise<{ code: number; ms: number }>((r) => quiet.once("close", (code) => r({ code, ms: Date.now() - t0 })));
+    const beat = setInterval(() => talker.send("still here"), 100);
+    const closed = await quietClosed;
+    clearInterval(beat);
+    expect(pings).toBeGreaterThanOrEqual(2); // it answered them (ws does), and was closed all the same
+    expect(closed.code).toBe(1001);
+    expect(closed.ms).toBeGreaterThanOrEqual(350);
+    expect(talker.readyState).toBe(WebSocket.OPEN);
+    expect((await roundTrip(talker, "after")).data.toString()).toBe("after");
+    talker.close();
     // a peer that completes the handshake and then says nothing, not even pongs
     const port = new URL(url).port;
     const silent = net.connect(Number(port), "127.0.0.1");
@@ -108,6 +116,7 @@ describe("ws client -> board /echo", () => {
     const frames = Buffer.concat(got).subarray(Buffer.concat(got).indexOf("\r\n\r\n") + 4);
     expect(frames.includes(Buffer.from([0x88, 0x02, 0x03, 0xe9]))).toBe(true); // close 1001
   });
+
 
   it("refuses a client that does not ask for WebSocket on /echo with 426", async () => {
     const { url } = await echoBoard();

@@ -8,6 +8,7 @@ import {
   STAT_BUS_RECEIVED, STAT_BUS_DROPPED, STAT_BUS_VOTERS,
   STAT_DHCP_LEASES, STAT_PIXELS_FRAMES, STAT_PIXELS_DROPPED, STAT_PIXELS_MODE,
 } from "./host.generated";
+import * as log from "../util/log";
 import { emit, putLine, putWithI32, putWithU32 } from "../util/log";
 import { parseConfig, maxConns, httpLineMax, controlLineMax } from "../config";
 import {
@@ -93,6 +94,7 @@ export function init(configLen: i32, now: u32): i32 {
 
 export function tick(now: u32): i32 {
   if (!ready) return TICK_NONE;
+  log.logTick(now);
   otaTick(control.commands != 0); // a core on trial confirms itself once reached
   for (let s = nextExpired(now); s != null; s = nextExpired(now)) {
     if (s.kind == KIND_HTTP) http.expired(s, now);
@@ -111,6 +113,7 @@ export function tick(now: u32): i32 {
 
 export function tcp_accepted(listener: i32, conn: i32, ip: u32, port: i32, now: u32): i32 {
   if (!ready) return ERR_NOMEM;
+  log.clock = now;
   if (control.isControlListener(listener)) return control.accept(conn, ip, now);
   if (!http.isListener(listener)) return ERR_NOMEM;
   return http.accept(conn, ip, now);
@@ -127,6 +130,7 @@ export function tcp_connected(conn: i32, status: i32, now: u32): void {
 /** Data for a handle the core does not know is dropped and the connection closed. */
 export function tcp_data(conn: i32, len: i32, now: u32): i32 {
   if (mqttSession.owns(conn)) return mqttSession.data(io, clampIo(len), now);
+  log.clock = now;
   let s = find(conn);
   if (s == null) {
     host_tcp_close(conn);

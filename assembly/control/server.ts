@@ -8,7 +8,7 @@ import * as cfg from "../config";
 import * as json from "../util/json";
 import * as reply from "./reply";
 import { run } from "./actions";
-import { Slot, claim, arm, aux, flush, closeNow, abortNow, slotAt, slotCount, KIND_CONTROL, KIND_WS, CONTROL_AT, REPLY_ROOM } from "../net/slots";
+import { Slot, accepted, arm, aux, flush, closeNow, abortNow, slotAt, slotCount, KIND_CONTROL, KIND_WS, CONTROL_AT, REPLY_ROOM } from "../net/slots";
 import { hmacStart, hmacUpdate, hmacFinal } from "../util/sha256";
 import { wsClose, putFrameHeader, ENDPOINT_CONTROL, CLOSE_POLICY } from "../ws/frame";
 import { put, emit, putLine, putWithI32, putWithIp } from "../util/log";
@@ -104,20 +104,27 @@ export function sendChallenge(s: Slot, now: u32): void {
 }
 
 export function accept(conn: i32, ip: u32, now: u32): i32 {
-  let s = claim(KIND_CONTROL, conn);
+  let s = accepted(KIND_CONTROL, conn, ip, now);
   if (s == null) {
     put("control: ");
     putWithIp("all connection slots busy, refusing ", ip);
     emit(LOG_WARN);
     return ERR_NOMEM;
   }
-  s.remoteIp = ip;
-  if (cfg.controlIdleMs > 0) arm(s, now, cfg.controlIdleMs);
+  // until it authenticates, a connection has control_auth_ms from now, whatever it sends
+  arm(s, now, cfg.controlAuthMs);
   put("control: ");
   putWithIp("client connected from ", ip);
   emit(LOG_INFO);
   sendChallenge(s, now);
+  if (s.ctlAuthed) armIdle(s, now); // no key: nothing to prove
   return OK;
+}
+
+function armIdle(s: Slot, now: u32): void {
+  if (s.kind != KIND_CONTROL || s.closing) return; // a WebSocket's timer is its own (ws/frame.ts)
+  if (cfg.controlIdleMs > 0) arm(s, now, cfg.controlIdleMs);
+  else s.armed = false;
 }
 
 /** Constant-time compare of 64 lowercase hex digits at p with the MAC in `mac`. */
@@ -224,6 +231,7 @@ export function handleLine(s: Slot, line: usize, n: i32, now: u32): void {
   if (!s.ctlAuthed) {
     ok = authenticate(s);
     if (!ok) refusedAuth++;
+    else armIdle(s, now);
   } else if (cfg.busKeyLen > 0 && !verifyCommand(s, line, n)) {
     ok = false;
     refusedAuth++;
@@ -243,7 +251,7 @@ export function handleLine(s: Slot, line: usize, n: i32, now: u32): void {
 export function data(s: Slot, p: usize, n: i32, now: u32): i32 {
   let i = 0;
   let handle = s.handle;
-  if (cfg.controlIdleMs > 0 && !s.closing) arm(s, now, cfg.controlIdleMs);
+  if (s.ctlAuthed) armIdle(s, now); // bytes keep an authenticated session alive, no other
   while (i < n) {
     if (s.kind != KIND_CONTROL || s.handle != handle || s.closing) return n;
     if (s.sent < s.len) {

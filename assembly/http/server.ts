@@ -3,7 +3,7 @@
 import { Ascii, asciiLen, asciiAt } from "../util/ascii";
 import { host_tcp_listen, OK, ERR_NOMEM, LOG_INFO, LOG_WARN, LOG_DEBUG, LOG_ERROR } from "../abi/host.generated";
 import * as cfg from "../config";
-import { Slot, claim, arm, replyAndClose, closeNow, abortNow, KIND_HTTP } from "../net/slots";
+import { Slot, accepted, arm, replyAndClose, closeNow, abortNow, KIND_HTTP } from "../net/slots";
 import { feed, used, isHttp, TUTORIAL, REQUEST, ERROR, ROUTE_RGB, ROUTE_ECHO, ROUTE_CONTROL, ROUTE_PAGE } from "./request";
 import { answerPage } from "./asset";
 import { listening as controlEnabled } from "../control/server";
@@ -36,14 +36,13 @@ export function isListener(handle: i32): bool {
 }
 
 export function accept(conn: i32, ip: u32, now: u32): i32 {
-  let s = claim(KIND_HTTP, conn);
+  let s = accepted(KIND_HTTP, conn, ip, now);
   if (s == null) {
     put("http: ");
     putWithIp("all connection slots busy, refusing ", ip);
     emit(LOG_WARN);
     return ERR_NOMEM;
   }
-  s.remoteIp = ip;
   arm(s, now, cfg.httpTimeoutMs);
   putWithIp("client connected from ", ip);
   emit(LOG_DEBUG);

@@ -3,7 +3,7 @@
 // gamma and colour order make the wire bytes, one pixels_show per frame. The bus master forwards what
 // it receives to the workers (bus/wire.ts T_PIXELS), each of which shows its own segment.
 import {
-  host_udp_open, host_pixels_show, OK, ERR_NOMEM, ERR_CONFIG, LOG_ERROR, LOG_INFO, IFACE_STA, IFACE_AP,
+  host_udp_open, host_udp_join, host_pixels_show, OK, ERR_NOMEM, ERR_CONFIG, LOG_ERROR, LOG_INFO, LOG_WARN, IFACE_STA, IFACE_AP,
   BUS_ROLE_MASTER,
 } from "../abi/host.generated";
 import * as cfg from "../config";
@@ -124,7 +124,20 @@ export function startLights(): i32 {
   setBrightness(cfg.brightness);
   if (listeners & L_WLED) sockW = open(21324);
   if (listeners & L_DDP) sockD = open(4048);
-  if (listeners & L_E131) sockE = open(5568);
+  if (listeners & L_E131) {
+    sockE = open(5568);
+    // senders multicast each universe to 239.255.<hi>.<lo> (E1.31 9.3.1): join those this board shows,
+    // or all it may forward to a bus; a restart with other settings starts from a closed socket
+    for (let k = 0, n = cfg.busOn ? 8 : lastUniverse() + 1; k < n && sockE >= 0; k++) {
+      let r = host_udp_join(sockE, 0xefff0000 | <u32>(e131Universe + k), 1);
+      if (r < 0) {
+        putWithI32("lights: cannot join the multicast group of universe ", e131Universe + k);
+        putWithI32(" (error ", r);
+        putLine("); unicast still works", LOG_WARN);
+        break;
+      }
+    }
+  }
   return openFailed ? ERR_CONFIG : OK;
 }
 
@@ -245,6 +258,13 @@ const E131_FIXED = memory.data<u8>([
 ]);
 const E131_PDU = memory.data<u8>([16, 38, 115]); // flags 0x7 and length to the end, per layer
 
+/** The last universe (from e131_universe, 0-based) the strip spans: universe k > 0 carries 170 pixels
+ *  from channel 1, after those of universe 0 from e131_start. */
+function lastUniverse(): i32 {
+  let firstCount = (513 - e131Start) / 3;
+  return pixelsCount <= firstCount ? 0 : 1 + (pixelsCount - firstCount - 1) / E131_PER_UNIVERSE;
+}
+
 function e131(p: usize, n: i32, now: u32): void {
   if (n < 126 || n > 638 || be16(p + 123) != n - 125 || load<u8>(p + 108) > 200) return bad(); // count, priority
   for (let i = 0; i < 62; i += 2) if (load<u8>(p + load<u8>(E131_FIXED + i)) != load<u8>(E131_FIXED + i, 1)) return bad();
@@ -254,9 +274,8 @@ function e131(p: usize, n: i32, now: u32): void {
   }
   let options = <i32>load<u8>(p + 112);
   let k = be16(p + 113) - e131Universe;
-  // universe k > 0 carries 170 pixels from channel 1, after those of universe 0 from e131_start
   let firstCount = (513 - e131Start) / 3;
-  let lastK = pixelsCount <= firstCount ? 0 : 1 + (pixelsCount - firstCount - 1) / E131_PER_UNIVERSE;
+  let lastK = lastUniverse();
   // preview data is not for us; universes past this board's strip still go to the bus's workers
   if (options & 0x80 || <u32>k > 7) return bad();
   let seq = <u32>load<u8>(p + 111);

@@ -2,6 +2,9 @@
 // line being parsed and later the reply being sent, and one deadline.
 import { host_tcp_send, host_tcp_close, host_tcp_abort } from "../abi/host.generated";
 import { reached, msUntil } from "../util/time";
+import { maxConnsPerIp } from "../config";
+import { put, emit, putWithIp } from "../util/log";
+import { LOG_INFO } from "../abi/host.generated";
 
 export const KIND_FREE: u8 = 0;
 export const KIND_HTTP: u8 = 1; // accepted on the HTTP port
@@ -25,6 +28,7 @@ export class Slot {
   route: u8;
   status: u16;
   deadline: u32;
+  since: u32; // accepted at (an /echo WebSocket: its last data), for eviction and the auth deadline
   remoteIp: u32;
   len: i32; // bytes in buf (parsing) or reply length (sending)
   sent: i32; // reply bytes the host has accepted
@@ -58,7 +62,7 @@ export class Slot {
   wsMask: u32;
   wsMaskPos: u32;
   wsUtf8: u32;
-  wsLastRx: u32;
+  wsHeard: u32; // any bytes from the peer: when a keep-alive ping is due
   wsLastTx: u32;
   wsOutLeft: u64; // payload bytes still owed on the frame we are sending
   // control (control/server.ts); the session nonce is at aux()
@@ -106,6 +110,7 @@ let pool: usize = 0;
 let count: i32 = 0;
 let bufSize: i32 = 0;
 let used: i32 = 0;
+let share: i32 = 0; // slots one address may hold (max_conns_per_ip)
 export let refused: u32 = 0;
 
 export function slotBytes(slots: i32, buffer: i32): i32 {
@@ -114,6 +119,7 @@ export function slotBytes(slots: i32, buffer: i32): i32 {
 
 export function reserveSlots(slots: i32, buffer: i32): void {
   count = slots;
+  share = maxConnsPerIp > 0 ? maxConnsPerIp : max(1, slots >> 1);
   bufSize = buffer;
   pool = heap.alloc(<usize>slots * offsetof<Slot>());
   memory.fill(pool, 0, <usize>slots * offsetof<Slot>());
@@ -146,17 +152,69 @@ export function armedCount(): i32 {
 export function claim(kind: u8, handle: i32): Slot | null {
   for (let i = 0; i < count; i++) {
     let s = slotAt(i);
-    if (s.kind != KIND_FREE) continue;
-    let buf = s.buf;
-    memory.fill(changetype<usize>(s), 0, offsetof<Slot>());
-    s.buf = buf;
-    s.kind = kind;
-    s.handle = handle;
-    used++;
-    return s;
+    if (s.kind == KIND_FREE) return bind(s, kind, handle);
   }
   refused++;
   return null;
+}
+
+function bind(s: Slot, kind: u8, handle: i32): Slot {
+  let buf = s.buf;
+  memory.fill(changetype<usize>(s), 0, offsetof<Slot>());
+  s.buf = buf;
+  s.kind = kind;
+  s.handle = handle;
+  used++;
+  return s;
+}
+
+/** A slot for a peer that connected to us (docs/SECURITY.md): at most max_conns_per_ip per address; when
+ *  that address is at its share, or every slot is taken, the oldest slot that has proved nothing (no
+ *  authentication, no complete request, an /echo WebSocket by its last data) gives way: its own when
+ *  at its share, anyone's otherwise. Null when none may (the connection is refused). */
+export function accepted(kind: u8, handle: i32, ip: u32, now: u32): Slot | null {
+  let free: Slot | null = null;
+  let own: Slot | null = null;
+  let any: Slot | null = null;
+  let mine = 0;
+  let ownAge: u32 = 0;
+  let anyAge: u32 = 0;
+  for (let i = 0; i < count; i++) {
+    let s = slotAt(i);
+    if (s.kind == KIND_FREE) free = s;
+    // ours (outgoing connections, the MQTT buffer) and replies going out are not peers' to take
+    if (!(s.kind == KIND_HTTP || s.kind == KIND_CONTROL || (s.kind == KIND_WS && !s.wsClient))) continue;
+    let age = now - s.since;
+    let unproven = !s.ctlAuthed && !s.closing && s.assetLeft == 0;
+    if (s.remoteIp == ip) {
+      mine++;
+      if (unproven && age >= ownAge) {
+        own = s;
+        ownAge = age;
+      }
+    }
+    if (unproven && age >= anyAge) {
+      any = s;
+      anyAge = age;
+    }
+  }
+  let victim = mine >= share ? own : free ? null : any;
+  if (victim != null) {
+    putWithIp("slots: dropping idle connection from ", victim.remoteIp);
+    putWithIp(" for ", ip);
+    emit(LOG_INFO);
+    host_tcp_abort(victim.handle);
+    release(victim);
+    free = victim;
+  } else if (mine >= share) free = null;
+  if (free == null) {
+    refused++;
+    return null;
+  }
+  let s = bind(free, kind, handle);
+  s.remoteIp = ip;
+  s.since = now;
+  return s;
 }
 
 export function find(handle: i32): Slot | null {

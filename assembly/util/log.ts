@@ -1,6 +1,8 @@
 // Console lines built in one static buffer: logging must work after init, when nothing may allocate.
 import { Ascii, asciiLen, asciiAt } from "./ascii";
 import { host_log } from "../abi/host.generated";
+import { logRepeatMs } from "../config";
+import { reached } from "./time";
 import { putDecimal, hexDigit } from "./bytes";
 export { hexDigit };
 
@@ -84,14 +86,74 @@ export function lineAt(seq: u32): i32 {
 export const lineBuf = buf;
 
 export function emit(level: i32): void {
+  out(level, level < 3 && !repeated(level)); // not LOG_DEBUG: every connection would push the news out
+}
+
+function out(level: i32, ringToo: bool): void {
   host_log(level, buf, len);
-  if (level < 3) { // not LOG_DEBUG: every connection would push the news out
+  if (ringToo) {
     ringByte(asciiAt("EWI", level));
     ringByte(32);
     for (let i = 0; i < len && i < LOG_CAP - 2; i++) ringByte(load<u8>(buf + i)); // lineAt fits LOG_CAP
     ringByte(10);
   }
   len = 0;
+}
+
+// Lines that repeat at network speed (a flood of connections or bad requests) would push every other
+// line out of the ring (docs/SECURITY.md). A line's kind is its text without digits, so addresses and
+// numbers make no new kind; the first BURST of a kind go to the ring, the rest within log_repeat_ms only
+// to the console, and logTick writes the last of them once more with the count: "... (x410 more in 60 s)".
+const KINDS: i32 = 8;
+const BURST: i32 = 3;
+const TEXT: i32 = 72;
+const ENTRY: i32 = 16 + TEXT; // hash, start, count, level, then the last counted line's text
+const kinds = memory.data(KINDS * ENTRY);
+export let clock: u32 = 0; // set by the entry points that may log at network speed
+
+function repeated(level: i32): bool {
+  if (logRepeatMs == 0) return false; // off
+  let h: u32 = <u32>level + 1;
+  for (let i = 0; i < len; i++) {
+    let b = <u32>load<u8>(buf + i);
+    if (b - 48 > 9) h = (h ^ b) * 16777619;
+  }
+  let free: usize = 0;
+  for (let e = kinds; e < kinds + KINDS * ENTRY; e += ENTRY) {
+    let k = load<u32>(e);
+    if (k == h) {
+      let n = load<u32>(e, 8) + 1;
+      store<u32>(e, n, 8);
+      if (n < <u32>BURST) return false;
+      memory.copy(e + 16, buf, min(len, TEXT));
+      store<u8>(e, <u8>min(len, TEXT), 12 + 1); // text length in the level word's second byte
+      return true;
+    }
+    if (k == 0) free = e;
+  }
+  if (free) { // more kinds than entries at once pass unlimited
+    store<u32>(free, h);
+    store<u32>(free, clock, 4);
+    store<u32>(free, 0, 8);
+    store<u8>(free, <u8>level, 12);
+  }
+  return false;
+}
+
+/** Writes the count of each kind whose window ended; the kind's next line goes out as a first again. */
+export function logTick(now: u32): void {
+  clock = now;
+  for (let e = kinds; e < kinds + KINDS * ENTRY; e += ENTRY) {
+    if (load<u32>(e) == 0 || !reached(now, load<u32>(e, 4) + logRepeatMs)) continue;
+    let n = <i32>load<u32>(e, 8) - (BURST - 1);
+    store<u32>(e, 0);
+    if (n <= 0) continue;
+    memory.copy(buf, e + 16, len = <i32>load<u8>(e, 13));
+    putWithI32(" (x", n);
+    putWithU32(" more in ", (now - load<u32>(e, 4) + 500) / 1000);
+    put(" s)");
+    out(<i32>load<u8>(e, 12), true);
+  }
 }
 
 // A text and what follows it in one call: log lines are mostly such pairs, and one call instead of

@@ -44,8 +44,9 @@ export function wsStart(s: Slot, client: bool, endpoint: u8, now: u32): void {
   s.len = 0;
   s.sent = 0;
   s.closing = false;
-  s.wsLastRx = now;
+  s.wsHeard = now;
   s.wsLastTx = now;
+  if (endpoint != ENDPOINT_CONTROL) s.since = now; // /control keeps its accept time: the auth deadline
   armTimer(s, now);
 }
 
@@ -145,30 +146,38 @@ export function wsSendText(s: Slot, p: usize, n: i32, now: u32): bool {
 
 // ---- timers ------------------------------------------------------------------------------------
 
+// What keeps a WebSocket open (docs/SECURITY.md): on /echo, data messages only; on our own outgoing
+// connection and an authenticated /control, any bytes (pongs too: the key's holder may sit and listen);
+// an unauthenticated /control has control_auth_ms from accept. `since` holds the last such life.
 export function armTimer(s: Slot, now: u32): void {
-  let next: u32;
+  let next = now + 0x7fffffff;
   if (s.wsCloseSent) next = s.wsLastTx + cfg.wsCloseMs;
   else {
-    let idle = cfg.wsIdleMs > 0;
-    let ping = cfg.wsPingMs > 0 && !s.wsPingOut;
-    if (!idle && !ping) {
-      s.armed = false;
-      return;
-    }
-    next = idle ? s.wsLastRx + cfg.wsIdleMs : s.wsLastRx + cfg.wsPingMs;
-    if (idle && ping && <i32>(s.wsLastRx + cfg.wsPingMs - next) < 0) next = s.wsLastRx + cfg.wsPingMs;
+    if (cfg.wsIdleMs > 0) next = s.since + cfg.wsIdleMs;
+    if (cfg.wsPingMs > 0 && !s.wsPingOut) next = sooner(next, s.wsHeard + cfg.wsPingMs, now);
+    if (unproven(s)) next = sooner(next, s.since + cfg.controlAuthMs, now);
   }
   // a ping that had to wait (our send side busy) is retried shortly, never in a tight loop
   if (<i32>(next - now) <= 0) next = now + RETRY_MS;
   s.deadline = next;
-  s.armed = true;
+  s.armed = <i32>(next - now) < 0x7fffffff;
+}
+
+/** The earlier of two times, judged from now (a may be the "none" sentinel, now + 2^31 - 1). */
+function sooner(a: u32, b: u32, now: u32): u32 {
+  return <i32>(b - now) < <i32>(a - now) ? b : a;
+}
+
+function unproven(s: Slot): bool {
+  return s.wsEndpoint == ENDPOINT_CONTROL && !s.ctlAuthed;
 }
 
 /** The deadline passed: close handshake timed out, the peer went idle, or a keep-alive ping is due. */
 export function wsExpired(s: Slot, now: u32): void {
   if (s.wsCloseSent) return abortNow(s);
-  if (cfg.wsIdleMs > 0 && reached(now, s.wsLastRx + cfg.wsIdleMs)) return wsClose(s, CLOSE_GOING_AWAY, now);
-  if (cfg.wsPingMs > 0 && !s.wsPingOut && reached(now, s.wsLastRx + cfg.wsPingMs) && s.wsOutLeft == 0 && stageFree(s)) {
+  if (unproven(s) && reached(now, s.since + cfg.controlAuthMs)) return wsClose(s, CLOSE_POLICY, now);
+  if (cfg.wsIdleMs > 0 && reached(now, s.since + cfg.wsIdleMs)) return wsClose(s, CLOSE_GOING_AWAY, now);
+  if (cfg.wsPingMs > 0 && !s.wsPingOut && reached(now, s.wsHeard + cfg.wsPingMs) && s.wsOutLeft == 0 && stageFree(s)) {
     stageFrame(s, 0x80 | OP_PING, s.buf, 0);
     s.wsPingOut = true;
     if (!pump(s, now)) return;
@@ -307,7 +316,10 @@ function control(s: Slot, now: u32): void {
 /** Bytes from the peer; returns how many were consumed (fewer when the send side is full). */
 export function wsFeed(s: Slot, p: usize, n: i32, now: u32): i32 {
   let i = 0;
-  if (n > 0) s.wsLastRx = now;
+  if (n > 0) {
+    s.wsHeard = now;
+    if (s.ctlAuthed || s.wsClient) s.since = now;
+  }
   let handle = s.handle;
   while (i < n) {
     if (!s.wsHold) {
@@ -346,6 +358,7 @@ export function wsFeed(s: Slot, p: usize, n: i32, now: u32): i32 {
         s.wsPayloadLeft -= take;
         if (s.wsPayloadLeft > 0) continue;
       } else {
+        if (s.wsEndpoint == ENDPOINT_ECHO) s.since = now; // data: what keeps an /echo socket alive
         unmask(s, q, take);
         let before = s.wsUtf8;
         if (s.wsMessage == OP_TEXT) {

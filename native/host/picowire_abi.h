@@ -3,7 +3,7 @@
 #define PICOWIRE_ABI_H
 #include <stdint.h>
 
-#define PW_ABI_VERSION 2
+#define PW_ABI_VERSION 3
 #define PW_ABI_MODULE "picowire"
 
 #define PW_OK (0) /* success */
@@ -123,6 +123,7 @@
   X(udp_open, "i(ii)", int32_t, (int32_t port, int32_t iface)) \
   X(udp_send, "i(iiiii)", int32_t, (int32_t sock, uint32_t ip, int32_t port, uint32_t src, int32_t len)) \
   X(udp_close, "v(i)", void, (int32_t sock)) \
+  X(udp_join, "i(iii)", int32_t, (int32_t sock, uint32_t group, int32_t join)) \
   X(dns_resolve, "i(ii)", int32_t, (uint32_t name, int32_t len)) \
   X(wifi_start_ap, "i(iiiii)", int32_t, (uint32_t ssid, int32_t ssid_len, uint32_t pass, int32_t pass_len, int32_t channel)) \
   X(wifi_stop_ap, "i()", int32_t, (void)) \

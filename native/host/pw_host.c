@@ -917,6 +917,12 @@ void pw_import_udp_close(pw_host *h, int32_t sock) {
   if (P->udp_close) P->udp_close(P->ctx, sock);
 }
 
+int32_t pw_import_udp_join(pw_host *h, int32_t sock, uint32_t group, int32_t join) {
+  if (slot_of(h->udps, PW_HOST_MAX_UDP, sock) < 0) return PW_ERR_NOTFOUND;
+  if ((group >> 28) != 0xE || (join != 0 && join != 1)) return PW_ERR_INVAL; /* 224.0.0.0/4 only */
+  FORWARD(udp_join, sock, group, join != 0);
+}
+
 int32_t pw_import_dns_resolve(pw_host *h, uint32_t name, int32_t len) {
   uint8_t *s = span(h, name, len);
   if (!s) return bad_buffer(h, "dns_resolve", name, len);

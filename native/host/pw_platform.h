@@ -16,6 +16,7 @@
 #define PW_PLATFORM_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -88,7 +89,10 @@ typedef struct pw_platform {
   /* UDP. Datagrams arrive through pw_host_on_udp_data(). */
   int32_t (*udp_open)(void *ctx, int32_t sock, uint16_t port, int32_t iface);
   int32_t (*udp_send)(void *ctx, int32_t sock, uint32_t ip, uint16_t port, const uint8_t *src, size_t len);
-  void (*udp_close)(void *ctx, int32_t sock);
+  void (*udp_close)(void *ctx, int32_t sock); /* also leaves the socket's multicast groups */
+  /* Join (or leave) an IPv4 multicast group on the socket's interface: datagrams to group and the
+   * socket's port then arrive for the socket too. PW_OK or PW_ERR_. */
+  int32_t (*udp_join)(void *ctx, int32_t sock, uint32_t group, bool join);
 
   /* DNS: PW_OK now and pw_host_on_dns_result(req, ...) later, or PW_ERR_ now. */
   int32_t (*dns_resolve)(void *ctx, int32_t req, const char *name, size_t len);

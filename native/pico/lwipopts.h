@@ -31,7 +31,9 @@
 #define LWIP_UDP 1
 #define LWIP_DNS 1
 #define LWIP_DHCP 1
-#define LWIP_IGMP 1
+#define LWIP_IGMP 1 /* mDNS, and the E1.31 universes' groups (udp_join) */
+/* all-systems and mDNS per interface (4), plus the 8 universes an E1.31 frame may span */
+#define MEMP_NUM_IGMP_GROUP 12
 #define LWIP_TCP_KEEPALIVE 1
 #define LWIP_CHKSUM_ALGORITHM 3
 #define LWIP_NETIF_TX_SINGLE_PBUF 1

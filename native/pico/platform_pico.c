@@ -232,7 +232,9 @@ static void wifi_poll(void) {
            pw_mdns_http_port(), pw_mdns_control_port());
     pw_host_on_wifi_event(P.host, PW_WIFI_EV_STA_UP, PW_OK);
   } else if (st == CYW43_LINK_FAIL || st == CYW43_LINK_NONET || st == CYW43_LINK_BADAUTH ||
-             (was == CYW43_LINK_UP && st == CYW43_LINK_DOWN)) {
+             (st == CYW43_LINK_DOWN && was != CYW43_LINK_DOWN)) {
+    /* DOWN from any state: a deauthenticated link passes UP -> JOIN (LINK down event) -> DOWN (the
+     * driver's disassociation), so "UP -> DOWN" alone never fired (found with tools/emu/RADIO.md's model) */
     int32_t why = st == CYW43_LINK_BADAUTH ? PW_ERR_REFUSED : st == CYW43_LINK_NONET ? PW_ERR_NOTFOUND : PW_ERR_IO;
     plog(PW_LOG_WARN, "pico: wifi station down (cyw43 link status %d)", st);
     pw_host_on_wifi_event(P.host, PW_WIFI_EV_STA_DOWN, why);

@@ -25,6 +25,7 @@
 #include "lwip/pbuf.h"
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
+#include "lwip/igmp.h"
 
 enum { C_FREE = 0, C_CONNECTING, C_OPEN };
 
@@ -47,6 +48,7 @@ typedef struct pico_udp {
   int32_t handle;
   int32_t iface;
   struct udp_pcb *pcb;
+  uint32_t groups[PW_LWIP_MAX_GROUPS]; /* joined multicast groups (lwIP keeps them per netif, not per pcb) */
 } pico_udp;
 
 static struct {
@@ -418,9 +420,32 @@ static int32_t udp_send_(void *ctx, int32_t sock, uint32_t ip, uint16_t port, co
   return err == ERR_MEM ? PW_ERR_WOULDBLOCK : map_err(err);
 }
 
+/* IGMP on the socket's interface; lwIP counts joins per group and netif, so each socket leaves exactly
+ * what it joined, also when it closes. */
+static int32_t udp_join_(void *ctx, int32_t sock, uint32_t group, bool join) {
+  pico_udp *u = udp_find(sock);
+  if (!u) return PW_ERR_NOTFOUND;
+  int at = -1, free_at = -1;
+  for (int i = 0; i < PW_LWIP_MAX_GROUPS; i++) {
+    if (u->groups[i] == group) at = i;
+    if (u->groups[i] == 0 && free_at < 0) free_at = i;
+  }
+  if (join ? at >= 0 : at < 0) return PW_OK;
+  if (join && free_at < 0) return PW_ERR_NOMEM;
+  ip4_addr_t g;
+  ip4_addr_set_u32(&g, lwip_htonl(group));
+  struct netif *n = pw_lwip_netif(u->iface);
+  err_t err = join ? igmp_joingroup_netif(n, &g) : igmp_leavegroup_netif(n, &g);
+  if (err != ERR_OK) return map_err(err);
+  u->groups[join ? free_at : at] = join ? group : 0;
+  return PW_OK;
+}
+
 static void udp_close_(void *ctx, int32_t sock) {
   pico_udp *u = udp_find(sock);
   if (!u) return;
+  for (int i = 0; i < PW_LWIP_MAX_GROUPS; i++)
+    if (u->groups[i]) udp_join_(ctx, sock, u->groups[i], false);
   udp_remove(u->pcb);
   memset(u, 0, sizeof *u);
 }
@@ -464,6 +489,7 @@ void pw_lwip_fill(pw_platform *p) {
   p->udp_open = udp_open_;
   p->udp_send = udp_send_;
   p->udp_close = udp_close_;
+  p->udp_join = udp_join_;
   p->dns_resolve = dns_resolve_;
 }
 

@@ -8,6 +8,7 @@
 #define PW_LWIP_MAX_CONNS PW_HOST_MAX_CONNS
 #define PW_LWIP_MAX_LISTENERS PW_HOST_MAX_LISTENERS
 #define PW_LWIP_MAX_UDP PW_HOST_MAX_UDP
+#define PW_LWIP_MAX_GROUPS 8 /* multicast groups per UDP socket: E1.31 spans at most 8 universes */
 
 struct netif;
 

@@ -25,7 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { K_LISTEN = 1, K_CONN, K_UDP };
+/* K_GROUP: a multicast group joined for the K_UDP socket of the same handle (udp_join) */
+enum { K_LISTEN = 1, K_CONN, K_UDP, K_GROUP };
 enum { S_CONNECTING = 1, S_OPEN, S_CLOSING, S_LINGER };
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
@@ -277,6 +278,44 @@ static int32_t udp_send(void *ctx, int32_t sock, uint32_t ip, uint16_t port, con
 static void udp_close(void *ctx, int32_t sock) {
   posix_socket *s = sock_find(ctx, sock, K_UDP);
   if (s) sock_free(s, false);
+  while ((s = sock_find(ctx, sock, K_GROUP))) sock_free(s, false); /* closing leaves the groups */
+}
+
+static posix_socket *group_find(posix_platform *pp, int32_t sock, uint32_t group) {
+  for (int i = 0; i < PW_POSIX_MAX_SOCKETS; i++)
+    if (pp->socks[i].handle == sock && pp->socks[i].kind == K_GROUP && pp->socks[i].group == group) return &pp->socks[i];
+  return NULL;
+}
+
+/* A socket bound to the --host address never sees multicast: a second one, bound to the group and the
+ * same port and a member of the group on the --host interface, receives it for the same handle. */
+static int32_t udp_join(void *ctx, int32_t sock, uint32_t group, bool join) {
+  posix_platform *pp = ctx;
+  posix_socket *u = sock_find(pp, sock, K_UDP);
+  if (!u) return PW_ERR_NOTFOUND;
+  posix_socket *g = group_find(pp, sock, group);
+  if (!join || g) {
+    if (g && !join) sock_free(g, false); /* closing the socket leaves the group */
+    return PW_OK;
+  }
+  if (!sock_room(pp)) return PW_ERR_NOMEM;
+  struct sockaddr_in a;
+  socklen_t alen = sizeof a;
+  if (getsockname(u->fd, (struct sockaddr *)&a, &alen) != 0) return map_errno(errno);
+  uint16_t port = ntohs(a.sin_port);
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return os_error(pp, "udp socket for group", group, port);
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  struct sockaddr_in b = addr_of(group, port);
+  struct ip_mreq m = {.imr_multiaddr.s_addr = htonl(group), .imr_interface.s_addr = htonl(pp->host_ip)};
+  if (bind(fd, (struct sockaddr *)&b, sizeof b) != 0 || setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof m) != 0) {
+    int32_t r = os_error(pp, "cannot join multicast group", group, port);
+    close(fd);
+    return r;
+  }
+  sock_new(pp, sock, K_GROUP, fd)->group = group;
+  return PW_OK;
 }
 
 /* A blocking lookup is acceptable on a test host; the result still arrives as an event. */
@@ -407,6 +446,7 @@ pw_platform posix_platform_ops(posix_platform *pp) {
   p.udp_open = udp_open;
   p.udp_send = udp_send;
   p.udp_close = udp_close;
+  p.udp_join = udp_join;
   p.dns_resolve = dns_resolve;
   p.wifi_status = wifi_status;
   p.wifi_ip = wifi_ip;
@@ -475,6 +515,10 @@ static void on_listener(posix_platform *pp, posix_socket *l) {
    * request unread, i.e. a reset, and missing from STAT_REFUSED. Only when the table is already full
    * does the host refuse, so that a saturated board still answers instead of leaving peers queued. */
   int limit = host_free_conns(pp->host);
+  /* a full table that holds accepts the core has not seen yet frees itself at the next service (the core
+   * drops what its policy drops, docs/SECURITY.md): peers wait in the kernel's queue meanwhile, in order,
+   * rather than one of them, perhaps the legitimate one among a reconnecting attacker's, being refused */
+  if (limit == 0 && pp->host->q_len > 0) return;
   if (limit == 0 || limit > 16) limit = 16;
   for (int i = 0; i < limit; i++) {
     struct sockaddr_in peer;
@@ -603,7 +647,7 @@ bool posix_platform_poll(posix_platform *pp, int32_t wait_ms) {
     posix_socket *s = &pp->socks[i];
     if (s->handle == 0) continue;
     short ev = 0;
-    if (s->kind == K_LISTEN || s->kind == K_UDP) ev = POLLIN;
+    if (s->kind == K_LISTEN || s->kind == K_UDP || s->kind == K_GROUP) ev = POLLIN;
     else if (s->state == S_CONNECTING) ev = POLLOUT;
     else {
       if (s->tx_len > 0) ev |= POLLOUT;
@@ -638,7 +682,7 @@ bool posix_platform_poll(posix_platform *pp, int32_t wait_ms) {
       if (s->handle == 0 || s->fd != fds[i].fd) continue; /* freed earlier in this round */
       if ((s->kind == K_LISTEN) != (pass == 1)) continue;
       if (s->kind == K_LISTEN) on_listener(pp, s);
-      else if (s->kind == K_UDP) on_udp(pp, s);
+      else if (s->kind == K_UDP || s->kind == K_GROUP) on_udp(pp, s);
       else on_conn(pp, s, fds[i].revents);
     }
   }

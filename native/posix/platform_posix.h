@@ -32,6 +32,7 @@ typedef struct posix_socket {
   uint8_t state;
   bool peer_fin;
   uint32_t linger_until;
+  uint32_t group; /* K_GROUP: the multicast group it receives */
   size_t tx_len;
   uint8_t *tx;
 } posix_socket;

@@ -16,6 +16,8 @@ for (const c of lightsComparisons(wasm)) console.log(lightsReport(c, compare(c))
 // the RP2040 figures (rp2040js): both engines and the plain C loop side by side (tools/bench/emu.ts)
 const { emuReport } = await import("./emu.ts");
 console.log(await emuReport());
+// build/picowire.uf2 with the CYW43439 model: WiFi join, first request, cycles per request (tools/bench/radio.ts)
+console.log(await (await import("./radio.ts")).radioReport());
 // what the board's 16 KiB flash cache would add to those figures (a cache model; tools/bench/xip.ts)
 const { EMU_UF2, EMU_WASM3_UF2 } = await import("../build/firmware.ts");
 const { existsSync } = await import("node:fs");
@@ -23,4 +25,6 @@ if (existsSync(EMU_UF2) || existsSync(EMU_WASM3_UF2)) {
   const { spawnSync } = await import("node:child_process");
   spawnSync(process.execPath, ["--import", "tsx", new URL("./xip.ts", import.meta.url).pathname], { stdio: "inherit", timeout: 600_000 });
 }
+// the CLI's start-up: the package's compiled dist/ against tsx (tools/bench/cli-start.ts)
+console.log((await import("./cli-start.ts")).cliStartReport());
 process.exit(0); // rp2040js leaves timers behind

@@ -12,6 +12,7 @@ import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import "./deps-env.ts"; // the variables `npm run deps` saved, where the user set none
+import { writeManifest, DEFAULT_IMAGE, WASM2C_IMAGE, MANIFEST } from "../provision/firmware-images.ts";
 
 export const ROOT = resolve(import.meta.dirname, "..", "..");
 /** The wasm2c build: its WiFi image (build/picowire-wasm2c.uf2) and the wasm2c emulator image. */
@@ -212,6 +213,8 @@ export function buildFirmware(opts: { quiet?: boolean } = {}): FirmwareResult {
   console.log(`firmware: build/picowire.uf2 (${engine}) for core sha256 ${sha}`);
   for (const [uf2, s] of [[FIRMWARE_UF2, sizes], [FIRMWARE_WASM2C_UF2, w2c]] as const)
     if (s.uf2Bytes > UF2_MAX_BYTES) throw new Error(`firmware: ${uf2} is ${s.uf2Bytes} bytes, over the ${UF2_MAX_BYTES}-byte budget`);
+  writeManifest(sha, { [DEFAULT_IMAGE]: engine, [WASM2C_IMAGE]: "wasm2c" }, ROOT); // what npm pack and picowire flash check
+  console.log(`firmware: ${MANIFEST}: the images and the core they embed`);
   return { built: true, uf2: FIRMWARE_UF2, emuUf2: EMU_UF2, sizes, engine };
 }
 

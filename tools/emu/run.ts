@@ -6,8 +6,10 @@
 // PICOWIRE_EMU_HEAP_KB keeps its heap past the real RAM; no real board has it). A panic ends the run.
 //
 // rp2040js (npm) does not ship the RP2040 bootrom; the rp2040js repository's demo/bootrom.ts does.
-// Give its path (or a raw 16 KiB bootrom .bin) in RP2040_BOOTROM; `npm run deps` sets it. rp2040js does not emulate the CYW43, so only images that need no
-// radio run here (picowire_emu). It runs at a fixed 125 MHz: time on the board's timer = cycles / 125.
+// Give its path (or a raw 16 KiB bootrom .bin) in RP2040_BOOTROM; `npm run deps` sets it. rp2040js does not
+// emulate the CYW43: images that need no radio run here (picowire_emu); tools/emu/radio-board.ts runs the
+// WiFi image with a CYW43439 model (tools/emu/RADIO.md). It runs at a fixed 125 MHz: time on the board's
+// timer = cycles / 125.
 // rp2040js does not program flash; runImage puts a SPI NOR flash model behind it (tools/emu/qspi-flash.ts),
 // so the ROM's erases and programs land in the emulated flash.
 import { existsSync, readFileSync } from "node:fs";
@@ -35,7 +37,7 @@ export function findBootrom(): { path: string } | { missing: string } {
   };
 }
 
-async function loadBootrom(path: string): Promise<Uint32Array> {
+export async function loadBootrom(path: string): Promise<Uint32Array> {
   if (path.endsWith(".bin")) {
     const b = readFileSync(path);
     return new Uint32Array(b.buffer, b.byteOffset, Math.floor(b.length / 4));
@@ -47,7 +49,7 @@ async function loadBootrom(path: string): Promise<Uint32Array> {
 }
 
 /** The UF2 blocks' payloads written into the emulated flash (RP2040 family only). */
-function loadUf2(mcu: { flash: Uint8Array }, uf2: Uint8Array): number {
+export function loadUf2(mcu: { flash: Uint8Array }, uf2: Uint8Array): number {
   const view = new DataView(uf2.buffer, uf2.byteOffset, uf2.byteLength);
   let blocks = 0;
   for (let off = 0; off + 512 <= uf2.length; off += 512) {

@@ -408,6 +408,7 @@ export class Board {
       udp_open: (port, iface) => this.net.udpOpen(port, iface),
       udp_send: (sock, ip, port, ptr, len) => this.net.udpSend(sock, ip >>> 0, port, core().read(ptr, len)),
       udp_close: (sock) => this.net.udpClose(sock),
+      udp_join: (sock, group, join) => (this.net.udpJoin ? this.net.udpJoin(sock, group >>> 0, join !== 0) : C.ERR_UNSUPPORTED),
       dns_resolve: (ptr, len) => this.net.resolve(str(ptr, len)),
       wifi_start_ap: (sp, sl, pp, pl, channel) => this.wifi.startAp(str(sp, sl), str(pp, pl), channel),
       wifi_join: (sp, sl, pp, pl) => this.wifi.join(str(sp, sl), str(pp, pl)),

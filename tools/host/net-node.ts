@@ -31,6 +31,7 @@ export class NodeNet implements NetBackend {
   private readonly conns = new Map<number, Conn>();
   private readonly servers = new Map<number, net.Server>();
   private readonly udp = new Map<number, dgram.Socket>();
+  private readonly groups = new Map<string, dgram.Socket | null>(); // "sock:group" -> the socket receiving it (null: sock itself)
   private readonly pending: Promise<void>[] = [];
 
   /** `broadcast`: UDP sockets bind 0.0.0.0 with SO_BROADCAST, so datagrams sent to 255.255.255.255
@@ -163,6 +164,48 @@ export class NodeNet implements NetBackend {
   udpClose(sock: number): void {
     this.udp.get(sock)?.close();
     this.udp.delete(sock);
+    for (const [key, g] of this.groups) if (key.startsWith(`${sock}:`)) (g?.close(), this.groups.delete(key)); // its groups too
+  }
+
+  /** Joins on the socket itself where it is bound to 0.0.0.0 (broadcast mode). One bound to the board's
+   *  unicast address never sees multicast: a second one, bound to the group and the same port and a
+   *  member on the board's interface, receives it for the same handle. */
+  udpJoin(sock: number, group: number, join: boolean): number {
+    const s = this.udp.get(sock);
+    if (!s) return C.ERR_NOTFOUND;
+    const key = `${sock}:${group}`;
+    const addr = ipToString(group);
+    if (!join || this.groups.has(key)) {
+      const g = this.groups.get(key);
+      if (!join && this.groups.delete(key)) g ? g.close() : s.dropMembership(addr, this.address);
+      return C.OK;
+    }
+    const g = this.broadcast ? null : dgram.createSocket({ type: "udp4", reuseAddr: true });
+    this.groups.set(key, g);
+    g?.on("message", (msg, rinfo) => this.events.datagram(sock, ipFromString(rinfo.address), rinfo.port, msg));
+    g?.on("error", () => g.close());
+    this.pending.push(
+      new Promise((resolve) => {
+        g?.once("error", () => resolve());
+        const member = () => {
+          try {
+            (g ?? s).addMembership(addr, this.address);
+          } catch {
+            g?.close(); // no multicast on this interface: unicast still arrives on the socket itself
+          }
+          resolve();
+        };
+        // the socket it serves may still be binding (its port comes from that bind)
+        const bind = () => (g ? g.bind(s.address().port, addr, member) : member());
+        try {
+          s.address();
+          bind();
+        } catch {
+          s.once("listening", bind);
+        }
+      }),
+    );
+    return C.OK;
   }
 
   resolve(name: string): number {
@@ -184,8 +227,9 @@ export class NodeNet implements NetBackend {
       c.socket.destroy();
     }
     this.conns.clear();
-    for (const s of this.udp.values()) s.close();
+    for (const s of [...this.udp.values(), ...this.groups.values()]) s?.close();
     this.udp.clear();
+    this.groups.clear();
     await Promise.all([...this.servers.values()].map((s) => new Promise((r) => s.close(() => r(null)))));
     this.servers.clear();
     this.pending.length = 0;

@@ -24,6 +24,8 @@ export interface NetBackend {
   udpOpen(port: number, iface: number): number;
   udpSend(sock: number, ip: number, port: number, bytes: Uint8Array): number;
   udpClose(sock: number): void;
+  /** Join or leave an IPv4 multicast group on the socket's interface (absent: ERR_UNSUPPORTED). */
+  udpJoin?(sock: number, group: number, join: boolean): number;
   resolve(name: string): number;
   /** Resolves once every listener is bound; rejects with a clear reason (e.g. port in use). */
   ready(): Promise<void>;
