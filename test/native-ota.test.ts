@@ -191,8 +191,8 @@ needs([...missing, wasm3]).describe("over-the-air update of the C host (POSIX, w
       return { status: r.status, log: r.stdout + r.stderr };
     };
     const first = run();
-    const compiledLine = /\[info\] wasm3: .* after compiling 283 functions into flash \(code \d+ of \d+ bytes, (\d+) sectors rewritten/;
-    const boundLine = /\[info\] wasm3: .* after binding 283 functions to their code cached in flash \(code \d+ of \d+ bytes, 0 sectors rewritten/;
+    const compiledLine = /\[info\] wasm3: .* after compiling \d+ functions into flash \(code \d+ of \d+ bytes, (\d+) sectors rewritten/;
+    const boundLine = /\[info\] wasm3: .* after binding \d+ functions to their code cached in flash \(code \d+ of \d+ bytes, 0 sectors rewritten/;
     expect(first.log).toMatch(compiledLine);
     const writes = Number(compiledLine.exec(first.log)![1]); // sector writes on a fresh file, the record's last
     expect(run().log).toMatch(boundLine);
@@ -207,7 +207,7 @@ needs([...missing, wasm3]).describe("over-the-air update of the C host (POSIX, w
       // before the last write (the record's) the code is incomplete: never bound; a record whose bytes
       // all landed before the cut seals complete code, and binding to it is right
       if (k < writes - 1) expect(next.log, `after a cut in write ${k}`).not.toMatch(boundLine);
-      expect(next.log, `after a cut in write ${k}`).toMatch(k < writes - 1 ? compiledLine : /after (compiling|binding) 283 functions/);
+      expect(next.log, `after a cut in write ${k}`).toMatch(k < writes - 1 ? compiledLine : /after (compiling|binding) \d+ functions/);
       expect(next.log).toMatch(/picowire core ready/); // init ran
       cuts++;
     }
