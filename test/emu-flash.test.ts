@@ -109,6 +109,33 @@ describe("the SPI NOR flash model (driven through SSI and IO_QSPI)", () => {
     expect(mcu.flash[0x4100]).toBe(0xff);
   });
 
+  it("cuts the power at erase/program number cutAt: a prefix of that step done, nothing after it", () => {
+    const { mcu, model } = emulator();
+    let cuts = 0;
+    model.chip.onCut = () => cuts++;
+    model.chip.cutAt = 1; // step 0 whole, step 1 cut
+    mcu.flash.fill(0x00, 0x40000, 0x42000);
+    writeEnable(mcu);
+    erase(mcu, 0x40000);
+    expect(mcu.flash.subarray(0x40000, 0x41000).every((b) => b === 0xff)).toBe(true);
+    writeEnable(mcu);
+    erase(mcu, 0x41000); // step 1: (1 % 7 + 1) / 8 of the sector
+    expect(mcu.flash.subarray(0x41000, 0x41400).every((b) => b === 0xff)).toBe(true);
+    expect(mcu.flash.subarray(0x41400, 0x42000).every((b) => b === 0x00)).toBe(true);
+    expect(model.chip.dead).toBe(true);
+    writeEnable(mcu);
+    program(mcu, 0x40000, [0x12]); // the board is off: nothing more lands
+    expect(mcu.flash[0x40000]).toBe(0xff);
+    expect(cuts).toBe(1);
+    // a cut page program: a prefix of the page
+    const p = emulator();
+    p.model.chip.cutAt = 0;
+    writeEnable(p.mcu);
+    program(p.mcu, 0x5000, Array(256).fill(0));
+    expect(p.mcu.flash.subarray(0x5000, 0x5020).every((b) => b === 0)).toBe(true);
+    expect(p.mcu.flash[0x5020]).toBe(0xff);
+  });
+
   it("answers status, reads, JEDEC id and unique id; XIP reads see what was programmed", () => {
     const { mcu } = emulator();
     expect(command(mcu, [0x05, 0])[1]).toBe(0x00);

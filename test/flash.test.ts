@@ -143,6 +143,8 @@ describe("picowire flash (with a firmware file of its own, --uf2)", () => {
       /a UF2 for another board family \(0xe48bff59; the Pico W's RP2040 is 0xe48bff56\)/],
     ["a firmware reaching into the configuration sector", () => ["--uf2", firmwareFile(randomBytes(512), picoLayout().configAddress - 256)],
       /outside the firmware's flash/],
+    ["a firmware reaching into the layout sector", () => ["--uf2", firmwareFile(randomBytes(512), picoLayout().layoutSectorAddress - 256)],
+      /outside the firmware's flash \(0x10000000 up to the layout sector at 0x101d4000, below the configuration\)/],
     ["a file that is not a UF2", () => {
       const f = join(tmp("pw-fw-"), "fw.bin");
       writeFileSync(f, randomBytes(1000));

@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { ABI_VERSION, C } from "../tools/host/abi.generated.ts";
-import { Flash } from "../tools/host/flash.ts";
+import { Flash, REGIONS } from "../tools/host/flash.ts";
 import { chooseBoot, programWord, slotHeader, writeSlot, H_CHECK, H_CONFIRMED, H_LENGTH, H_TRIED, HEADER_BYTES } from "../tools/host/slots.ts";
 import { Board } from "../tools/host/board.ts";
 import { updateBoard, type Image } from "../tools/cli/update.ts";
@@ -79,10 +79,10 @@ const CASES: Case[] = [
   { name: "A pending, one bit of its image flipped; B confirmed", setup: (f) => (writeSlot(f, B, img(2), 5, V, true), writeSlot(f, A, img(1), 6, V), clear(f, A, HEADER_BYTES + 999, [0xef])) },
   { name: "A's header fails its check (one bit of the SHA-256 field)", setup: (f) => (writeSlot(f, A, img(1), 1, V, true), clear(f, A, 20, [0xfb])) },
   { name: "A's magic damaged", setup: (f) => (writeSlot(f, A, img(1), 1, V, true), clear(f, A, 0, [0x50 & 0xfe])) },
-  { name: "a header whose length runs past the slot", setup: (f) => lyingLength(f, A, img(1), 65536 - HEADER_BYTES + 1, true) },
+  { name: "a header whose length runs past the slot", setup: (f) => lyingLength(f, A, img(1), REGIONS[C.REGION_SLOT_A] - HEADER_BYTES + 1, true) },
   { name: "a header whose length is zero", setup: (f) => lyingLength(f, A, img(1), 0, true) },
   { name: "a pending header whose length is zero", setup: (f) => lyingLength(f, A, img(1), 0, false) },
-  { name: "an image that fills the slot", setup: (f) => writeSlot(f, B, img(9, 65536 - HEADER_BYTES), 1, V, true) },
+  { name: "an image that fills the slot", setup: (f) => writeSlot(f, B, img(9, REGIONS[C.REGION_SLOT_A] - HEADER_BYTES), 1, V, true) },
   { name: "B confirmed, B skipped (it did not start)", setup: (f) => writeSlot(f, B, img(2), 2, V, true), skip: [B] },
   { name: "A pending skipped, B confirmed", setup: (f) => (writeSlot(f, B, img(2), 2, V, true), writeSlot(f, A, img(3), 3, V)), skip: [A] },
   { name: "both confirmed, the newer skipped", setup: (f) => (writeSlot(f, A, img(1), 1, V, true), writeSlot(f, B, img(2), 2, V, true)), skip: [B] },

@@ -7,13 +7,14 @@
 import { describe, it, expect, beforeAll, afterEach } from "vitest";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { ABI_VERSION, C } from "../tools/host/abi.generated.ts";
 import { Client, type Reply } from "../tools/client.ts";
 import { Flash } from "../tools/host/flash.ts";
 import { writeSlot } from "../tools/host/slots.ts";
+import { picoLayout } from "../tools/provision/layout.ts";
 import { otaBegin, updateBoard, type Image } from "../tools/cli/update.ts";
 import { freePort } from "./helpers/boards.ts";
 import { wasmBytes, coreSha256 } from "./helpers/core.ts";
@@ -179,6 +180,69 @@ needs([...missing, wasm3]).describe("over-the-air update of the C host (POSIX, w
     expect(p.text()).not.toMatch(/slot B confirmed itself/);
   }, 30_000);
 
+  it("keeps its compiled code in --wasm3-code-file: the next run binds to it; a power cut in any code sector write makes the next run compile again", async () => {
+    // the same binary at the same addresses in every run (setarch -R: no ASLR), so the RAM the code names
+    // is where it was: what a board's firmware gets at every power-up
+    const dir = tmp();
+    const code = join(dir, "code.bin");
+    const args = (extra: string[] = []) => ["-R", bin, "--host", HOST, "--set", "http_port=0", "--set", "control_port=0", "--wasm3-code-file", code, ...extra];
+    const run = (extra: string[] = []) => {
+      const r = spawnSync("setarch", [...args(extra), "--commands"], { encoding: "utf8", timeout: 20_000, input: "" });
+      return { status: r.status, log: r.stdout + r.stderr };
+    };
+    const first = run();
+    const compiledLine = /\[info\] wasm3: .* after compiling \d+ functions into flash \(code \d+ of \d+ bytes, (\d+) sectors rewritten/;
+    const boundLine = /\[info\] wasm3: .* after binding \d+ functions to their code cached in flash \(code \d+ of \d+ bytes, 0 sectors rewritten/;
+    expect(first.log).toMatch(compiledLine);
+    const writes = Number(compiledLine.exec(first.log)![1]); // sector writes on a fresh file, the record's last
+    expect(run().log).toMatch(boundLine);
+    let cuts = 0;
+    const at = Array.from({ length: writes }, (_, k) => k);
+    for (const k of at) {
+      rmSync(code, { force: true });
+      const cut = run(["--wasm3-code-cut", String(k)]);
+      expect(cut.status, cut.log).toBe(86);
+      expect(cut.log).toContain(`power cut in code sector write ${k}`);
+      const next = run();
+      // before the last write (the record's) the code is incomplete: never bound; a record whose bytes
+      // all landed before the cut seals complete code, and binding to it is right
+      if (k < writes - 1) expect(next.log, `after a cut in write ${k}`).not.toMatch(boundLine);
+      expect(next.log, `after a cut in write ${k}`).toMatch(k < writes - 1 ? compiledLine : /after (compiling|binding) \d+ functions/);
+      expect(next.log).toMatch(/picowire core ready/); // init ran
+      cuts++;
+    }
+    expect(run().log).toMatch(boundLine);
+    // a code file of another region size, and a cut index that is not one, are refused (status 2)
+    const wrongSize = run(["--wasm3-code-kb", "512"]);
+    expect(wrongSize.status).toBe(2);
+    expect(wrongSize.log).toContain(`--wasm3-code-file ${code}: 1048576 bytes, expected 524288 (--wasm3-code-kb 512): give the same --wasm3-code-kb, or another file`);
+    const badCut = run(["--wasm3-code-cut", "x"]);
+    expect(badCut.status).toBe(2);
+    expect(badCut.log).toContain("--wasm3-code-cut x: expected 0..1000000");
+    console.log(`POSIX code file: ${writes} sector writes on a fresh file, power cut in each of them: each next run compiled again (or, after the record landed, bound)`);
+  }, 600_000);
+
+  it("migrates a flash file of the layout before (64 KiB slots): configuration, slots and state kept", () => {
+    const l = picoLayout();
+    const file = join(tmp(), "old-flash.bin");
+    const v1 = variant("native-old-layout");
+    const now = new Flash();
+    writeSlot(now, C.REGION_SLOT_A, v1.bytes, 1, ABI_VERSION, true);
+    const old = new Uint8Array(l.oldBytes).fill(0xff);
+    const config = new Uint8Array(l.configSize).map((_, i) => (i * 13) & 0xff);
+    const state = new Uint8Array(l.stateSize).map((_, i) => (i * 7 + 1) & 0xff);
+    old.set(config, 0);
+    old.set(now.read(C.REGION_SLOT_A, 0, l.oldSlotSize) as Uint8Array, l.configSize);
+    old.set(state, l.oldBytes - l.stateSize);
+    writeFileSync(file, old);
+    const r = spawnSync(bin, ["--host", HOST, "--set", "http_port=0", "--set", "control_port=0", "--flash-file", file, "--commands"], { encoding: "utf8", timeout: 20_000, input: "" });
+    expect(r.stderr).toContain(`${file}: migrated from the 143360-byte layout (64 KiB slots) to 176128 bytes (80 KiB slots)`);
+    expect(r.stdout).toMatch(new RegExp(`\\[info\\] wasm3: .* sha256 ${v1.sha256.slice(0, 16)}`)); // slot A's core runs
+    const f = new Flash(file); // the migrated file, read back by the Node host
+    expect(f.read(C.REGION_CONFIG, 0, l.configSize)).toEqual(config);
+    expect(f.read(C.REGION_STATE, 0, l.stateSize)).toEqual(state);
+  });
+
   it("passes over at once a new core that does not start, and the CLI says it was rolled back", async () => {
     const { p, port } = await board(bin);
     const junk: Image = { bytes: new Uint8Array(5000).fill(7), sha256: "", abi: ABI_VERSION }; // signed and whole, not a module
@@ -222,6 +286,6 @@ needs(missing).describe("a C host whose core is compiled in (POSIX, wasm2c engin
     writeFileSync(file, new Uint8Array(10));
     const r = spawnSync(bin, ["--flash-file", file], { encoding: "utf8", timeout: 10_000 });
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain(`${file}: expected a 143360-byte flash image`);
+    expect(r.stderr).toContain(`${file}: expected a 176128-byte flash image (or a 143360-byte one of the layout before, which is migrated); it is neither`);
   });
 });

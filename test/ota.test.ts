@@ -3,14 +3,15 @@
 // not start, the CLI, and a power cut at every erase and program step of an update.
 import { describe, it, expect, afterEach } from "vitest";
 import net from "node:net";
-import { writeFileSync, mkdtempSync } from "node:fs";
+import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { ABI_VERSION, C } from "../tools/host/abi.generated.ts";
 import { Client, type Reply } from "../tools/client.ts";
 import { Board } from "../tools/host/board.ts";
-import { Flash } from "../tools/host/flash.ts";
+import { Flash, REGIONS } from "../tools/host/flash.ts";
+import { picoLayout } from "../tools/provision/layout.ts";
 import { readSlot, writeSlot, slotState, chooseBoot, programWord, H_CONFIRMED, HEADER_BYTES, SLOTS } from "../tools/host/slots.ts";
 import { updateBoard, readImage, otaBegin, progressPrinter, type Image } from "../tools/cli/update.ts";
 import { startBoard, stopBoards, freePort, waitFor, nodeOnly, type TestBoard } from "./helpers/boards.ts";
@@ -154,7 +155,7 @@ nodeDescribe("over-the-air update", () => {
     c.send(signed.replace(`"length":${v.bytes.length}`, `"length":${v.bytes.length - 1}`) + "\n");
     expect((await c.next()).error).toMatch(/bad mac/);
     expect((await begin({ abi: ABI_VERSION + 1 })).error).toMatch(/other ABI: needs new firmware/);
-    const huge = imageOf(new Uint8Array(70000));
+    const huge = imageOf(new Uint8Array(REGIONS[C.REGION_SLOT_A] - HEADER_BYTES + 1));
     expect((await push(c, huge)).error).toMatch(/image too large/);
     expect((await begin({ sha256: "xyz" })).error).toMatch(/needs length, sha256 \(base64\), abi/);
     expect((await begin({ sha256: b64("00".repeat(31)) })).error).toMatch(/needs length, sha256/);
@@ -185,6 +186,48 @@ nodeDescribe("over-the-air update", () => {
     c.close();
     expect(b.slot).toBe(0);
     expect(b.lines.some((l) => /reset requested/.test(l.text))).toBe(false);
+  });
+
+  it("a core larger than the board's slots: refused, and the CLI says to flash the new firmware once", async () => {
+    const { b, port } = await board();
+    const room = REGIONS[C.REGION_SLOT_A] - HEADER_BYTES;
+    const name = Buffer.from("picowire-test");
+    const pad = Buffer.concat([Buffer.from([name.length]), name, Buffer.alloc(room - wasmBytes.length, 0x5a)]);
+    const len = [(pad.length & 0x7f) | 0x80, (pad.length >> 7) & 0x7f | 0x80, pad.length >> 14];
+    const big = imageOf(new Uint8Array(Buffer.concat([wasmBytes, Buffer.from([0, ...len]), pad])));
+    expect(big.bytes.length).toBeGreaterThan(room);
+    await expect(updateBoard("127.0.0.1", port, big, quiet)).rejects.toThrow(
+      /ota_begin: image too large: the board's OTA slots are smaller than this core .*flash build\/picowire.uf2 over USB once \(its configuration is kept\)/,
+    );
+    expect(b.slot).toBe(0);
+  });
+
+  it("a flash file of the layout before (64 KiB slots) is migrated: configuration, slots and state kept", async () => {
+    const layout = picoLayout();
+    const file = join(mkdtempSync(join(tmpdir(), "picowire-ota-")), "old-flash.bin");
+    const v1 = variant("old-layout");
+    const now = new Flash();
+    writeSlot(now, C.REGION_SLOT_A, v1.bytes, 1, ABI_VERSION, true);
+    const slotA = now.read(C.REGION_SLOT_A, 0, layout.oldSlotSize) as Uint8Array;
+    const old = new Uint8Array(layout.oldBytes).fill(0xff);
+    const config = new Uint8Array(layout.configSize).map((_, i) => (i * 13) & 0xff);
+    const state = new Uint8Array(layout.stateSize).map((_, i) => (i * 7 + 1) & 0xff);
+    old.set(config, 0);
+    old.set(slotA, layout.configSize);
+    old.set(state, layout.oldBytes - layout.stateSize);
+    writeFileSync(file, old);
+    const f = new Flash(file);
+    expect(readFileSync(file).length).toBe(layout.regionsBytes);
+    expect(f.read(C.REGION_CONFIG, 0, layout.configSize)).toEqual(config);
+    expect(f.read(C.REGION_STATE, 0, layout.stateSize)).toEqual(state);
+    const { b } = await board({ flash: f, extra: `key=${KEY}` });
+    expect(b.slot).toBe(C.REGION_SLOT_A);
+    expect(b.coreSha256).toBe(v1.sha256);
+    // any other size is refused, saying what to do; the file is left as it was
+    const odd = join(mkdtempSync(join(tmpdir(), "picowire-ota-")), "odd.bin");
+    writeFileSync(odd, new Uint8Array(1000));
+    expect(() => new Flash(odd)).toThrow(/1000 bytes, expected a \d+-byte flash image \(or a 143360-byte one of the layout before, which is migrated\); it is neither: give another --flash-file, or move this one away/);
+    expect(readFileSync(odd).length).toBe(1000);
   });
 
   it("refuses OTA without a bus key, and on a board whose core lives in its firmware", async () => {

@@ -9,12 +9,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeUf2, readUf2 } from "../tools/provision/uf2.ts";
-import { picoLayout, PICO_HEADER } from "../tools/provision/layout.ts";
+import { picoLayout, LAYOUT_HEADER } from "../tools/provision/layout.ts";
 import { decodeCopy, readRegion, SECTOR } from "../tools/provision/sector.ts";
 import { configCommand, configText } from "../tools/cli/config.ts";
 import { Flash } from "../tools/host/flash.ts";
 import { C } from "../tools/host/abi.generated.ts";
-import { FakeHost } from "./helpers/core.ts";
+import { FakeHost, wasmBytes } from "./helpers/core.ts";
 
 
 const le = (v: number) => [v & 255, (v >>> 8) & 255, (v >>> 16) & 255, (v >>> 24) & 255];
@@ -62,15 +62,18 @@ describe("UF2 writer", () => {
 });
 
 describe("the Pico W layout", () => {
-  it("REGION_CONFIG's address comes from native/pico/platform_pico.h: 2 MiB flash, regions at its end", () => {
-    const h = readFileSync(PICO_HEADER, "utf8");
+  it("REGION_CONFIG's address comes from native/host/pw_layout.h: 2 MiB flash, regions and the layout sector at its end", () => {
+    const h = readFileSync(LAYOUT_HEADER, "utf8");
     const def = (n: string) => Number(h.match(new RegExp(`#define ${n} (\\d+)u`))![1]);
-    const total = def("PW_PICO_REGION_CONFIG_SIZE") + 2 * def("PW_PICO_REGION_SLOT_SIZE") + def("PW_PICO_REGION_STATE_SIZE");
+    const total = def("PW_LAYOUT_CONFIG_SIZE") + 2 * def("PW_LAYOUT_SLOT_SIZE") + def("PW_LAYOUT_STATE_SIZE");
     const l = picoLayout();
     expect(l.configAddress).toBe(0x10000000 + 0x200000 - total);
+    expect(l.layoutSectorAddress).toBe(l.configAddress - 4096);
     expect(l.configAddress % 4096).toBe(0); // sector aligned: the bootrom erases whole sectors
     expect(l.configSize).toBe(2 * SECTOR); // two copies, one per sector
-    expect(picoLayout("#define PW_PICO_REGION_CONFIG_SIZE 8192u\n#define PW_PICO_REGION_SLOT_SIZE 65536u\n#define PW_PICO_REGION_STATE_SIZE 4096u").configAddress).toBe(0x101dd000);
+    expect(l.slotSize - 256 - wasmBytes.length).toBeGreaterThanOrEqual(12 * 1024); // issue 22: room to grow
+    const older = "#define PW_LAYOUT_CONFIG_SIZE 8192u\n#define PW_LAYOUT_SLOT_SIZE 65536u\n#define PW_LAYOUT_STATE_SIZE 4096u\n#define PW_LAYOUT_OLD_SLOT_SIZE 65536u\n#define PW_LAYOUT_STAMP_MAGIC 0x324C5750u";
+    expect(picoLayout(older).configAddress).toBe(0x101dd000);
   });
 });
 

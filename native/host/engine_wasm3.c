@@ -309,11 +309,13 @@ void pw_wasm3_log_usage(pw_engine *e) {
       snprintf(heap, sizeof heap, "%ld bytes (other %ld)", heap1 - heap0,
                heap1 - heap0 - (long)code_bytes - (long)mem_bytes - (long)PW_WASM3_STACK_BYTES);
     pw_host_logf(e->host, PW_LOG_INFO,
-                 "wasm3: %s after compiling %u functions into flash (code %u of %u bytes, %u sectors rewritten, %u "
-                 "unchanged; code pages %zu bytes in %u, linear memory %u, stack %u (%u used so far); module %zu bytes, "
+                 "wasm3: %s after %s %u functions %s flash (code %u of %u bytes, %u sectors rewritten, %u "
+                 "unchanged, table and constants %u bytes; code pages %zu bytes in %u, linear memory %u, stack %u (%u used so far); module %zu bytes, "
                  "sha256 %s)",
-                 heap, (unsigned)st.flash.functions, (unsigned)st.flash.code_bytes, (unsigned)st.flash.region_bytes,
-                 (unsigned)st.flash.sectors_written, (unsigned)st.flash.sectors_same, code_bytes, (unsigned)pages,
+                 heap, st.flash.bound ? "binding" : "compiling", (unsigned)st.flash.functions,
+                 st.flash.bound ? "to their code cached in" : "into", (unsigned)st.flash.code_bytes, (unsigned)st.flash.region_bytes,
+                 (unsigned)st.flash.sectors_written, (unsigned)st.flash.sectors_same,
+                 (unsigned)(st.flash.content_bytes - st.flash.code_bytes), code_bytes, (unsigned)pages,
                  (unsigned)mem_bytes, (unsigned)PW_WASM3_STACK_BYTES, (unsigned)wasm_stack_used(st.runtime), wasm_len,
                  loaded_sha);
   } else if (e && e->host) {
@@ -460,7 +462,7 @@ static int w3_load(pw_engine *e, const uint8_t *wasm, size_t wasm_len) {
      * lower, what decides whether the core fits beside WiFi) and grown back, zeroed, after */
     uint32_t kept = linear_memory_shrink(st.runtime);
     int rc = PW_ENGINE_OK;
-    if (pw_w3_compile_to_flash(st.module, p, &st.flash, e->error, sizeof e->error))
+    if (pw_w3_compile_to_flash(st.module, p, loaded_sha, &st.flash, e->error, sizeof e->error))
       rc = PW_ENGINE_FAILED; /* e->error says why */
     else if (!linear_memory_restore(st.runtime, kept))
       rc = failed(e, "wasm3: no memory to give the core its %u-byte linear memory back", (unsigned)PW_WASM3_MEMORY_LIMIT);

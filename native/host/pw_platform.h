@@ -134,6 +134,10 @@ typedef struct pw_platform {
    * wasm3 keeps the compiled code in RAM. */
   const uint8_t *(*code_map)(void *ctx, uint32_t *size);
   int32_t (*code_write_sector)(void *ctx, uint32_t offset, const uint8_t *src);
+  /* 32 bytes that change whenever the firmware's code may have moved (the compiled code names wasm3's
+   * op handlers by address): with it, a boot whose code region already holds this core's code for this
+   * firmware binds to it instead of compiling. NULL: always compiled. */
+  void (*code_firmware_id)(void *ctx, uint8_t id[32]);
 
   /* Read-only assets kept with the firmware. */
   int32_t (*asset_find)(void *ctx, const char *name, size_t len);

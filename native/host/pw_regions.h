@@ -8,6 +8,10 @@
 #include <stdint.h>
 
 #include "picowire_abi.h"
+#include "pw_layout.h"
+
+/** Each region's size, in PW_REGION_* order (pw_layout.h). */
+#define PW_LAYOUT_SIZES {PW_LAYOUT_CONFIG_SIZE, PW_LAYOUT_SLOT_SIZE, PW_LAYOUT_SLOT_SIZE, PW_LAYOUT_STATE_SIZE}
 
 /** The size of region (sizes[r]: each region's), or PW_ERR_NOTFOUND. */
 static inline int32_t pw_region_size(const uint32_t sizes[4], int32_t region) {

@@ -440,6 +440,9 @@ static void run(void *arg) {
   /* the same flash regions and wasm3 code region as the firmware, written through the ROM (rp2040js runs
    * with a flash model, tools/emu/qspi-flash.ts): a wasm3 image boots a core from a slot */
   pw_flash_regions_fill(&ops);
+  char layout[320];
+  const char *migrated = pw_flash_layout_migrate(layout, sizeof layout);
+  if (migrated) printf("picowire emu: %s\n", migrated);
   E.rng = 0x9E3779B9u;
 
   static const char config[] = "http_port=80\nws_echo=1\nmax_conns=2\nrgb_source=fixed\nrgb=1,2,3\npixels_count=480\nlights=ddp";
@@ -457,6 +460,8 @@ static void run(void *arg) {
   uint64_t t0 = time_us_64();
   int32_t r = pw_host_start(&host, &opt);
   uint32_t start_cycles = cycles_since(t0);
+  /* the timer starts at reset: boot2, the runtime's init, the layout check and pw_host_start included */
+  printf("picowire emu: power-on to the core's init: %lu cycles\n", (unsigned long)(time_us_64() * EMU_CYCLES_PER_US));
   if (r != PW_OK) {
     printf("picowire emu: core init FAILED (%s)\n", pw_err_name(r));
     printf("picowire emu: done\n");

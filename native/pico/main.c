@@ -15,6 +15,7 @@
 #include "picowire_core_wasm.h"
 #include "platform_pico.h"
 #include "pw_build_config.h"
+#include "pw_flash_regions.h"
 #include "pw_host.h"
 #include "pw_mdns.h"
 #include "pw_pico_stack.h"
@@ -117,6 +118,9 @@ int main(void) {
          (unsigned long)end, (unsigned long)PW_PICO_CODE_REGION_OFFSET, (unsigned long)PW_PICO_FLASH_REGIONS_OFFSET,
          (unsigned long)PICO_FLASH_SIZE_BYTES);
   if (end > PW_PICO_CODE_REGION_OFFSET) fatal_loop("the firmware overlaps the flash regions");
+  char layout[320];
+  const char *migrated = pw_flash_layout_migrate(layout, sizeof layout); /* before anything reads a region */
+  if (migrated) printf("[warn] pico: %s\n", migrated);
   pw_pico_stack_run(run, NULL); /* never returns */
   return 0;
 }

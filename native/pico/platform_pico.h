@@ -8,28 +8,30 @@
 #include <stdint.h>
 
 #include "pw_host.h"
+#include "pw_layout.h"
 #include "pw_platform.h"
 
-/* Flash regions, laid out downwards from the end of the 2 MiB flash (same sizes as the POSIX port):
- *   [end - 140 KiB] config (8 KiB) | slot A (64 KiB) | slot B (64 KiB) | state (4 KiB) [end]
- * The configuration region holds two 4 KiB copies (docs/CONFIG.md); configuration UF2s are aimed at it
- * (tools/provision/layout.ts reads these sizes from here: this is the one place they are defined).
- * The firmware must end below PW_PICO_FLASH_REGIONS_OFFSET: main.c checks it at boot and the build
- * keeps the UF2 under 1 MiB. */
-#define PW_PICO_REGION_CONFIG_SIZE 8192u
-#define PW_PICO_REGION_SLOT_SIZE 65536u
-#define PW_PICO_REGION_STATE_SIZE 4096u
-#define PW_PICO_FLASH_REGIONS_BYTES \
-  (PW_PICO_REGION_CONFIG_SIZE + 2u * PW_PICO_REGION_SLOT_SIZE + PW_PICO_REGION_STATE_SIZE)
+/* Flash regions, laid out downwards from the end of the 2 MiB flash (sizes: native/host/pw_layout.h):
+ *   [end - 176 KiB] layout (4 KiB) | config (8 KiB) | slot A (80 KiB) | slot B (80 KiB) | state (4 KiB) [end]
+ * The layout sector is the host's own (its stamp: pw_flash_regions.c migrates the layout before, whose
+ * state sector was the same last sector). The configuration region holds two 4 KiB copies
+ * (docs/CONFIG.md); configuration UF2s are aimed at it (tools/provision/layout.ts). The firmware must end
+ * below PW_PICO_CODE_REGION_OFFSET: main.c checks it at boot and the build keeps the UF2 under 1 MiB. */
+#define PW_PICO_REGION_CONFIG_SIZE PW_LAYOUT_CONFIG_SIZE
+#define PW_PICO_REGION_SLOT_SIZE PW_LAYOUT_SLOT_SIZE
+#define PW_PICO_REGION_STATE_SIZE PW_LAYOUT_STATE_SIZE
+#define PW_PICO_LAYOUT_SECTOR_SIZE 4096u
+#define PW_PICO_FLASH_REGIONS_BYTES PW_LAYOUT_REGIONS_BYTES
 #define PW_PICO_FLASH_REGIONS_OFFSET (PICO_FLASH_SIZE_BYTES - PW_PICO_FLASH_REGIONS_BYTES)
+#define PW_PICO_LAYOUT_SECTOR_OFFSET (PW_PICO_FLASH_REGIONS_OFFSET - PW_PICO_LAYOUT_SECTOR_SIZE)
 
-/* wasm3's compiled code (native/host/engine_wasm3_flash.h) lies just below the regions, in a region only
- * the host uses: CMake PICOWIRE_WASM3_CODE_KB (256 for wasm3 images: a full 64 KiB slot's core compiles to
- * ~3.3 bytes of code per wasm byte; 0 for wasm2c, which needs none). The firmware must end below it. */
+/* wasm3's compiled code (native/host/engine_wasm3_flash.h) lies just below the layout sector, in a region only
+ * the host uses: CMake PICOWIRE_WASM3_CODE_KB (320 for wasm3 images: a full 80 KiB slot's core compiles to
+ * ~3.3 bytes of code per wasm byte, plus its table and the record's sector; 0 for wasm2c, which needs none). The firmware must end below it. */
 #ifndef PW_PICO_CODE_REGION_SIZE
 #define PW_PICO_CODE_REGION_SIZE 0u
 #endif
-#define PW_PICO_CODE_REGION_OFFSET (PW_PICO_FLASH_REGIONS_OFFSET - PW_PICO_CODE_REGION_SIZE)
+#define PW_PICO_CODE_REGION_OFFSET (PW_PICO_LAYOUT_SECTOR_OFFSET - PW_PICO_CODE_REGION_SIZE)
 
 /** Initialises the port's state and hardware that needs no radio (ADC, reset reason). */
 void pico_platform_init(pw_host *host);

@@ -11,4 +11,11 @@
  *  region for wasm3 (PW_PICO_CODE_REGION_SIZE). */
 void pw_flash_regions_fill(pw_platform *p);
 
+/** Brings the flash into this firmware's layout (pw_layout.h) before anything reads a region: a flash
+ *  without the layout sector's stamp is the layout before (64 KiB slots), whose configuration is copied
+ *  to its new place, the state being where it was (the old copy is not touched until the stamp is written last, so a
+ *  power cut only makes the next boot do it again); one stamped by another layout is left alone. NULL
+ *  when the layout was already this one; else what was done, or why not, in msg. */
+const char *pw_flash_layout_migrate(char *msg, size_t cap);
+
 #endif

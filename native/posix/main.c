@@ -85,6 +85,9 @@ static void usage(FILE *to) {
           "  --wasm FILE          run the core in FILE instead of the one embedded at build time\n"
           "  --wasm3-code-kb N    compile the core into a read-only code region of N KiB, as the board\n"
           "                       keeps it in flash (default %u; 0: compiled code stays in RAM)\n"
+          "  --wasm3-code-file F  keep the code region in F across runs (a later run with the same binary and\n"
+          "                       RAM addresses binds to it without compiling)\n"
+          "  --wasm3-code-cut N   power-loss test: end the process (status 86) in the Nth code sector write\n"
 #endif
           "  --version            print the ABI version, engine and core SHA-256, then exit\n"
           "Core ABI v%d, engine %s.\n",
@@ -102,6 +105,13 @@ static bool long_in(const char *v, long lo, long hi, long *out) {
   if (errno || *end || n < lo || n > hi) return false;
   *out = n;
   return true;
+}
+
+/* long_in for option a, saying on stderr what it expects when v is not that. */
+static bool option_in(const char *a, const char *v, long lo, long hi, long *out) {
+  if (long_in(v, lo, hi, out)) return true;
+  fprintf(stderr, "picowire-posix: %s %s: expected %ld..%ld\n", a, v, lo, hi);
+  return false;
 }
 
 static int level_of(const char *s) {
@@ -383,6 +393,8 @@ int main(int argc, char **argv) {
   int32_t adc[5] = {-1, -1, -1, -1, -1};
   const char *wasm_file = NULL;
   uint32_t code_kb = POSIX_CODE_KB_DEFAULT;
+  const char *code_file = NULL;
+  int32_t code_cut = -1;
   bool commands = false;
 
   for (int i = 1; i < argc; i++) {
@@ -392,7 +404,8 @@ int main(int argc, char **argv) {
                  strcmp(a, "--log-level") == 0 || strcmp(a, "--flash") == 0 || strcmp(a, "--flash-file") == 0 ||
                  strcmp(a, "--trial-ms") == 0 || strcmp(a, "--adc") == 0 ||
                  strcmp(a, "--time-offset") == 0 || strcmp(a, "--wasm") == 0 || strcmp(a, "--status-ms") == 0 ||
-                 strcmp(a, "--wasm3-code-kb") == 0;
+                 strcmp(a, "--wasm3-code-kb") == 0 || strcmp(a, "--wasm3-code-file") == 0 ||
+                 strcmp(a, "--wasm3-code-cut") == 0;
     if (takes && !v) {
       fprintf(stderr, "picowire-posix: %s needs a value\n", a);
       return 2;
@@ -424,10 +437,7 @@ int main(int argc, char **argv) {
       flash_file = v;
     } else if (strcmp(a, "--trial-ms") == 0) {
       long ms;
-      if (!long_in(v, 1, 3600000, &ms)) {
-        fprintf(stderr, "picowire-posix: --trial-ms %s: expected 1..3600000\n", v);
-        return 2;
-      }
+      if (!option_in(a, v, 1, 3600000, &ms)) return 2;
       trial_ms = (uint32_t)ms;
     } else if (strcmp(a, "--adc") == 0) {
       int ch = -1, value = -1;
@@ -449,10 +459,7 @@ int main(int argc, char **argv) {
       canary = false;
     } else if (strcmp(a, "--status-ms") == 0) {
       long ms;
-      if (!long_in(v, 0, 3600000, &ms)) {
-        fprintf(stderr, "picowire-posix: --status-ms %s: expected 0..3600000\n", v);
-        return 2;
-      }
+      if (!option_in(a, v, 0, 3600000, &ms)) return 2;
       status_on = true;
       status_ms = (int32_t)ms;
     } else if (strcmp(a, "--commands") == 0) {
@@ -466,6 +473,12 @@ int main(int argc, char **argv) {
         return 2;
       }
       code_kb = (uint32_t)kb;
+    } else if (strcmp(a, "--wasm3-code-file") == 0) {
+      code_file = v;
+    } else if (strcmp(a, "--wasm3-code-cut") == 0) {
+      long n;
+      if (!option_in(a, v, 0, 1000000, &n)) return 2;
+      code_cut = (int32_t)n;
     } else if (strcmp(a, "--wasm") == 0) {
 #ifdef PW_ENGINE_WASM3
       wasm_file = v;
@@ -498,9 +511,13 @@ int main(int argc, char **argv) {
     if (adc[i] >= 0) plat.adc[i] = adc[i];
   if (!posix_flash_load(&plat)) return 2;
 #ifdef PW_ENGINE_WASM3
+  plat.code_file = code_file;
+  plat.code_cut_at = code_cut;
   if (!posix_code_region(&plat, code_kb)) return 2;
 #else
   (void)code_kb;
+  (void)code_file;
+  (void)code_cut;
 #endif
 
   if (pipe2(wake_pipe, O_NONBLOCK | O_CLOEXEC) != 0) {

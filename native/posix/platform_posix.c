@@ -409,6 +409,7 @@ static void reboot(void *ctx, int32_t kind) {
 
 void posix_platform_init(posix_platform *pp, pw_host *host, uint32_t host_ip) {
   memset(pp, 0, sizeof *pp);
+  pp->code_cut_at = -1;
   pp->host = host;
   pp->host_ip = host_ip;
   pp->log_level = PW_LOG_INFO;
@@ -464,6 +465,7 @@ pw_platform posix_platform_ops(posix_platform *pp) {
   if (pp->code) {
     p.code_map = posix_code_map;
     p.code_write_sector = posix_code_write_sector;
+    p.code_firmware_id = posix_code_firmware_id;
   }
   p.reset_reason = reset_reason;
   p.reboot = reboot;

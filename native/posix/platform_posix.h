@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "pw_host.h"
+#include "pw_layout.h"
 #include "pw_platform.h"
 
 /** Bytes queued per connection before tcp_send accepts fewer (lwIP's TCP_SND_BUF on the board). */
@@ -43,7 +44,7 @@ typedef struct posix_pin {
   int32_t freq_hz, duty;
 } posix_pin;
 
-#define POSIX_FLASH_BYTES (8192 + 65536 + 65536 + 4096)
+#define POSIX_FLASH_BYTES PW_LAYOUT_REGIONS_BYTES
 
 typedef struct posix_platform {
   pw_host *host;
@@ -68,13 +69,20 @@ typedef struct posix_platform {
   const char *flash_file;
   /* Read-only between erases and programs (mprotect), as the board's XIP flash is: wasm3 runs a slot's
    * core from these bytes in place, and a write into them would fault here as it would go nowhere there.
-   * Whole pages: POSIX_FLASH_BYTES is 35 x 4 KiB. */
+   * Whole pages: POSIX_FLASH_BYTES is 43 x 4 KiB. */
   uint8_t flash[POSIX_FLASH_BYTES] __attribute__((aligned(4096)));
   /* wasm3's code region (engine_wasm3_flash.h; main.c --wasm3-code-kb): mmap'd, read-only but while a
    * sector is rewritten, so an op that wrote into its own code would fault here as it would fail on the
-   * board's XIP flash. Not in the flash file: its bytes hold this process's RAM addresses. NULL: none. */
+   * board's XIP flash. Not in the flash file; in code_file when given (--wasm3-code-file: kept across
+   * runs, as the board's flash keeps it; it binds only when the binary and RAM addresses are the same,
+   * e.g. under `setarch -R`). NULL: none. */
   uint8_t *code;
   uint32_t code_size;
+  const char *code_file;
+  /* power-loss test (--wasm3-code-cut N): the Nth code sector write (0-based) writes a prefix of its sector, then
+   * the process ends at once with status 86, as the board would lose power mid-write; -1: never */
+  int32_t code_cut_at;
+  int32_t code_writes;
   /* reboots (main.c restarts the host in this process, as the board would boot) */
   int32_t reset_reason;   /* what the next start of the host reports (PW_RESET_*) */
   bool reboot_requested;  /* set by the host's reboot(); main.c restarts the host after the round */
@@ -124,9 +132,11 @@ int32_t posix_flash_read(void *ctx, int32_t region, uint32_t offset, uint8_t *ds
 int32_t posix_flash_write(void *ctx, int32_t region, uint32_t offset, const uint8_t *src, size_t len);
 int32_t posix_flash_erase(void *ctx, int32_t region, uint32_t offset, size_t len);
 const uint8_t *posix_flash_map(void *ctx, int32_t region);
-/** Maps a code region of kb KiB for wasm3 (0: none); false after printing why. */
+/** Maps a code region of kb KiB for wasm3 (0: none), from pp->code_file when set (created erased if
+ *  missing); false after printing why. */
 bool posix_code_region(posix_platform *pp, uint32_t kb);
 const uint8_t *posix_code_map(void *ctx, uint32_t *size);
 int32_t posix_code_write_sector(void *ctx, uint32_t offset, const uint8_t *src);
+void posix_code_firmware_id(void *ctx, uint8_t id[32]);
 
 #endif

@@ -10,8 +10,8 @@
 #include "pw_regions.h"
 #include "pw_sha256.h"
 
-static const uint32_t ff_region_size[4] = {8192, 65536, 65536, 4096};
-#define FF_BYTES (8192 + 65536 + 65536 + 4096)
+static const uint32_t ff_region_size[4] = PW_LAYOUT_SIZES;
+#define FF_BYTES PW_LAYOUT_REGIONS_BYTES
 static uint8_t ff_bytes[FF_BYTES];
 static int ff_programs, ff_erases;
 

@@ -22,6 +22,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ROOT, findBootrom, runImage } from "../emu/run.ts";
+import { picoLayout } from "../provision/layout.ts";
 import { DATA, FETCH, OTHER, XIP_CTRL_FLUSH, XipCache, tapFlash, type AccessKind, type AddressRange, type XipStats } from "../emu/xip-cache.ts";
 
 /**
@@ -258,11 +259,8 @@ async function measure(img: Image, timeoutMs: number): Promise<Measured> {
   const m: Measured = { img, syms, segAt, windows, missing, output: r.output };
   const code = r.output.match(/into flash \(code (\d+) of (\d+) bytes/);
   if (code) {
-    const h = readFileSync(join(ROOT, "native", "pico", "platform_pico.h"), "utf8");
-    const def = (n: string, d: number) => Number(h.match(new RegExp(`#define ${n} (\\d+)u?`))?.[1] ?? d);
-    const regions = def("PW_PICO_REGION_CONFIG_SIZE", 8192) + 2 * def("PW_PICO_REGION_SLOT_SIZE", 65536) + def("PW_PICO_REGION_STATE_SIZE", 4096);
-    const size = Number(code[2]);
-    m.region = { start: 0x10000000 + FLASH_BYTES - regions - size, size, used: Number(code[1]) };
+    const size = Number(code[2]); // the code region lies just below the layout sector (native/pico/platform_pico.h)
+    m.region = { start: picoLayout().layoutSectorAddress - size, size, used: Number(code[1]) };
   }
   return m;
 }

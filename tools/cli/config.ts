@@ -44,7 +44,7 @@ export function configUf2(text: string, wasm?: string): Uint8Array {
   const why = validateConfig(readCore(wasm), text);
   if (why) throw new Error(`the core refuses this configuration: ${why}`);
   const layout = picoLayout();
-  if (layout.configSize < 2 * SECTOR) throw new Error(`native/pico/platform_pico.h gives REGION_CONFIG ${layout.configSize} bytes; the two copies need ${2 * SECTOR}`);
+  if (layout.configSize < 2 * SECTOR) throw new Error(`native/host/pw_layout.h gives REGION_CONFIG ${layout.configSize} bytes; the two copies need ${2 * SECTOR}`);
   return writeUf2(layout.configAddress, regionImage(text));
 }
 

@@ -66,10 +66,15 @@ export interface UpdateResult {
 
 export class UpdateError extends Error {}
 
+/** A board whose slots are smaller than the image: firmware from before the 80 KiB slots holds 65,280 bytes. */
+const TOO_LARGE =
+  ": the board's OTA slots are smaller than this core (its firmware is from before the 80 KiB slots, docs/FLASH-LAYOUT.md): " +
+  "flash build/picowire.uf2 over USB once (its configuration is kept), then update over the air";
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function check(r: Reply, what: string): Reply {
-  if (r.error) throw new UpdateError(`${what}: ${r.error}${/new firmware/.test(r.error) ? " (flash build/picowire.uf2 over USB)" : ""}`);
+  if (r.error) throw new UpdateError(`${what}: ${r.error}${/new firmware/.test(r.error) ? " (flash build/picowire.uf2 over USB)" : /image too large/.test(r.error) ? TOO_LARGE : ""}`);
   return r;
 }
 

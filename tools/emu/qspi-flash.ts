@@ -58,6 +58,14 @@ export class SpiNorFlash {
   readonly ops: FlashOps = { erases: 0, programs: 0 };
   /** Write enable latch: set by 0x06, cleared by 0x04 and by every erase or program. */
   wel = false;
+  /** Power-loss injection: the erase or program with this index (counting both from 0) is cut short (an
+   *  erase leaves a prefix of its block erased, a program a prefix of its page programmed, the fraction
+   *  varying with the index, as tools/host/flash.ts does) and every later one does nothing; -1: never. */
+  cutAt = -1;
+  /** The power failed (cutAt reached): nothing more is written. */
+  dead = false;
+  /** Called once, when the cut happens (runImage stops the emulator there: the board is off). */
+  onCut?: () => void;
   onCommand?: (c: FlashCommand) => void;
   private selected = false;
   private header: number[] = [];
@@ -85,22 +93,32 @@ export class SpiNorFlash {
     const size = ERASE_SIZE[cmd];
     if (cmd === 0x06) this.wel = true;
     else if (cmd === 0x04) this.wel = false;
-    else if (size !== undefined && this.length === 4 && this.wel) {
+    else if (size !== undefined && this.length === 4 && this.wel && !this.dead) {
       // a chip runs an erase only when CS rises right after the last address byte
       const start = (addr! & ~(size - 1)) % this.flash.length;
-      this.flash.fill(0xff, start, Math.min(start + size, this.flash.length));
+      const end = Math.min(start + size, this.flash.length);
+      this.flash.fill(0xff, start, this.cut(start, end));
       this.ops.erases++;
       this.wel = false;
       executed = true;
-    } else if (cmd === 0x02 && this.length > 4 && this.wel) {
+    } else if (cmd === 0x02 && this.length > 4 && this.wel && !this.dead) {
       const base = (addr! & ~(PAGE - 1)) % this.flash.length;
-      const end = Math.min(base + PAGE, this.flash.length);
+      const end = this.cut(base, Math.min(base + PAGE, this.flash.length));
       for (let i = base; i < end; i++) this.flash[i] &= this.page[i - base]; // NOR: program clears bits only
       this.ops.programs++;
       this.wel = false;
       executed = true;
     }
     this.onCommand?.({ cmd, addr, length: this.length, executed });
+  }
+
+  /** Where the erase or program of [start, end) stops: end, or at the cut a prefix of it. */
+  private cut(start: number, end: number): number {
+    const n = this.ops.erases + this.ops.programs;
+    if (n !== this.cutAt) return end;
+    this.dead = true;
+    this.onCut?.();
+    return start + Math.floor(((end - start) * ((n % 7) + 1)) / 8);
   }
 
   /** Shifts `byte` in while CS is low; returns the byte the chip shifts out at the same time. */

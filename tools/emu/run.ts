@@ -72,6 +72,8 @@ export interface EmuResult {
   wallMs: number;
   /** Erases and page programs the flash model ran (zeros with flashModel: false). */
   flashOps: { erases: number; programs: number };
+  /** flashCutAt was reached: the run stopped there, as a board loses power. */
+  cut: boolean;
 }
 
 /** Runs image until `until` appears on UART0, simulatedMs of board time pass, or timeoutMs of wall time
@@ -94,6 +96,8 @@ export async function runImage(
     flashModel?: boolean;
     /** Every command the flash model saw, when CS went high (traces). */
     onFlashCommand?: (c: import("./qspi-flash.ts").FlashCommand) => void;
+    /** Cut the power in the flash model's erase or program number N (0-based; SpiNorFlash.cutAt). */
+    flashCutAt?: number;
   } = {},
 ): Promise<EmuResult> {
   const found = opts.bootrom ? { path: opts.bootrom } : findBootrom();
@@ -109,9 +113,16 @@ export async function runImage(
   mcu.loadBootrom(await loadBootrom(found.path));
   // imported here, as rp2040js is: tools/ ships without devDependencies
   let flashOps = { erases: 0, programs: 0 };
+  let cut = false;
+  let onCut = () => {};
   if (opts.flashModel !== false) {
     const model = (await import("./qspi-flash.ts")).attachFlashModel(mcu);
     model.chip.onCommand = opts.onFlashCommand;
+    model.chip.cutAt = opts.flashCutAt ?? -1;
+    model.chip.onCut = () => {
+      cut = true;
+      onCut();
+    };
     flashOps = model.ops;
   }
   const blocks = loadUf2(mcu, readFileSync(image));
@@ -125,7 +136,11 @@ export async function runImage(
     const finish = () => {
       sim.stop();
       clearInterval(watch);
-      resolvePromise({ output, done, simulatedMs: sim.clock.nanos / 1e6, wallMs: Date.now() - started, flashOps: { ...flashOps } });
+      resolvePromise({ output, done, simulatedMs: sim.clock.nanos / 1e6, wallMs: Date.now() - started, flashOps: { ...flashOps }, cut });
+    };
+    onCut = () => {
+      sim.stop(); // the board is off: not one more instruction
+      setImmediate(finish);
     };
     const decoder = new TextDecoder();
     mcu.uart[0].onByte = (value: number) => {

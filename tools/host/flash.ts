@@ -4,16 +4,33 @@
 // the power at step `cutAt`: that program leaves its page partly programmed (a prefix of its bytes, one
 // byte half done), that erase leaves its sector partly erased, and every later step fails (ERR_IO)
 // until powerOn().
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { C } from "./abi.generated.ts";
+import { picoLayout } from "../provision/layout.ts";
 
-/** Region sizes of the board's flash layout (the OTA and provisioning issues build on it). */
+const LAYOUT = picoLayout();
+/** Region sizes of the board's flash layout (native/host/pw_layout.h, docs/FLASH-LAYOUT.md). */
 export const REGIONS: Record<number, number> = {
-  [C.REGION_CONFIG]: 8192, // two sectors, one copy of the configuration each (docs/CONFIG.md)
-  [C.REGION_SLOT_A]: 64 * 1024,
-  [C.REGION_SLOT_B]: 64 * 1024,
-  [C.REGION_STATE]: 4096,
+  [C.REGION_CONFIG]: LAYOUT.configSize, // two sectors, one copy of the configuration each (docs/CONFIG.md)
+  [C.REGION_SLOT_A]: LAYOUT.slotSize,
+  [C.REGION_SLOT_B]: LAYOUT.slotSize,
+  [C.REGION_STATE]: LAYOUT.stateSize,
 };
+const ORDER = [C.REGION_CONFIG, C.REGION_SLOT_A, C.REGION_SLOT_B, C.REGION_STATE];
+
+/** A flash file of the layout before (64 KiB slots) with every region moved to its place in this one;
+ *  the slots' images fit the larger slots as they are. */
+export function migrateOldLayout(old: Uint8Array): Uint8Array {
+  const out = new Uint8Array(LAYOUT.regionsBytes).fill(0xff);
+  const oldSize = [LAYOUT.configSize, LAYOUT.oldSlotSize, LAYOUT.oldSlotSize, LAYOUT.stateSize];
+  let from = 0, to = 0;
+  ORDER.forEach((r, i) => {
+    out.set(old.subarray(from, from + oldSize[i]), to);
+    from += oldSize[i];
+    to += REGIONS[r];
+  });
+  return out;
+}
 
 export interface FlashOp {
   kind: "erase" | "program";
@@ -38,15 +55,25 @@ export class Flash {
 
   constructor(private readonly file?: string) {
     let total = 0;
-    for (const [region, size] of Object.entries(REGIONS)) {
-      this.base.set(Number(region), total);
-      total += size;
+    for (const region of ORDER) {
+      this.base.set(region, total);
+      total += REGIONS[region];
     }
     this.bytes = new Uint8Array(total).fill(0xff);
     if (file && existsSync(file)) {
-      const saved = readFileSync(file);
-      if (saved.length !== total) throw new Error(`${file}: ${saved.length} bytes, expected a ${total}-byte flash image`);
-      this.bytes.set(saved);
+      const saved = new Uint8Array(readFileSync(file));
+      if (saved.length === LAYOUT.oldBytes) {
+        // written whole to a new file renamed over the old one: a cut leaves one or the other
+        this.bytes.set(migrateOldLayout(saved));
+        writeFileSync(`${file}.migrating`, this.bytes);
+        renameSync(`${file}.migrating`, file);
+        console.error(`${file}: migrated from the ${LAYOUT.oldBytes}-byte layout (64 KiB slots) to ${total} bytes (${LAYOUT.slotSize / 1024} KiB slots)`);
+      } else if (saved.length !== total) {
+        throw new Error(
+          `${file}: ${saved.length} bytes, expected a ${total}-byte flash image (or a ${LAYOUT.oldBytes}-byte one of the layout before, which is migrated); ` +
+            "it is neither: give another --flash-file, or move this one away to start blank",
+        );
+      } else this.bytes.set(saved);
     }
   }
 

@@ -15,10 +15,10 @@ export function firmwareProblem(firmware: Uint8Array, name: string): string | nu
   const foreign = blocks.find((b) => b.familyId !== RP2040_FAMILY_ID);
   if (foreign)
     return `${name} is a UF2 for another board family (0x${foreign.familyId.toString(16)}; the Pico W's RP2040 is 0x${RP2040_FAMILY_ID.toString(16)})`;
-  const { configAddress } = picoLayout();
-  const outside = blocks.find((b) => b.address < XIP_BASE || b.address + b.data.length > configAddress);
+  const { layoutSectorAddress } = picoLayout(); // the regions, and the host's layout sector below them (docs/FLASH-LAYOUT.md)
+  const outside = blocks.find((b) => b.address < XIP_BASE || b.address + b.data.length > layoutSectorAddress);
   if (outside)
-    return `${name} writes 0x${outside.address.toString(16)}, outside the firmware's flash (0x${XIP_BASE.toString(16)} up to the configuration sector at 0x${configAddress.toString(16)})`;
+    return `${name} writes 0x${outside.address.toString(16)}, outside the firmware's flash (0x${XIP_BASE.toString(16)} up to the layout sector at 0x${layoutSectorAddress.toString(16)}, below the configuration)`;
   return null;
 }
 

@@ -4,14 +4,18 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { componentTable, mapComponentsOf } from "../build/map-components.ts";
+import { picoLayout } from "../provision/layout.ts";
+import { HEADER_BYTES as SLOT_HEADER_BYTES } from "../host/slots.ts";
 import { callGraph, dataEnd, featuresUsed, floatDeclarations, floatInstructions, funcName, parseModule, type WasmModule } from "./inspect.ts";
 
 // ---- budgets ------------------------------------------------------------------------------------
 /** wasm3 keeps the module bytes and its compiled code in the Pico W's 264 KB of SRAM next to the WiFi
  *  stack. DESIGN.md set 36 KB; the bus and the access point's DHCP server (~6 KB), the LED-strip
  *  protocols (~3.2 KB), over-the-air update (~2.3 KB), provisioning and the MQTT bridge (~11 KB) need
- *  more, so the budget is 64 KB; docs/DESIGN.md ("Budgets") says what that means for wasm3 on the board. */
-export const MAX_WASM_BYTES = 65536 - 256; // and it must fit an OTA slot: 64 KiB less its header page
+ *  more, so the budget is an OTA slot's; docs/DESIGN.md ("Budgets") says what that means for wasm3 on the board. */
+export const MAX_WASM_BYTES = picoLayout().slotSize - SLOT_HEADER_BYTES; // it must fit an OTA slot (native/host/pw_layout.h) less its header page
+/** Room the core keeps for what comes next (issue 22): the slot must hold this much more than the core. */
+export const HEADROOM_TARGET = 12 * 1024;
 /** The board hands the core 40 KiB of linear memory (wasm3 memoryLimit, HEAP_LIMIT in assembly/util/heap.ts);
  *  static data must fit below it, leaving the rest for the slots init() reserves. */
 export const MAX_LINEAR_MEMORY = 40960;
@@ -70,7 +74,7 @@ export function checkBudgets(bytes: Uint8Array): string[] {
   }
   const out: string[] = [];
   if (bytes.length > MAX_WASM_BYTES) {
-    out.push(`wasm size: ${bytes.length} bytes is over the ${MAX_WASM_BYTES}-byte (64 KB less a slot header) budget by ${bytes.length - MAX_WASM_BYTES}`);
+    out.push(`wasm size: ${bytes.length} bytes is over the ${MAX_WASM_BYTES}-byte (an OTA slot less its header) budget by ${bytes.length - MAX_WASM_BYTES}: an OTA slot holds ${MAX_WASM_BYTES} bytes (PW_LAYOUT_SLOT_SIZE in native/host/pw_layout.h less the 256-byte header)`);
   }
   const mems = [...m.imports.flatMap((i) => (i.memory ? [i.memory] : [])), ...m.memories];
   if (mems.length !== 1) out.push(`linear memory: the module has ${mems.length} memories, the board provides exactly 1`);
@@ -229,7 +233,7 @@ function main() {
   const nfuncs = m.funcs.length + m.importedFuncs;
   const ram = nfuncs * WASM3_RAM_PER_FUNCTION + 1024 + WASM3_STACK_BYTES;
   console.log(`\nboard under wasm3 (projection; the emulator image's boot line has the measured figures)`);
-  console.log(`  code in flash  ${bytes.length} B x ${WASM3_FLASH_PER_BYTE}   = ${Math.round(bytes.length * WASM3_FLASH_PER_BYTE)} (PICOWIRE_WASM3_CODE_KB, default 256 KiB)`);
+  console.log(`  code in flash  ${bytes.length} B x ${WASM3_FLASH_PER_BYTE}   = ${Math.round(bytes.length * WASM3_FLASH_PER_BYTE)} (PICOWIRE_WASM3_CODE_KB, default 320 KiB)`);
   console.log(`  RAM functions  ${nfuncs} x ${WASM3_RAM_PER_FUNCTION} B    = ${nfuncs * WASM3_RAM_PER_FUNCTION}, + import stubs 1024 + wasm stack ${WASM3_STACK_BYTES}`);
   console.log(`  linear mem     static data ${end}, capped at ${MAX_LINEAR_MEMORY}`);
   console.log(`  RAM total      ${ram + end} B with static data only, ${ram + MAX_LINEAR_MEMORY} B with the full ${MAX_LINEAR_MEMORY}-byte cap`);
@@ -247,6 +251,7 @@ ${what}: no ${elf}.map (the firmware is built where the Pico SDK is: docs/FIRMWA
   const mem = m.memories[0] ?? m.imports.find((i) => i.memory)?.memory;
   console.log(`\nbudgets`);
   console.log(`  wasm size       ${bytes.length} <= ${MAX_WASM_BYTES}`);
+  console.log(`  slot headroom   ${MAX_WASM_BYTES - bytes.length} B (target >= ${HEADROOM_TARGET})`);
   console.log(`  linear memory   static end ${end} < ${MAX_LINEAR_MEMORY}, pages ${mem?.initial}..${mem?.maximum ?? "unbounded"} (max ${MAX_MEMORY_PAGES})`);
   console.log(`  floats          ${floatInstructions(m).length} instructions, ${floatDeclarations(m).length} declarations`);
   console.log(`  features        ${featuresUsed(m).join(", ")}`);
