@@ -70,7 +70,11 @@ set(PW_WASM3_CODE_PAGE 1024 CACHE STRING "wasm3 d_m3CodePageAlignSize in bytes (
 # OFF: compile a function at its first call instead of at load (less RAM for code never run, but the
 # RAM then grows while the core runs; native/README.md "In the emulator" has the figures)
 option(PW_WASM3_COMPILE_AT_LOAD "wasm3: compile every function of the core at load" ON)
+# d_m3MaxDuplicateFunctionImpl=1: wasm3 keeps room for 3 names per function (imports, exports, the name
+# section), 4 bytes each in every one of the core's ~320 functions; the core exports no function twice
+# and the engine finds exports by their one name (docs/BOARD-PERFORMANCE.md: 2.6 KB of board RAM)
 set(PW_WASM3_DEFINITIONS
+    d_m3MaxDuplicateFunctionImpl=1
     d_m3ValCtrlDepth=${PW_WASM3_CTRL_DEPTH}
     d_m3HasFloat=0
     d_m3CodePageAlignSize=${PW_WASM3_CODE_PAGE}
