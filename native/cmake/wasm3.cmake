@@ -141,3 +141,25 @@ function(pw_wasm3_library target wasm gendir wasm3_target)
       "${PW_NATIVE_DIR}/host/engine_wasm3_flash.c" PROPERTIES COMPILE_OPTIONS "-Wall;-Wextra;-Wno-unused-parameter")
   endif()
 endfunction()
+
+# pw_wasm3_hot_in_ram(TARGET LIST): the functions LIST names (one a line; # starts a comment) go to RAM:
+# in TARGET's archive their sections (.text.NAME: the SDK compiles with -ffunction-sections) become
+# .time_critical.wasm3.NAME, which the SDK's linker script copies to RAM at boot, as with the SDK's own
+# __time_critical_func. A name no object holds changes nothing. The list is written by
+# tools/bench/xip.ts --write-hot-list; a new list reconfigures and rebuilds the archive.
+function(pw_wasm3_hot_in_ram target list)
+  file(STRINGS "${list}" names REGEX "^[A-Za-z_]")
+  if(NOT names)
+    message(FATAL_ERROR "picowire: ${list} names no function")
+  endif()
+  set(args "")
+  foreach(n IN LISTS names)
+    list(APPEND args "--rename-section" ".text.${n}=.time_critical.wasm3.${n}")
+  endforeach()
+  add_custom_command(TARGET ${target} POST_BUILD COMMAND "${CMAKE_OBJCOPY}" ${args} "$<TARGET_FILE:${target}>"
+    COMMENT "picowire: ${list}: the hot wasm3 functions to RAM" VERBATIM)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${list}")
+  get_target_property(srcs ${target} SOURCES)
+  list(FILTER srcs INCLUDE REGEX "^${WASM3_PATH}/source/")
+  set_property(SOURCE ${srcs} APPEND PROPERTY OBJECT_DEPENDS "${list}")
+endfunction()
