@@ -8,6 +8,7 @@
 // here keeps them for `npm run size`, the binary has none.
 import binaryen from "binaryen";
 import { globalsToMemory, type MovedGlobals } from "./globals-to-memory.ts";
+import { hotFirst } from "./function-order.ts";
 
 export const ALWAYS_INLINE_MAX_SIZE = 4;
 const FEATURES = binaryen.Features.MVP | binaryen.Features.BulkMemory | binaryen.Features.BulkMemoryOpt;
@@ -25,8 +26,9 @@ export function shrink(wasm: Uint8Array): { wasm: Uint8Array; wat: string; globa
     binaryen.setDebugInfo(true);
     m.optimize();
     const globals = globalsToMemory(m.emitText());
+    const text = hotFirst(globals.wat).wat;
     m.dispose();
-    m = binaryen.parseText(globals.wat);
+    m = binaryen.parseText(text);
     m.setFeatures(FEATURES);
     if (!m.validate()) throw new Error("shrink: binaryen's output does not validate with features mvp + bulk memory");
     const wat = m.emitText();
