@@ -237,10 +237,10 @@ describe.skipIf(missing.length > 0)("firmware (Pico W UF2 + rp2040js boot image)
   });
 
   /** Configures a fresh build directory with `variable` set to each of `bads`: CMake must refuse each, saying `must(bad)`. */
-  const refusedAtConfigure = (variable: string, bads: string[], must: (bad: string) => string) => {
+  const refusedAtConfigure = (variable: string, bads: string[], must: (bad: string) => string, extra: string[] = []) => {
     for (const bad of bads) {
       const dir = mkdtempSync(join(tmpdir(), "pw-configure-"));
-      const r = spawnSync("cmake", ["-S", ROOT, "-B", dir, `-DPICO_SDK_PATH=${env.sdk}`, `-Dpicotool_DIR=${env.picotoolDir}`, `-D${variable}=${bad}`], { encoding: "utf8", timeout: 60_000 });
+      const r = spawnSync("cmake", ["-S", ROOT, "-B", dir, `-DPICO_SDK_PATH=${env.sdk}`, `-Dpicotool_DIR=${env.picotoolDir}`, ...extra, `-D${variable}=${bad}`], { encoding: "utf8", timeout: 60_000 });
       expect(r.status, bad).not.toBe(0);
       expect((r.stderr + r.stdout).replace(/\s+/g, " ")).toContain(must(bad));
     }
@@ -254,6 +254,11 @@ describe.skipIf(missing.length > 0)("firmware (Pico W UF2 + rp2040js boot image)
   it("refuses a PICOWIRE_WASM3_CODE_KB that is not whole sectors or too large, saying what it must be", () => {
     refusedAtConfigure("PICOWIRE_WASM3_CODE_KB", ["6", "1024", "lots"],
       (bad) => `PICOWIRE_WASM3_CODE_KB must be a whole number of KiB from 0 to 768, a multiple of 4 (flash sectors), not '${bad}'`);
+  }, 120_000);
+
+  it.runIf(!!w3.path)("refuses a PICOWIRE_WASM3_OPS_IN_RAM other than hot, all or off, saying what it must be", () => {
+    refusedAtConfigure("PICOWIRE_WASM3_OPS_IN_RAM", ["ON", "some"],
+      (bad) => `PICOWIRE_WASM3_OPS_IN_RAM must be hot, all or off, not '${bad}'`, ["-DPICOWIRE_ENGINE=wasm3", `-DWASM3_PATH=${w3.path}`]);
   }, 120_000);
 
   it("builds build/picowire.uf2 within 1 MiB (the wasm3 image built for size, wasm3 itself at -O2)", () => {
