@@ -11,7 +11,7 @@
 // `(T.store offset=A (i32.const 0) VALUE)`, with the same evaluation order (the address is a constant).
 // Initial values other than zero go into one data segment.
 
-/** Globals read or written more often than this stay wasm globals (tools/bench shows the trade-off). */
+/** Globals read or written more often than this stay wasm globals: the size gate sets it (docs/BOARD-PERFORMANCE.md). */
 export const MAX_USES = 4;
 /** Where the moved globals live: below asc's static data, which starts at 1024 (checked). */
 export const LOW_MEMORY_END = 1024;
