@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildFirmware, firmwareEnv, wasm3Env, EMU_UF2, EMU_WASM3_UF2, FIRMWARE_UF2, FIRMWARE_WASM2C_UF2, ROOT, UF2_MAX_BYTES } from "../tools/build/firmware.ts";
+import { buildFirmware, firmwareEnv, wasm3Env, hotOpsPlacement, EMU_UF2, EMU_WASM3_UF2, FIRMWARE_UF2, FIRMWARE_WASM2C_UF2, PICO_WASM3_BUILD, ROOT, UF2_MAX_BYTES } from "../tools/build/firmware.ts";
 import { findBootrom, runImage, type EmuResult } from "../tools/emu/run.ts";
 import { probeWs2812, type Ws2812Probe } from "../tools/emu/ws2812-probe.ts";
 import { USBCDC } from "rp2040js";
@@ -176,7 +176,7 @@ needs(missing).describe("firmware (Pico W UF2 + rp2040js boot image)", () => {
     expect(board.simulatedMs).toBeGreaterThan(20_000); // well past the 8 s watchdog
   });
 
-  wasm3It("is the wasm3 image where WASM3_PATH is set: the core compiled into flash, 48 KB of heap left beside WiFi", () => {
+  wasm3It("is the wasm3 image where WASM3_PATH is set: the core compiled into flash, the hot op handlers in RAM, 56 KB of heap left beside WiFi", () => {
     expect(engine).toBe("wasm3");
     expect(board.output).toMatch(/picowire firmware: ABI v\d+, engine wasm3,/);
     const load = board.output.match(/\[info\] wasm3: (\d+) bytes \(other \d+\) after compiling (\d+) functions into flash \(code (\d+) of (\d+) bytes, (\d+) sectors rewritten/);
@@ -185,7 +185,12 @@ needs(missing).describe("firmware (Pico W UF2 + rp2040js boot image)", () => {
     // lwIP's heap and pools and the CYW43's buffers are static, so this is the heap left with WiFi up
     const free = board.output.match(/\[info\] pico: core running, stack high-water \d+ of \d+ bytes, free heap (\d+) bytes/);
     expect(free, board.output).not.toBeNull();
-    expect(Number(free![1])).toBeGreaterThanOrEqual(48 * 1024);
+    expect(Number(free![1])).toBeGreaterThanOrEqual(56 * 1024); // issue 22: with the hot op handlers in RAM
+    // every function of the hot list (native/pico/wasm3_hot_ops.txt) runs from RAM in the WiFi image
+    const inRam = hotOpsPlacement(join(PICO_WASM3_BUILD, "native", "pico", "picowire.elf"));
+    expect(inRam.missing, "hot-list functions the image does not hold").toEqual([]);
+    expect(inRam.inFlash, "hot-list functions left in flash").toEqual([]);
+    expect(inRam.inRam.length).toBeGreaterThan(50);
     expect(board.flashOps.erases, "the code region is written through the ROM's flash functions").toBeGreaterThan(0);
     console.info(`wasm3 WiFi image: ${load![0]}; free heap ${free![1]} B`);
   });
@@ -225,10 +230,10 @@ needs(missing).describe("firmware (Pico W UF2 + rp2040js boot image)", () => {
   });
 
   /** Configures a fresh build directory with `variable` set to each of `bads`: CMake must refuse each, saying `must(bad)`. */
-  const refusedAtConfigure = (variable: string, bads: string[], must: (bad: string) => string) => {
+  const refusedAtConfigure = (variable: string, bads: string[], must: (bad: string) => string, extra: string[] = []) => {
     for (const bad of bads) {
       const dir = mkdtempSync(join(tmpdir(), "pw-configure-"));
-      const r = spawnSync("cmake", ["-S", ROOT, "-B", dir, `-DPICO_SDK_PATH=${env.sdk}`, `-Dpicotool_DIR=${env.picotoolDir}`, `-D${variable}=${bad}`], { encoding: "utf8", timeout: 300_000 });
+      const r = spawnSync("cmake", ["-S", ROOT, "-B", dir, `-DPICO_SDK_PATH=${env.sdk}`, `-Dpicotool_DIR=${env.picotoolDir}`, ...extra, `-D${variable}=${bad}`], { encoding: "utf8", timeout: 300_000 });
       expect(r.status, bad).not.toBe(0);
       expect((r.stderr + r.stdout).replace(/\s+/g, " ")).toContain(must(bad));
     }
@@ -242,6 +247,11 @@ needs(missing).describe("firmware (Pico W UF2 + rp2040js boot image)", () => {
   it("refuses a PICOWIRE_WASM3_CODE_KB that is not whole sectors or too large, saying what it must be", () => {
     refusedAtConfigure("PICOWIRE_WASM3_CODE_KB", ["6", "1024", "lots"],
       (bad) => `PICOWIRE_WASM3_CODE_KB must be a whole number of KiB from 0 to 768, a multiple of 4 (flash sectors), not '${bad}'`);
+  }, 900_000);
+
+  wasm3It("refuses a PICOWIRE_WASM3_OPS_IN_RAM other than hot, all or off, saying what it must be", () => {
+    refusedAtConfigure("PICOWIRE_WASM3_OPS_IN_RAM", ["ON", "some"],
+      (bad) => `PICOWIRE_WASM3_OPS_IN_RAM must be hot, all or off, not '${bad}'`, ["-DPICOWIRE_ENGINE=wasm3", `-DWASM3_PATH=${w3.path}`]);
   }, 900_000);
 
   it("builds build/picowire.uf2 within 1 MiB (the wasm3 image built for size, wasm3 itself at -O2)", () => {

@@ -112,14 +112,15 @@ function open(port: i32): i32 {
 
 export function startLights(): i32 {
   if (pixelsCount == 0) return OK;
-  let need = pixelsCount * 6;
+  let half = ((pixelsCount + 3) & ~3) * 3; // whole rounds of show()'s four pixels
+  let need = half * 2;
   if (need > <i32>(HEAP_LIMIT - heapTop()) - 64) {
     putWithI32("lights: no memory left for pixels_count: bytes needed ", need);
     emit(LOG_ERROR);
     return ERR_NOMEM;
   }
   raw = heap.alloc(<usize>need);
-  out = raw + <usize>(pixelsCount * 3);
+  out = raw + <usize>half;
   memory.fill(raw, 0, <usize>need);
   setBrightness(cfg.brightness);
   if (listeners & L_WLED) sockW = open(21324);
@@ -151,14 +152,29 @@ export function lightsOwn(sock: i32): bool {
   return sock >= 0 && (sock == sockW || sock == sockD || sock == sockE);
 }
 
-/** Gamma, brightness and colour order over the whole frame, then one pixels_show. */
+/** Gamma, brightness and colour order over the whole frame, then one pixels_show. Four pixels a round
+ *  (the buffers are sized for whole rounds), one pointer per colour, and every offset, the table's
+ *  included, an immediate: three loads and stores a channel and no address arithmetic, which is what
+ *  an interpreter (wasm3 on the board) pays for by the operation (docs/BOARD-PERFORMANCE.md). */
 export function show(): void {
-  for (let i = 0, n = pixelsCount * 3; i < n; i += 3) {
-    let s = raw + i;
-    let d = out + i;
-    store<u8>(d + posR, load<u8>(lut + load<u8>(s)));
-    store<u8>(d + posG, load<u8>(lut + load<u8>(s, 1)));
-    store<u8>(d + posB, load<u8>(lut + load<u8>(s, 2)));
+  let s = raw;
+  let end = raw + <usize>(pixelsCount * 3);
+  let r = out + <usize>posR;
+  let g = out + <usize>posG;
+  let b = out + <usize>posB;
+  for (; s < end; s += 12, r += 12, g += 12, b += 12) {
+    store<u8>(r, load<u8>(load<u8>(s), lut));
+    store<u8>(g, load<u8>(load<u8>(s, 1), lut));
+    store<u8>(b, load<u8>(load<u8>(s, 2), lut));
+    store<u8>(r, load<u8>(load<u8>(s, 3), lut), 3);
+    store<u8>(g, load<u8>(load<u8>(s, 4), lut), 3);
+    store<u8>(b, load<u8>(load<u8>(s, 5), lut), 3);
+    store<u8>(r, load<u8>(load<u8>(s, 6), lut), 6);
+    store<u8>(g, load<u8>(load<u8>(s, 7), lut), 6);
+    store<u8>(b, load<u8>(load<u8>(s, 8), lut), 6);
+    store<u8>(r, load<u8>(load<u8>(s, 9), lut), 9);
+    store<u8>(g, load<u8>(load<u8>(s, 10), lut), 9);
+    store<u8>(b, load<u8>(load<u8>(s, 11), lut), 9);
   }
   host_pixels_show(pixelsPin, out, pixelsCount * 3);
   frames++;
@@ -170,6 +186,10 @@ function put(first: i32, src: usize, n: i32, stride: i32): void {
   let a = max(first - pixelsOffset, 0);
   let b = min(first + n - pixelsOffset, pixelsCount);
   src += <usize>((a + pixelsOffset - first) * stride);
+  if (stride == 3) { // DDP, E1.31, DRGB, the bus: one bulk copy, not an interpreted loop
+    if (b > a) memory.copy(raw + a * 3, src, <usize>((b - a) * 3));
+    return;
+  }
   for (let j = a; j < b; j++, src += stride) {
     let d = raw + j * 3;
     store<u16>(d, load<u16>(src));

@@ -71,7 +71,11 @@ set(PW_WASM3_CODE_PAGE 1024 CACHE STRING "wasm3 d_m3CodePageAlignSize in bytes (
 # OFF: compile a function at its first call instead of at load (less RAM for code never run, but the
 # RAM then grows while the core runs; native/README.md "In the emulator" has the figures)
 option(PW_WASM3_COMPILE_AT_LOAD "wasm3: compile every function of the core at load" ON)
+# d_m3MaxDuplicateFunctionImpl=1: wasm3 keeps room for 3 names per function (imports, exports, the name
+# section), 4 bytes each in every one of the core's ~320 functions; the core exports no function twice
+# and the engine finds exports by their one name (docs/BOARD-PERFORMANCE.md: 2.6 KB of board RAM)
 set(PW_WASM3_DEFINITIONS
+    d_m3MaxDuplicateFunctionImpl=1
     d_m3ValCtrlDepth=${PW_WASM3_CTRL_DEPTH}
     d_m3HasFloat=0
     d_m3CodePageAlignSize=${PW_WASM3_CODE_PAGE}
@@ -137,4 +141,26 @@ function(pw_wasm3_library target wasm gendir wasm3_target)
       "${PW_NATIVE_DIR}/host/pw_sha256.c" "${PW_NATIVE_DIR}/host/engine_wasm3.c"
       "${PW_NATIVE_DIR}/host/engine_wasm3_flash.c" PROPERTIES COMPILE_OPTIONS "-Wall;-Wextra;-Wno-unused-parameter")
   endif()
+endfunction()
+
+# pw_wasm3_hot_in_ram(TARGET LIST): the functions LIST names (one a line; # starts a comment) go to RAM:
+# in TARGET's archive their sections (.text.NAME: the SDK compiles with -ffunction-sections) become
+# .time_critical.wasm3.NAME, which the SDK's linker script copies to RAM at boot, as with the SDK's own
+# __time_critical_func. A name no object holds changes nothing. The list is written by
+# tools/bench/xip.ts --write-hot-list; a new list reconfigures and rebuilds the archive.
+function(pw_wasm3_hot_in_ram target list)
+  file(STRINGS "${list}" names REGEX "^[A-Za-z_]")
+  if(NOT names)
+    message(FATAL_ERROR "picowire: ${list} names no function")
+  endif()
+  set(args "")
+  foreach(n IN LISTS names)
+    list(APPEND args "--rename-section" ".text.${n}=.time_critical.wasm3.${n}")
+  endforeach()
+  add_custom_command(TARGET ${target} POST_BUILD COMMAND "${CMAKE_OBJCOPY}" ${args} "$<TARGET_FILE:${target}>"
+    COMMENT "picowire: ${list}: the hot wasm3 functions to RAM" VERBATIM)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${list}")
+  get_target_property(srcs ${target} SOURCES)
+  list(FILTER srcs INCLUDE REGEX "^${WASM3_PATH}/source/")
+  set_property(SOURCE ${srcs} APPEND PROPERTY OBJECT_DEPENDS "${list}")
 endfunction()

@@ -6,7 +6,8 @@
 #ifndef PW_WASM3_FAST_H
 #define PW_WASM3_FAST_H
 
-/* PW_WASM3_OPS_IN_RAM (the Pico build, CMake PICOWIRE_WASM3_OPS_IN_RAM): every op handler (each is
+/* PW_WASM3_OPS_IN_RAM (the Pico build, CMake PICOWIRE_WASM3_OPS_IN_RAM=all; the default, hot, moves only
+ * the handlers of native/pico/wasm3_hot_ops.txt, by section names in the archive): every op handler (each is
  * declared through wasm3's `vectorcall`, which it leaves to the platform) goes to .time_critical, which
  * the SDK's linker script copies to RAM at boot. The compiled core is read from flash through the 16 KB
  * XIP cache; with the handlers there too they evict each other (tools/bench/xip.ts: a WebSocket parse

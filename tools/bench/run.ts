@@ -14,8 +14,9 @@ for (const c of comparisons) console.log(report(c, compare(c)));
 for (const c of wsComparisons(wasm)) console.log(wsReport(c, compare(c)));
 for (const c of lightsComparisons(wasm)) console.log(lightsReport(c, compare(c)));
 // the RP2040 figures (rp2040js): both engines and the plain C loop side by side (tools/bench/emu.ts)
-const { emuReport } = await import("./emu.ts");
+const { emuReport, wifiHeapReport } = await import("./emu.ts");
 console.log(await emuReport());
+console.log(await wifiHeapReport()); // issue 22: the board's heap beside WiFi, measured
 // build/picowire.uf2 with the CYW43439 model: WiFi join, first request, cycles per request (tools/bench/radio.ts)
 console.log(await (await import("./radio.ts")).radioReport());
 // what the board's 16 KiB flash cache would add to those figures (a cache model; tools/bench/xip.ts)

@@ -41,6 +41,8 @@ const wasmPath = join(ROOT, "build", "picowire.wasm");
 // one more binaryen round where asc's stopped early (tools/build/shrink.ts), then the segments merged
 const shrunk = shrink(readFileSync(wasmPath));
 writeFileSync(join(ROOT, "build", "picowire.wat"), shrunk.wat);
+const g = shrunk.globals;
+console.log(`build/picowire.wasm: ${g.moved} module globals moved to ${g.bytes} bytes of low memory, ${g.kept} kept (tools/build/globals-to-memory.ts)`);
 const emitted = shrunk.wasm;
 const wasm = mergeDataSegments(emitted);
 writeFileSync(wasmPath, wasm);

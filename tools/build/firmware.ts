@@ -160,6 +160,28 @@ function configureAndBuild(dir: string, env: FirmwareEnv, defs: string[], quiet:
   run("cmake", ["--build", dir, "-j", String(Math.max(1, availableParallelism()))], quiet);
 }
 
+/** The hot list the wasm3 images place in RAM (native/pico/wasm3_hot_ops.txt, tools/bench/xip.ts). */
+export const HOT_OPS_LIST = join(ROOT, "native", "pico", "wasm3_hot_ops.txt");
+
+/** Where an ELF holds the hot list's functions: in RAM (0x20000000..), in flash, or not at all. */
+export function hotOpsPlacement(elf: string): { inRam: string[]; inFlash: string[]; missing: string[]; ramBytes: number } {
+  const names = readFileSync(HOT_OPS_LIST, "utf8").split("\n").filter((l) => /^[A-Za-z_]/.test(l));
+  const nm = spawnSync("arm-none-eabi-nm", ["-S", "--defined-only", elf], { encoding: "utf8", maxBuffer: 64 << 20 });
+  if (nm.status !== 0) throw new Error(`arm-none-eabi-nm ${elf}: ${nm.stderr || nm.error}`);
+  const at = new Map<string, [number, number]>();
+  for (const m of nm.stdout.matchAll(/^([0-9a-f]+) ([0-9a-f]+) [tTwW] (\S+)$/gm)) at.set(m[3], [parseInt(m[1], 16), parseInt(m[2], 16)]);
+  const r = { inRam: [] as string[], inFlash: [] as string[], missing: [] as string[], ramBytes: 0 };
+  for (const n of names) {
+    const a = at.get(n);
+    if (!a) r.missing.push(n);
+    else if (a[0] >= 0x20000000) {
+      r.inRam.push(n);
+      r.ramBytes += a[1];
+    } else r.inFlash.push(n);
+  }
+  return r;
+}
+
 /** Builds the firmware images for the core in build/picowire.wasm: the wasm2c images in build/pico and,
  *  where WASM3_PATH is set, the wasm3 images in build/pico-wasm3; build/picowire.uf2 is the wasm3 image
  *  (or the wasm2c one without wasm3, or with PICOWIRE_ENGINE=wasm2c). Never throws for missing tools: it
@@ -194,10 +216,14 @@ export function buildFirmware(opts: { quiet?: boolean } = {}): FirmwareResult {
   if (w3.path) {
     const dir = join(PICO_WASM3_BUILD, "native", "pico");
     configureAndBuild(PICO_WASM3_BUILD, env, ["-DPICOWIRE_ENGINE=wasm3", `-DWASM3_PATH=${w3.path}`,
-      `-DPICOWIRE_EMU_HEAP_KB=${EMU_WASM3_HEAP_KB}`, `-DCMAKE_BUILD_TYPE=${WASM3_BUILD_TYPE}`], quiet);
+      `-DPICOWIRE_EMU_HEAP_KB=${EMU_WASM3_HEAP_KB}`, `-DCMAKE_BUILD_TYPE=${WASM3_BUILD_TYPE}`,
+      // always passed: a build directory from before the hot list cached the old ON/OFF switch
+      `-DPICOWIRE_WASM3_OPS_IN_RAM=${process.env.PICOWIRE_WASM3_OPS_IN_RAM ?? "hot"}`], quiet);
     copyFileSync(join(dir, "picowire_emu.uf2"), EMU_WASM3_UF2);
     const w3sizes = firmwareSizes(join(dir, "picowire.elf"), join(dir, "picowire.uf2"));
     console.log(`firmware: ${describeSizes("picowire-wasm3", w3sizes)}`);
+    const hot = hotOpsPlacement(join(dir, "picowire.elf"));
+    console.log(`firmware: picowire-wasm3: ${hot.inRam.length} hot wasm3 functions in RAM (${hot.ramBytes} B), ${hot.inFlash.length} of the list in flash (${HOT_OPS_LIST})`);
     console.log(`firmware: ${describeSizes("picowire_emu wasm3 (rp2040js image, build/picowire-emu-wasm3.uf2)", firmwareSizes(join(dir, "picowire_emu.elf"), EMU_WASM3_UF2))}`);
     if (engine === "wasm3") {
       copyFileSync(join(dir, "picowire.uf2"), FIRMWARE_UF2);
