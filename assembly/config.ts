@@ -3,7 +3,8 @@
 import { Ascii, asciiLen, asciiAt } from "./util/ascii";
 import { ERR_CONFIG, OK } from "./abi/host.generated";
 import { bytesEqual, inList, parseDecimal, parseIp, splitFields, fieldValues } from "./util/bytes";
-import { put, putBytes, emit, putLine, putWithI32 } from "./util/log";
+import { put, putBytes, emit, putLine, putWithI32, setLogRepeatMs } from "./util/log";
+import { setMaxConnsPerIp } from "./net/slots";
 import { LOG_ERROR } from "./abi/host.generated";
 import { parseEither } from "./rgb/codec";
 import { LIGHTS_LIMITS, setLightsNumber, setLightsText } from "./lights/lights";
@@ -49,8 +50,7 @@ export let controlInsecure: bool = false;
 export let controlIdleMs: u32 = 300000;
 // the connection policy (docs/SECURITY.md)
 export let controlAuthMs: u32 = 5000;
-export let maxConnsPerIp: i32 = 0; // 0: half of max_conns (at least 1), settled by reserveSlots
-export let logRepeatMs: u32 = 60000;
+// max_conns_per_ip and log_repeat_ms live where they act: net/slots.ts and util/log.ts
 // the bus (assembly/bus), WiFi topology and the access point's DHCP server (assembly/dhcp)
 export let busOn: bool = false;
 export let busPort: i32 = 5000; // the tutorial's discovery port; picowire's own messages share it
@@ -299,8 +299,8 @@ function setBusNumber(key: i32, v: i32): void {
     case 45: dhcpCount = v; break;
     case 46: dhcpLeaseS = v; break;
     case 47: controlAuthMs = v; break;
-    case 48: maxConnsPerIp = v; break;
-    default: logRepeatMs = v; // 49
+    case 48: setMaxConnsPerIp(v); break;
+    default: setLogRepeatMs(v); // 49
   }
 }
 

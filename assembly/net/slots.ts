@@ -2,9 +2,15 @@
 // line being parsed and later the reply being sent, and one deadline.
 import { host_tcp_send, host_tcp_close, host_tcp_abort } from "../abi/host.generated";
 import { reached, msUntil } from "../util/time";
-import { maxConnsPerIp } from "../config";
 import { put, emit, putWithIp } from "../util/log";
 import { LOG_INFO } from "../abi/host.generated";
+
+/** max_conns_per_ip (config.ts sets it: the policy's setting lives with the slots it limits, so this layer
+ *  imports no configuration); 0: half of max_conns, at least 1, settled by reserveSlots. */
+let maxConnsPerIp: i32 = 0;
+export function setMaxConnsPerIp(v: i32): void {
+  maxConnsPerIp = v;
+}
 
 export const KIND_FREE: u8 = 0;
 export const KIND_HTTP: u8 = 1; // accepted on the HTTP port

@@ -1,7 +1,6 @@
 // Console lines built in one static buffer: logging must work after init, when nothing may allocate.
 import { Ascii, asciiLen, asciiAt } from "./ascii";
 import { host_log } from "../abi/host.generated";
-import { logRepeatMs } from "../config";
 import { reached } from "./time";
 import { putDecimal, hexDigit } from "./bytes";
 export { hexDigit };
@@ -9,6 +8,11 @@ export { hexDigit };
 const LOG_CAP: i32 = 200;
 const buf = memory.data(LOG_CAP);
 let len: i32 = 0;
+/** log_repeat_ms (config.ts sets it, so logging imports no configuration); 0: no rate limit. */
+let logRepeatMs: u32 = 60000;
+export function setLogRepeatMs(v: u32): void {
+  logRepeatMs = v;
+}
 
 function putByte(b: u32): void {
   if (len < LOG_CAP) store<u8>(buf + <usize>(len++), <u8>b);
