@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { C } from "../tools/host/abi.generated.ts";
 import { FakeHost } from "./helpers/core.ts";
 import { upgradeRequest } from "./helpers/ws.ts";
+import { driveControl, driveBus } from "./helpers/fuzz-sessions.ts";
 
 const ROOT = join(import.meta.dirname, "fuzz");
 
@@ -107,4 +108,6 @@ describe("fuzz corpus and regressions replay on the Node host", () => {
   it.each(inputs("http"))("http %s", (_name, input) => drive(input, false));
   it.each(inputs("frame"))("frame %s", (_name, input) => drive(input, true));
   it.each(inputs("mqtt"))("mqtt %s", (_name, input) => driveMqtt(input));
+  it.each(inputs("control"))("control %s", (_name, input) => driveControl(input));
+  it.each(inputs("bus"))("bus %s", (_name, input) => driveBus(input));
 });

@@ -10,6 +10,6 @@ typedef struct {
   size_t n;
 } fuzz_span;
 
-/* The MAC of the concatenation of the parts. */
+/* The MAC of the concatenation of the parts (key: a string constant, compared by address). */
 void fuzz_hmac(const char* key, const fuzz_span* parts, int count, uint8_t out[32]);
 #endif

@@ -59,7 +59,8 @@ compile() { # object source flags...
 compile "$out/obj/core.o" "$out/core.c" "${core_flags[@]}" -include "$out/core.h" -include native/fuzz/fuzz_host.h
 compile "$out/obj/rt.o" "$rt" "${harness[@]}"
 compile "$out/obj/stubs.o" "$out/stubs.c" "${harness[@]}" -include native/fuzz/fuzz_host.h
-for f in fuzz_host snapshot hmac fuzz_main; do compile "$out/obj/$f.o" "native/fuzz/$f.c" "${harness[@]}"; done
+for f in fuzz_host hmac fuzz_main; do compile "$out/obj/$f.o" "native/fuzz/$f.c" "${harness[@]}"; done
+compile "$out/obj/snapshot.o" native/fuzz/snapshot.c # whole-memory copies: ASan's range checks cost 5%
 compile "$out/obj/pw_sha256.o" native/host/pw_sha256.c # the harness's HMACs: a third of bus's time under ASan
 for t in $targets; do
   compile "$out/obj/target_$t.o" "native/fuzz/target_$t.c" "${harness[@]}"
@@ -67,13 +68,31 @@ for t in $targets; do
     "$out/obj/target_$t.o" -o "$out/fuzz_$t" 2>> "$out/build.log" || { cat "$out/build.log" >&2; exit 1; }
 done
 [ "$build_only" = 1 ] && { echo "fuzz: built $targets"; exit 0; }
+# Per target: a dictionary where tokens matter, and for the two that sign every line or datagram
+# (two HMACs each) a shorter input limit: ten commands or datagrams explore as much as a hundred.
+# CPU seconds used by finished children (user + sys): the machine may be shared, so exec/s is per CPU
+# second, not per wall second.
+# (`times` runs in this shell: in a command substitution it would see the subshell's children only)
+children_cpu() { times > "$out/times"; tail -1 "$out/times" | awk '{ split($1, u, /[ms]/); split($2, s, /[ms]/); print u[1] * 60 + u[2] + s[1] * 60 + s[2] }'; }
+dict_for() { case "$1" in json) echo native/fuzz/dict/control.dict ;; *) [ -f "native/fuzz/dict/$1.dict" ] && echo "native/fuzz/dict/$1.dict" ;; esac; }
+max_len_for() { case "$1" in control|bus) echo 512 ;; *) echo 4096 ;; esac; }
 for t in $targets; do
   mkdir -p "$out/corpus-$t" "test/fuzz/corpus/$t"
   echo "fuzz: $t"
-  limit=(-max_total_time="$seconds")
-  [ "$runs" -ge 0 ] && limit=(-runs="$runs")
-  "$out/fuzz_$t" "${limit[@]}" -print_final_stats=1 -artifact_prefix="$out/crash-$t-" \
-    "$out/corpus-$t" "test/fuzz/corpus/$t" 2>&1 | grep -E "stat::number_of_executed_units|stat::average_exec_per_sec|ERROR|SUMMARY|core trapped|VERIFY|#[0-9]+ *DONE" || true
+  opts=(-max_len="$(max_len_for "$t")" -print_final_stats=1 -artifact_prefix="$out/crash-$t-")
+  d=$(dict_for "$t" || true)
+  [ -n "$d" ] && opts+=(-dict="$d")
+  if [ "$runs" -ge 0 ]; then opts+=(-runs="$runs"); else opts+=(-max_total_time="$seconds"); fi
+  children_cpu > "$out/cpu"; before=$(cat "$out/cpu")
+  wall=$(date +%s.%N)
+  # new inputs go to the first directory (build/), never into the committed seeds
+  "$out/fuzz_$t" "${opts[@]}" "$out/corpus-$t" "test/fuzz/corpus/$t" > "$out/log-$t.txt" 2>&1 || true
+  children_cpu > "$out/cpu"; cpu=$(awk -v a="$before" -v b="$(cat "$out/cpu")" 'BEGIN { print b - a }')
+  wall=$(awk -v a="$wall" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
+  grep -E "ERROR|SUMMARY|core trapped|VERIFY|DONE" "$out/log-$t.txt" || true
+  n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/log-$t.txt")
+  [ -n "$n" ] && printf "fuzz: %s %d executions, %.1f s CPU (%.1f s wall): %.0f exec/s per CPU second (target 100000)\n" \
+    "$t" "$n" "$cpu" "$wall" "$(awk -v n="$n" -v c="$cpu" 'BEGIN { print n / (c + 0.001) }')"
   if ls "$out"/crash-"$t"-* >/dev/null 2>&1; then
     echo "fuzz: $t FOUND A CRASH: $(ls "$out"/crash-"$t"-*)" >&2
     exit 1
