@@ -1,7 +1,8 @@
 /* libFuzzer entry for every target (target_*.c): the first input prepares the core and takes a
  * snapshot, every input runs on a restored copy. PW_FUZZ_VERIFY=1 checks each input three ways (after a
  * restore, again after another restore, and on a fresh instance) and aborts unless the states and the
- * host traces agree: the snapshot must be indistinguishable from starting over. */
+ * host traces agree: the snapshot must be indistinguishable from starting over. It also checks that
+ * nothing was written above the core's memory cap, which restores leave out. */
 #include <stdio.h>
 #include <stdlib.h>
 #include "fuzz_host.h"
@@ -36,6 +37,10 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   uint64_t first = run_restored(data, size);
   if (verify) {
+    if (!snapshot_above_cap_untouched()) {
+      fprintf(stderr, "fuzz: the core wrote above its memory cap\n");
+      abort();
+    }
     uint64_t again = run_restored(data, size);
     target_prepare(); /* a fresh instance, as before snapshots */
     target_run(data, size);

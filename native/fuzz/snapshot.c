@@ -10,6 +10,7 @@ static Z_core_instance_t saved_core;
 static struct Z_picowire_instance_t saved_host;
 static uint8_t* saved_memory;
 static uint64_t saved_size;
+static uint64_t saved_limit; /* the core's memory cap: nothing above it is ever written */
 
 /* The wasm globals: every field between the import pointer and the memory descriptor, which holds
  * pointers of this process and must stay the live instance's own. */
@@ -20,6 +21,8 @@ void snapshot_take(void) {
   saved_core = core;
   saved_host = host;
   saved_size = core.w2c_memory.size;
+  saved_limit = Z_coreZ_stat(&core, PW_STAT_HEAP_LIMIT);
+  if (saved_limit > saved_size) abort();
   free(saved_memory);
   saved_memory = malloc(saved_size);
   if (!saved_memory) abort();
@@ -31,7 +34,11 @@ void snapshot_restore(void) {
   if (!snapshot_break_globals)
     memcpy((uint8_t*)&core + GLOBALS_AT, (uint8_t*)&saved_core + GLOBALS_AT, GLOBALS_END - GLOBALS_AT);
   host = saved_host;
-  memcpy(core.w2c_memory.data, saved_memory, saved_size);
+  memcpy(core.w2c_memory.data, saved_memory, saved_limit);
+}
+
+int snapshot_above_cap_untouched(void) {
+  return memcmp(core.w2c_memory.data + saved_limit, saved_memory + saved_limit, saved_size - saved_limit) == 0;
 }
 
 uint64_t snapshot_state_digest(void) {

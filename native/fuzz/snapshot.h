@@ -10,7 +10,10 @@
 extern int snapshot_break_globals;
 
 void snapshot_take(void);
+/* Restores memory up to the core's cap (PW_STAT_HEAP_LIMIT), its globals and the host. */
 void snapshot_restore(void);
+/* Whether the memory above the cap is as in the snapshot: the core never writes there. */
+int snapshot_above_cap_untouched(void);
 /* A digest of the core's memory, its globals and the host's trace: equal for equal states. */
 uint64_t snapshot_state_digest(void);
 #endif

@@ -3,7 +3,7 @@
  * (the harness writes the "PW" magic and version before it and appends the HMAC tag, as a board with
  * the key would). Flags: bits 0-1 the sender (10.0.0.2-5); bit 2 the board's own bus id in the
  * header; bit 3 the board's term (plus the record's term % 4); bit 4 the record as it is (no magic,
- * no tag: forgeries, the tutorial's HELLO/WHO); bits 5-7 how many 100 ms ticks follow.
+ * no tag: forgeries, the tutorial's HELLO/WHO); bits 5-7 a tick that many 150 ms later.
  * At most RECORDS_MAX records count. */
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +60,7 @@ static void datagram(uint8_t flags, const uint8_t* d, size_t n) {
     len += TAG;
   }
   Z_coreZ_udp_data(&core, PORT, 0x0a000002 + (flags & 3), PORT, fuzz_io_write(out, len), now);
-  for (int i = 0; i < flags >> 5; i++) Z_coreZ_tick(&core, now += 100);
+  if (flags >> 5) Z_coreZ_tick(&core, now += (u32)(flags >> 5) * 150); /* one tick: due timers fire together */
 }
 
 void target_run(const uint8_t* data, size_t size) {
@@ -72,6 +72,6 @@ void target_run(const uint8_t* data, size_t size) {
     datagram(data[at], data + at + 3, n);
     at += 3 + n;
   }
-  for (int i = 0; i < 3; i++) Z_coreZ_tick(&core, now += 400); /* a heartbeat, election timers */
+  for (int i = 0; i < 2; i++) Z_coreZ_tick(&core, now += 600); /* a heartbeat, election timers */
   if (Z_coreZ_stat(&core, PW_STAT_HEAP_TOP) != heap) abort();
 }

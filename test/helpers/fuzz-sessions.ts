@@ -113,10 +113,10 @@ export function driveBus(input: Buffer): void {
       out = Buffer.concat([out, mac(out).subarray(0, 16)]);
     }
     core.exports.udp_data(5000, 0x0a000002 + (flags & 3), 5000, core.writeIo(out), now);
-    for (let i = 0; i < flags >> 5; i++) core.exports.tick((now = (now + 100) >>> 0));
+    if (flags >> 5) core.exports.tick((now = (now + (flags >> 5) * 150) >>> 0));
     at += 3 + n;
   }
-  for (let i = 0; i < 3; i++) core.exports.tick((now = (now + 400) >>> 0));
+  for (let i = 0; i < 2; i++) core.exports.tick((now = (now + 600) >>> 0));
   expect(core.stat(C.STAT_HEAP_TOP)).toBe(heap);
   core.checkCanary();
 }

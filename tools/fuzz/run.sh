@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# npm run fuzz [-- --seconds N] [-- --runs N] [-- --target "rgb json ..."] [-- --build-only]: translates
+# npm run fuzz [-- --seconds N] [-- --runs N] [-- --target "rgb json ..."] [-- --fresh] [-- --build-only]
+# (--fresh: new inputs go to an empty scratch directory instead of build/fuzz/corpus-<target>, so a
+# measurement starts from the committed seeds alone): translates
 # the identical build/picowire.wasm with wasm2c (Debian wabt) and runs libFuzzer on each target, seeded
 # from test/fuzz/corpus/<target>. Every input starts from a snapshot of the prepared core
 # (native/fuzz/snapshot.c). New inputs stay in build/fuzz; a crash is saved as
@@ -10,6 +12,7 @@ cd "$(dirname "$0")/../.."
 seconds=60
 runs=-1
 build_only=0
+fresh=0
 targets="rgb json http frame mqtt control bus"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -17,6 +20,7 @@ while [ $# -gt 0 ]; do
     --runs) runs="$2"; seconds=0; shift 2 ;;
     --target) targets="$2"; shift 2 ;;
     --build-only) build_only=1; shift ;;
+    --fresh) fresh=1; shift ;;
     *) echo "fuzz: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -86,7 +90,9 @@ for t in $targets; do
   children_cpu > "$out/cpu"; before=$(cat "$out/cpu")
   wall=$(date +%s.%N)
   # new inputs go to the first directory (build/), never into the committed seeds
-  "$out/fuzz_$t" "${opts[@]}" "$out/corpus-$t" "test/fuzz/corpus/$t" > "$out/log-$t.txt" 2>&1 || true
+  found="$out/corpus-$t"
+  [ "$fresh" = 1 ] && { found="$out/scratch-$t"; rm -rf "$found"; mkdir -p "$found"; }
+  "$out/fuzz_$t" "${opts[@]}" "$found" "test/fuzz/corpus/$t" > "$out/log-$t.txt" 2>&1 || true
   children_cpu > "$out/cpu"; cpu=$(awk -v a="$before" -v b="$(cat "$out/cpu")" 'BEGIN { print b - a }')
   wall=$(awk -v a="$wall" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
   grep -E "ERROR|SUMMARY|core trapped|VERIFY|DONE" "$out/log-$t.txt" || true
