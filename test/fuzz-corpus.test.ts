@@ -85,9 +85,9 @@ function driveMqtt(input: Buffer): void {
   peer.deliver(100, Buffer.from([0x20, 2, 0, 0]), 4, now);
   peer.window = chosen;
   peer.deliver(100, input.subarray(2), chunk, now);
-  for (let i = 0; i < 20; i++) core.exports.tick((now = (now + 100) >>> 0));
+  for (let i = 0; i < 10; i++) core.exports.tick((now = (now + 200) >>> 0));
   core.exports.tcp_closed(100, C.ERR_CLOSED, now);
-  for (let i = 0; i < 5; i++) core.exports.tick((now = (now + 1000) >>> 0));
+  for (let i = 0; i < 3; i++) core.exports.tick((now = (now + 1700) >>> 0));
   expect(core.stat(C.STAT_HEAP_TOP)).toBe(heap);
   core.checkCanary();
 }

@@ -19,7 +19,7 @@ if (!ready) console.warn("!!! fuzz smoke SKIPPED: needs wasm2c and clang-19 with
 function runTarget(t: string, runs: number, env: Record<string, string>) {
   const scratch = mkdtempSync(join(tmpdir(), `fuzz-${t}-`)); // new inputs stay out of the seeds
   try {
-    return spawnSync(join(ROOT, `build/fuzz/fuzz_${t}`), [`-runs=${runs}`, "-max_len=512", scratch, join(ROOT, "test/fuzz/corpus", t)], {
+    return spawnSync(join(ROOT, `build/fuzz/fuzz_${t}`), [`-runs=${runs}`, "-max_len=512", `-artifact_prefix=${scratch}/`, scratch, join(ROOT, "test/fuzz/corpus", t)], {
       encoding: "utf8",
       timeout: 120_000,
       env: { ...process.env, ...env },

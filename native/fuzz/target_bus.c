@@ -16,7 +16,7 @@
 #define START 0xFFFFF000u /* the input runs across the u32 wrap of the clock */
 #define HEADER 24
 #define TAG 16
-#define RECORDS_MAX 12 /* datagrams per input: enough for join, list and a vote; keeps the speed */
+#define RECORDS_MAX 8 /* datagrams per input: enough for join, list and a vote; keeps the speed */
 
 static u32 heap;
 static uint8_t bus_id[8];

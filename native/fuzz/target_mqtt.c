@@ -25,8 +25,8 @@ void target_run(const uint8_t* data, size_t size) {
   host.window = data[1] % 8 == 0 ? 3 : 1u << 30;
   u32 now = START;
   fuzz_deliver(CONN, data + 2, size - 2, chunk, now);
-  for (int i = 0; i < 20; i++) Z_coreZ_tick(&core, now += 100);
+  for (int i = 0; i < 10; i++) Z_coreZ_tick(&core, now += 200);
   Z_coreZ_tcp_closed(&core, CONN, PW_ERR_CLOSED, now);
-  for (int i = 0; i < 5; i++) Z_coreZ_tick(&core, now += 1000);
+  for (int i = 0; i < 3; i++) Z_coreZ_tick(&core, now += 1700); /* the reconnect backoff */
   if (Z_coreZ_stat(&core, PW_STAT_HEAP_TOP) != heap) abort();
 }

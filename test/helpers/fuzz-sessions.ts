@@ -100,7 +100,7 @@ export function driveBus(input: Buffer): void {
   expect(last.subarray(0, 2).toString("latin1")).toBe("PW");
   const busId = last.subarray(4, 12);
   const term = last.readUInt32LE(12);
-  for (let at = 0, records = 0; at + 3 <= input.length && records++ < 12; ) {
+  for (let at = 0, records = 0; at + 3 <= input.length && records++ < 8; ) {
     const flags = input[at];
     const n = Math.min(input[at + 1] | (input[at + 2] << 8), input.length - at - 3);
     const body = input.subarray(at + 3, at + 3 + n);

@@ -79,7 +79,7 @@ done
 # (`times` runs in this shell: in a command substitution it would see the subshell's children only)
 children_cpu() { times > "$out/times"; tail -1 "$out/times" | awk '{ split($1, u, /[ms]/); split($2, s, /[ms]/); print u[1] * 60 + u[2] + s[1] * 60 + s[2] }'; }
 dict_for() { case "$1" in json) echo native/fuzz/dict/control.dict ;; *) [ -f "native/fuzz/dict/$1.dict" ] && echo "native/fuzz/dict/$1.dict" ;; esac; }
-max_len_for() { case "$1" in control|bus) echo 512 ;; *) echo 4096 ;; esac; }
+max_len_for() { case "$1" in control|bus) echo 256 ;; *) echo 4096 ;; esac; }
 for t in $targets; do
   mkdir -p "$out/corpus-$t" "test/fuzz/corpus/$t"
   echo "fuzz: $t"
