@@ -130,3 +130,8 @@ void fuzz_deliver(u32 conn, const uint8_t* d, size_t n, size_t chunk, u32 now) {
     }
   }
 }
+
+void fuzz_deliver_chosen(u32 conn, uint8_t seg, uint8_t reader, const uint8_t* d, size_t n, u32 now) {
+  host.window = reader % 8 == 0 ? 3 : 1u << 30;
+  fuzz_deliver(conn, d, n, 1 + seg % 97, now);
+}

@@ -35,4 +35,7 @@ u32 fuzz_io_write(const uint8_t* d, size_t n);
 void fuzz_start(const char* config, u32 now);
 /* Offers bytes as a host does: re-offering what the core did not consume after a send-queue drain. */
 void fuzz_deliver(u32 conn, const uint8_t* d, size_t n, size_t chunk, u32 now);
+/* The peer's bytes as a target's first two input bytes choose: segments of 1 + seg % 97 bytes, and a
+ * peer that reads slowly (a 3-byte send window) when reader % 8 == 0. */
+void fuzz_deliver_chosen(u32 conn, uint8_t seg, uint8_t reader, const uint8_t* d, size_t n, u32 now);
 #endif

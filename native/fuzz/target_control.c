@@ -68,8 +68,6 @@ static size_t append_line(size_t at, const uint8_t* l, size_t n, u32 seq) {
 
 void target_run(const uint8_t* data, size_t size) {
   if (size < 2) return;
-  size_t chunk = 1 + data[0] % 97;
-  u32 window = data[1] % 8 == 0 ? 3 : 1u << 30;
   int replay = data[1] & 0x10;
   size_t at = 0;
   u32 seq = 1;
@@ -79,9 +77,8 @@ void target_run(const uint8_t* data, size_t size) {
     if (!replay) seq++;
     from = i + 1;
   }
-  host.window = window;
   u32 now = START;
-  fuzz_deliver(CONN, stream, at, chunk, now);
+  fuzz_deliver_chosen(CONN, data[0], data[1], stream, at, now);
   Z_coreZ_tick(&core, now += 200);
   Z_coreZ_tcp_closed(&core, CONN, PW_TCP_FIN, now);
   for (int i = 0; i < 10; i++) Z_coreZ_tick(&core, now += 200); /* fail-safe reverts, idle timers */

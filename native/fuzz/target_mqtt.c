@@ -21,10 +21,8 @@ void target_prepare(void) {
 
 void target_run(const uint8_t* data, size_t size) {
   if (size < 2) return;
-  size_t chunk = 1 + data[0] % 97;
-  host.window = data[1] % 8 == 0 ? 3 : 1u << 30;
   u32 now = START;
-  fuzz_deliver(CONN, data + 2, size - 2, chunk, now);
+  fuzz_deliver_chosen(CONN, data[0], data[1], data + 2, size - 2, now);
   for (int i = 0; i < 10; i++) Z_coreZ_tick(&core, now += 200);
   Z_coreZ_tcp_closed(&core, CONN, PW_ERR_CLOSED, now);
   for (int i = 0; i < 3; i++) Z_coreZ_tick(&core, now += 1700); /* the reconnect backoff */
