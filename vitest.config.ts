@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import "./tools/build/deps-env.ts"; // the firmware inputs `npm run deps` prepared, inherited by the test workers
 
 export default defineConfig({
   test: {

@@ -6,11 +6,11 @@ import { describe, it, expect, afterEach } from "vitest";
 import { join } from "node:path";
 import { ROOT } from "../tools/abi/generate.ts";
 import { netnsUnavailable, createLan, Output, type Lan } from "./helpers/netns.ts";
+import { needs } from "./helpers/inputs.ts";
 
 const why = netnsUnavailable();
-if (why) console.warn(`\n*** SKIPPED: the bus in network namespaces (broadcast, 192.168.4.1): ${why} ***\n`);
 
-describe.skipIf(!!why)("the bus in network namespaces", () => {
+needs(why).describe("the bus in network namespaces", () => {
   let lan: Lan | undefined;
   afterEach(async () => {
     await lan?.destroy();

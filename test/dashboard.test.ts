@@ -14,12 +14,11 @@ import { join } from "node:path";
 import { ROOT } from "../tools/abi/generate.ts";
 import { DASHBOARD_ASSET, DASHBOARD_BUDGET, DASHBOARD_SOURCE, buildDashboard, dashboardGzip } from "../tools/build/dashboard.ts";
 import { Client } from "../tools/client.ts";
-import { startBoard, stopBoards, freePort, waitFor, TEST_HOST, type TestBoard } from "./helpers/boards.ts";
+import { startBoard, stopBoards, freePort, waitFor, nodeOnly, TEST_HOST, type TestBoard } from "./helpers/boards.ts";
+import { needs } from "./helpers/inputs.ts";
 import { picowire } from "./helpers/cli.ts";
 import { chromiumMissing, launchChromium, playwright, CHROMIUM } from "./helpers/chromium.ts";
 import { Broker, MOSQUITTO } from "../tools/mqtt/broker.ts";
-import { coreModule } from "./helpers/core.ts";
-import { Board } from "../tools/host/board.ts";
 import { C } from "../tools/host/abi.generated.ts";
 
 const BOARD_HOST = "board.picowire.test";
@@ -90,8 +89,7 @@ describe("the dashboard page (no browser)", () => {
 });
 
 // ---- the CLI's virtual boards serve the built page (build/index.html.gz, made by npm run build) ----
-const cliSkip = TEST_HOST !== "node";
-describe.skipIf(cliSkip)("picowire node / picowire demo serve the built dashboard", () => {
+nodeOnly("the CLI starts Node-host boards").describe("picowire node / picowire demo serve the built dashboard", () => {
   /** GET / as raw bytes (node:http does not undo the gzip, unlike fetch). */
   function getPage(port: number): Promise<{ status: number; encoding?: string; body: Buffer }> {
     return new Promise((resolve, reject) => {
@@ -127,12 +125,10 @@ describe.skipIf(cliSkip)("picowire node / picowire demo serve the built dashboar
   }, 40_000);
 });
 
-const missing = TEST_HOST !== "node"
-  ? `PICOWIRE_TEST_HOST=${TEST_HOST}: the page asset and board.hw are the Node host's (it runs in plain npm test)`
-  : chromiumMissing();
-if (missing) console.warn(`\n${"!".repeat(100)}\n!!! SKIPPED: the dashboard in Chromium: ${missing}\n${"!".repeat(100)}\n`);
+/** In Chromium, on the Node host (the page asset and board.hw are the Node host's; it runs in plain npm test). */
+const chromiumDescribe = TEST_HOST !== "node" ? nodeOnly("the page asset and board.hw are the Node host's").describe : needs(chromiumMissing()).describe;
 
-describe.skipIf(!!missing)("the dashboard in Chromium, served by a virtual board", () => {
+chromiumDescribe("the dashboard in Chromium, served by a virtual board", () => {
   const gz = dashboardGzip();
   let browser: import("playwright-core").Browser;
   const pageErrors: string[] = [];
@@ -180,7 +176,7 @@ describe.skipIf(!!missing)("the dashboard in Chromium, served by a virtual board
     await stopBoards();
   }, 30_000);
 
-  it.skipIf(!MOSQUITTO)("shows the board's MQTT link and the boards met through the broker", async () => {
+  needs(MOSQUITTO ? null : "mosquitto is not installed (apt-get install mosquitto)").it("shows the board's MQTT link and the boards met through the broker", async () => {
     const broker = new Broker();
     await broker.start();
     try {
@@ -390,7 +386,7 @@ describe.skipIf(!!missing)("the dashboard in Chromium, served by a virtual board
 });
 
 // ---- the log tail: get_log reads the core's ring of its latest error/warn/info lines ----
-describe.skipIf(TEST_HOST !== "node")("get_log: the board's log tail (the page's Board log)", () => {
+nodeOnly("reads the Node host's core exports").describe("get_log: the board's log tail (the page's Board log)", () => {
   afterAll(() => stopBoards());
 
   it("pages through the ring with since/next, keeps the newest lines when it wraps, never shows the key", async () => {
@@ -435,18 +431,7 @@ describe.skipIf(TEST_HOST !== "node")("get_log: the board's log tail (the page's
 });
 
 // ---- a virtual bus of three boards, each page in Chromium ----
-/** Whether this core has the bus (the stat answers -1 in a core without it). */
-const busPresent = await (async () => {
-  if (TEST_HOST !== "node" || C.STAT_BUS_ROLE === undefined) return false;
-  const b = new Board({ wasm: coreModule, config: "http_port=0\ncontrol_port=0", log: () => {} });
-  await b.start();
-  const role = b.core.stat(C.STAT_BUS_ROLE);
-  await b.stop();
-  return role !== -1;
-})();
-if (!busPresent) console.warn(`\n${"!".repeat(100)}\n!!! SKIPPED: the dashboard on a bus of three boards: this core has no bus (stat STAT_BUS_ROLE = -1)\n${"!".repeat(100)}\n`);
-
-describe.skipIf(!!missing || !busPresent)("the dashboard on a virtual bus of three boards, in Chromium", () => {
+chromiumDescribe("the dashboard on a virtual bus of three boards, in Chromium", () => {
   const gz = dashboardGzip();
   const HOSTS = ["127.0.0.1", "127.0.0.2", "127.0.0.3"];
   const NAMES = ["board1.picowire.test", "board2.picowire.test", "board3.picowire.test"]; // mapped to those

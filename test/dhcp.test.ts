@@ -10,6 +10,7 @@ import { encode, decode, macBytes, ipBytes, u32, COOKIE, OPT, DISCOVER, OFFER, R
 import { netnsUnavailable, createLan, Output, type Lan } from "./helpers/netns.ts";
 import { execFileSync } from "node:child_process";
 import { nodeConfig } from "../tools/cli/node.ts";
+import { needs } from "./helpers/inputs.ts";
 
 const AP = 0xc0a80401; // 192.168.4.1
 const SOCK = 7;
@@ -423,9 +424,8 @@ function busyboxReason(): string | null {
 }
 
 const why = netnsUnavailable() ?? busyboxReason();
-if (why) console.warn(`\n*** SKIPPED: the real-client DHCP test (busybox udhcpc in network namespaces): ${why} ***\n`);
 
-describe.skipIf(!!why)("DHCP server: busybox udhcpc gets a lease from a virtual board in network namespaces", () => {
+needs(why).describe("DHCP server: busybox udhcpc gets a lease from a virtual board in network namespaces", () => {
   let lan: Lan | undefined;
   afterEach(async () => {
     await lan?.destroy();

@@ -6,9 +6,10 @@
 // skipped loudly without them. rp2040js does not program flash itself; runImage's flash model
 // (tools/emu/qspi-flash.ts) does, so the "tried" mark the boot ROM programs lands in the emulated flash,
 // and the next boot from those bytes rolls the untried-and-unconfirmed core back.
-// The slot cores are tiny stand-ins with the ABI's exports (made from assembly/abi/spec.json), not the
-// real core: wasm3 needs more RAM for the real one than the emulator image has (native/README.md,
-// "Not done"), which is also why the image's own embedded core is not booted here.
+// Most slot cores are tiny cores with the ABI's exports (made from assembly/abi/spec.json): each boots in a
+// moment and tells the boot rules' cases apart by its SHA-256. One test boots the real core
+// (build/picowire.wasm) from slot B, its compiled code in the flash code region; the image's own embedded
+// core is booted by test/firmware.test.ts.
 import { describe, it, expect, beforeAll } from "vitest";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -23,6 +24,7 @@ import { programWord, writeSlot, H_TRIED } from "../tools/host/slots.ts";
 import { picoLayout } from "../tools/provision/layout.ts";
 import { writeUf2 } from "../tools/provision/uf2.ts";
 import spec from "../assembly/abi/spec.json" with { type: "json" };
+import { needs } from "./helpers/inputs.ts";
 
 const env = firmwareEnv();
 const bootrom = findBootrom();
@@ -33,12 +35,6 @@ const missing = [
   ...(!WASM3_PATH || !existsSync(join(WASM3_PATH, "source/wasm3.h")) ? ["WASM3_PATH (the root of a wasm3 source tree)"] : []),
   ...(spawnSync("wat2wasm", ["--version"], { stdio: "ignore" }).status === 0 ? [] : ["wat2wasm (Debian package wabt)"]),
 ];
-if (missing.length) {
-  console.warn(
-    `\n${"!".repeat(100)}\n!!! SKIPPED: the Pico's OTA boot side in rp2040js (test/firmware-ota.test.ts) did NOT run. Missing:\n` +
-      `${missing.map((m) => `!!!   - ${m}`).join("\n")}\n${"!".repeat(100)}\n`,
-  );
-}
 
 // its own build directory, so it never races npm run build's build/pico-wasm3
 const BUILD = join(ROOT, "build", "pico-wasm3-ota");
@@ -94,7 +90,7 @@ async function bootWith(setup: (f: Flash) => void): Promise<string> {
   return (await bootSlots(slotsOf(setup))).output;
 }
 
-describe.skipIf(missing.length > 0)("the Pico's OTA boot side (wasm3 emulator image in rp2040js)", () => {
+needs(missing).describe("the Pico's OTA boot side (wasm3 emulator image in rp2040js)", () => {
   beforeAll(() => {
     const cfg = spawnSync(
       "cmake",

@@ -2,8 +2,8 @@
 // and its boot/benchmark image run in the rp2040js emulator (tools/emu/run.ts): the banner must name
 // the tested core's SHA-256, the core must initialise through the C host, and the benchmarks must run.
 // Needs PICO_SDK_PATH (pico-sdk 2.2.0 with cyw43-driver and lwIP), arm-none-eabi-gcc, cmake, wasm2c,
-// a locally built picotool (picotool_DIR) and the RP2040 bootrom (RP2040_BOOTROM or /work/deps/rp2040js);
-// without them the suite is skipped, loudly. See native/README.md "Firmware".
+// a locally built picotool (picotool_DIR) and the RP2040 bootrom (RP2040_BOOTROM): `npm run deps` provides them;
+// without them the suite is skipped, loudly (and fails in CI). See docs/FIRMWARE.md.
 import { describe, it, expect, beforeAll } from "vitest";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -15,6 +15,7 @@ import { findBootrom, runImage, type EmuResult } from "../tools/emu/run.ts";
 import { probeWs2812, type Ws2812Probe } from "../tools/emu/ws2812-probe.ts";
 import { USBCDC } from "rp2040js";
 import { C } from "../tools/host/abi.generated.ts";
+import { needs } from "./helpers/inputs.ts";
 
 const WASM = join(ROOT, "build", "picowire.wasm");
 const EMBED = join(ROOT, "native", "pico", "cmake", "embed_wasm.cmake");
@@ -24,22 +25,14 @@ const PAGE = join(ROOT, "build", "index.html.gz"); // the dashboard page (npm ru
 const env = firmwareEnv();
 const bootrom = findBootrom();
 const missing = [...env.missing, ...("missing" in bootrom ? [bootrom.missing] : [])];
-if (missing.length > 0) {
-  console.warn(
-    `\n${"!".repeat(100)}\n!!! SKIPPED: firmware tests (test/firmware.test.ts) did NOT run: the UF2 was not built and the\n` +
-      `!!! emulator image did not boot. Missing:\n${missing.map((m) => `!!!   - ${m}`).join("\n")}\n` +
-      `!!! See native/README.md "Firmware" for the exact install and fetch commands.\n${"!".repeat(100)}\n`,
-  );
-}
 const hasCmake = spawnSync("cmake", ["--version"], { stdio: "ignore" }).status === 0;
-if (!hasCmake) console.warn("!!! SKIPPED: the firmware embed-step tests need cmake");
 const w3 = wasm3Env();
-if (missing.length === 0 && w3.missing)
-  console.warn(`\n${"!".repeat(100)}\n!!! SKIPPED: the wasm3 firmware images (the board's default) were not built or booted: ${w3.missing}\n${"!".repeat(100)}\n`);
+/** Tests of the wasm3 images (the board's default), built where WASM3_PATH is set. */
+const wasm3It = needs(w3.missing).it;
 
 const sha256 = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
 
-describe.skipIf(!hasCmake)("firmware embed step (native/pico/cmake/embed_wasm.cmake)", () => {
+needs(hasCmake ? null : "cmake").describe("firmware embed step (native/pico/cmake/embed_wasm.cmake)", () => {
   const out = mkdtempSync(join(tmpdir(), "pw-embed-"));
   const embed = (extra: string[]) =>
     spawnSync(
@@ -72,7 +65,7 @@ describe.skipIf(!hasCmake)("firmware embed step (native/pico/cmake/embed_wasm.cm
   });
 });
 
-describe.skipIf(!hasCmake)("firmware asset step (native/pico/cmake/embed_asset.cmake)", () => {
+needs(hasCmake ? null : "cmake").describe("firmware asset step (native/pico/cmake/embed_asset.cmake)", () => {
   const out = mkdtempSync(join(tmpdir(), "pw-asset-"));
   const embed = (file: string) =>
     spawnSync(
@@ -81,7 +74,7 @@ describe.skipIf(!hasCmake)("firmware asset step (native/pico/cmake/embed_asset.c
       { encoding: "utf8" },
     );
 
-  it.skipIf(!existsSync(PAGE))("embeds build/index.html.gz as a const array and prints its size and SHA-256", () => {
+  needs(existsSync(PAGE) ? null : "build/index.html.gz (npm run build)").it("embeds build/index.html.gz as a const array and prints its size and SHA-256", () => {
     const r = embed(PAGE);
     expect(r.status, r.stderr).toBe(0);
     const size = statSync(PAGE).size;
@@ -112,11 +105,8 @@ const lwipMissing = [
   runs("wasm2c") ? null : "wasm2c (apt-get install wabt)",
   runs("cc") ? null : "a C compiler",
 ].filter((m): m is string => m !== null);
-if (lwipMissing.length > 0) {
-  console.warn(`!!! SKIPPED: pw_lwip.c on lwIP loopback (test/firmware.test.ts) did NOT run: missing ${lwipMissing.join(", ")}`);
-}
 
-describe.skipIf(lwipMissing.length > 0)("pw_lwip.c over lwIP's loopback netif (host build, ASan+UBSan)", () => {
+needs(lwipMissing).describe("pw_lwip.c over lwIP's loopback netif (host build, ASan+UBSan)", () => {
   it("serves the tutorial, HTTP, a 200 KB WebSocket echo and the embedded dashboard page through lwIP with split segments", () => {
     const dir = join(ROOT, "build", "pico-lwip-test");
     const cfg = spawnSync("cmake", ["-S", join(ROOT, "native/pico/test"), "-B", dir, `-DLWIP_PATH=${LWIP_PATH}`], { encoding: "utf8" });
@@ -136,7 +126,7 @@ describe.skipIf(lwipMissing.length > 0)("pw_lwip.c over lwIP's loopback netif (h
   }, 300_000);
 });
 
-describe.skipIf(missing.length > 0)("firmware (Pico W UF2 + rp2040js boot image)", () => {
+needs(missing).describe("firmware (Pico W UF2 + rp2040js boot image)", () => {
   let emu: EmuResult;
   let emuWasm3: EmuResult | undefined; // the wasm3 emulator image, where WASM3_PATH is set
   let board: EmuResult; // the real WiFi firmware, whose radio rp2040js does not emulate
@@ -186,7 +176,7 @@ describe.skipIf(missing.length > 0)("firmware (Pico W UF2 + rp2040js boot image)
     expect(board.simulatedMs).toBeGreaterThan(20_000); // well past the 8 s watchdog
   });
 
-  it.runIf(!!w3.path)("is the wasm3 image where WASM3_PATH is set: the core compiled into flash, 48 KB of heap left beside WiFi", () => {
+  wasm3It("is the wasm3 image where WASM3_PATH is set: the core compiled into flash, 48 KB of heap left beside WiFi", () => {
     expect(engine).toBe("wasm3");
     expect(board.output).toMatch(/picowire firmware: ABI v\d+, engine wasm3,/);
     const load = board.output.match(/\[info\] wasm3: (\d+) bytes \(other \d+\) after compiling (\d+) functions into flash \(code (\d+) of (\d+) bytes, (\d+) sectors rewritten/);
@@ -200,14 +190,14 @@ describe.skipIf(missing.length > 0)("firmware (Pico W UF2 + rp2040js boot image)
     console.info(`wasm3 WiFi image: ${load![0]}; free heap ${free![1]} B`);
   });
 
-  it.runIf(!!w3.path)("keeps the wasm2c WiFi image building and booting too (build/picowire-wasm2c.uf2, within 1 MiB)", () => {
+  wasm3It("keeps the wasm2c WiFi image building and booting too (build/picowire-wasm2c.uf2, within 1 MiB)", () => {
     expect(statSync(FIRMWARE_WASM2C_UF2).size).toBeLessThanOrEqual(UF2_MAX_BYTES);
     expect(boardWasm2c!.output).toMatch(/picowire firmware: ABI v\d+, engine wasm2c,/);
     expect(boardWasm2c!.output).toMatch(/\[info\] pico: core running/);
     expect(boardWasm2c!.output).not.toMatch(/core trapped/);
   });
 
-  it.runIf(!!w3.path)("runs wasm3 with the whole core in the board's own RAM layout, compiled code in flash, and restarts it without rewriting flash", () => {
+  wasm3It("runs wasm3 with the whole core in the board's own RAM layout, compiled code in flash, and restarts it without rewriting flash", () => {
     const out = emuWasm3!.output;
     expect(emuWasm3!.done, out).toBe(true);
     expect(out).not.toMatch(/MEASUREMENT IMAGE/); // the real heap, not one past the SRAM

@@ -1,5 +1,5 @@
 // Every fuzz corpus and regression input (test/fuzz/) replayed through the core on the Node host with
-// the same drivers as native/fuzz/fuzz_core.c: no trap, no allocation after init, nothing written
+// the same drivers as native/fuzz/target_*.c: no trap, no allocation after init, nothing written
 // above the memory cap. A crash the fuzzer finds is copied to test/fuzz/regressions/<target>/.
 import { describe, it, expect } from "vitest";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -19,7 +19,7 @@ function inputs(target: string): [string, Buffer][] {
 }
 
 /** The peer side both drivers share: a send window the input may make small, and delivery in chunks
- *  that re-offers what the core did not consume after a send-queue drain (as fuzz_core.c's deliver). */
+ *  that re-offers what the core did not consume after a send-queue drain (as fuzz_deliver in native/fuzz/fuzz_host.c). */
 class Peer {
   window: number;
   constructor(readonly host: FakeHost, input: Buffer) {
@@ -51,7 +51,7 @@ function drive(input: Buffer, upgrade: boolean): void {
   const core = host.start("http_port=80\nmax_conns=4\nws_echo=1\nws_max_message=4096\nws_ping_ms=100\nws_idle_ms=300", 1000);
   const peer = new Peer(host, input);
   const chosen = peer.window;
-  peer.window = 1 << 30; // the upgrade is read at full speed, as in fuzz_core.c
+  peer.window = 1 << 30; // the upgrade is read at full speed, as in target_frame.c
   const heap = core.stat(C.STAT_HEAP_TOP);
   let now = 0xffffff00;
   expect(core.exports.tcp_accepted(1, 5, 0x7f000001, 4000, now)).toBe(C.OK);

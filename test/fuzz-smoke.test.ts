@@ -1,19 +1,19 @@
 // A short round of every libFuzzer target (npm run fuzz) on the identical wasm, so CI exercises the
 // fuzz build and finds shallow crashes; then the snapshot every input starts from is checked against a
 // fresh instance (PW_FUZZ_VERIFY). Long runs and exec/s: docs/FUZZING.md.
-import { describe, it, expect } from "vitest";
+import { it, expect } from "vitest";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "../tools/abi/generate.ts";
+import { needs } from "./helpers/inputs.ts";
 
 const TARGETS = readdirSync(join(ROOT, "native/fuzz"))
   .map((f) => /^target_(\w+)\.c$/.exec(f)?.[1])
   .filter((t): t is string => !!t);
 const has = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
 const ready = has("wasm2c") && (has("clang-19") || has("clang"));
-if (!ready) console.warn("!!! fuzz smoke SKIPPED: needs wasm2c and clang-19 with libFuzzer (apt-get install wabt clang-19 libclang-rt-19-dev)");
 
 /** One fuzz binary over its seeds, then `runs` mutated inputs, with extra environment. */
 function runTarget(t: string, runs: number, env: Record<string, string>) {
@@ -29,7 +29,7 @@ function runTarget(t: string, runs: number, env: Record<string, string>) {
   }
 }
 
-describe.skipIf(!ready)("fuzzing (short round)", () => {
+needs(ready ? null : "wasm2c and clang-19 with libFuzzer (apt-get install wabt clang-19 libclang-rt-19-dev)").describe("fuzzing (short round)", () => {
   it("names the seven targets, the control session and the bus datagrams among them", () => {
     expect(TARGETS.sort()).toEqual(["bus", "control", "frame", "http", "json", "mqtt", "rgb"]);
   });

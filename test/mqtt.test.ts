@@ -10,6 +10,7 @@ import { Client } from "../tools/client.ts";
 import { startBoard, stopBoards, waitFor, freePort, type TestBoard } from "./helpers/boards.ts";
 import { picowire } from "./helpers/cli.ts";
 import { Broker, Watcher, MOSQUITTO } from "../tools/mqtt/broker.ts";
+import { needs } from "./helpers/inputs.ts";
 
 if (!MOSQUITTO) {
   console.warn(`\n${"!".repeat(100)}\n!!! SKIPPED test/mqtt.test.ts: mosquitto is not installed (apt-get install mosquitto; .ci/run does)\n${"!".repeat(100)}\n`);
@@ -43,7 +44,7 @@ function config(b: Broker, id: string, extra: string[] = []): string {
 const seen = (w: Watcher, topic: string, text?: string) => () => w.messages.some((m) => m.topic === topic && (text === undefined || m.text === text));
 const logged = (b: TestBoard, re: RegExp) => () => b.lines.some((l) => re.test(l.text));
 
-describe.skipIf(!MOSQUITTO)("MQTT bridge with mosquitto", () => {
+needs(MOSQUITTO ? null : "mosquitto is not installed (apt-get install mosquitto; .ci/run does)").describe("MQTT bridge with mosquitto", () => {
   it("announces the light, diagnostics and availability to Home Assistant", async () => {
     const br = await broker();
     const w = await watch(br, ["homeassistant/#", "picowire/#"]);

@@ -19,15 +19,9 @@ import { updateBoard, type Image } from "../tools/cli/update.ts";
 import { waitFor, freePort } from "./helpers/boards.ts";
 import { wasmBytes, coreModule, coreSha256 } from "./helpers/core.ts";
 import { ROOT } from "../tools/abi/generate.ts";
+import { needs, nativeHostMissing } from "./helpers/inputs.ts";
 
-const runs = (cmd: string) => {
-  const r = spawnSync(cmd, ["--version"], { stdio: "ignore", timeout: 10_000 });
-  return !r.error && r.status === 0;
-};
-const missing = [runs("wasm2c") ? null : "wasm2c (Debian package wabt)", runs("cmake") ? null : "cmake", runs("cc") || runs("gcc") ? null : "a C compiler"].filter(
-  (m): m is string => m !== null,
-);
-if (missing.length) console.warn(`\n${"!".repeat(100)}\n!!! SKIPPED: the C boot rules (test/native-boot.test.ts) did NOT run: missing ${missing.join(", ")}\n${"!".repeat(100)}\n`);
+const missing = nativeHostMissing();
 
 const A = C.REGION_SLOT_A;
 const B = C.REGION_SLOT_B;
@@ -120,7 +114,7 @@ function compareBoots(bin: string, node: Flash, file: string, what: string, skip
   return decisions;
 }
 
-describe.skipIf(missing.length > 0)("the C host's boot rules (native/host/pw_boot.c)", () => {
+needs(missing).describe("the C host's boot rules (native/host/pw_boot.c)", () => {
   let bin = "";
   beforeAll(() => {
     const r = spawnSync("bash", [join(ROOT, "tools/native/build-posix.sh")], { cwd: ROOT, encoding: "utf8", timeout: 300_000 });

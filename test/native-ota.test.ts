@@ -19,23 +19,14 @@ import { freePort } from "./helpers/boards.ts";
 import { wasmBytes, coreSha256 } from "./helpers/core.ts";
 import { picowire } from "./helpers/cli.ts";
 import { ROOT } from "../tools/abi/generate.ts";
+import { needs, nativeHostMissing, wasm3Missing } from "./helpers/inputs.ts";
 
 const KEY = "native-ota-key-0123456789";
 const HOST = "127.0.0.1";
 const BUILD_SCRIPT = join(ROOT, "tools/native/build-posix.sh");
 
-const runs = (cmd: string) => {
-  const r = spawnSync(cmd, ["--version"], { stdio: "ignore", timeout: 10_000 });
-  return !r.error && r.status === 0;
-};
-const missing = [runs("wasm2c") ? null : "wasm2c (Debian package wabt)", runs("cmake") ? null : "cmake", runs("cc") || runs("gcc") ? null : "a C compiler"].filter(
-  (m): m is string => m !== null,
-);
-const WASM3_PATH = process.env.WASM3_PATH ?? "";
-const wasm3Missing = !WASM3_PATH ? "WASM3_PATH is not set (the root of a wasm3 source tree)" : !existsSync(join(WASM3_PATH, "source/wasm3.h")) ? `WASM3_PATH=${WASM3_PATH} has no source/wasm3.h` : null;
-const banner = (what: string, why: string) => console.warn(`\n${"!".repeat(100)}\n!!! SKIPPED: ${what} did NOT run: ${why}\n${"!".repeat(100)}\n`);
-if (missing.length) banner("the native OTA tests (test/native-ota.test.ts)", `missing ${missing.join(", ")}`);
-else if (wasm3Missing) banner("over-the-air updates of the C host with the wasm3 engine (test/native-ota.test.ts)", wasm3Missing);
+const missing = nativeHostMissing();
+const wasm3 = wasm3Missing();
 
 /** The real core with a custom section naming `tag`: another SHA-256, the same behaviour (as test/ota.test.ts). */
 function variant(tag: string): Image {
@@ -130,7 +121,7 @@ async function push(port: number, image: Image): Promise<Reply> {
 const quiet = { key: KEY, log: () => {}, progress: () => {} };
 const tmp = () => mkdtempSync(join(tmpdir(), "picowire-native-ota-"));
 
-describe.skipIf(missing.length > 0 || wasm3Missing !== null)("over-the-air update of the C host (POSIX, wasm3 engine)", () => {
+needs([...missing, wasm3]).describe("over-the-air update of the C host (POSIX, wasm3 engine)", () => {
   let bin = "";
   beforeAll(() => {
     bin = build(["--engine", "wasm3"]);
@@ -198,7 +189,7 @@ describe.skipIf(missing.length > 0 || wasm3Missing !== null)("over-the-air updat
   }, 30_000);
 });
 
-describe.skipIf(missing.length > 0)("a C host whose core is compiled in (POSIX, wasm2c engine)", () => {
+needs(missing).describe("a C host whose core is compiled in (POSIX, wasm2c engine)", () => {
   let bin = "";
   beforeAll(() => {
     bin = build([]);

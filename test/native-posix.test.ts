@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ABI_VERSION, C } from "../tools/host/abi.generated.ts";
+import { needs, nativeHostMissing, wasm3Missing } from "./helpers/inputs.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const WASM = join(ROOT, "build/picowire.wasm");
@@ -26,40 +27,17 @@ function runs(cmd: string): boolean {
   return !r.error && r.status === 0;
 }
 
-const missing = [
-  runs("wasm2c") ? null : "wasm2c (Debian package wabt)",
-  runs("cmake") ? null : "cmake",
-  runs("cc") || runs("gcc") || runs("clang") ? null : "a C compiler",
-].filter((m): m is string => m !== null);
-if (missing.length > 0) {
-  console.warn(
-    `\n${"!".repeat(100)}\n!!! SKIPPED: native POSIX host tests (test/native-posix.test.ts) did NOT run: missing ${missing.join(", ")}.\n` +
-      `!!! Install with: apt-get install -y wabt cmake gcc\n${"!".repeat(100)}\n`,
-  );
-}
-
-const WASM3_PATH = process.env.WASM3_PATH ?? "";
-const wasm3Missing = !WASM3_PATH
-  ? "WASM3_PATH is not set (the root of a wasm3 source tree: git clone https://github.com/wasm3/wasm3 DIR; export WASM3_PATH=DIR)"
-  : !existsSync(join(WASM3_PATH, "source/wasm3.h"))
-    ? `WASM3_PATH=${WASM3_PATH} is not a wasm3 source tree (no source/wasm3.h)`
-    : null;
-if (missing.length === 0 && wasm3Missing) {
-  console.warn(
-    `\n${"!".repeat(100)}\n!!! SKIPPED: the native POSIX host tests with the wasm3 engine did NOT run: ${wasm3Missing}.\n` +
-      `!!! The wasm2c engine's tests ran; the wasm3 engine (the device's default) is untested here.\n${"!".repeat(100)}\n`,
-  );
-}
+const missing = nativeHostMissing();
 
 interface Engine {
   name: "wasm2c" | "wasm3";
   buildArgs: string[];
   trapCore: string; // the trap core's binary, next to the main one
-  skip: boolean;
+  missing: string[]; // inputs it needs that are not here
 }
 const ENGINES: Engine[] = [
-  { name: "wasm2c", buildArgs: [], trapCore: "picowire-posix-trap-core", skip: missing.length > 0 },
-  { name: "wasm3", buildArgs: ["--engine", "wasm3"], trapCore: "picowire-posix-wasm3-trap-core", skip: missing.length > 0 || wasm3Missing !== null },
+  { name: "wasm2c", buildArgs: [], trapCore: "picowire-posix-trap-core", missing },
+  { name: "wasm3", buildArgs: ["--engine", "wasm3"], trapCore: "picowire-posix-wasm3-trap-core", missing: needs([...missing, wasm3Missing()]).missing },
 ];
 
 /** One picowire-posix process with its log lines collected. */
@@ -187,7 +165,7 @@ function httpRequest(port: number, method: string, path: string, body?: string, 
   });
 }
 
-for (const engine of ENGINES) describe.skipIf(engine.skip)(`native POSIX host (C host + ${engine.name} engine)`, () => {
+for (const engine of ENGINES) needs(engine.missing).describe(`native POSIX host (C host + ${engine.name} engine)`, () => {
   let bin = "";
   let port = 0;
   let server: NativeBoard;
@@ -413,7 +391,7 @@ for (const engine of ENGINES) describe.skipIf(engine.skip)(`native POSIX host (C
 
 // Opt-in (PW_NATIVE_BENCH=1): the same core on both engines, side by side in one run, rounds interleaved.
 const BENCH = process.env.PW_NATIVE_BENCH === "1";
-describe.skipIf(!BENCH || ENGINES.some((e) => e.skip))("native POSIX host: wasm3 vs wasm2c throughput (PW_NATIVE_BENCH=1)", () => {
+describe.skipIf(!BENCH || ENGINES.some((e) => e.missing.length > 0))("native POSIX host: wasm3 vs wasm2c throughput (PW_NATIVE_BENCH=1)", () => {
   const boards: NativeBoard[] = [];
   afterAll(async () => {
     await Promise.all(boards.map((b) => b.stop()));

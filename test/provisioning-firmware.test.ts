@@ -12,7 +12,7 @@ import { FIRMWARE_UF2, ROOT } from "../tools/build/firmware.ts";
 import { findBootrom, runImage } from "../tools/emu/run.ts";
 import { readUf2 } from "../tools/provision/uf2.ts";
 import { configCommand } from "../tools/cli/config.ts";
-import { PROVISIONING_WIRED } from "./helpers/stub-core.ts";
+import { needs } from "./helpers/inputs.ts";
 
 const bootrom = findBootrom();
 const wasmSha = createHash("sha256").update(readFileSync(join(ROOT, "build", "picowire.wasm"))).digest("hex");
@@ -28,9 +28,7 @@ const missing = [
   ...(existsSync(FIRMWARE_UF2) ? [] : [`${FIRMWARE_UF2} (npm run build with PICO_SDK_PATH)`]),
   ...(existsSync(FIRMWARE_UF2) && !firmwareCurrent() ? [`${FIRMWARE_UF2} built from this core (it embeds another: npm run build with PICO_SDK_PATH)`] : []),
   ...("missing" in bootrom ? [bootrom.missing] : []),
-  ...(PROVISIONING_WIRED ? [] : ["the provisioning wiring in the core (docs/CONFIG.md)"]),
 ];
-if (missing.length) console.warn(`\n!!! SKIPPED: the firmware reading its configuration sector (emulator): missing ${missing.join("; ")}\n`);
 
 async function boot(configUf2: string | null, buttonHeld: boolean) {
   return runImage(FIRMWARE_UF2, {
@@ -47,7 +45,7 @@ async function boot(configUf2: string | null, buttonHeld: boolean) {
   });
 }
 
-describe.skipIf(missing.length > 0)("the firmware and the configuration sector (rp2040js)", () => {
+needs(missing).describe("the firmware and the configuration sector (rp2040js)", () => {
   it("boots the shared firmware with a configuration UF2 beside it: configured from the sector", async () => {
     const out = join(mkdtempSync(join(tmpdir(), "pw-fw-cfg-")), "cfg.uf2");
     const log = console.log;

@@ -13,10 +13,11 @@ import { Client } from "../tools/client.ts";
 import { encodeCopy, decodeCopy, readRegion, regionImage, SECTOR, CONFIG_REGION_BYTES } from "../tools/provision/sector.ts";
 import { setupAssets } from "../tools/build/setup.ts";
 import { RESET_PIN } from "../tools/provision/layout.ts";
-import { StubCore, PROVISIONING_WIRED } from "./helpers/stub-core.ts";
+import { StubCore } from "./helpers/stub-core.ts";
 import { nodeConfig } from "../tools/cli/node.ts";
 import { startBoard, stopBoards, waitFor, freePort, nodeOnly } from "./helpers/boards.ts";
 import { chromiumMissing, playwright, CHROMIUM } from "./helpers/chromium.ts";
+import { needs } from "./helpers/inputs.ts";
 
 const A = "control_insecure=1\ncontrol_line_max=1024\nmax_conns=3\n";
 const B_LONG = "control_insecure=1\ncontrol_line_max=1024\nmax_conns=5\n# a comment long enough to make the copy span several flash pages: " + "x".repeat(420) + "\n";
@@ -41,7 +42,7 @@ function copies(a: Uint8Array | null, b: Uint8Array | null): Uint8Array {
 
 const boot = (f: Flash, resetPin = 1) => new StubCore({ flash: f, resetPin }).boot();
 
-describe.skipIf(!PROVISIONING_WIRED)("the configuration sector (core, no sockets)", () => {
+describe("the configuration sector (core, no sockets)", () => {
   it("an erased sector is 'unconfigured': setup mode with an open picowire-XXXX access point, never a failed start", () => {
     const s = boot(new Flash());
     expect(s.initResult).toBe(C.OK);
@@ -270,9 +271,8 @@ describe.skipIf(!PROVISIONING_WIRED)("the configuration sector (core, no sockets
 // ---- the Node host: virtual boards with a flash file ---------------------------------------------
 
 const node = nodeOnly("virtual boards with a flash model, the simulated WiFi and GPIO");
-const nodeWired = PROVISIONING_WIRED ? node.describe : describe.skip;
 
-nodeWired("virtual boards configured from flash (Node host)", () => {
+node.describe("virtual boards configured from flash (Node host)", () => {
   afterEach(() => stopBoards());
   const dir = mkdtempSync(join(tmpdir(), "picowire-prov-"));
   let n = 0;
@@ -351,11 +351,10 @@ nodeWired("virtual boards configured from flash (Node host)", () => {
 // ---- the setup page in Chromium -----------------------------------------------------------------
 
 const missing = chromiumMissing();
-if (missing) console.warn(`\n!!! SKIPPED: the setup page in Chromium: ${missing}\n`);
 
-nodeWired("the setup page in Chromium", () => {
+node.describe("the setup page in Chromium", () => {
   afterAll(() => stopBoards());
-  it.skipIf(!!missing)("lists scanned networks and saves a configuration with set_config; the board restarts configured", async () => {
+  needs(missing).it("lists scanned networks and saves a configuration with set_config; the board restarts configured", async () => {
     const h = "127.0.12.99";
     const flash = new Flash();
     const board = await startBoard("", {

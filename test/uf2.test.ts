@@ -14,7 +14,7 @@ import { decodeCopy, readRegion, SECTOR } from "../tools/provision/sector.ts";
 import { configCommand, configText } from "../tools/cli/config.ts";
 import { Flash } from "../tools/host/flash.ts";
 import { C } from "../tools/host/abi.generated.ts";
-import { StubCore, PROVISIONING_WIRED } from "./helpers/stub-core.ts";
+import { StubCore } from "./helpers/stub-core.ts";
 
 
 const le = (v: number) => [v & 255, (v >>> 8) & 255, (v >>> 16) & 255, (v >>> 24) & 255];
@@ -107,14 +107,12 @@ describe("picowire config set --uf2 / config show", () => {
     expect(logs.join("\n")).toMatch(/wifi_password=\*{8}/);
 
     // what the bootrom would leave in flash boots on the core, configured
-    if (PROVISIONING_WIRED) {
-      const flash = new Flash();
-      flash.bytes.set(readUf2(file).data, 0);
-      const s = new StubCore({ flash }).boot();
-      expect(s.initResult).toBe(C.OK);
-      expect(s.maxConns).toBe(7);
-      expect(s.aps).toEqual([]);
-    }
+    const flash = new Flash();
+    flash.bytes.set(readUf2(file).data, 0);
+    const s = new StubCore({ flash }).boot();
+    expect(s.initResult).toBe(C.OK);
+    expect(s.maxConns).toBe(7);
+    expect(s.aps).toEqual([]);
 
     // config show reads it back, secrets masked
     logs.length = 0;
@@ -140,7 +138,7 @@ describe("picowire config set --uf2 / config show", () => {
     expect(configText(["ssid=a", "wifi_mode=ap", "password=12345678"])).toBe("wifi_ssid=a\nwifi_mode=ap\nwifi_password=12345678\n");
   });
 
-  it.skipIf(!PROVISIONING_WIRED)("config show reads a virtual board's flash file", async () => {
+  it("config show reads a virtual board's flash file", async () => {
     const f = join(dir, "board.flash");
     const flash = new Flash(f);
     new StubCore({ flash }).boot().control({ action: "set_config", config: "control_insecure=1\nkey=flash-file-key-0123456\n" });

@@ -11,13 +11,13 @@ import { join } from "node:path";
 import { ROOT } from "../tools/abi/generate.ts";
 import { startBoard, stopBoards, freePort, type TestBoard } from "./helpers/boards.ts";
 import { chromiumMissing, launchChromium } from "./helpers/chromium.ts";
+import { needs } from "./helpers/inputs.ts";
 
 const BOARD_HOST = "board.picowire.test";
 const PAGE_HOST = "page.picowire.test";
 const SCREENSHOT = join(ROOT, "test-artifacts", "ws-chromium.png");
 
 const missing = chromiumMissing();
-if (missing) console.warn(`\n!!!!!!!!\n!!! SKIPPING test/ws-chromium.test.ts: ${missing}. The browser WebSocket tests did NOT run.\n!!!!!!!!\n`);
 
 // The page's script, plain JavaScript (nothing from the test's transpiler crosses into the browser).
 const PAGE_SCRIPT = String.raw`
@@ -130,7 +130,7 @@ const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>picowire /
 <style>body{font:14px monospace;margin:16px}pre{white-space:pre-wrap}</style></head>
 <body><h3>picowire /echo from Chromium</h3><pre id="log"></pre><script>${PAGE_SCRIPT}</script></body></html>`;
 
-describe.skipIf(!!missing)("Chromium -> board /echo over ws://", () => {
+needs(missing).describe("Chromium -> board /echo over ws://", () => {
   let server: http.Server;
   let pagePort = 0;
   let browser: import("playwright-core").Browser;

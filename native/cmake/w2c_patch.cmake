@@ -16,18 +16,19 @@ string(REPLACE "${from}" "${to}" src "${src}")
 # the little-endian loads and stores take their address from PW_W2C_MEM_ADDR (wasm2c_fast.h: the fixed
 # memory's static array, a constant known 8-aligned, so an access's alignment test is one on the wasm
 # address, often folded away, and nothing is reloaded after a store)
-foreach(pair "wasm_rt_memcpy(&result, &mem->data[addr], sizeof(t1));|wasm_rt_memcpy(&result, PW_W2C_MEM_ADDR(mem, addr), sizeof(t1));"
-             "wasm_rt_memcpy(&mem->data[addr], &wrapped, sizeof(t1));|wasm_rt_memcpy(PW_W2C_MEM_ADDR(mem, addr), &wrapped, sizeof(t1));")
-  string(REPLACE "|" ";" pair "${pair}")
-  list(GET pair 0 from)
-  list(GET pair 1 to)
+# (no CMake lists here: the code holds semicolons, and list() splits on them differently under CMP0007 OLD
+# and NEW — with CMake >= 4.0 a list-based pair turned every access into an empty statement)
+function(w2c_replace_once from to)
   string(FIND "${src}" "${from}" first)
   string(FIND "${src}" "${from}" last REVERSE)
   if(first EQUAL -1 OR NOT first EQUAL last)
     message(FATAL_ERROR "w2c_patch: ${FILE} does not contain \"${from}\" exactly once (another wasm2c?)")
   endif()
-  string(REPLACE "${from}" "${to}" src "${src}")
-endforeach()
+  string(REPLACE "${from}" "${to}" patched "${src}")
+  set(src "${patched}" PARENT_SCOPE)
+endfunction()
+w2c_replace_once("wasm_rt_memcpy(&result, &mem->data[addr], sizeof(t1));" "wasm_rt_memcpy(&result, PW_W2C_MEM_ADDR(mem, addr), sizeof(t1));")
+w2c_replace_once("wasm_rt_memcpy(&mem->data[addr], &wrapped, sizeof(t1));" "wasm_rt_memcpy(PW_W2C_MEM_ADDR(mem, addr), &wrapped, sizeof(t1));")
 # wabt passes every loaded value through an empty asm with an "r" operand (it keeps float NaN bits
 # intact); PW_W2C_LOAD_FENCE lets wasm2c_fast.h drop it for our integer-only core
 string(REPLACE "wasm_asm(\"\" ::\"r\"(result));" "PW_W2C_LOAD_FENCE(result);" src "${src}")

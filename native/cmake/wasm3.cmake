@@ -49,15 +49,16 @@ else()
   set(PW_HAVE_WASM3 ON)
 endif()
 
-# The configuration measured on the RP2040 (docs in FACTS.md, knobs in wasm3's source/m3_config.h):
+# The board's configuration (knobs in wasm3's source/m3_config.h; the firmware and posix-wasm3 suites load the
+# whole core with it, `npx tsx tools/bench/emu.ts` measures its speed on the RP2040):
 #   d_m3ValCtrlDepth=32         Binaryen nests a byte parser's if/else chain 17+ blocks deep (default 16 fails)
 #   d_m3HasFloat=0              no float ops in the core; removes an f64 argument from every op (~20% faster)
 #   d_m3CodePageAlignSize=1024  code pages grow in 1 KiB steps, not 32 KiB
-#   d_m3MaxFunctionStackHeight=128
+#   d_m3MaxFunctionStackHeight=128  the core's largest function fits (a function above it does not load)
 # PUBLIC: the engine reads wasm3's internal structures, so it must see the same definitions.
 # d_m3MaxFunctionStackHeight bounds a function's locals + operand slots at compile time (a function
 # above it does not load: the engine names it); the compiler's tables in every runtime grow with it.
-set(PW_WASM3_STACK_HEIGHT 128 CACHE STRING "wasm3 d_m3MaxFunctionStackHeight (FACTS.md: 128 on the RP2040)")
+set(PW_WASM3_STACK_HEIGHT 128 CACHE STRING "wasm3 d_m3MaxFunctionStackHeight (128: the core's largest function fits)")
 # d_m3ValCtrlDepth bounds block nesting (Binaryen turns a switch over N keys into a br_table inside N+1
 # nested blocks); a deeper function does not load ("compiling function overran its stack height limit",
 # the engine names the function). The core keeps its deepest function under 32 (the settings parser is
@@ -66,7 +67,7 @@ set(PW_WASM3_STACK_HEIGHT 128 CACHE STRING "wasm3 d_m3MaxFunctionStackHeight (FA
 set(PW_WASM3_CTRL_DEPTH 32 CACHE STRING "wasm3 d_m3ValCtrlDepth (wasm3 default 16; the board uses 32, and the core keeps its deepest function under it)")
 # d_m3CodePageAlignSize: a code page's size step; a function's code never spans pages, so the tail of
 # each page is lost when the next function does not fit (measured on the RP2040: native/README.md).
-set(PW_WASM3_CODE_PAGE 1024 CACHE STRING "wasm3 d_m3CodePageAlignSize in bytes (FACTS.md: 1024 on the RP2040)")
+set(PW_WASM3_CODE_PAGE 1024 CACHE STRING "wasm3 d_m3CodePageAlignSize in bytes (1024: less lost at the end of each page than the default 32 KiB)")
 # OFF: compile a function at its first call instead of at load (less RAM for code never run, but the
 # RAM then grows while the core runs; native/README.md "In the emulator" has the figures)
 option(PW_WASM3_COMPILE_AT_LOAD "wasm3: compile every function of the core at load" ON)

@@ -1,5 +1,5 @@
 /* The wasm3 engine: interprets the core's .wasm bytes at run time (github.com/wasm3/wasm3, built from
- * ${WASM3_PATH}/source by native/cmake/wasm3.cmake with the RP2040 configuration of FACTS.md).
+ * ${WASM3_PATH}/source by native/cmake/wasm3.cmake with the board's configuration described there).
  *
  * load():
  *   1. takes the module bytes the host passes (a core from flash, after an update) or, when it passes

@@ -2,6 +2,7 @@
 #include "pw_host.h"
 #include "pw_boot.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -56,7 +57,7 @@ static uint8_t *span(pw_host *h, uint32_t ptr, int32_t len) {
 }
 
 static int32_t bad_buffer(pw_host *h, const char *import, uint32_t ptr, int32_t len) {
-  pw_host_logf(h, PW_LOG_WARN, "host: %s: buffer %u+%d is outside the core's memory", import, ptr, len);
+  pw_host_logf(h, PW_LOG_WARN, "host: %s: buffer %" PRIu32 "+%" PRId32 " is outside the core's memory", import, ptr, len);
   return PW_ERR_RANGE;
 }
 
@@ -287,7 +288,7 @@ static int32_t load_core(pw_host *h, const uint8_t *wasm, size_t wasm_len) {
   if (!CALL0(h, abi_version, &version)) return PW_ERR_BUSY;
   if (version != PW_ABI_VERSION) {
     pw_host_logf(h, PW_LOG_ERROR,
-                 "host: core speaks ABI v%d, this host speaks v%d: rebuild the core or update the host", version,
+                 "host: core speaks ABI v%" PRId32 ", this host speaks v%d: rebuild the core or update the host", version,
                  PW_ABI_VERSION);
     return PW_ERR_UNSUPPORTED;
   }
@@ -295,7 +296,7 @@ static int32_t load_core(pw_host *h, const uint8_t *wasm, size_t wasm_len) {
   if (!CALL0(h, io_buffer, &io)) return PW_ERR_BUSY;
   h->io = io;
   if (!io_ptr(h)) {
-    pw_host_logf(h, PW_LOG_ERROR, "host: the core's io buffer %u+%d lies outside its memory", io, PW_IO_CAPACITY);
+    pw_host_logf(h, PW_LOG_ERROR, "host: the core's io buffer %" PRIu32 "+%d lies outside its memory", io, PW_IO_CAPACITY);
     return PW_ERR_RANGE;
   }
   h->heap_limit = 0;
@@ -308,7 +309,7 @@ static int32_t load_core(pw_host *h, const uint8_t *wasm, size_t wasm_len) {
   int32_t status = 0;
   if (!CALL(h, init, &status, (int32_t)h->config_len, now_ms(h))) return PW_ERR_BUSY;
   if (status != PW_OK) {
-    pw_host_logf(h, PW_LOG_ERROR, "host: the core refused to start: %s (%d)", pw_err_name(status), status);
+    pw_host_logf(h, PW_LOG_ERROR, "host: the core refused to start: %s (%" PRId32 ")", pw_err_name(status), status);
     return status < 0 ? status : PW_ERR_CONFIG;
   }
   h->running = true;
@@ -584,7 +585,7 @@ int32_t pw_host_service(pw_host *h, int32_t *wait_ms) {
 
   if (h->dropped_events + h->dropped_datagrams != h->reported_drops) {
     h->reported_drops = h->dropped_events + h->dropped_datagrams;
-    pw_host_logf(h, PW_LOG_WARN, "host: dropped %u events and %u datagrams so far (queue full)", h->dropped_events,
+    pw_host_logf(h, PW_LOG_WARN, "host: dropped %" PRIu32 " events and %" PRIu32 " datagrams so far (queue full)", h->dropped_events,
                  h->dropped_datagrams);
   }
 
@@ -615,7 +616,7 @@ int32_t pw_host_service(pw_host *h, int32_t *wait_ms) {
   if (h->running && h->opt.check_canary) {
     int64_t at = canary_broken(h);
     if (at >= 0) {
-      pw_host_logf(h, PW_LOG_ERROR, "host: core wrote at offset %lld, above its %d-byte memory cap (a fault on the "
+      pw_host_logf(h, PW_LOG_ERROR, "host: core wrote at offset %lld, above its %" PRId32 "-byte memory cap (a fault on the "
                    "board); restarting the core", (long long)at, h->heap_limit);
       schedule_restart(h, PW_RESET_TRAP);
     }
@@ -1083,7 +1084,7 @@ void pw_import_reset(pw_host *h, int32_t kind) {
     return;
   }
   if (kind != PW_RESET_KIND_CORE)
-    pw_host_logf(h, PW_LOG_WARN, "host: reset kind %d: this platform cannot reboot; restarting the core", kind);
+    pw_host_logf(h, PW_LOG_WARN, "host: reset kind %" PRId32 ": this platform cannot reboot; restarting the core", kind);
   schedule_restart(h, PW_RESET_SOFTWARE);
 }
 

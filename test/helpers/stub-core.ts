@@ -4,7 +4,7 @@
 import { Core } from "../../tools/host/core.ts";
 import { C, IMPORT_NAMES, type HostImports } from "../../tools/host/abi.generated.ts";
 import { Flash } from "../../tools/host/flash.ts";
-import { coreModule, wasmBytes } from "./core.ts";
+import { coreModule } from "./core.ts";
 
 export interface StubOptions {
   flash: Flash;
@@ -84,14 +84,4 @@ export class StubCore {
   get maxConns(): number {
     return this.core.exports.stat(C.STAT_CONNS_MAX);
   }
-}
-
-/** Whether build/picowire.wasm has the provisioning actions wired in (assembly/abi/exports.ts,
- *  assembly/control/actions.ts, assembly/http/asset.ts call assembly/store/config_sector.ts). */
-export const PROVISIONING_WIRED = Buffer.from(wasmBytes).includes("set_config,factory_reset,scan_wifi");
-if (!PROVISIONING_WIRED) {
-  console.warn(
-    `\n${"!".repeat(100)}\n!!! SKIPPED: provisioning tests: build/picowire.wasm does not call assembly/store/config_sector.ts\n` +
-      `!!! (its wiring into exports.ts, actions.ts and http/asset.ts is not in this tree: docs/CONFIG.md)\n${"!".repeat(100)}\n`,
-  );
 }

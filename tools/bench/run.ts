@@ -23,4 +23,6 @@ if (existsSync(EMU_UF2) || existsSync(EMU_WASM3_UF2)) {
   const { spawnSync } = await import("node:child_process");
   spawnSync(process.execPath, ["--import", "tsx", new URL("./xip.ts", import.meta.url).pathname], { stdio: "inherit", timeout: 600_000 });
 }
+// the CLI's start-up: the package's compiled dist/ against tsx (tools/bench/cli-start.ts)
+console.log((await import("./cli-start.ts")).cliStartReport());
 process.exit(0); // rp2040js leaves timers behind

@@ -1,6 +1,6 @@
 // `npm run build`: generated files, then build/picowire.wasm (release) and its debug twin, then the
 // firmware where the Pico SDK and the ARM toolchain exist; otherwise it says plainly what was skipped.
-import { execFileSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
@@ -13,8 +13,16 @@ import { buildFirmware } from "./firmware.ts";
 import { buildDashboard } from "./dashboard.ts";
 import { buildSetupPage } from "./setup.ts";
 
-function run(cmd: string, args: string[]): void {
-  execFileSync(cmd, args, { cwd: ROOT, stdio: "inherit" });
+
+/** asc, with its binaryen's "Last converge was suboptimal." left out: it only means binaryen stopped
+ *  iterating early, which tools/build/shrink.ts's extra round makes up for; everything else is shown. */
+function asc(args: string[]): void {
+  const r = spawnSync(join(ROOT, "node_modules", ".bin", "asc"), args, { cwd: ROOT, encoding: "utf8" });
+  const shown = (text: string) => text.split("\n").filter((l) => l.trim() !== "Last converge was suboptimal.").join("\n");
+  process.stdout.write(shown(r.stdout ?? ""));
+  process.stderr.write(shown(r.stderr ?? ""));
+  if (r.error) throw r.error;
+  if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
 const spec = loadSpec();
@@ -22,13 +30,12 @@ for (const file of staleOutputs(spec)) {
   writeFileSync(join(ROOT, file), OUTPUTS.find(([f]) => f === file)![1](spec));
   console.log(`gen: wrote ${file}`);
 }
-const asc = join(ROOT, "node_modules", ".bin", "asc");
 // the transform compacts text literals (tools/build/ascii-literals.mjs); asconfig.json cannot name a
 // local transform file, so it is passed here
 const TRANSFORM = ["--transform", "./tools/build/ascii-literals.mjs"];
 // --debug only adds the name section; shrink() drops it from the binary and keeps it in the .wat
-run(asc, ["assembly/index.ts", "--target", "release", "--debug", ...TRANSFORM]);
-run(asc, ["assembly/index.ts", "--target", "debug", ...TRANSFORM]);
+asc(["assembly/index.ts", "--target", "release", "--debug", ...TRANSFORM]);
+asc(["assembly/index.ts", "--target", "debug", ...TRANSFORM]);
 // one data segment per literal costs headers the board pays for in RAM: merge them (image unchanged)
 const wasmPath = join(ROOT, "build", "picowire.wasm");
 // one more binaryen round where asc's stopped early (tools/build/shrink.ts), then the segments merged

@@ -3,7 +3,7 @@
 // print sizes. Where the Pico SDK, the ARM toolchain, cmake, wasm2c or picotool are missing it prints
 // exactly what is missing and that the step was skipped.
 //
-//   PICO_SDK_PATH=/work/deps/pico-sdk picotool_DIR=/work/deps/picotool/picotool WASM3_PATH=/work/deps/wasm3 npm run build
+//   npm run deps -- firmware-deps.tar.xz && npm run build     (or PICO_SDK_PATH=... picotool_DIR=... WASM3_PATH=... npm run build)
 //   npx tsx tools/build/firmware.ts          (the firmware step alone)
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync, statSync } from "node:fs";
@@ -11,6 +11,8 @@ import { createHash } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import "./deps-env.ts"; // the variables `npm run deps` saved, where the user set none
+import { writeManifest, DEFAULT_IMAGE, WASM2C_IMAGE, MANIFEST } from "../provision/firmware-images.ts";
 
 export const ROOT = resolve(import.meta.dirname, "..", "..");
 /** The wasm2c build: its WiFi image (build/picowire-wasm2c.uf2) and the wasm2c emulator image. */
@@ -166,7 +168,7 @@ export function buildFirmware(opts: { quiet?: boolean } = {}): FirmwareResult {
   const env = firmwareEnv();
   if (env.missing.length) {
     const skipped = env.missing.join("; ");
-    console.log(`firmware: SKIPPED, build/picowire.uf2 not built. Missing: ${skipped}. See native/README.md "Firmware".`);
+    console.log(`firmware: SKIPPED, build/picowire.uf2 not built. Missing: ${skipped}. See docs/FIRMWARE.md.`);
     return { built: false, skipped };
   }
   const wasm = join(ROOT, "build", "picowire.wasm");
@@ -206,11 +208,13 @@ export function buildFirmware(opts: { quiet?: boolean } = {}): FirmwareResult {
     copyFileSync(FIRMWARE_WASM2C_UF2, FIRMWARE_UF2);
     const why = forced === "wasm2c" ? "PICOWIRE_ENGINE=wasm2c" : (w3.missing ?? "");
     console.log(`${"!".repeat(80)}\nfirmware: build/picowire.uf2 is the wasm2c image (${why}): it runs its core compiled in and cannot\n` +
-      `take a new core over the air. Set WASM3_PATH (native/README.md "The wasm3 engine") for the board's default image.\n${"!".repeat(80)}`);
+      `take a new core over the air. Set WASM3_PATH (docs/FIRMWARE.md; npm run deps) for the board's default image.\n${"!".repeat(80)}`);
   }
   console.log(`firmware: build/picowire.uf2 (${engine}) for core sha256 ${sha}`);
   for (const [uf2, s] of [[FIRMWARE_UF2, sizes], [FIRMWARE_WASM2C_UF2, w2c]] as const)
     if (s.uf2Bytes > UF2_MAX_BYTES) throw new Error(`firmware: ${uf2} is ${s.uf2Bytes} bytes, over the ${UF2_MAX_BYTES}-byte budget`);
+  writeManifest(sha, { [DEFAULT_IMAGE]: engine, [WASM2C_IMAGE]: "wasm2c" }, ROOT); // what npm pack and picowire flash check
+  console.log(`firmware: ${MANIFEST}: the images and the core they embed`);
   return { built: true, uf2: FIRMWARE_UF2, emuUf2: EMU_UF2, sizes, engine };
 }
 

@@ -14,8 +14,8 @@ import { C } from "../host/abi.generated.ts";
 export const CONFIG_USAGE = `usage: picowire config set KEY=VALUE... --uf2 FILE [--wasm FILE]
        picowire config show FILE.uf2 | FLASH-FILE
   set writes a configuration-only UF2 for the Pico W's configuration sector: drop it on the board in
-  BOOTSEL mode, before or after build/picowire.uf2. KEY=VALUE is any core setting (README, core
-  settings) or one of these shorthands:
+  BOOTSEL mode, before or after build/picowire.uf2 (picowire flash writes both in one file). KEY=VALUE
+  is any core setting (docs/SETTINGS.md) or one of these shorthands:
     ssid=NAME          wifi_ssid=NAME, and wifi_mode=sta unless wifi_mode is given
     password=SECRET    wifi_password=SECRET
     key-file=F         key=<the one line in F> (the bus key; control is authenticated with it)
@@ -39,6 +39,15 @@ export function configText(args: string[]): string {
   return lines.join("\n") + "\n";
 }
 
+/** The configuration UF2 for text, once the core's own parser (wasm: default build/picowire.wasm) took it. */
+export function configUf2(text: string, wasm?: string): Uint8Array {
+  const why = validateConfig(readCore(wasm), text);
+  if (why) throw new Error(`the core refuses this configuration: ${why}`);
+  const layout = picoLayout();
+  if (layout.configSize < 2 * SECTOR) throw new Error(`native/pico/platform_pico.h gives REGION_CONFIG ${layout.configSize} bytes; the two copies need ${2 * SECTOR}`);
+  return writeUf2(layout.configAddress, regionImage(text));
+}
+
 export async function configCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === "set") {
@@ -46,13 +55,9 @@ export async function configCommand(argv: string[]): Promise<number> {
     const wasm = takeOption(rest, "--wasm");
     if (!out) throw new Error(`config set needs --uf2 FILE\n${CONFIG_USAGE}`);
     const text = configText(rest);
-    const why = validateConfig(readCore(wasm), text);
-    if (why) throw new Error(`the core refuses this configuration: ${why}`);
-    const layout = picoLayout();
-    if (layout.configSize < 2 * SECTOR) throw new Error(`native/pico/platform_pico.h gives REGION_CONFIG ${layout.configSize} bytes; the two copies need ${2 * SECTOR}`);
-    const uf2 = writeUf2(layout.configAddress, regionImage(text));
+    const uf2 = configUf2(text, wasm);
     writeFileSync(out, uf2);
-    console.log(`${out}: ${uf2.length / 512} UF2 blocks for 0x${layout.configAddress.toString(16)} (the configuration sector), family RP2040`);
+    console.log(`${out}: ${uf2.length / 512} UF2 blocks for 0x${picoLayout().configAddress.toString(16)} (the configuration sector), family RP2040`);
     console.log(maskSecrets(text).trimEnd());
     return 0;
   }

@@ -19,7 +19,7 @@ export const DEMO_USAGE = `usage: picowire demo [--boards N] [--http-port P] [--
   http://127.0.0.x:P/ (default 8080) and control on --control-port (12345); bus datagrams on --bus-port
   (5000); workers poll the master's colour every --poll-ms (200). While it runs, type "stop 1" (Enter) to
   stop board 1 and watch the others elect a new master, "start 1" to bring it back. --mqtt mqtt://host[:port]
-  connects every board to that broker (Home Assistant discovery included; README "MQTT"). Ctrl-C stops.`;
+  connects every board to that broker (Home Assistant discovery included; docs/MQTT.md). Ctrl-C stops.`;
 
 const ROLE_NAMES: Record<number, string> = {
   [C.BUS_ROLE_OFF]: "OFF", [C.BUS_ROLE_SEEKING]: "SEEKING", [C.BUS_ROLE_MASTER]: "MASTER",

@@ -7,6 +7,7 @@ import { simCommand } from "./sim.ts";
 import { nodesCommand, discoverCommand, BUS_USAGE } from "./bus.ts";
 import { configCommand, CONFIG_USAGE } from "./config.ts";
 import { updateCommand, UPDATE_USAGE } from "./update.ts";
+import { flashCommand, FLASH_USAGE } from "./flash.ts";
 
 const USAGE = `usage: picowire <command>
   node ...          run a virtual board (picowire node --help)
@@ -19,6 +20,7 @@ const USAGE = `usage: picowire <command>
   sim ...           the deterministic bus simulator (picowire sim --help)
   config set|show   a configuration-only UF2 for a board, or what one holds (picowire config --help)
   update HOST FILE  over-the-air update of a board's core (--all: every board of its bus)
+  flash [options]   firmware and configuration onto a Pico W in BOOTSEL mode (picowire flash --help)
 
 ${NODE_USAGE}
 
@@ -30,7 +32,9 @@ ${BUS_USAGE}
 
 ${CONFIG_USAGE}
 
-${UPDATE_USAGE}`;
+${UPDATE_USAGE}
+
+${FLASH_USAGE}`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -59,6 +63,8 @@ export async function main(argv: string[]): Promise<number> {
         return await configCommand(rest);
       case "update":
         return await updateCommand(rest);
+      case "flash":
+        return await flashCommand(rest);
       case undefined:
       case "help":
       case "--help":

@@ -29,7 +29,7 @@ export const NODE_USAGE = `usage: picowire node --role rgb-server|rgb-client [op
   --pixels N[@PIN]     an LED strip of N pixels (default on GP16), fed by WLED realtime (UDP 21324),
                        DDP (4048) and E1.31 (5568); prints a line per frame, at most two a second
   --mqtt URL           connect to an MQTT broker (mqtt://host[:port]): state, commands and Home
-                       Assistant discovery under picowire/<id>/ (README "MQTT"); alone: an rgb-server
+                       Assistant discovery under picowire/<id>/ (docs/MQTT.md); alone: an rgb-server
   --set key=value      any other core setting (repeatable)
   --log-level L        error | warn | info | debug (default info)
   --wasm FILE          core to run (default build/picowire.wasm): the core built into the firmware;

@@ -6,14 +6,14 @@
 // PICOWIRE_EMU_HEAP_KB keeps its heap past the real RAM; no real board has it). A panic ends the run.
 //
 // rp2040js (npm) does not ship the RP2040 bootrom; the rp2040js repository's demo/bootrom.ts does.
-// Give its path (or a raw 16 KiB bootrom .bin) in RP2040_BOOTROM, or keep a checkout at
-// /work/deps/rp2040js (searched). rp2040js does not emulate the CYW43, so only images that need no
+// Give its path (or a raw 16 KiB bootrom .bin) in RP2040_BOOTROM; `npm run deps` sets it. rp2040js does not emulate the CYW43, so only images that need no
 // radio run here (picowire_emu). It runs at a fixed 125 MHz: time on the board's timer = cycles / 125.
 // rp2040js does not program flash; runImage puts a SPI NOR flash model behind it (tools/emu/qspi-flash.ts),
 // so the ROM's erases and programs land in the emulated flash.
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import "../build/deps-env.ts"; // RP2040_BOOTROM from `npm run deps`, where the user set none
 
 export const ROOT = resolve(import.meta.dirname, "..", "..");
 export const EMU_IMAGE = join(ROOT, "build", "pico", "native", "pico", "picowire_emu.uf2");
@@ -21,11 +21,7 @@ export const DONE_MARKER = "picowire emu: done";
 /** The SDK's panic(): the image stops (a breakpoint ends rp2040js's run loop), so waiting is pointless. */
 export const PANIC_MARKER = "*** PANIC ***";
 
-const BOOTROM_CANDIDATES = [
-  "/work/deps/rp2040js/demo/bootrom.ts",
-  join(ROOT, "..", "deps", "rp2040js", "demo", "bootrom.ts"),
-  join(ROOT, "node_modules", "rp2040js", "demo", "bootrom.ts"),
-];
+const BOOTROM_CANDIDATES = [join(ROOT, "node_modules", "rp2040js", "demo", "bootrom.ts")];
 
 /** Where the bootrom is, or null with the reason. */
 export function findBootrom(): { path: string } | { missing: string } {
@@ -34,8 +30,8 @@ export function findBootrom(): { path: string } | { missing: string } {
   for (const c of BOOTROM_CANDIDATES) if (existsSync(c)) return { path: c };
   return {
     missing:
-      "the RP2040 bootrom (set RP2040_BOOTROM to rp2040js's demo/bootrom.ts from a checkout of " +
-      "github.com/wokwi/rp2040js, or to a 16 KiB bootrom .bin)",
+      "the RP2040 bootrom (npm run deps -- firmware-deps.tar.xz, or set RP2040_BOOTROM to rp2040js's demo/bootrom.ts " +
+      "from a checkout of github.com/wokwi/rp2040js, or to a 16 KiB bootrom .bin)",
   };
 }
 

@@ -32,6 +32,8 @@ if [[ "${PW_SANITIZE:-0}" == "1" ]]; then
   out="$root/build/native-posix-asan"
   sanitize=ON
 fi
+# the variables `npm run deps` saved (only those the user has not set)
+[[ -f "$root/.deps/env.sh" ]] && . "$root/.deps/env.sh"
 
 missing=()
 command -v wasm2c >/dev/null 2>&1 || missing+=("wasm2c (Debian package: wabt)")
@@ -48,7 +50,7 @@ fi
 wasm3_path=""
 if [[ "$engine" == wasm3 ]]; then
   if [[ -z "${WASM3_PATH:-}" ]]; then
-    missing+=("WASM3_PATH: the root of a wasm3 source tree (git clone https://github.com/wasm3/wasm3 /somewhere; export WASM3_PATH=/somewhere)")
+    missing+=("WASM3_PATH: the root of a wasm3 source tree (npm run deps -- firmware-deps.tar.xz, or export WASM3_PATH=DIR of a wasm3 checkout)")
   elif [[ ! -f "$WASM3_PATH/source/wasm3.h" ]]; then
     missing+=("a wasm3 source tree at WASM3_PATH=$WASM3_PATH (no source/wasm3.h there)")
   else

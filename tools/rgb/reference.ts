@@ -1,4 +1,4 @@
-// The RGB codec written plainly in TypeScript from the rules in the README: the oracle the core's
+// The RGB codec written plainly in TypeScript from the rules in docs/RGB.md: the oracle the core's
 // codec is property-tested against, and the baseline of `npm run bench`.
 import { C } from "../host/abi.generated.ts";
 

@@ -10,8 +10,7 @@ import { callGraph, dataEnd, featuresUsed, floatDeclarations, floatInstructions,
 /** wasm3 keeps the module bytes and its compiled code in the Pico W's 264 KB of SRAM next to the WiFi
  *  stack. DESIGN.md set 36 KB; the bus and the access point's DHCP server (~6 KB), the LED-strip
  *  protocols (~3.2 KB), over-the-air update (~2.3 KB), provisioning and the MQTT bridge (~11 KB) need
- *  more, so the budget is 64 KB; the README says what that means for wasm3 on the board (wasm2c keeps
- *  code in flash). */
+ *  more, so the budget is 64 KB; docs/DESIGN.md ("Budgets") says what that means for wasm3 on the board. */
 export const MAX_WASM_BYTES = 65536 - 256; // and it must fit an OTA slot: 64 KiB less its header page
 /** The board hands the core 40 KiB of linear memory (wasm3 memoryLimit, HEAP_LIMIT in assembly/util/heap.ts);
  *  static data must fit below it, leaving the rest for the slots init() reserves. */
@@ -25,10 +24,11 @@ export const ALLOWED_FEATURES = new Set(["mvp", "sign-ext", "bulk-memory", "muta
 
 // wasm3 on the RP2040 (rp2040js, build/picowire-emu-wasm3.uf2, core 85e66c20…, 283 functions): the compiled
 // code goes to flash (engine_wasm3_flash.c), 195,780 B for 63,617 B of wasm; what stays in RAM besides the
-// linear memory and the 8 KiB wasm stack is ~167 B per function (47,240 B) and a code page of import stubs
+// linear memory and the wasm stack (6 KiB on the board: PW_WASM3_STACK_BYTES in native/pico/CMakeLists.txt)
+// is ~167 B per function (47,240 B) and a code page of import stubs
 const WASM3_FLASH_PER_BYTE = 3.1;
 const WASM3_RAM_PER_FUNCTION = 167;
-const WASM3_STACK_BYTES = 8192;
+const WASM3_STACK_BYTES = 6144;
 
 /** AssemblyScript's stub runtime sets its bump offset to the heap base in the start function. Zero-filled
  *  static buffers (memory.data(n)) get no data segment after memory packing, so segments can undercount. */
@@ -240,7 +240,7 @@ function main() {
     const map = resolve(root, `${elf}.map`);
     if (existsSync(map)) console.log(componentTable(`${what} per component (${relative(process.cwd(), map)}; bytes)`, mapComponentsOf(map)));
     else console.log(`
-${what}: no ${elf}.map (the firmware is built where the Pico SDK is: README "Firmware")`);
+${what}: no ${elf}.map (the firmware is built where the Pico SDK is: docs/FIRMWARE.md)`);
   }
 
   const violations = checkBudgets(bytes);

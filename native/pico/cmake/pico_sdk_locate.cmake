@@ -2,7 +2,7 @@
 # the SDK has to set up the ARM toolchain file first. Our own small lookup, in the spirit of the
 # SDK's external/pico_sdk_import.cmake (not a copy): the SDK is never downloaded, only found.
 #
-#   cmake -DPICO_SDK_PATH=/work/deps/pico-sdk ...      (or: export PICO_SDK_PATH=...)
+#   cmake -DPICO_SDK_PATH=$PICO_SDK_PATH ...      (or: export PICO_SDK_PATH=...; docs/FIRMWARE.md)
 #
 # Also forwards PICO_TOOLCHAIN_PATH and picotool_DIR from the environment, so that a configured
 # picotool is used and the SDK never tries to fetch one.
