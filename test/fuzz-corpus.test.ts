@@ -1,5 +1,5 @@
 // Every fuzz corpus and regression input (test/fuzz/) replayed through the core on the Node host with
-// the same drivers as native/fuzz/fuzz_core.c: no trap, no allocation after init, nothing written
+// the same drivers as native/fuzz/target_*.c: no trap, no allocation after init, nothing written
 // above the memory cap. A crash the fuzzer finds is copied to test/fuzz/regressions/<target>/.
 import { describe, it, expect } from "vitest";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { C } from "../tools/host/abi.generated.ts";
 import { FakeHost } from "./helpers/core.ts";
 import { upgradeRequest } from "./helpers/ws.ts";
+import { driveControl, driveBus } from "./helpers/fuzz-sessions.ts";
 
 const ROOT = join(import.meta.dirname, "fuzz");
 
@@ -18,7 +19,7 @@ function inputs(target: string): [string, Buffer][] {
 }
 
 /** The peer side both drivers share: a send window the input may make small, and delivery in chunks
- *  that re-offers what the core did not consume after a send-queue drain (as fuzz_core.c's deliver). */
+ *  that re-offers what the core did not consume after a send-queue drain (as fuzz_deliver in native/fuzz/fuzz_host.c). */
 class Peer {
   window: number;
   constructor(readonly host: FakeHost, input: Buffer) {
@@ -50,7 +51,7 @@ function drive(input: Buffer, upgrade: boolean): void {
   const core = host.start("http_port=80\nmax_conns=4\nws_echo=1\nws_max_message=4096\nws_ping_ms=100\nws_idle_ms=300", 1000);
   const peer = new Peer(host, input);
   const chosen = peer.window;
-  peer.window = 1 << 30; // the upgrade is read at full speed, as in fuzz_core.c
+  peer.window = 1 << 30; // the upgrade is read at full speed, as in target_frame.c
   const heap = core.stat(C.STAT_HEAP_TOP);
   let now = 0xffffff00;
   expect(core.exports.tcp_accepted(1, 5, 0x7f000001, 4000, now)).toBe(C.OK);
@@ -84,9 +85,9 @@ function driveMqtt(input: Buffer): void {
   peer.deliver(100, Buffer.from([0x20, 2, 0, 0]), 4, now);
   peer.window = chosen;
   peer.deliver(100, input.subarray(2), chunk, now);
-  for (let i = 0; i < 20; i++) core.exports.tick((now = (now + 100) >>> 0));
+  for (let i = 0; i < 10; i++) core.exports.tick((now = (now + 200) >>> 0));
   core.exports.tcp_closed(100, C.ERR_CLOSED, now);
-  for (let i = 0; i < 5; i++) core.exports.tick((now = (now + 1000) >>> 0));
+  for (let i = 0; i < 3; i++) core.exports.tick((now = (now + 1700) >>> 0));
   expect(core.stat(C.STAT_HEAP_TOP)).toBe(heap);
   core.checkCanary();
 }
@@ -107,4 +108,6 @@ describe("fuzz corpus and regressions replay on the Node host", () => {
   it.each(inputs("http"))("http %s", (_name, input) => drive(input, false));
   it.each(inputs("frame"))("frame %s", (_name, input) => drive(input, true));
   it.each(inputs("mqtt"))("mqtt %s", (_name, input) => driveMqtt(input));
+  it.each(inputs("control"))("control %s", (_name, input) => driveControl(input));
+  it.each(inputs("bus"))("bus %s", (_name, input) => driveBus(input));
 });
