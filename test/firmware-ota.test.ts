@@ -24,7 +24,7 @@ import { programWord, writeSlot, H_TRIED } from "../tools/host/slots.ts";
 import { layoutStamp, picoLayout } from "../tools/provision/layout.ts";
 import { writeUf2 } from "../tools/provision/uf2.ts";
 import spec from "../assembly/abi/spec.json" with { type: "json" };
-import { needs } from "./helpers/inputs.ts";
+import { commandRuns, needs } from "./helpers/inputs.ts";
 
 const env = firmwareEnv();
 const bootrom = findBootrom();
@@ -33,7 +33,7 @@ const missing = [
   ...env.missing,
   ...("missing" in bootrom ? [bootrom.missing] : []),
   ...(!WASM3_PATH || !existsSync(join(WASM3_PATH, "source/wasm3.h")) ? ["WASM3_PATH (the root of a wasm3 source tree)"] : []),
-  ...(spawnSync("wat2wasm", ["--version"], { stdio: "ignore" }).status === 0 ? [] : ["wat2wasm (Debian package wabt)"]),
+  ...(commandRuns("wat2wasm") ? [] : ["wat2wasm (Debian package wabt)"]),
 ];
 
 // its own build directory, so it never races npm run build's build/pico-wasm3

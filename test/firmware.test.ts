@@ -15,7 +15,7 @@ import { findBootrom, runImage, type EmuResult } from "../tools/emu/run.ts";
 import { probeWs2812, type Ws2812Probe } from "../tools/emu/ws2812-probe.ts";
 import { USBCDC } from "rp2040js";
 import { C } from "../tools/host/abi.generated.ts";
-import { needs } from "./helpers/inputs.ts";
+import { commandRuns, needs } from "./helpers/inputs.ts";
 
 const WASM = join(ROOT, "build", "picowire.wasm");
 const EMBED = join(ROOT, "native", "pico", "cmake", "embed_wasm.cmake");
@@ -25,7 +25,7 @@ const PAGE = join(ROOT, "build", "index.html.gz"); // the dashboard page (npm ru
 const env = firmwareEnv();
 const bootrom = findBootrom();
 const missing = [...env.missing, ...("missing" in bootrom ? [bootrom.missing] : [])];
-const hasCmake = spawnSync("cmake", ["--version"], { stdio: "ignore" }).status === 0;
+const hasCmake = commandRuns("cmake");
 const w3 = wasm3Env();
 /** Tests of the wasm3 images (the board's default), built where WASM3_PATH is set. */
 const wasm3It = needs(w3.missing).it;
@@ -98,12 +98,11 @@ needs(hasCmake ? null : "cmake").describe("firmware asset step (native/pico/cmak
 // the real host and core (wasm2c), raw lwIP peers sending in odd splits through small windows; built
 // with ASan + UBSan. Needs cmake, wasm2c, a C compiler and an lwIP tree (the SDK's lib/lwip or LWIP_PATH).
 const LWIP_PATH = process.env.LWIP_PATH ?? (env.sdk ? join(env.sdk, "lib", "lwip") : "");
-const runs = (cmd: string) => spawnSync(cmd, ["--version"], { stdio: "ignore" }).status === 0;
 const lwipMissing = [
   LWIP_PATH && existsSync(join(LWIP_PATH, "src", "Filelists.cmake")) ? null : "an lwIP tree (PICO_SDK_PATH with lib/lwip, or LWIP_PATH)",
   hasCmake ? null : "cmake",
-  runs("wasm2c") ? null : "wasm2c (apt-get install wabt)",
-  runs("cc") ? null : "a C compiler",
+  commandRuns("wasm2c") ? null : "wasm2c (apt-get install wabt)",
+  commandRuns("cc") ? null : "a C compiler",
 ].filter((m): m is string => m !== null);
 
 needs(lwipMissing).describe("pw_lwip.c over lwIP's loopback netif (host build, ASan+UBSan)", () => {

@@ -15,18 +15,13 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ABI_VERSION, C } from "../tools/host/abi.generated.ts";
-import { needs, nativeHostMissing, wasm3Missing } from "./helpers/inputs.ts";
+import { commandRuns, needs, nativeHostMissing, wasm3Missing } from "./helpers/inputs.ts";
 import { waitFor } from "./helpers/wait.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const WASM = join(ROOT, "build/picowire.wasm");
 const BUILD_SCRIPT = join(ROOT, "tools/native/build-posix.sh");
 const HOST = "127.0.0.1";
-
-function runs(cmd: string): boolean {
-  const r = spawnSync(cmd, ["--version"], { stdio: "ignore", timeout: 10_000 });
-  return !r.error && r.status === 0;
-}
 
 const missing = nativeHostMissing();
 
@@ -337,7 +332,7 @@ for (const engine of ENGINES) needs(engine.missing).describe(`native POSIX host 
   });
 
   it.runIf(engine.name === "wasm3")("refuses a core that does not fit the ABI, naming what is wrong (exit status 2)", async () => {
-    if (!runs("wat2wasm")) throw new Error("wat2wasm (Debian package wabt) is needed to build the misfit cores");
+    if (!commandRuns("wat2wasm")) throw new Error("wat2wasm (Debian package wabt) is needed to build the misfit cores");
     const dir = mkdtempSync(join(tmpdir(), "pw-wasm3-"));
     const V = ABI_VERSION;
     const cases: [string, string, RegExp][] = [

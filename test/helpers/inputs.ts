@@ -54,7 +54,8 @@ export function needs(missing: Missing) {
   };
 }
 
-function runs(cmd: string): boolean {
+/** Whether `cmd --version` runs here: how the suites probe for a tool. */
+export function commandRuns(cmd: string): boolean {
   const r = spawnSync(cmd, ["--version"], { stdio: "ignore", timeout: 10_000 });
   return !r.error && r.status === 0;
 }
@@ -62,9 +63,9 @@ function runs(cmd: string): boolean {
 /** What tools/native/build-posix.sh (the C host on this computer) needs and is missing. */
 export function nativeHostMissing(): string[] {
   return [
-    runs("wasm2c") ? null : "wasm2c (apt-get install wabt)",
-    runs("cmake") ? null : "cmake",
-    runs("cc") || runs("gcc") || runs("clang") ? null : "a C compiler",
+    commandRuns("wasm2c") ? null : "wasm2c (apt-get install wabt)",
+    commandRuns("cmake") ? null : "cmake",
+    commandRuns("cc") || commandRuns("gcc") || commandRuns("clang") ? null : "a C compiler",
   ].filter((m): m is string => m !== null);
 }
 
