@@ -17,10 +17,12 @@ import {
 } from "../net/slots";
 import * as http from "../http/server";
 import { assetSent } from "../http/asset";
+import { badRequests } from "../http/response";
 import * as server from "../rgb/server";
 import * as client from "../rgb/client";
 import * as wsClient from "../ws/client";
-import { wsFeed, wsSent, wsExpired, wsPeerFinished } from "../ws/frame";
+import { wsExpired, wsPeerFinished } from "../ws/frame";
+import { wsData, wsDrained } from "../ws/server";
 import * as control from "../control/server";
 import { pinsReset, pinsTick } from "../control/pins";
 import * as led from "../control/led";
@@ -30,8 +32,8 @@ import { sha256Reset, sha256Update, sha256Final, hmacStart, hmacUpdate, hmacFina
 import { heapTop, HEAP_LIMIT } from "../util/heap";
 import * as bus from "../bus/node";
 import * as radio from "../bus/radio";
-import { startMessages, messagesOwn, message } from "../bus/tutorial";
-import { sent as busSent } from "../bus/wire";
+import { startMessages, messagesOwn, message, tutorialDatagram, nodesTick } from "../bus/tutorial";
+import { sent as busSent, HEADER } from "../bus/wire";
 import { count as busMembers, voters as busVoters } from "../bus/table";
 import { dhcpOwns, dhcpDatagram, dhcpTick, dhcpLeases, reserveLeases } from "../dhcp/server";
 import { otaStart, otaTick } from "../ota/ota";
@@ -106,6 +108,7 @@ export function tick(now: u32): i32 {
   let next = min(min(client.clientTick(now), wsClient.wsClientTick(now)), nextDeadline(now));
   next = min(next, min(pinsTick(now), led.ledTick(now, control.clients(), control.listening())));
   next = min(next, min(bus.busTick(now), radio.radioTick(now)));
+  if (bus.sock >= 0) nodesTick(now); // after busTick: the master's address is current
   next = min(next, min(dhcpTick(now), lights.lightsTick(now)));
   next = min(next, mqtt.bridgeTick(now));
   return next == u32.MAX_VALUE ? TICK_NONE : <i32>min(next, <u32>i32.MAX_VALUE);
@@ -129,7 +132,7 @@ export function tcp_connected(conn: i32, status: i32, now: u32): void {
 
 /** Data for a handle the core does not know is dropped and the connection closed. */
 export function tcp_data(conn: i32, len: i32, now: u32): i32 {
-  if (mqttSession.owns(conn)) return mqttSession.data(io, clampIo(len), now);
+  if (mqttSession.owns(conn)) return mqtt.bridgeData(io, clampIo(len), now);
   log.clock = now;
   let s = find(conn);
   if (s == null) {
@@ -138,7 +141,7 @@ export function tcp_data(conn: i32, len: i32, now: u32): i32 {
   }
   len = clampIo(len);
   if (s.kind == KIND_HTTP) return http.data(s, io, len, now);
-  if (s.kind == KIND_WS) return wsFeed(s, io, len, now);
+  if (s.kind == KIND_WS) return wsData(s, io, len, now);
   if (s.kind == KIND_WS_DIAL) return wsClient.handshakeData(s, io, len, now);
   if (s.kind == KIND_CONTROL) return control.data(s, io, len, now);
   return client.data(s, io, len, now);
@@ -148,7 +151,7 @@ export function tcp_sent(conn: i32, len: i32, now: u32): void {
   if (mqttSession.owns(conn)) return mqtt.bridgeSent(now);
   let s = find(conn);
   if (s == null) return;
-  if (s.kind == KIND_WS) wsSent(s, now);
+  if (s.kind == KIND_WS) wsDrained(s, now);
   else if (s.kind == KIND_CONTROL) control.sent(s);
   else if (s.kind == KIND_HTTP && s.assetLeft > 0) assetSent(s, now);
   else if (s.kind == KIND_HTTP) flush(s);
@@ -174,7 +177,10 @@ export function tcp_closed(conn: i32, reason: i32, now: u32): void {
 export function udp_data(sock: i32, ip: u32, port: i32, len: i32, now: u32): void {
   len = clampIo(len);
   if (dhcpOwns(sock)) dhcpDatagram(sock, ip, port, io, len, now);
-  else if (sock == bus.sock) bus.busDatagram(ip, port, io, len, now);
+  else if (sock == bus.sock) {
+    let pixels = tutorialDatagram(ip, port, io, len, now) ? -1 : bus.busDatagram(ip, port, io, len, now);
+    if (pixels >= 0) lights.busPixels(io + HEADER, pixels, bus.fromMaster(io), now);
+  }
   else if (messagesOwn(sock)) message(ip, io, len);
   else if (lights.lightsOwn(sock)) lights.lightsDatagram(sock, io, len, now);
 }
@@ -196,7 +202,7 @@ export function stat(kind: i32): i32 {
     case STAT_TIMERS_ARMED: return armedCount();
     case STAT_REFUSED: return <i32>refused;
     case STAT_REQUESTS: return <i32>server.requests;
-    case STAT_BAD_REQUESTS: return <i32>http.badRequests;
+    case STAT_BAD_REQUESTS: return <i32>badRequests;
     case STAT_RGB: return client.lastColour >= 0 ? client.lastColour : server.current;
     case STAT_RGB_POLLS_OK: return <i32>client.pollsOk;
     case STAT_RGB_POLLS_FAILED: return <i32>client.pollsFailed;

@@ -14,18 +14,14 @@ import {
   tx, begin, transmit, bodyLength, HEADER, ROW, DATAGRAM_MAX, H_TYPE, H_BUS, H_TERM, H_FROM,
   T_JOIN, T_HEARTBEAT, T_ACK, T_LIST, T_VOTE_REQUEST, T_VOTE, T_LEASES, T_PIXELS,
 } from "./wire";
-import { busPixels } from "../lights/lights";
-import { apIsOurs } from "./radio";
 import { dhcpLeaseCount, dhcpLeaseAt, dhcpAdoptLease } from "../dhcp/server";
 import { followMaster } from "../rgb/client";
 import { put, putU32, emit, putLine, putWithIp, putWithU32 } from "../util/log";
 import { reached, msUntil } from "../util/time";
-import { answerHello, sendNodes } from "./tutorial";
 
 const BROADCAST: u32 = 0xffffffff;
 const NEVER: u32 = u32.MAX_VALUE;
 const LIST_ROWS: i32 = (DATAGRAM_MAX - HEADER - 16 - 13) / ROW; // rows per LIST datagram
-const NODES_EVERY_MS: u32 = 3000; // the tutorial's access point sends its list every few seconds
 const LEASES_EVERY_MS: u32 = 5000; // the access point shares its DHCP leases: a successor keeps them
 
 export let sock: i32 = -1;
@@ -36,6 +32,11 @@ export let masterIp: u32 = 0;
 export let received: u32 = 0;
 export let dropped: u32 = 0;
 export let myId: u64 = 0;
+/** The access point the boards use is this board's (bus/radio.ts says so): it shares the DHCP leases. */
+export let apIsOurs = false;
+export function setApIsOurs(ours: bool): void {
+  apIsOurs = ours;
+}
 let masterId: u64 = 0;
 let lostMasterId: u64 = 0; // the master before this one: a new master removes it first
 let version: u32 = 0; // of the member list, and the term that made it: the newer list wins a vote
@@ -50,7 +51,6 @@ let busHeardAt: u32 = 0; // the last datagram from any board of our bus
 let deadline: u32 = NEVER; // seek, election or master-loss timer
 let nextBeat: u32 = NEVER;
 let majorityAt: u32 = 0; // master: when a majority of voters was last heard
-let nodesAt: u32 = 0;
 let leasesAt: u32 = 0;
 let beats: u32 = 0;
 let bootAt: u32 = 0;
@@ -343,10 +343,6 @@ function beat(now: u32): void {
   store<u16>(b + 8, <u16>t.count);
   // the seeds hear us now and then, so a bus founded apart (a partition at boot) finds this one
   toAll(10, beats++ % 10 == 0);
-  if (now - nodesAt >= NODES_EVERY_MS) {
-    nodesAt = now;
-    sendNodes();
-  }
 }
 
 function shareLeases(now: u32): void {
@@ -505,21 +501,20 @@ function listed(b: usize, body: i32, now: u32): void {
   if (masterId != 0) logRole();
 }
 
-/** A datagram on the bus port. */
-export function busDatagram(ip: u32, port: i32, p: usize, n: i32, now: u32): void {
-  if (n >= 5 && load<u32>(p) == 0x4c4c4548 && load<u8>(p, 4) == 0x4f) return answerHello(ip, port, true, now); // "HELLO"
-  if (n == 3 && load<u16>(p) == 0x4857 && load<u8>(p, 2) == 0x4f) return answerHello(ip, port, false, now); // "WHO": list only
+/** A datagram on the bus port (the tutorial's HELLO and WHO are bus/tutorial.ts's). Returns the body
+ *  length of a current T_PIXELS datagram of our bus, which the lights handle, else -1. */
+export function busDatagram(ip: u32, port: i32, p: usize, n: i32, now: u32): i32 {
   let body = bodyLength(p, n);
   if (body < 0 || role == BUS_ROLE_OFF) {
     dropped++;
-    return;
+    return -1;
   }
   let type = load<u8>(p + H_TYPE);
   let bus = load<u64>(p + H_BUS);
   let msgTerm = load<u32>(p + H_TERM);
   let from = load<u64>(p + H_FROM);
   let b = p + HEADER;
-  if (from == myId) return; // our own broadcast
+  if (from == myId) return -1; // our own broadcast
   received++;
   if (type == T_JOIN && body >= 6) {
     if (bus == 0 && role == BUS_ROLE_SEEKING) {
@@ -530,7 +525,7 @@ export function busDatagram(ip: u32, port: i32, p: usize, n: i32, now: u32): voi
       // where broadcast works the master heard it too; elsewhere pass it on
       else if (masterIp != 0 && cfg.busPeerCount > 0) sendJoin(masterIp, from, joinerIp, load<u16>(b, 4));
     }
-    return;
+    return -1;
   }
   if (bus != busId) {
     // another bus: a seeking board joins it; of two buses that meet, the one with the lower id stays
@@ -553,7 +548,7 @@ export function busDatagram(ip: u32, port: i32, p: usize, n: i32, now: u32): voi
       listed(b, body, now);
       follow(ip, from, now);
     } else dropped++;
-    return;
+    return -1;
   }
   busHeardAt = now;
   // pre-votes travel outside the term rules: they ask about a term, they do not claim it
@@ -563,12 +558,12 @@ export function busDatagram(ip: u32, port: i32, p: usize, n: i32, now: u32): voi
     if (type == T_VOTE && msgTerm > term) stepDown(msgTerm, now, false);
     if (type == T_VOTE) voteReceived(from, load<u8>(b) != 0, true, now);
     else voteRequested(from, msgTerm, ip, b, true, now);
-    return;
+    return -1;
   }
   if (msgTerm < term) {
     // a stale master or candidate learns the current term from our answer
     if (type == T_HEARTBEAT || type == T_VOTE_REQUEST) sendVote(ip, false, false);
-    return;
+    return -1;
   }
   if (msgTerm > term && type != T_VOTE_REQUEST) stepDown(msgTerm, now, true);
   if (type == T_HEARTBEAT) heartbeat(from, ip, b, now);
@@ -576,10 +571,16 @@ export function busDatagram(ip: u32, port: i32, p: usize, n: i32, now: u32): voi
   else if (type == T_LIST && body >= 13 && from == masterId) listed(b, body, now);
   else if (type == T_VOTE_REQUEST && body >= 9) voteRequested(from, msgTerm, ip, b, false, now);
   else if (type == T_VOTE && body >= 2) voteReceived(from, load<u8>(b) != 0, false, now);
-  else if (type == T_PIXELS) busPixels(b, body, from == masterId, now);
+  else if (type == T_PIXELS) return body;
   else if (type == T_LEASES && body >= 1 && !apIsOurs) {
     for (let i = 0, n = min(<i32>load<u8>(b), (body - 1) / 14); i < n; i++) dhcpAdoptLease(b + 1 + i * 14, now);
   }
+  return -1;
+}
+
+/** Whether a bus datagram (busDatagram said it is current) comes from our master. */
+export function fromMaster(p: usize): bool {
+  return load<u64>(p + H_FROM) == masterId;
 }
 
 export function busTick(now: u32): u32 {

@@ -13,7 +13,7 @@ import {
 } from "../abi/host.generated";
 import * as cfg from "../config";
 import * as t from "./table";
-import { myId } from "./node";
+import { myId, apIsOurs, setApIsOurs } from "./node";
 import { Ascii } from "../util/ascii";
 import { startDhcp, stopDhcp, AP_IP } from "../dhcp/server";
 import { bytesSame } from "../util/bytes";
@@ -38,7 +38,6 @@ let seen = false; // the last scan found the bus's SSID
 let scansEmpty: u32 = 0; // scans in a row that did not
 let failures: u32 = 0;
 let handOver = false; // this scan found our SSID beaconed with a lower BSSID than ours
-export let apIsOurs = false;
 const rnd = memory.data(4);
 const ownMac = memory.data(6);
 
@@ -90,11 +89,11 @@ function takeoverRank(): u32 {
 export function wifiEvent(kind: i32, status: i32, io: usize, now: u32): void {
   if (kind == WIFI_EV_AP_UP) {
     state = AP_RUNNING;
-    apIsOurs = true;
+    setApIsOurs(true);
     at = now + 500 + random(1000); // a twin started at the same moment shows up at once: look soon
     startDhcp(host_wifi_ip(IFACE_AP), now);
   } else if (kind == WIFI_EV_AP_DOWN) {
-    apIsOurs = false;
+    setApIsOurs(false);
     stopDhcp();
   } else if (cfg.wifiMode == cfg.WIFI_OFF) {
     // the host manages the radio: only its access point's DHCP server (above) is ours
@@ -108,7 +107,7 @@ export function wifiEvent(kind: i32, status: i32, io: usize, now: u32): void {
     if (!handOver) return;
     putLine("wifi: another access point has our SSID and a lower BSSID: handing over and joining it", LOG_INFO);
     host_wifi_stop_ap();
-    apIsOurs = false;
+    setApIsOurs(false);
     stopDhcp();
     join();
   } else if (kind == WIFI_EV_SCAN_DONE && state == SCANNING) {

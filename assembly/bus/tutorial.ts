@@ -1,7 +1,7 @@
 // The tutorial's plain boards on the bus: a datagram starting with HELLO on the bus port gets the
 // members' addresses, master first ("ip1,ip2,..."), and the board joins the membership; the master
 // sends "NODES: ip1, ip2, ..." to each plain member every few seconds; text on the message port
-// (5001) from any peer is shown in the log.
+// (5001) from any peer is shown in the log. It sits on top of the bus (node.ts), which knows nothing of it.
 import { host_udp_send, host_udp_open, IFACE_STA, IFACE_AP, LOG_INFO, BUS_ROLE_MASTER } from "../abi/host.generated";
 import * as cfg from "../config";
 import * as t from "./table";
@@ -40,15 +40,33 @@ function addresses(at: i32, sep: u32, extra: u32): i32 {
   return n;
 }
 
+const NODES_EVERY_MS: u32 = 3000; // the tutorial's access point sends its list every few seconds
+let nodesAt: u32 = 0;
+
+/** A datagram on the bus port that is the tutorial's HELLO or WHO: answered here (true), else false. */
+export function tutorialDatagram(ip: u32, port: i32, p: usize, n: i32, now: u32): bool {
+  if (n >= 5 && load<u32>(p) == 0x4c4c4548 && load<u8>(p, 4) == 0x4f) answerHello(ip, port, true, now); // "HELLO"
+  else if (n == 3 && load<u16>(p) == 0x4857 && load<u8>(p, 2) == 0x4f) answerHello(ip, port, false, now); // "WHO": list only
+  else return false;
+  return true;
+}
+
+/** The master sends the member list to the plain members every NODES_EVERY_MS (after its heartbeat). */
+export function nodesTick(now: u32): void {
+  if (role != BUS_ROLE_MASTER || now - nodesAt < NODES_EVERY_MS) return;
+  nodesAt = now;
+  sendNodes();
+}
+
 /** HELLO registers the asker as a plain member; WHO (picowire discover) only asks for the list. */
-export function answerHello(ip: u32, port: i32, join: bool, now: u32): void {
+function answerHello(ip: u32, port: i32, join: bool, now: u32): void {
   let id = t.PLAIN_ID | <u64>ip;
   if (join && role == BUS_ROLE_MASTER) admit(id, ip, port, now);
   else if (join && masterIp != 0) sendJoin(masterIp, id, ip, port);
   host_udp_send(sock, ip, port, tx, addresses(0, 0, join ? ip : 0));
 }
 
-export function sendNodes(): void {
+function sendNodes(): void {
   let n = addresses(putAscii(tx, "NODES: "), 1, 0);
   for (let i = 0; i < t.count; i++) {
     let e = t.entry(i);

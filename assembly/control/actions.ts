@@ -21,7 +21,7 @@ import { describeBus, roleName } from "./bus";
 import { otaAction, describe as describeOta } from "../ota/ota";
 import { getPixels } from "../lights/lights";
 import * as store from "../store/config_sector";
-import { mqttAction } from "../mqtt/command";
+import { mqttAction } from "../mqtt/actions";
 
 export const VERSION: Ascii = "0.1.0";
 const MAX_TIMEOUT_MS: i64 = 86400000; // a day: longer would not be a fail-safe
@@ -36,23 +36,13 @@ function strIs(i: i32, lit: Ascii): bool {
 let actionAt: usize = 0;
 let actionLen: i32 = 0;
 
-export function missing(field: Ascii, what: Ascii): bool {
-  reply.errorStart("missing or invalid field '");
-  reply.errorMore(field);
-  reply.errorMore("': ");
-  reply.errorBytes(actionAt, actionLen);
-  reply.errorMore(" needs ");
-  reply.errorMore(what);
-  return false;
-}
-
 /** The pin named by the "pin" field as a table index, or -1 after explaining why not. */
 function pinField(): i32 {
   let f = json.find("pin");
   if (strIs(f, "LED")) return pins.pinIndex(PIN_LED);
   let pin = json.intValue(f, -1000, 1000);
   if (pin == i64.MIN_VALUE) {
-    missing("pin", "a GPIO number (0-28) or \"LED\"");
+    reply.missing("pin", "a GPIO number (0-28) or \"LED\"");
     return -1;
   }
   let i = pins.pinIndex(<i32>pin);
@@ -92,18 +82,18 @@ function setupPin(): bool {
     let r = pins.release(i);
     return r < 0 ? hostFailed(r) : true;
   }
-  if (!output && !strIs(mf, "input")) return missing("mode", "\"input\", \"output\" or \"none\"");
+  if (!output && !strIs(mf, "input")) return reply.missing("mode", "\"input\", \"output\" or \"none\"");
   let pf = json.find("pull");
   let pull = PULL_NONE;
   if (pf >= 0) {
     if (strIs(pf, "up")) pull = PULL_UP;
     else if (strIs(pf, "down")) pull = PULL_DOWN;
-    else if (!strIs(pf, "none") && json.memberType(pf) != json.T_NULL) return missing("pull", "\"up\", \"down\" or \"none\"");
+    else if (!strIs(pf, "none") && json.memberType(pf) != json.T_NULL) return reply.missing("pull", "\"up\", \"down\" or \"none\"");
   }
   let value = 0;
   if (output) {
     let v = json.intValue(json.find("value"), 0, 1);
-    if (v == i64.MIN_VALUE) return missing("value", "the initial value of an output, 0 or 1");
+    if (v == i64.MIN_VALUE) return reply.missing("value", "the initial value of an output, 0 or 1");
     value = <i32>v;
   }
   let r = pins.setup(i, output, pull, value);
@@ -121,9 +111,9 @@ function writePin(now: u32): bool {
   let i = pinField();
   if (i < 0) return false;
   let v = json.intValue(json.find("value"), 0, 1);
-  if (v == i64.MIN_VALUE) return missing("value", "0 or 1");
+  if (v == i64.MIN_VALUE) return reply.missing("value", "0 or 1");
   let ms = json.millisValue(json.find("timeout"), MAX_TIMEOUT_MS);
-  if (ms <= 0) return missing("timeout", "a fail-safe timeout in seconds (above 0, at most 86400)");
+  if (ms <= 0) return reply.missing("timeout", "a fail-safe timeout in seconds (above 0, at most 86400)");
   if (pins.pinMode(i) != pins.MODE_OUTPUT && i != PIN_COUNT) {
     reply.errorStart("pin is not set up as an output: send setup_pin with mode \"output\" first");
     return false;
@@ -154,10 +144,10 @@ function setPwm(): bool {
     return false;
   }
   let duty = json.intValue(json.find("duty"), 0, 65535);
-  if (duty == i64.MIN_VALUE) return missing("duty", "a duty from 0 to 65535");
+  if (duty == i64.MIN_VALUE) return reply.missing("duty", "a duty from 0 to 65535");
   let ff = json.find("freq");
   let freq: i64 = ff < 0 ? 1000 : json.intValue(ff, 10, 1000000);
-  if (freq == i64.MIN_VALUE) return missing("freq", "a frequency from 10 to 1000000 Hz");
+  if (freq == i64.MIN_VALUE) return reply.missing("freq", "a frequency from 10 to 1000000 Hz");
   let r = pins.pwm(i, <i32>freq, <i32>duty);
   if (r < 0) return hostFailed(r);
   return true;
@@ -165,7 +155,7 @@ function setPwm(): bool {
 
 function readAdc(): bool {
   let ch = json.intValue(json.find("channel"), 0, 4);
-  if (ch == i64.MIN_VALUE) return missing("channel", "an ADC channel 0-3, or 4 for the temperature sensor");
+  if (ch == i64.MIN_VALUE) return reply.missing("channel", "an ADC channel 0-3, or 4 for the temperature sensor");
   let v = host_adc_read(<i32>ch);
   if (v < 0) return hostFailed(v);
   return valueResult(v);
@@ -174,7 +164,7 @@ function readAdc(): bool {
 function setRgb(): bool {
   let f = json.find("rgb");
   let rgb = f >= 0 && json.memberType(f) == json.T_STRING ? parseEither(json.memberValue(f) + 1, json.memberValueLen(f) - 2) : -1;
-  if (rgb < 0) return missing("rgb", "a colour as \"r,g,b\" or \"#rrggbb\"");
+  if (rgb < 0) return reply.missing("rgb", "a colour as \"r,g,b\" or \"#rrggbb\"");
   setColour(rgb);
   reply.key("rgb");
   reply.strBytes(scratch, formatHex(rgb, scratch));
@@ -221,9 +211,9 @@ function putName(dst: usize, name: Ascii): i32 {
 function sleepAction(): bool {
   let mf = json.find("mode");
   let deep = strIs(mf, "deep");
-  if (!deep && !strIs(mf, "light")) return missing("mode", "\"light\" or \"deep\"");
+  if (!deep && !strIs(mf, "light")) return reply.missing("mode", "\"light\" or \"deep\"");
   let ms = json.intValue(json.find("ms"), 1, MAX_TIMEOUT_MS);
-  if (ms == i64.MIN_VALUE) return missing("ms", "a duration in milliseconds");
+  if (ms == i64.MIN_VALUE) return reply.missing("ms", "a duration in milliseconds");
   let r = host_sleep(deep ? SLEEP_DEEP : SLEEP_LIGHT, <i32>ms);
   if (r < 0) return hostFailed(r);
   return true;
@@ -240,7 +230,7 @@ function listActions(): bool {
 function bus(now: u32, bootAt: u32): bool {
   let from = json.find("from");
   let first = from < 0 ? 0 : json.intValue(from, 0, 255);
-  if (first == i64.MIN_VALUE) return missing("from", "a member index from 0 (the reply's \"next\")");
+  if (first == i64.MIN_VALUE) return reply.missing("from", "a member index from 0 (the reply's \"next\")");
   describeBus(<i32>first, now, bootAt);
   return true;
 }

@@ -207,6 +207,18 @@ export function errorNum(v: i64): void {
   whyLen += putDecimal(why + whyLen, <u32>v);
 }
 
+/** The reason for a missing or wrong field, naming the action being run (the parsed command's). */
+export function missing(field: Ascii, what: Ascii): bool {
+  errorStart("missing or invalid field '");
+  errorMore(field);
+  errorMore("': ");
+  let a = json.find("action");
+  errorBytes(json.memberValue(a) + 1, json.memberValueLen(a) - 2);
+  errorMore(" needs ");
+  errorMore(what);
+  return false;
+}
+
 /** {"error":"<why>",<command members>}\n, after beginReply (or noCommand for a line that was not one). */
 export function errorReply(buf: usize, cap: i32): i32 {
   let prefix = 10 + whyLen + 2; // {"error":" + why + ",

@@ -4,7 +4,7 @@ import { host_asset_find, host_asset_size, host_asset_read, LOG_INFO } from "../
 import * as cfg from "../config";
 import { Slot, arm, flush, bufferRoom } from "../net/slots";
 import { METHOD_GET, METHOD_HEAD } from "./request";
-import { answerStatus } from "./server";
+import { answerStatus } from "./response";
 import { putAscii, putDecimal } from "../util/bytes";
 import { Ascii, asciiLen } from "../util/ascii";
 import { setupMode } from "../store/config_sector";

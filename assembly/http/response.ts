@@ -1,6 +1,13 @@
-// Small complete HTTP/1.1 responses written into a slot buffer (the caller then sends and closes).
+// Small complete HTTP/1.1 responses written into a slot buffer, and the error answer every HTTP route
+// shares (status, log line, close): the routes' handlers sit above this file and import it.
 import { Ascii, asciiLen, asciiAt } from "../util/ascii";
 import { putAscii, putDecimal } from "../util/bytes";
+import { LOG_INFO } from "../abi/host.generated";
+import { emit, putWithI32, putWithIp } from "../util/log";
+import { Slot, replyAndClose } from "../net/slots";
+import * as cfg from "../config";
+
+export let badRequests: u32 = 0;
 
 // Reason phrases, each after its status code's low byte (status & 255: distinct for these codes and
 // above 127, so it never looks like text; the core answers no other status); a 0 byte ends the table.
@@ -70,4 +77,13 @@ export function writeResponse(dst: usize, status: i32, extra: Ascii, body: usize
     n += bodyLen;
   }
   return n;
+}
+
+/** An error status with a short text body, then close. `extra` is a full header line or "". */
+export function answerStatus(s: Slot, status: i32, extra: Ascii, now: u32): void {
+  badRequests++;
+  putWithI32("http: ", status);
+  putWithIp(" to ", s.remoteIp);
+  emit(LOG_INFO);
+  replyAndClose(s, writeResponse(s.buf, status, extra, 0, -1, false), now, cfg.httpTimeoutMs);
 }

@@ -1,5 +1,6 @@
 // Connections on the HTTP port: reads each request (or the tutorial's bare one), routes it, and answers
-// or upgrades it. Route handlers live with their protocols (rgb/, ws/).
+// or upgrades it. Route handlers live with their protocols (rgb/, ws/); this file is the dispatch layer's
+// router for them, and the only one that knows which handler a connection belongs to.
 import { Ascii, asciiLen, asciiAt } from "../util/ascii";
 import { host_tcp_listen, OK, ERR_NOMEM, LOG_INFO, LOG_WARN, LOG_DEBUG, LOG_ERROR } from "../abi/host.generated";
 import * as cfg from "../config";
@@ -7,12 +8,11 @@ import { Slot, accepted, arm, replyAndClose, closeNow, abortNow, KIND_HTTP } fro
 import { feed, used, isHttp, TUTORIAL, REQUEST, ERROR, ROUTE_RGB, ROUTE_ECHO, ROUTE_CONTROL, ROUTE_PAGE } from "./request";
 import { answerPage } from "./asset";
 import { listening as controlEnabled } from "../control/server";
-import { writeResponse } from "./response";
+import { answerStatus } from "./response";
 import { answerTutorial, answerRgb } from "../rgb/server";
 import { upgrade } from "../ws/server";
 import { put, emit, putLine, putWithI32, putWithIp } from "../util/log";
 
-export let badRequests: u32 = 0;
 let listener: i32 = -1;
 
 export function startHttp(): i32 {
@@ -47,15 +47,6 @@ export function accept(conn: i32, ip: u32, now: u32): i32 {
   putWithIp("client connected from ", ip);
   emit(LOG_DEBUG);
   return OK;
-}
-
-/** An error status with a short text body, then close. `extra` is a full header line or "". */
-export function answerStatus(s: Slot, status: i32, extra: Ascii, now: u32): void {
-  badRequests++;
-  putWithI32("http: ", status);
-  putWithIp(" to ", s.remoteIp);
-  emit(LOG_INFO);
-  replyAndClose(s, writeResponse(s.buf, status, extra, 0, -1, false), now, cfg.httpTimeoutMs);
 }
 
 /** Bytes from the peer; returns how many were consumed. A finished request's extra bytes are dropped,

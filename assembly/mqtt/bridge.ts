@@ -57,7 +57,7 @@ export function startMqtt(now: u32): i32 {
 }
 
 /** Connected (again): everything is published afresh, the subscriptions renewed. */
-export function bridgeUp(now: u32): void {
+function bridgeUp(now: u32): void {
   subscribed = false;
   online = false;
   upAt = now;
@@ -292,9 +292,29 @@ export function bridgeTick(now: u32): u32 {
   return min(next, msUntil(now, diagDue));
 }
 
+/** Bytes from the broker: the session reads them up to each event, handled here before the rest. */
+export function bridgeData(p: usize, n: i32, now: u32): i32 {
+  let used = 0;
+  do used += session.data(p + used, n - used, now);
+  while (sessionEvent(now));
+  return used;
+}
+
 export function bridgeSent(now: u32): void {
   session.sent(now);
+  sessionEvent(now); // a held message, offered again
   pump(now);
+}
+
+/** Acts on the event the session stopped at; false when there was none. */
+function sessionEvent(now: u32): bool {
+  let e = session.event;
+  if (e == session.EVENT_UP) {
+    session.eventDone();
+    bridgeUp(now);
+  } else if (e == session.EVENT_MESSAGE) session.delivered(bridgeMessage(now), now);
+  else return false;
+  return true;
 }
 
 // ---- incoming ----------------------------------------------------------------------------------------
@@ -355,7 +375,7 @@ function message(p: usize, n: i32): bool {
 
 /** One PUBLISH from the broker (session.ts has its topic and payload); false to be called again once
  *  the send buffer has room for the answer. */
-export function bridgeMessage(now: u32): bool {
+function bridgeMessage(now: u32): bool {
   let t = session.topicAt;
   let tn = session.topicLen;
   let p = session.payloadAt;

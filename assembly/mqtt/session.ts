@@ -1,6 +1,7 @@
 // The MQTT 3.1.1 session with the broker: resolve, connect, CONNECT with a last will, CONNACK, keep-alive,
 // QoS 1 publishes kept until their PUBACK and sent again (DUP) after a reconnect, and reconnects with a
-// doubling, jittered delay. What to publish and what incoming messages mean is bridge.ts's business.
+// doubling, jittered delay. What to publish and what incoming messages mean is bridge.ts's business: the
+// session knows no application, it stops at an event (EVENT_*) and bridge.ts acts on it.
 import {
   host_tcp_connect, host_tcp_send, host_tcp_abort, host_tcp_resume, host_dns_resolve, host_random_fill,
   host_board_id, OK, TCP_FIN, LOG_INFO, LOG_WARN, LOG_ERROR, ERR_NOMEM, ERR_CONFIG,
@@ -13,7 +14,6 @@ import { claim, slotBufferSize, KIND_LENT } from "../net/slots";
 import { putAscii, putHex } from "../util/bytes";
 import * as pk from "./packet";
 import * as set from "./settings";
-import { bridgeUp, bridgeMessage } from "./bridge";
 
 export const IDLE: u8 = 0;
 export const RESOLVING: u8 = 1;
@@ -46,6 +46,12 @@ let held = false; // a received packet waits at rx for room to answer it
 export let published: u32 = 0;
 export let received: u32 = 0;
 export let reconnects: u32 = 0;
+
+/** What data() or sent() stopped at, for the bridge to act on before it offers more bytes. */
+export const EVENT_NONE: u8 = 0;
+export const EVENT_UP: u8 = 1; // CONNACK accepted: publish afresh, subscribe; then eventDone()
+export const EVENT_MESSAGE: u8 = 2; // a PUBLISH waits at rx (topicAt, payloadAt, ...): then delivered()
+export let event: u8 = EVENT_NONE;
 const jitter = memory.data(2);
 
 const boardId = memory.data(8);
@@ -322,7 +328,7 @@ function connack(now: u32): bool {
   describe();
   putLine(resumed ? "connected, session resumed" : "connected", LOG_INFO);
   resendAt = inflightUsed > 0 ? 0 : -1;
-  bridgeUp(now);
+  event = EVENT_UP;
   return true;
 }
 
@@ -376,17 +382,42 @@ function publish(now: u32): Ascii {
     describe();
     putWithI32("dropped an oversized message (", pk.remaining);
     putLine(" bytes)", LOG_WARN);
-  } else if (!bridgeMessage(now)) {
-    hold = true;
+  } else {
+    event = EVENT_MESSAGE;
     return 0;
   }
+  acknowledge(now);
+  return 0;
+}
+
+function acknowledge(now: u32): void {
   received++;
   if (qos > 0) {
     startPacket();
     pk.u16be(pubId);
     endPacket(pk.PUBACK, now);
   }
-  return 0;
+}
+
+export function eventDone(): void {
+  event = EVENT_NONE;
+}
+
+/** The bridge's answer to EVENT_MESSAGE: handled (acknowledged now), or not yet, for want of room to
+ *  answer: the packet stays at rx and comes again once the send queue drains. */
+export function delivered(handled: bool, now: u32): void {
+  event = EVENT_NONE;
+  if (!handled) {
+    held = true;
+    return;
+  }
+  acknowledge(now);
+  if (held) release();
+}
+
+function release(): void {
+  held = false;
+  if (handle >= 0) host_tcp_resume(handle);
 }
 
 function subscribed(): void {
@@ -444,6 +475,7 @@ export function data(p: usize, n: i32, now: u32): i32 {
       held = true;
       return i;
     }
+    if (event != EVENT_NONE) return i;
   }
   return handle == h ? i : n;
 }
@@ -451,10 +483,7 @@ export function data(p: usize, n: i32, now: u32): i32 {
 /** More of the send queue left: send the rest, then answer a held packet. */
 export function sent(now: u32): void {
   if (state < HANDSHAKE || !flush(now)) return;
-  if (held && handle1(now)) {
-    held = false;
-    if (handle >= 0) host_tcp_resume(handle);
-  }
+  if (held && handle1(now) && event == EVENT_NONE) release();
 }
 
 /** Connects when due, keeps the connection alive; returns ms until it needs a tick again. */

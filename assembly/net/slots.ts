@@ -76,6 +76,7 @@ export class Slot {
   ctlDiscard: bool; // skipping the rest of an over-long line
   ctlSeq: u32; // the last accepted command sequence number
   ctlChallenge: bool; // a /control WebSocket still owes its challenge (the 101 was not out yet)
+  wsMessageDone: bool; // ws/frame.ts: a whole /control message waits at CONTROL_AT for the dispatcher
   // a read-only asset being streamed (http/asset.ts)
   assetId: i32;
   assetAt: i32;

@@ -4,8 +4,7 @@ import { host_random_fill, host_adc_read, LOG_INFO, LOG_WARN } from "../abi/host
 import * as cfg from "../config";
 import { Slot, replyAndClose } from "../net/slots";
 import { METHOD_GET, METHOD_HEAD, METHOD_PUT } from "../http/request";
-import { writeResponse } from "../http/response";
-import { answerStatus } from "../http/server";
+import { answerStatus, writeResponse } from "../http/response";
 import { formatText, parseEither } from "./codec";
 import { put, putBytes, emit, putLine, putWithIp } from "../util/log";
 

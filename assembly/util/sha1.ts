@@ -1,7 +1,7 @@
 // SHA-1 (FIPS 180-4), only for the WebSocket handshake's Sec-WebSocket-Accept (RFC 6455 4.2.2).
 // Streaming over byte ranges with a static 64-byte block: no allocation.
 
-import { block, mdReset, mdUpdate, mdFinish, SHA1 } from "./md";
+import { block, mdFeed, mdPad, mdPadLength, mdReset } from "./md";
 
 const w = memory.data(80 * 4);
 let h0: u32 = 0;
@@ -19,7 +19,7 @@ export function sha1Reset(): void {
   mdReset();
 }
 
-export function sha1Compress(): void {
+function sha1Compress(): void {
   for (let i = 0; i < 16; i++) store<u32>(w + (i << 2), bswap<u32>(load<u32>(block + (i << 2))));
   for (let i = 16; i < 80; i++) {
     let x = load<u32>(w + ((i - 3) << 2)) ^ load<u32>(w + ((i - 8) << 2)) ^ load<u32>(w + ((i - 14) << 2)) ^ load<u32>(w + ((i - 16) << 2));
@@ -39,12 +39,14 @@ export function sha1Compress(): void {
 }
 
 export function sha1Update(p: usize, n: i32): void {
-  mdUpdate(p, n, SHA1);
+  for (let at = 0; (at = mdFeed(p, n, at)) >= 0; ) sha1Compress();
 }
 
 /** Writes the 20-byte digest to dst. */
 export function sha1Final(dst: usize): void {
-  mdFinish(SHA1);
+  if (mdPad()) sha1Compress();
+  mdPadLength();
+  sha1Compress();
   store<u32>(dst, bswap<u32>(h0));
   store<u32>(dst + 4, bswap<u32>(h1));
   store<u32>(dst + 8, bswap<u32>(h2));

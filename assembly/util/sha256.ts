@@ -1,7 +1,7 @@
 // SHA-256 (FIPS 180-4) and HMAC-SHA256 (RFC 2104) for authenticated control and OTA images.
 // Streaming over byte ranges with static state: no allocation.
 
-import { block, mdReset, mdUpdate, mdFinish, SHA256 } from "./md";
+import { block, mdFeed, mdPad, mdPadLength, mdReset } from "./md";
 
 const K = memory.data<u32>([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -29,7 +29,7 @@ export function sha256Reset(): void {
   mdReset();
 }
 
-export function sha256Compress(): void {
+function sha256Compress(): void {
   for (let i = 0; i < 16; i++) store<u32>(w + (i << 2), bswap<u32>(load<u32>(block + (i << 2))));
   for (let i = 16; i < 64; i++) {
     let a = load<u32>(w + ((i - 15) << 2));
@@ -56,12 +56,14 @@ export function sha256Compress(): void {
 }
 
 export function sha256Update(p: usize, n: i32): void {
-  mdUpdate(p, n, SHA256);
+  for (let at = 0; (at = mdFeed(p, n, at)) >= 0; ) sha256Compress();
 }
 
 /** Writes the 32-byte digest to dst. */
 export function sha256Final(dst: usize): void {
-  mdFinish(SHA256);
+  if (mdPad()) sha256Compress();
+  mdPadLength();
+  sha256Compress();
   for (let i = 0; i < 8; i++) store<u32>(dst + (i << 2), bswap<u32>(load<u32>(h + (i << 2))));
 }
 

@@ -1,13 +1,14 @@
 // WebSocket framing (RFC 6455 section 5), incremental: any segmentation, from one byte at a time to many
 // frames per segment. Data frames stream through to their endpoint in chunks, so a message far larger
 // than the core's buffers passes with flow control; control frames are collected (at most 125 bytes).
+// It knows no application: a whole /control message is an event (s.wsMessageDone) that wsFeed returns
+// on, and the dispatch layer (ws/server.ts) hands it to its service.
 import { host_tcp_send, host_tcp_resume, host_random_fill, LOG_INFO, LOG_DEBUG } from "../abi/host.generated";
 import * as cfg from "../config";
 import { Slot, aux, flush, abortNow, closeNow, STAGE, STAGE_SIZE, CONTROL_AT } from "../net/slots";
 import { utf8Feed, UTF8_OK, UTF8_BAD } from "../util/utf8";
 import { reached } from "../util/time";
 import { put, emit, putWithI32, putWithIp } from "../util/log";
-import { handleLine, sendChallenge } from "../control/server";
 
 export const OP_CONT: u8 = 0;
 export const OP_TEXT: u8 = 1;
@@ -70,12 +71,12 @@ function stageFrame(s: Slot, b0: u32, p: usize, n: i32): void {
 }
 
 // inlined: a call costs more than the comparison, on both engines, and it runs several times per frame
-@inline function stageFree(s: Slot): bool {
+@inline export function stageFree(s: Slot): bool {
   return s.sent >= s.len;
 }
 
 /** Sends the staged frame as far as the host takes it; false if the connection went away. */
-function pump(s: Slot, now: u32): bool {
+export function pump(s: Slot, now: u32): bool {
   if (s.wsHold || stageFree(s)) return true; // a held echo header waits for valid payload
   s.wsLastTx = now;
   return flush(s);
@@ -313,7 +314,8 @@ function control(s: Slot, now: u32): void {
   wsClose(s, code, now);
 }
 
-/** Bytes from the peer; returns how many were consumed (fewer when the send side is full). */
+/** Bytes from the peer; returns how many were consumed: fewer when the send side is full, or when a
+ *  /control message is complete (s.wsMessageDone: the caller handles it, then offers the rest). */
 export function wsFeed(s: Slot, p: usize, n: i32, now: u32): i32 {
   let i = 0;
   if (n > 0) {
@@ -416,7 +418,11 @@ export function wsFeed(s: Slot, p: usize, n: i32, now: u32): i32 {
         wsClose(s, CLOSE_INVALID_DATA, now); // the message ended inside a character
         return n;
       }
-      if (s.wsEndpoint == ENDPOINT_CONTROL && !s.wsCloseSent) handleLine(s, s.buf + CONTROL_AT, <i32>s.wsMessageLen, now);
+      if (s.wsEndpoint == ENDPOINT_CONTROL && !s.wsCloseSent) {
+        // the message is at CONTROL_AT, wsMessageLen bytes: the caller handles it, then offers the rest
+        s.wsMessageDone = true;
+        return i;
+      }
     }
     if (s.handle != handle || s.kind == 0) return n;
   }
@@ -430,11 +436,6 @@ export function wsFeed(s: Slot, p: usize, n: i32, now: u32): i32 {
 /** The send queue drained: finish staged bytes, then let the host offer what we declined. */
 export function wsSent(s: Slot, now: u32): void {
   if (!pump(s, now)) return;
-  if (s.ctlChallenge && stageFree(s)) {
-    s.ctlChallenge = false;
-    sendChallenge(s, now);
-    if (!pump(s, now)) return;
-  }
   if (s.wsBlocked && stageFree(s)) {
     s.wsBlocked = false;
     host_tcp_resume(s.handle);

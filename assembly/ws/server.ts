@@ -1,12 +1,13 @@
-// The server side of the WebSocket opening handshake on an HTTP connection (RFC 6455 4.2).
+// The server side of the WebSocket opening handshake on an HTTP connection (RFC 6455 4.2), and the
+// dispatch of a WebSocket's events (ws/frame.ts) to the service its endpoint belongs to.
 import { LOG_DEBUG } from "../abi/host.generated";
 import * as cfg from "../config";
-import { Slot, aux, flush, KIND_WS } from "../net/slots";
+import { Slot, aux, flush, KIND_WS, CONTROL_AT } from "../net/slots";
 import { METHOD_GET, ROUTE_CONTROL } from "../http/request";
-import { sendChallenge } from "../control/server";
-import { answerStatus } from "../http/server";
+import { handleLine, sendChallenge } from "../control/server";
+import { answerStatus } from "../http/response";
 import { writeSwitching } from "./handshake";
-import { wsStart, wsFeed, ENDPOINT_ECHO, ENDPOINT_CONTROL } from "./frame";
+import { wsStart, wsFeed, wsSent, pump, stageFree, ENDPOINT_ECHO, ENDPOINT_CONTROL } from "./frame";
 import { put, emit, putWithIp } from "../util/log";
 
 /** Protocol name `index` (1-based) of the comma-separated ws_protocols; sets protoLen. */
@@ -63,5 +64,32 @@ export function upgrade(s: Slot, p: usize, n: i32, now: u32): i32 {
     s.ctlChallenge = false;
     sendChallenge(s, now);
   }
-  return wsFeed(s, p, n, now);
+  return wsData(s, p, n, now);
+}
+
+/** Bytes from a WebSocket's peer (either side); returns how many were consumed. Each whole /control
+ *  message goes to the control service before the rest is offered to the framing again. */
+export function wsData(s: Slot, p: usize, n: i32, now: u32): i32 {
+  let handle = s.handle;
+  let used = 0;
+  while (true) {
+    used += wsFeed(s, p + used, n - used, now);
+    if (!s.wsMessageDone) return used;
+    s.wsMessageDone = false;
+    handleLine(s, s.buf + CONTROL_AT, <i32>s.wsMessageLen, now);
+    if (s.handle != handle || s.kind == 0) return n; // the command closed the connection
+  }
+}
+
+/** A WebSocket's send queue drained: a /control challenge still owed goes out first, then the framing
+ *  finishes its staged bytes and lets the host offer what it declined. */
+export function wsDrained(s: Slot, now: u32): void {
+  if (s.ctlChallenge) {
+    if (!pump(s, now)) return;
+    if (stageFree(s)) {
+      s.ctlChallenge = false;
+      sendChallenge(s, now);
+    }
+  }
+  wsSent(s, now);
 }
