@@ -1,13 +1,14 @@
 // The core's event entry points: the only code a host calls. Each routes an event to the state machine
 // that owns the connection or timer; nothing here knows a protocol's details.
 import {
-  ABI_VERSION, IO_CAPACITY, OK, ERR_BUSY, ERR_NOMEM, ERR_CONFIG, TCP_FIN, TICK_NONE, LOG_ERROR, LOG_INFO, LOG_WARN,
-  STAT_HEAP_TOP, STAT_HEAP_LIMIT, STAT_CONNS_USED, STAT_CONNS_MAX, STAT_TIMERS_ARMED, STAT_REFUSED, STAT_REQUESTS,
-  STAT_BAD_REQUESTS, STAT_RGB, STAT_RGB_POLLS_OK, STAT_RGB_POLLS_FAILED, host_tcp_close,
-  STAT_BUS_ROLE, STAT_BUS_TERM, STAT_BUS_MASTER_IP, STAT_BUS_ID, STAT_BUS_MEMBERS, STAT_BUS_INDEX, STAT_BUS_SENT,
-  STAT_BUS_RECEIVED, STAT_BUS_DROPPED, STAT_BUS_VOTERS,
-  STAT_DHCP_LEASES, STAT_PIXELS_FRAMES, STAT_PIXELS_DROPPED, STAT_PIXELS_MODE,
+  ABI_VERSION, IO_CAPACITY, OK, ERR_BUSY, ERR_NOMEM, ERR_CONFIG, TCP_FIN, TICK_NONE, LOG_ERROR, LOG_INFO,
+  LOG_WARN, STAT_HEAP_TOP, STAT_HEAP_LIMIT, STAT_CONNS_USED, STAT_CONNS_MAX, STAT_TIMERS_ARMED, STAT_REFUSED,
+  STAT_REQUESTS, STAT_BAD_REQUESTS, STAT_RGB, STAT_RGB_POLLS_OK, STAT_RGB_POLLS_FAILED, STAT_BUS_ROLE,
+  STAT_BUS_TERM, STAT_BUS_MASTER_IP, STAT_BUS_ID, STAT_BUS_MEMBERS, STAT_BUS_INDEX, STAT_BUS_SENT,
+  STAT_BUS_RECEIVED, STAT_BUS_DROPPED, STAT_BUS_VOTERS, STAT_DHCP_LEASES, STAT_PIXELS_FRAMES,
+  STAT_PIXELS_DROPPED, STAT_PIXELS_MODE,
 } from "./host.generated";
+import { tcpClose } from "../net/host";
 import * as log from "../util/log";
 import { emit, putLine, putWithI32, putWithU32 } from "../util/log";
 import { parseConfig, maxConns, httpLineMax, controlLineMax } from "../config";
@@ -136,7 +137,7 @@ export function tcp_data(conn: i32, len: i32, now: u32): i32 {
   log.clock = now;
   let s = find(conn);
   if (s == null) {
-    host_tcp_close(conn);
+    tcpClose(conn);
     return len;
   }
   len = clampIo(len);

@@ -3,11 +3,11 @@
 // must hold a list at least as new as the voter's, so a term never has two masters. Membership
 // changes one voter at a time, after the previous list version reached a majority.
 import {
-  host_udp_open, host_board_id, host_random_fill, host_wifi_ip, host_wifi_rssi, host_flash_read, host_flash_write,
-  host_flash_erase, OK, ERR_CONFIG, REGION_STATE, FLASH_SECTOR, FLASH_PAGE,
-  IFACE_STA, IFACE_AP, LOG_INFO, LOG_WARN, LOG_ERROR,
-  BUS_ROLE_OFF, BUS_ROLE_SEEKING, BUS_ROLE_MASTER, BUS_ROLE_WORKER, BUS_ROLE_CANDIDATE,
+  host_board_id, host_random_fill, host_wifi_ip, host_wifi_rssi, host_flash_read, host_flash_write,
+  host_flash_erase, OK, ERR_CONFIG, REGION_STATE, FLASH_SECTOR, FLASH_PAGE, IFACE_STA, IFACE_AP, LOG_INFO,
+  LOG_WARN, LOG_ERROR, BUS_ROLE_OFF, BUS_ROLE_SEEKING, BUS_ROLE_MASTER, BUS_ROLE_WORKER, BUS_ROLE_CANDIDATE,
 } from "../abi/host.generated";
+import { udpOpen } from "../net/host";
 import * as cfg from "../config";
 import * as t from "./table";
 import {
@@ -69,7 +69,7 @@ export function startBus(now: u32): i32 {
   host_board_id(scratch, 8);
   myId = load<u64>(scratch) & 0x7fffffffffffffff | 1; // never mistaken for a plain board, never 0
   let iface = cfg.wifiMode == cfg.WIFI_AP ? IFACE_AP : IFACE_STA;
-  sock = host_udp_open(cfg.busPort, iface);
+  sock = udpOpen(cfg.busPort, iface);
   if (sock < 0) {
     putWithU32("bus: cannot open UDP port ", cfg.busPort);
     emit(LOG_ERROR);

@@ -2,7 +2,8 @@
 // members' addresses, master first ("ip1,ip2,..."), and the board joins the membership; the master
 // sends "NODES: ip1, ip2, ..." to each plain member every few seconds; text on the message port
 // (5001) from any peer is shown in the log. It sits on top of the bus (node.ts), which knows nothing of it.
-import { host_udp_send, host_udp_open, IFACE_STA, IFACE_AP, LOG_INFO, BUS_ROLE_MASTER } from "../abi/host.generated";
+import { IFACE_STA, IFACE_AP, LOG_INFO, BUS_ROLE_MASTER } from "../abi/host.generated";
+import { udpOpen, udpSend } from "../net/host";
 import * as cfg from "../config";
 import * as t from "./table";
 import { tx, DATAGRAM_MAX } from "./wire";
@@ -13,7 +14,7 @@ import { put, putBytes, emit, putWithIp } from "../util/log";
 let msgSock: i32 = -1;
 
 export function startMessages(): void {
-  msgSock = host_udp_open(cfg.busMsgPort, cfg.wifiMode == cfg.WIFI_AP ? IFACE_AP : IFACE_STA);
+  msgSock = udpOpen(cfg.busMsgPort, cfg.wifiMode == cfg.WIFI_AP ? IFACE_AP : IFACE_STA);
 }
 
 export function messagesOwn(s: i32): bool {
@@ -63,14 +64,14 @@ function answerHello(ip: u32, port: i32, join: bool, now: u32): void {
   let id = t.PLAIN_ID | <u64>ip;
   if (join && role == BUS_ROLE_MASTER) admit(id, ip, port, now);
   else if (join && masterIp != 0) sendJoin(masterIp, id, ip, port);
-  host_udp_send(sock, ip, port, tx, addresses(0, 0, join ? ip : 0));
+  udpSend(sock, ip, port, tx, addresses(0, 0, join ? ip : 0));
 }
 
 function sendNodes(): void {
   let n = addresses(putAscii(tx, "NODES: "), 1, 0);
   for (let i = 0; i < t.count; i++) {
     let e = t.entry(i);
-    if (t.flagsAt(i) & t.F_PLAIN) host_udp_send(sock, load<u32>(e + t.E_IP), load<u32>(e + t.E_UPTIME), tx, n);
+    if (t.flagsAt(i) & t.F_PLAIN) udpSend(sock, load<u32>(e + t.E_IP), load<u32>(e + t.E_UPTIME), tx, n);
   }
 }
 

@@ -1,6 +1,6 @@
 // picowire's own bus datagrams (docs/PROTOCOL.md): a 24-byte header, a body, and with a bus key a
 // 16-byte HMAC-SHA256 tag over everything before it. Little-endian, as wasm stores.
-import { host_udp_send } from "../abi/host.generated";
+import { udpSend } from "../net/host";
 import * as cfg from "../config";
 import { hmacStart, hmacUpdate, hmacFinal } from "../util/sha256";
 import { bytesSame } from "../util/bytes";
@@ -54,7 +54,7 @@ export function transmit(sock: i32, ip: u32, port: i32, bodyLen: i32): void {
     memory.copy(tx + n, tag, TAG);
     n += TAG;
   }
-  host_udp_send(sock, ip, port, tx, n);
+  udpSend(sock, ip, port, tx, n);
   sent++;
 }
 

@@ -3,7 +3,8 @@
 // command carries a rising "seq" and a "mac" over the nonce and the command, so replays and tampering
 // are refused. Without a key, control is off unless control_insecure=1 (piconetcontrol-compatible).
 import { Ascii, asciiLen, asciiAt } from "../util/ascii";
-import { host_tcp_listen, host_tcp_resume, host_random_fill, OK, ERR_NOMEM, LOG_INFO, LOG_WARN, LOG_ERROR } from "../abi/host.generated";
+import { host_random_fill, OK, ERR_NOMEM, LOG_INFO, LOG_WARN, LOG_ERROR } from "../abi/host.generated";
+import { tcpListen, tcpResume } from "../net/host";
 import * as cfg from "../config";
 import * as json from "../util/json";
 import * as reply from "./reply";
@@ -30,7 +31,7 @@ export function startControl(now: u32): i32 {
     putLine("off: no bus key configured (set key=..., or control_insecure=1 to accept unauthenticated commands as piconetcontrol does)", LOG_WARN);
     return OK;
   }
-  listener = host_tcp_listen(cfg.controlPort);
+  listener = tcpListen(cfg.controlPort);
   if (listener < 0) {
     put("control: ");
     putWithI32("cannot listen on port ", cfg.controlPort);
@@ -289,7 +290,7 @@ export function sent(s: Slot): void {
   if (!flush(s) || s.kind != KIND_CONTROL) return;
   if (s.wsBlocked && s.sent >= s.len) {
     s.wsBlocked = false;
-    host_tcp_resume(s.handle);
+    tcpResume(s.handle);
   }
 }
 

@@ -3,9 +3,8 @@
 // nothing is allocated when the AP comes up), time only through `now`. Address i of the pool is slot i of the
 // table; a slot remembers its client's MAC after the lease ends, so a returning client gets its old
 // address back. Replies are written over the request in the io buffer.
-import {
-  host_udp_open, host_udp_send, host_udp_close, IFACE_AP, OK, ERR_CONFIG, LOG_INFO, LOG_WARN, LOG_ERROR,
-} from "../abi/host.generated";
+import { IFACE_AP, OK, ERR_CONFIG, LOG_INFO, LOG_WARN, LOG_ERROR } from "../abi/host.generated";
+import { udpOpen, udpSend, udpClose } from "../net/host";
 import { dhcpFirst, dhcpCount, dhcpLeaseS } from "../config";
 import { reached, msUntil } from "../util/time";
 import { bytesSame } from "../util/bytes";
@@ -60,7 +59,7 @@ export function startDhcp(apIp: u32, now: u32): i32 {
   let r = ERR_CONFIG;
   // the pool lies in the AP's /24, from .1 to .254, without the AP's own address
   if (!((dhcpFirst ^ server) >> 8) & ((dhcpFirst & 255) - 1 < <u32>(255 - dhcpCount)) & (server - dhcpFirst >= <u32>dhcpCount)) {
-    r = sock >= 0 ? sock : host_udp_open(67, IFACE_AP);
+    r = sock >= 0 ? sock : udpOpen(67, IFACE_AP);
     if (r >= 0) {
       sock = r;
       putWithIp("dhcp: serving ", dhcpFirst);
@@ -75,7 +74,7 @@ export function startDhcp(apIp: u32, now: u32): i32 {
 
 /** Closes the socket; leases stay, so clients keep their addresses when the AP returns. */
 export function stopDhcp(): void {
-  if (sock >= 0) host_udp_close(sock);
+  if (sock >= 0) udpClose(sock);
   sock = -1;
 }
 
@@ -181,7 +180,7 @@ export function dhcpDatagram(s: i32, ip: u32, port: i32, p: usize, len: i32, now
     o = option(option(option(o, 1, 0xffffff00), 3, server), 6, server);
   }
   store<u8>(o, 255);
-  host_udp_send(sock, bcast ? u32.MAX_VALUE : ci, 68, p, REPLY_LEN);
+  udpSend(sock, bcast ? u32.MAX_VALUE : ci, 68, p, REPLY_LEN);
 }
 
 function option(o: usize, code: u32, v: u32): usize {

@@ -2,7 +2,8 @@
 // or upgrades it. Route handlers live with their protocols (rgb/, ws/); this file is the dispatch layer's
 // router for them, and the only one that knows which handler a connection belongs to.
 import { Ascii, asciiLen, asciiAt } from "../util/ascii";
-import { host_tcp_listen, OK, ERR_NOMEM, LOG_INFO, LOG_WARN, LOG_DEBUG, LOG_ERROR } from "../abi/host.generated";
+import { OK, ERR_NOMEM, LOG_INFO, LOG_WARN, LOG_DEBUG, LOG_ERROR } from "../abi/host.generated";
+import { tcpListen } from "../net/host";
 import * as cfg from "../config";
 import { Slot, accepted, arm, replyAndClose, closeNow, abortNow, KIND_HTTP } from "../net/slots";
 import { feed, used, isHttp, TUTORIAL, REQUEST, ERROR, ROUTE_RGB, ROUTE_ECHO, ROUTE_CONTROL, ROUTE_PAGE } from "./request";
@@ -17,7 +18,7 @@ let listener: i32 = -1;
 
 export function startHttp(): i32 {
   if (cfg.httpPort == 0) return OK;
-  listener = host_tcp_listen(cfg.httpPort);
+  listener = tcpListen(cfg.httpPort);
   if (listener < 0) {
     put("http: ");
     putWithI32("cannot listen on port ", cfg.httpPort);

@@ -3,9 +3,10 @@
 // gamma and colour order make the wire bytes, one pixels_show per frame. The bus master forwards what
 // it receives to the workers (bus/wire.ts T_PIXELS), each of which shows its own segment.
 import {
-  host_udp_open, host_udp_join, host_pixels_show, OK, ERR_NOMEM, ERR_CONFIG, LOG_ERROR, LOG_INFO, LOG_WARN, IFACE_STA, IFACE_AP,
+  host_pixels_show, OK, ERR_NOMEM, ERR_CONFIG, LOG_ERROR, LOG_INFO, LOG_WARN, IFACE_STA, IFACE_AP,
   BUS_ROLE_MASTER,
 } from "../abi/host.generated";
+import { udpOpen, udpJoin } from "../net/host";
 import * as cfg from "../config";
 import { GAMMA } from "../rgb/gamma.generated";
 import { current } from "../rgb/server";
@@ -101,7 +102,7 @@ const E131_PER_UNIVERSE: i32 = 170;
 
 let openFailed = false;
 function open(port: i32): i32 {
-  let s = host_udp_open(port, cfg.wifiMode == cfg.WIFI_AP ? IFACE_AP : IFACE_STA);
+  let s = udpOpen(port, cfg.wifiMode == cfg.WIFI_AP ? IFACE_AP : IFACE_STA);
   if (s < 0) {
     putWithI32("lights: cannot open UDP port ", port);
     emit(LOG_ERROR);
@@ -130,7 +131,7 @@ export function startLights(): i32 {
     // senders multicast each universe to 239.255.<hi>.<lo> (E1.31 9.3.1): join those this board shows,
     // or all it may forward to a bus; a restart with other settings starts from a closed socket
     for (let k = 0, n = cfg.busOn ? 8 : lastUniverse() + 1; k < n && sockE >= 0; k++) {
-      let r = host_udp_join(sockE, 0xefff0000 | <u32>(e131Universe + k), 1);
+      let r = udpJoin(sockE, 0xefff0000 | <u32>(e131Universe + k), 1);
       if (r < 0) {
         putWithI32("lights: cannot join the multicast group of universe ", e131Universe + k);
         putWithI32(" (error ", r);

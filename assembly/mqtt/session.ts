@@ -3,9 +3,10 @@
 // doubling, jittered delay. What to publish and what incoming messages mean is bridge.ts's business: the
 // session knows no application, it stops at an event (EVENT_*) and bridge.ts acts on it.
 import {
-  host_tcp_connect, host_tcp_send, host_tcp_abort, host_tcp_resume, host_dns_resolve, host_random_fill,
-  host_board_id, OK, TCP_FIN, LOG_INFO, LOG_WARN, LOG_ERROR, ERR_NOMEM, ERR_CONFIG,
+  host_dns_resolve, host_random_fill, host_board_id, OK, TCP_FIN, LOG_INFO, LOG_WARN, LOG_ERROR, ERR_NOMEM,
+  ERR_CONFIG,
 } from "../abi/host.generated";
+import { tcpConnect, tcpSend, tcpResume, tcpAbort } from "../net/host";
 import { Ascii, asciiLen, asciiAt } from "../util/ascii";
 import { put, putBytes, emit, putLine, putWithI32, putWithU32 } from "../util/log";
 import { backoff, warnRetry } from "../util/retry";
@@ -104,7 +105,7 @@ function describe(): void {
 
 /** Drops the connection (if any) and schedules the next attempt. */
 export function fail(why: Ascii, code: i32, now: u32): void {
-  if (handle >= 0) host_tcp_abort(handle);
+  if (handle >= 0) tcpAbort(handle);
   handle = -1;
   if (state == UP) reconnects++;
   state = IDLE;
@@ -120,7 +121,7 @@ export function fail(why: Ascii, code: i32, now: u32): void {
 }
 
 function dial(now: u32): void {
-  handle = host_tcp_connect(brokerIp, set.brokerPort);
+  handle = tcpConnect(brokerIp, set.brokerPort);
   if (handle < 0) return fail("cannot connect", handle, now);
   state = CONNECTING;
   deadline = now + set.timeoutMs;
@@ -159,7 +160,7 @@ export function txRoom(): i32 {
 function flush(now: u32): bool {
   if (handle < 0) return false;
   while (txSent < txLen) {
-    let n = host_tcp_send(handle, tx + txSent, txLen - txSent);
+    let n = tcpSend(handle, tx + txSent, txLen - txSent);
     if (n < 0) {
       fail("send failed", n, now);
       return false;
@@ -417,7 +418,7 @@ export function delivered(handled: bool, now: u32): void {
 
 function release(): void {
   held = false;
-  if (handle >= 0) host_tcp_resume(handle);
+  if (handle >= 0) tcpResume(handle);
 }
 
 function subscribed(): void {

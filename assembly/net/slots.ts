@@ -1,6 +1,6 @@
 // The fixed pool of TCP connection slots, reserved at init. Each slot owns one buffer that holds the
 // line being parsed and later the reply being sent, and one deadline.
-import { host_tcp_send, host_tcp_close, host_tcp_abort } from "../abi/host.generated";
+import { tcpSend, tcpClose, tcpAbort } from "./host";
 import { reached, msUntil } from "../util/time";
 import { put, emit, putWithIp } from "../util/log";
 import { LOG_INFO } from "../abi/host.generated";
@@ -210,7 +210,7 @@ export function accepted(kind: u8, handle: i32, ip: u32, now: u32): Slot | null 
     putWithIp("slots: dropping idle connection from ", victim.remoteIp);
     putWithIp(" for ", ip);
     emit(LOG_INFO);
-    host_tcp_abort(victim.handle);
+    tcpAbort(victim.handle);
     release(victim);
     free = victim;
   } else if (mine >= share) free = null;
@@ -247,9 +247,9 @@ export function arm(s: Slot, now: u32, ms: u32): void {
 /** Sends what the host will take of the reply; closes once it is all out. False if the slot is gone. */
 export function flush(s: Slot): bool {
   while (s.sent < s.len) {
-    let n = host_tcp_send(s.handle, s.buf + <usize>(s.txOffset + s.sent), s.len - s.sent);
+    let n = tcpSend(s.handle, s.buf + <usize>(s.txOffset + s.sent), s.len - s.sent);
     if (n < 0) {
-      host_tcp_abort(s.handle);
+      tcpAbort(s.handle);
       release(s);
       return false;
     }
@@ -257,7 +257,7 @@ export function flush(s: Slot): bool {
     s.sent += n;
   }
   if (s.closing) {
-    host_tcp_close(s.handle);
+    tcpClose(s.handle);
     release(s);
     return false;
   }
@@ -275,12 +275,12 @@ export function replyAndClose(s: Slot, len: i32, now: u32, timeoutMs: u32): void
 }
 
 export function abortNow(s: Slot): void {
-  host_tcp_abort(s.handle);
+  tcpAbort(s.handle);
   release(s);
 }
 
 export function closeNow(s: Slot): void {
-  host_tcp_close(s.handle);
+  tcpClose(s.handle);
   release(s);
 }
 

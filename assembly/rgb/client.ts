@@ -2,9 +2,8 @@
 // Like the tutorial it sends "GET Data" and reads until the server closes, so it works against the
 // tutorial's MicroPython server as well as a picowire board. Failures back off, never stop the board.
 import { Ascii, asciiLen, asciiAt } from "../util/ascii";
-import {
-  host_tcp_connect, host_tcp_send, host_pwm_set, OK, LOG_INFO, LOG_WARN,
-} from "../abi/host.generated";
+import { host_pwm_set, OK, LOG_INFO, LOG_WARN } from "../abi/host.generated";
+import { tcpConnect, tcpSend } from "../net/host";
 import * as cfg from "../config";
 import { Slot, claim, arm, release, closeNow, abortNow, KIND_RGB_CLIENT } from "../net/slots";
 import { parseText, channelDuty } from "./codec";
@@ -79,7 +78,7 @@ function show(rgb: i32): void {
 function poll(now: u32): void {
   let s = claim(KIND_RGB_CLIENT, -1);
   if (s == null) return fail("no free connection slot", 0, now);
-  let handle = host_tcp_connect(cfg.rgbServerIp, cfg.rgbServerPort);
+  let handle = tcpConnect(cfg.rgbServerIp, cfg.rgbServerPort);
   if (handle < 0) {
     release(s);
     return fail("cannot connect", handle, now);
@@ -104,7 +103,7 @@ export function connected(s: Slot, status: i32, now: u32): void {
   }
   s.phase = READING;
   let n = putAscii(s.buf, "GET Data");
-  if (host_tcp_send(s.handle, s.buf, n) != n) {
+  if (tcpSend(s.handle, s.buf, n) != n) {
     // 8 bytes always fit a fresh connection's window; anything else means it is already failing
     active = null;
     abortNow(s);

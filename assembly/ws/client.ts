@@ -2,7 +2,8 @@
 // its Sec-WebSocket-Accept before any frame, streams the board's colour every ws_push_ms, and reconnects
 // with backoff when the connection fails or closes.
 import { Ascii, asciiLen, asciiAt } from "../util/ascii";
-import { host_tcp_connect, host_tcp_send, host_random_fill, OK, LOG_INFO, LOG_WARN } from "../abi/host.generated";
+import { host_random_fill, OK, LOG_INFO, LOG_WARN } from "../abi/host.generated";
+import { tcpConnect, tcpSend } from "../net/host";
 import * as cfg from "../config";
 import { Slot, aux, claim, arm, release, abortNow, KIND_WS, KIND_WS_DIAL } from "../net/slots";
 import { feed, used, STATUS_LINE, REQUEST, ERROR } from "../http/request";
@@ -52,7 +53,7 @@ function fail(why: Ascii, code: i32, now: u32): void {
 function dial(now: u32): void {
   let s = claim(KIND_WS_DIAL, -1);
   if (s == null) return fail("no free connection slot", 0, now);
-  let h = host_tcp_connect(cfg.wsUrlIp, cfg.wsUrlPort);
+  let h = tcpConnect(cfg.wsUrlIp, cfg.wsUrlPort);
   if (h < 0) {
     release(s);
     return fail("cannot connect", h, now);
@@ -74,7 +75,7 @@ export function connected(s: Slot, status: i32, now: u32): void {
   base64Encode(key, 16, key + 16);
   acceptDigest(key + 16, 24, aux(s));
   let n = writeUpgrade(s.buf, cfg.wsUrlHost, cfg.wsUrlHostLen, cfg.wsUrlPort, cfg.wsUrlPath, cfg.wsUrlPathLen, key + 16);
-  if (host_tcp_send(s.handle, s.buf, n) != n) {
+  if (tcpSend(s.handle, s.buf, n) != n) {
     abortNow(s);
     return fail("could not send the handshake", 0, now);
   }

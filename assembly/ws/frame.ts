@@ -3,7 +3,8 @@
 // than the core's buffers passes with flow control; control frames are collected (at most 125 bytes).
 // It knows no application: a whole /control message is an event (s.wsMessageDone) that wsFeed returns
 // on, and the dispatch layer (ws/server.ts) hands it to its service.
-import { host_tcp_send, host_tcp_resume, host_random_fill, LOG_INFO, LOG_DEBUG } from "../abi/host.generated";
+import { host_random_fill, LOG_INFO, LOG_DEBUG } from "../abi/host.generated";
+import { tcpSend, tcpResume } from "../net/host";
 import * as cfg from "../config";
 import { Slot, aux, flush, abortNow, closeNow, STAGE, STAGE_SIZE, CONTROL_AT } from "../net/slots";
 import { utf8Feed, UTF8_OK, UTF8_BAD } from "../util/utf8";
@@ -387,7 +388,7 @@ export function wsFeed(s: Slot, p: usize, n: i32, now: u32): i32 {
           }
           memory.copy(s.buf + <usize>(CONTROL_AT + <i32>s.wsMessageLen), q, take);
         } else if (s.wsEndpoint == ENDPOINT_ECHO && take > 0 && !s.wsCloseSent) {
-          used = host_tcp_send(s.handle, q, take);
+          used = tcpSend(s.handle, q, take);
           if (used < 0) {
             abortNow(s);
             return n;
@@ -438,7 +439,7 @@ export function wsSent(s: Slot, now: u32): void {
   if (!pump(s, now)) return;
   if (s.wsBlocked && stageFree(s)) {
     s.wsBlocked = false;
-    host_tcp_resume(s.handle);
+    tcpResume(s.handle);
   }
 }
 

@@ -1,7 +1,7 @@
 // The core's layers (docs/DESIGN.md "Layers"), bottom up, and its import graph read from assembly/:
 // an import may point at its own layer or a lower one, and no import circle may exist. `npx tsx
-// tools/arch/layers.ts` prints the upward arrows and the circles; test/layers.test.ts holds the tree to
-// tools/arch/layers-allowed.json, the arrows not yet untangled, so that none is added and the list shrinks.
+// tools/arch/layers.ts` prints the upward arrows and the circles; test/layers.test.ts fails on any,
+// naming the pair (tools/arch/layers-allowed.json lists the arrows still being untangled elsewhere).
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -91,6 +91,51 @@ export function circles(graph: Map<string, Set<string>>): string[][] {
   return found.sort((a, b) => b.length - a.length);
 }
 
+/** One way round a circle, as "a -> b -> ... -> a": the shortest path from its first file back to it. */
+export function circlePath(graph: Map<string, Set<string>>, ring: string[]): string {
+  const start = ring[0];
+  const from = new Map<string, string>();
+  const queue = [start];
+  while (queue.length) {
+    const v = queue.shift()!;
+    for (const w of graph.get(v) ?? []) {
+      if (!ring.includes(w) || from.has(w)) continue;
+      from.set(w, v);
+      if (w === start) queue.length = 0;
+      else queue.push(w);
+    }
+  }
+  const between: string[] = [];
+  for (let v = from.get(start)!; v !== start; v = from.get(v)!) between.unshift(v);
+  return [start, ...between, start].join(" -> ");
+}
+
+/** The graph without the given "from -> to" arrows. */
+export function without(graph: Map<string, Set<string>>, arrows: string[]): Map<string, Set<string>> {
+  const out = new Map([...graph].map(([f, deps]) => [f, new Set(deps)]));
+  for (const a of arrows) {
+    const [from, to] = a.split(" -> ");
+    out.get(from)?.delete(to);
+  }
+  return out;
+}
+
+/** Files under assembly/ that may name the host's socket imports (host_tcp_*, host_udp_*): the net layer
+ *  (abi/host.generated.ts declares them). */
+export const SOCKET_CALLERS = /^net\//;
+
+/** file -> the socket imports it names, for every file outside SOCKET_CALLERS that names any. */
+export function socketCalls(root = ASSEMBLY): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const path of sources(root)) {
+    const file = relative(root, path).replace(/\.ts$/, "");
+    if (SOCKET_CALLERS.test(file) || file === "abi/host.generated") continue;
+    const names = new Set(readFileSync(path, "utf8").match(/\bhost_(tcp|udp)_\w+/g) ?? []);
+    if (names.size) out.set(file, [...names].sort());
+  }
+  return out;
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const graph = importGraph();
   const arrows = [...graph.values()].reduce((n, d) => n + d.size, 0);
@@ -98,5 +143,6 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const rings = circles(graph);
   console.log(`assembly/: ${graph.size} files, ${arrows} import arrows, ${up.length} upward, ${rings.length} circle(s)`);
   for (const a of up) console.log(`  up: ${a}`);
-  for (const r of rings) console.log(`  circle of ${r.length}: ${r.join(", ")}`);
+  for (const r of rings) console.log(`  circle of ${r.length}: ${circlePath(graph, r)}`);
+  for (const [file, names] of socketCalls()) console.log(`  socket calls outside net/: ${file}: ${names.join(", ")}`);
 }
