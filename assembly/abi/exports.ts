@@ -141,11 +141,14 @@ export function tcp_data(conn: i32, len: i32, now: u32): i32 {
     return len;
   }
   len = clampIo(len);
-  if (s.kind == KIND_HTTP) return http.data(s, io, len, now);
-  if (s.kind == KIND_WS) return wsData(s, io, len, now);
-  if (s.kind == KIND_WS_DIAL) return wsClient.handshakeData(s, io, len, now);
-  if (s.kind == KIND_CONTROL) return control.data(s, io, len, now);
-  return client.data(s, io, len, now);
+  let used = 0;
+  // an HTTP request or our dial that became a WebSocket returns where its handshake ended: frames follow
+  if (s.kind == KIND_HTTP) used = http.data(s, io, len, now);
+  else if (s.kind == KIND_WS_DIAL) used = wsClient.handshakeData(s, io, len, now);
+  else if (s.kind == KIND_CONTROL) return control.data(s, io, len, now);
+  else if (s.kind != KIND_WS) return client.data(s, io, len, now);
+  if (s.kind != KIND_WS) return used;
+  return used + wsData(s, io + used, len - used, now);
 }
 
 export function tcp_sent(conn: i32, len: i32, now: u32): void {

@@ -207,6 +207,15 @@ export function errorNum(v: i64): void {
   whyLen += putDecimal(why + whyLen, <u32>v);
 }
 
+/** The reason for a command that is not JSON: the parser's error and where it stopped. */
+export function invalidJson(): void {
+  errorStart("invalid JSON: ");
+  errorMore(json.error);
+  errorMore(" at byte ");
+  errorNum(json.errorAt);
+  noCommand();
+}
+
 /** The reason for a missing or wrong field, naming the action being run (the parsed command's). */
 export function missing(field: Ascii, what: Ascii): bool {
   errorStart("missing or invalid field '");

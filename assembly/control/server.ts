@@ -4,12 +4,12 @@
 // are refused. Without a key, control is off unless control_insecure=1 (piconetcontrol-compatible).
 import { Ascii, asciiLen, asciiAt } from "../util/ascii";
 import { host_random_fill, OK, ERR_NOMEM, LOG_INFO, LOG_WARN, LOG_ERROR } from "../abi/host.generated";
-import { tcpListen, tcpResume } from "../net/host";
+import { tcpResume } from "../net/host";
 import * as cfg from "../config";
 import * as json from "../util/json";
 import * as reply from "./reply";
 import { run } from "./actions";
-import { Slot, accepted, arm, aux, flush, closeNow, abortNow, slotAt, slotCount, KIND_CONTROL, KIND_WS, CONTROL_AT, REPLY_ROOM } from "../net/slots";
+import { Slot, accepted, listen, arm, aux, flush, closeNow, abortNow, slotAt, slotCount, KIND_CONTROL, KIND_WS, CONTROL_AT, REPLY_ROOM } from "../net/slots";
 import { hmacStart, hmacUpdate, hmacFinal } from "../util/sha256";
 import { wsClose, putFrameHeader, ENDPOINT_CONTROL, CLOSE_POLICY } from "../ws/frame";
 import { put, emit, putLine, putWithI32, putWithIp } from "../util/log";
@@ -31,13 +31,8 @@ export function startControl(now: u32): i32 {
     putLine("off: no bus key configured (set key=..., or control_insecure=1 to accept unauthenticated commands as piconetcontrol does)", LOG_WARN);
     return OK;
   }
-  listener = tcpListen(cfg.controlPort);
-  if (listener < 0) {
-    put("control: ");
-    putWithI32("cannot listen on port ", cfg.controlPort);
-    emit(LOG_ERROR);
-    return listener;
-  }
+  listener = listen("control: ", cfg.controlPort);
+  if (listener < 0) return listener;
   put("control: ");
   putWithI32("listening on port ", cfg.controlPort);
   if (cfg.busKeyLen == 0) {
@@ -106,12 +101,7 @@ export function sendChallenge(s: Slot, now: u32): void {
 
 export function accept(conn: i32, ip: u32, now: u32): i32 {
   let s = accepted(KIND_CONTROL, conn, ip, now);
-  if (s == null) {
-    put("control: ");
-    putWithIp("all connection slots busy, refusing ", ip);
-    emit(LOG_WARN);
-    return ERR_NOMEM;
-  }
+  if (s == null) return ERR_NOMEM; // net/slots.ts logs why
   // until it authenticates, a connection has control_auth_ms from now, whatever it sends
   arm(s, now, cfg.controlAuthMs);
   put("control: ");
@@ -214,14 +204,10 @@ export function handleLine(s: Slot, line: usize, n: i32, now: u32): void {
   let parsed = json.parseObject(line, n, cfg.controlDepth);
   if (!parsed || json.find("error") >= 0) {
     // an "error" field in a command would collide with the reply's own: refused, like bad JSON
-    if (parsed) reply.errorStart("a command may not have a field named \"error\"");
-    else {
-      reply.errorStart("invalid JSON: ");
-      reply.errorMore(json.error);
-      reply.errorMore(" at byte ");
-      reply.errorNum(json.errorAt);
-    }
-    reply.noCommand();
+    if (parsed) {
+      reply.errorStart("a command may not have a field named \"error\"");
+      reply.noCommand();
+    } else reply.invalidJson();
     send(s, line, reply.errorReply(line, cap), now);
     if (!s.ctlAuthed) refuseUnauthenticated(s, now);
     return;

@@ -3,9 +3,8 @@
 // router for them, and the only one that knows which handler a connection belongs to.
 import { Ascii, asciiLen, asciiAt } from "../util/ascii";
 import { OK, ERR_NOMEM, LOG_INFO, LOG_WARN, LOG_DEBUG, LOG_ERROR } from "../abi/host.generated";
-import { tcpListen } from "../net/host";
 import * as cfg from "../config";
-import { Slot, accepted, arm, replyAndClose, closeNow, abortNow, KIND_HTTP } from "../net/slots";
+import { Slot, accepted, listen, arm, replyAndClose, closeNow, abortNow, KIND_HTTP, KIND_WS } from "../net/slots";
 import { feed, used, isHttp, TUTORIAL, REQUEST, ERROR, ROUTE_RGB, ROUTE_ECHO, ROUTE_CONTROL, ROUTE_PAGE } from "./request";
 import { answerPage } from "./asset";
 import { listening as controlEnabled } from "../control/server";
@@ -18,14 +17,8 @@ let listener: i32 = -1;
 
 export function startHttp(): i32 {
   if (cfg.httpPort == 0) return OK;
-  listener = tcpListen(cfg.httpPort);
-  if (listener < 0) {
-    put("http: ");
-    putWithI32("cannot listen on port ", cfg.httpPort);
-    putWithI32(" (error ", listener);
-    putLine(")", LOG_ERROR);
-    return listener;
-  }
+  listener = listen("http: ", cfg.httpPort);
+  if (listener < 0) return listener;
   put("http: ");
   putWithI32("listening on port ", cfg.httpPort);
   emit(LOG_INFO);
@@ -38,12 +31,7 @@ export function isListener(handle: i32): bool {
 
 export function accept(conn: i32, ip: u32, now: u32): i32 {
   let s = accepted(KIND_HTTP, conn, ip, now);
-  if (s == null) {
-    put("http: ");
-    putWithIp("all connection slots busy, refusing ", ip);
-    emit(LOG_WARN);
-    return ERR_NOMEM;
-  }
+  if (s == null) return ERR_NOMEM; // net/slots.ts logs why
   arm(s, now, cfg.httpTimeoutMs);
   putWithIp("client connected from ", ip);
   emit(LOG_DEBUG);
@@ -51,7 +39,8 @@ export function accept(conn: i32, ip: u32, now: u32): i32 {
 }
 
 /** Bytes from the peer; returns how many were consumed. A finished request's extra bytes are dropped,
- *  except after a WebSocket upgrade, where they are the first frames. */
+ *  except after a WebSocket upgrade, where they are the first frames: then it returns where the request
+ *  ended and the slot is a WebSocket (abi/exports.ts hands it the rest). */
 export function data(s: Slot, p: usize, n: i32, now: u32): i32 {
   if (s.closing) return n;
   let r = feed(s, p, n, cfg.httpLineMax, cfg.httpHeadMax);
@@ -61,8 +50,8 @@ export function data(s: Slot, p: usize, n: i32, now: u32): i32 {
     if (s.route == ROUTE_RGB) answerRgb(s, now);
     else if (s.route == ROUTE_PAGE) answerPage(s, now);
     else if ((s.route == ROUTE_ECHO && cfg.wsEcho) || (s.route == ROUTE_CONTROL && controlEnabled())) {
-      let at = used;
-      return at + upgrade(s, p + at, n - at, now);
+      upgrade(s, now);
+      if (s.kind == KIND_WS) return used;
     } else answerStatus(s, 404, "", now);
   }
   return n;

@@ -24,13 +24,8 @@ export function command(p: usize, n: i32, qos: i32, now: u32): bool {
   if (session.txRoom() < cap + topicLen + 16) return false;
   while (n > 0 && load<u8>(p + n - 1) <= 32) n--;
   let ok = false;
-  if (!json.parseObject(p, n, cfg.controlDepth)) {
-    reply.errorStart("invalid JSON: ");
-    reply.errorMore(json.error);
-    reply.errorMore(" at byte ");
-    reply.errorNum(json.errorAt);
-    reply.noCommand();
-  } else {
+  if (!json.parseObject(p, n, cfg.controlDepth)) reply.invalidJson();
+  else {
     reply.beginReply(p, n, cap);
     let a = json.find("action");
     if (a >= 0 && json.memberType(a) == json.T_STRING && inList(REFUSED, json.memberValue(a) + 1, json.memberValueLen(a) - 2) > 0) {

@@ -1,9 +1,10 @@
 // The fixed pool of TCP connection slots, reserved at init. Each slot owns one buffer that holds the
 // line being parsed and later the reply being sent, and one deadline.
-import { tcpSend, tcpClose, tcpAbort } from "./host";
+import { tcpListen, tcpSend, tcpClose, tcpAbort } from "./host";
 import { reached, msUntil } from "../util/time";
-import { put, emit, putWithIp } from "../util/log";
-import { LOG_INFO } from "../abi/host.generated";
+import { put, emit, putLine, putWithI32, putWithIp } from "../util/log";
+import { LOG_INFO, LOG_WARN, LOG_ERROR } from "../abi/host.generated";
+import { Ascii } from "../util/ascii";
 
 /** max_conns_per_ip (config.ts sets it: the policy's setting lives with the slots it limits, so this layer
  *  imports no configuration); 0: half of max_conns, at least 1, settled by reserveSlots. */
@@ -178,7 +179,7 @@ function bind(s: Slot, kind: u8, handle: i32): Slot {
 /** A slot for a peer that connected to us (docs/SECURITY.md): at most max_conns_per_ip per address; when
  *  that address is at its share, or every slot is taken, the oldest slot that has proved nothing (no
  *  authentication, no complete request, an /echo WebSocket by its last data) gives way: its own when
- *  at its share, anyone's otherwise. Null when none may (the connection is refused). */
+ *  at its share, anyone's otherwise. Null when none may: the connection is refused, the log says which rule. */
 export function accepted(kind: u8, handle: i32, ip: u32, now: u32): Slot | null {
   let free: Slot | null = null;
   let own: Slot | null = null;
@@ -216,12 +217,27 @@ export function accepted(kind: u8, handle: i32, ip: u32, now: u32): Slot | null 
   } else if (mine >= share) free = null;
   if (free == null) {
     refused++;
+    putWithIp("slots: refusing ", ip);
+    put(mine >= share ? ": max_conns_per_ip reached" : ": all connection slots busy");
+    emit(LOG_WARN);
     return null;
   }
   let s = bind(free, kind, handle);
   s.remoteIp = ip;
   s.since = now;
   return s;
+}
+
+/** A listener on `port`, or the host's error, logged after `who` (the service's log prefix). */
+export function listen(who: Ascii, port: i32): i32 {
+  let l = tcpListen(port);
+  if (l < 0) {
+    put(who);
+    putWithI32("cannot listen on port ", port);
+    putWithI32(" (error ", l);
+    putLine(")", LOG_ERROR);
+  }
+  return l;
 }
 
 export function find(handle: i32): Slot | null {

@@ -8,7 +8,7 @@ import * as cfg from "../config";
 import { Slot, aux, claim, arm, release, abortNow, KIND_WS, KIND_WS_DIAL } from "../net/slots";
 import { feed, used, STATUS_LINE, REQUEST, ERROR } from "../http/request";
 import { writeUpgrade, acceptDigest } from "./handshake";
-import { wsStart, wsFeed, wsSendText, ENDPOINT_PUSH } from "./frame";
+import { wsStart, wsSendText, ENDPOINT_PUSH } from "./frame";
 import { base64Encode } from "../util/base64";
 import { Ascii } from "../util/ascii";
 import { backoff, warnRetry } from "../util/retry";
@@ -83,7 +83,8 @@ export function connected(s: Slot, status: i32, now: u32): void {
   s.len = 0;
 }
 
-/** Handshake bytes; after a verified 101 the rest are frames. */
+/** Handshake bytes; after a verified 101 the slot is a WebSocket and the rest are frames: returns where
+ *  the handshake ended, for abi/exports.ts to offer the rest to the WebSocket. */
 export function handshakeData(s: Slot, p: usize, n: i32, now: u32): i32 {
   let r = feed(s, p, n, cfg.httpLineMax, cfg.httpHeadMax);
   if (r == ERROR) {
@@ -113,7 +114,7 @@ export function handshakeData(s: Slot, p: usize, n: i32, now: u32): i32 {
   nextPush = now;
   describe();
   putLine("connected", LOG_INFO);
-  return at + wsFeed(s, p + at, n - at, now);
+  return at; // the rest is frames: abi/exports.ts offers them to the WebSocket
 }
 
 export function handshakeExpired(s: Slot, now: u32): void {

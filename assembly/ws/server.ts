@@ -28,25 +28,15 @@ function protocolAt(index: i32): usize {
   return list;
 }
 
-/** A complete request for a WebSocket route: answer 101 and switch the slot to frames, or refuse.
- *  Bytes after the request are the first frames; returns how many of them were consumed. */
-export function upgrade(s: Slot, p: usize, n: i32, now: u32): i32 {
-  if (!s.wsUpgrade) {
-    answerStatus(s, 426, "Upgrade: websocket\r\n", now);
-    return n;
-  }
+/** A complete request for a WebSocket route: answer 101 and switch the slot to frames (KIND_WS), or
+ *  refuse. Bytes after the request are the first frames: the caller offers them to wsData. */
+export function upgrade(s: Slot, now: u32): void {
+  if (!s.wsUpgrade) return answerStatus(s, 426, "Upgrade: websocket\r\n", now);
   if (s.method != METHOD_GET || !s.http11 || !s.wsConnUpgrade || !s.wsKeyOk || s.wsVersion == 0) {
-    answerStatus(s, 400, "", now);
-    return n;
+    return answerStatus(s, 400, "", now);
   }
-  if (s.wsVersion != 1) {
-    answerStatus(s, 426, "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n", now);
-    return n;
-  }
-  if (s.wsOriginBad) {
-    answerStatus(s, 403, "", now);
-    return n;
-  }
+  if (s.wsVersion != 1) return answerStatus(s, 426, "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n", now);
+  if (s.wsOriginBad) return answerStatus(s, 403, "", now);
   let proto = s.wsProtocol ? protocolAt(s.wsProtocol) : 0;
   // the 101 is written over the request line (free now); frames later use the stage
   let len = writeSwitching(s.buf, aux(s), proto, s.wsProtocol ? protoLen : 0);
@@ -59,12 +49,11 @@ export function upgrade(s: Slot, p: usize, n: i32, now: u32): i32 {
   s.ctlChallenge = control; // sent once the 101 is out
   s.txOffset = 0;
   s.len = len; // the 101 goes out ahead of any frame
-  if (!flush(s) || s.kind != KIND_WS) return n;
+  if (!flush(s) || s.kind != KIND_WS) return;
   if (s.ctlChallenge && s.sent >= s.len) {
     s.ctlChallenge = false;
     sendChallenge(s, now);
   }
-  return wsData(s, p, n, now);
 }
 
 /** Bytes from a WebSocket's peer (either side); returns how many were consumed. Each whole /control
