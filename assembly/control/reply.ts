@@ -208,7 +208,8 @@ export function errorNum(v: i64): void {
 }
 
 /** The reason for a command that is not JSON: the parser's error and where it stopped. */
-export function invalidJson(): void {
+// @ts-ignore: decorator (inlined: one function less for wasm3 to keep in RAM)
+@inline export function invalidJson(): void {
   errorStart("invalid JSON: ");
   errorMore(json.error);
   errorMore(" at byte ");

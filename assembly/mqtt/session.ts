@@ -391,7 +391,8 @@ function publish(now: u32): Ascii {
   return 0;
 }
 
-function acknowledge(now: u32): void {
+// @ts-ignore: decorator (inlined: one function less for wasm3 to keep in RAM)
+@inline function acknowledge(now: u32): void {
   received++;
   if (qos > 0) {
     startPacket();
@@ -416,7 +417,8 @@ export function delivered(handled: bool, now: u32): void {
   if (held) release();
 }
 
-function release(): void {
+// @ts-ignore: decorator
+@inline function release(): void {
   held = false;
   if (handle >= 0) tcpResume(handle);
 }

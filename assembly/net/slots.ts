@@ -229,7 +229,8 @@ export function accepted(kind: u8, handle: i32, ip: u32, now: u32): Slot | null 
 }
 
 /** A listener on `port`, or the host's error, logged after `who` (the service's log prefix). */
-export function listen(who: Ascii, port: i32): i32 {
+// @ts-ignore: decorator (inlined: one function less for wasm3 to keep in RAM)
+@inline export function listen(who: Ascii, port: i32): i32 {
   let l = tcpListen(port);
   if (l < 0) {
     put(who);
