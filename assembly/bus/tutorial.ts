@@ -2,6 +2,7 @@
 // members' addresses, master first ("ip1,ip2,..."), and the board joins the membership; the master
 // sends "NODES: ip1, ip2, ..." to each plain member every few seconds; text on the message port
 // (5001) from any peer is shown in the log. It sits on top of the bus (node.ts), which knows nothing of it.
+import { COMMA, SPACE } from "../util/ascii";
 import { IFACE_STA, IFACE_AP, LOG_INFO, BUS_ROLE_MASTER } from "../abi/host.generated";
 import { udpOpen, udpSend } from "../net/host";
 import * as cfg from "../config";
@@ -25,8 +26,8 @@ export function messagesOwn(s: i32): bool {
 function addAddress(at: i32, n: i32, sep: u32, ip: u32): i32 {
   if (n + 17 > DATAGRAM_MAX) return n;
   if (n > at) {
-    store<u8>(tx + n++, 44);
-    if (sep) store<u8>(tx + n++, 32);
+    store<u8>(tx + n++, COMMA);
+    if (sep) store<u8>(tx + n++, SPACE);
   }
   return n + putIpText(tx + n, ip);
 }

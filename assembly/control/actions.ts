@@ -7,7 +7,7 @@ import {
   IFACE_STA, IFACE_AP, SLEEP_LIGHT, SLEEP_DEEP, RESET_KIND_BOARD, RESET_POWER_ON, RESET_WATCHDOG, RESET_SOFTWARE,
 } from "../abi/host.generated";
 import * as json from "../util/json";
-import * as reply from "./reply";
+import * as reply from "../util/reply";
 import * as pins from "./pins";
 import * as led from "./led";
 import * as cfg from "../config";

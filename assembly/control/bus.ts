@@ -2,7 +2,7 @@
 // role order from "from"; when the reply is full it says "next", the index to ask for next.
 import { Ascii } from "../util/ascii";
 import { host_wifi_rssi, BUS_ROLE_MASTER, BUS_ROLE_WORKER, BUS_ROLE_CANDIDATE, BUS_ROLE_SEEKING } from "../abi/host.generated";
-import * as reply from "./reply";
+import * as reply from "../util/reply";
 import * as bus from "../bus/node";
 import * as t from "../bus/table";
 

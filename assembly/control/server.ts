@@ -2,12 +2,12 @@
 // With a bus key, a connection first answers a challenge (HMAC-SHA256 over a fresh nonce), then every
 // command carries a rising "seq" and a "mac" over the nonce and the command, so replays and tampering
 // are refused. Without a key, control is off unless control_insecure=1 (piconetcontrol-compatible).
-import { Ascii, asciiLen, asciiAt } from "../util/ascii";
+import { Ascii, asciiLen, asciiAt, COMMA, BRACE_CLOSE, CR, SPACE, LF } from "../util/ascii";
 import { host_random_fill, OK, ERR_NOMEM, LOG_INFO, LOG_WARN, LOG_ERROR } from "../abi/host.generated";
 import { tcpResume } from "../net/host";
 import * as cfg from "../config";
 import * as json from "../util/json";
-import * as reply from "./reply";
+import * as reply from "../util/reply";
 import { run } from "./actions";
 import { Slot, accepted, listen, arm, aux, flush, closeNow, abortNow, slotAt, slotCount, KIND_CONTROL, KIND_WS, CONTROL_AT, REPLY_ROOM } from "../net/slots";
 import { hmacStart, hmacUpdate, hmacFinal } from "../util/sha256";
@@ -164,7 +164,7 @@ function verifyCommand(s: Slot, line: usize, n: i32): bool {
   }
   // the MAC covers the nonce and the command up to the comma before "mac", closed with '}'
   let q = json.memberValue(mf);
-  while (q > line && load<u8>(q) != 44) q--; // back over the key to the comma
+  while (q > line && load<u8>(q) != COMMA) q--; // back over the key to the comma
   if (q == line) {
     reply.errorStart("\"mac\" must follow the other fields");
     return false;
@@ -172,7 +172,7 @@ function verifyCommand(s: Slot, line: usize, n: i32): bool {
   hmacStart(cfg.busKey, cfg.busKeyLen);
   hmacNonceHex(s);
   hmacUpdate(line, <i32>(q - line));
-  store<u8>(hex, 125);
+  store<u8>(hex, BRACE_CLOSE);
   hmacUpdate(hex, 1);
   hmacFinal(mac);
   if (!macMatches(json.memberValue(mf) + 1, json.memberValueLen(mf) - 2)) {
@@ -199,7 +199,7 @@ function refuseUnauthenticated(s: Slot, now: u32): void {
 /** One command (a TCP line or a WebSocket message) at `line`; the reply replaces it. */
 export function handleLine(s: Slot, line: usize, n: i32, now: u32): void {
   let cap = cfg.controlLineMax + REPLY_ROOM;
-  while (n > 0 && (load<u8>(line + n - 1) == 13 || load<u8>(line + n - 1) == 32)) n--;
+  while (n > 0 && (load<u8>(line + n - 1) == CR || load<u8>(line + n - 1) == SPACE)) n--;
   if (n == 0) return;
   let parsed = json.parseObject(line, n, cfg.controlDepth);
   if (!parsed || json.find("error") >= 0) {
@@ -246,7 +246,7 @@ export function data(s: Slot, p: usize, n: i32, now: u32): i32 {
       return i;
     }
     let b = load<u8>(p + i++);
-    if (b == 10) {
+    if (b == LF) {
       let len = s.headBytes;
       s.headBytes = 0;
       if (s.ctlDiscard) {

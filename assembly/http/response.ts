@@ -1,6 +1,6 @@
 // Small complete HTTP/1.1 responses written into a slot buffer, and the error answer every HTTP route
 // shares (status, log line, close): the routes' handlers sit above this file and import it.
-import { Ascii, asciiLen, asciiAt } from "../util/ascii";
+import { Ascii, asciiLen, asciiAt, SPACE, LF } from "../util/ascii";
 import { putAscii, putDecimal } from "../util/bytes";
 import { LOG_INFO } from "../abi/host.generated";
 import { emit, putWithI32, putWithIp } from "../util/log";
@@ -59,7 +59,7 @@ export function writeResponse(dst: usize, status: i32, extra: Ascii, body: usize
   if (text) bodyLen = reasonLen + 1;
   let n = putAscii(dst, "HTTP/1.1 ");
   n += putDecimal(dst + n, status);
-  store<u8>(dst + n++, 32);
+  store<u8>(dst + n++, SPACE);
   memory.copy(dst + n, reasonAt, reasonLen);
   n += reasonLen;
   n += putAscii(dst + n, "\r\nContent-Type: text/plain\r\nContent-Length: ");
@@ -71,7 +71,7 @@ export function writeResponse(dst: usize, status: i32, extra: Ascii, body: usize
   if (text) {
     memory.copy(dst + n, reasonAt, reasonLen);
     n += reasonLen;
-    store<u8>(dst + n++, 10);
+    store<u8>(dst + n++, LF);
   } else {
     memory.copy(dst + n, body, bodyLen);
     n += bodyLen;

@@ -16,7 +16,7 @@ import { putWithI32, putLine, emit } from "../util/log";
 import { reached, msUntil } from "../util/time";
 import { inList } from "../util/bytes";
 import { Ascii } from "../util/ascii";
-import * as reply from "../control/reply";
+import * as reply from "../util/reply";
 import * as json from "../util/json";
 import * as bus from "../bus/node";
 import { begin, T_PIXELS, HEADER, TAG, DATAGRAM_MAX } from "../bus/wire";

@@ -1,7 +1,8 @@
 // The control actions about the MQTT bridge itself: get_mqtt (the session and its peers) and mqtt_send
 // (a message to another board). control/actions.ts runs them for every transport.
+import { SLASH, PLUS, HASH, BACKSLASH, BRACE_CLOSE } from "../util/ascii";
 import * as json from "../util/json";
-import * as reply from "../control/reply";
+import * as reply from "../util/reply";
 import * as pk from "./packet";
 import * as session from "./session";
 import * as set from "./settings";
@@ -56,12 +57,12 @@ function send(now: u32): bool {
   let idLen = json.memberValueLen(to) - 2;
   for (let i = 0; i < idLen; i++) {
     let c = load<u8>(id + i);
-    if (c == 47 || c == 43 || c == 35 || c == 92) return reply.missing("to", "an MQTT id (no '/', '+', '#' or escapes)");
+    if (c == SLASH || c == PLUS || c == HASH || c == BACKSLASH) return reply.missing("to", "an MQTT id (no '/', '+', '#' or escapes)");
   }
   session.startPacket();
   pk.beginString();
   pk.bytes(set.prefix, set.prefixLen);
-  pk.byte(47);
+  pk.byte(SLASH);
   pk.bytes(id, idLen);
   pk.text("/msg");
   pk.endString();
@@ -70,7 +71,7 @@ function send(now: u32): bool {
   pk.bytes(set.clientId, set.clientIdLen);
   pk.text("\",\"text\":");
   pk.bytes(json.memberValue(tf), json.memberValueLen(tf)); // still a valid JSON string
-  pk.byte(125);
+  pk.byte(BRACE_CLOSE);
   if (!session.endPublish(1, false, now)) {
     reply.errorStart("the MQTT send queue is full: try again");
     return false;

@@ -6,7 +6,7 @@ import { Ascii } from "../util/ascii";
 import { inList } from "../util/bytes";
 import * as json from "../util/json";
 import * as cfg from "../config";
-import * as reply from "../control/reply";
+import * as reply from "../util/reply";
 import { run } from "../control/actions";
 import { bootAt } from "../control/server";
 import * as pk from "./packet";

@@ -5,7 +5,7 @@ import { LOG_WARN } from "../abi/host.generated";
 import { bytesEqual, bytesSame } from "../util/bytes";
 import { put, putBytes, putLine } from "../util/log";
 import * as json from "../util/json";
-import * as reply from "../control/reply";
+import * as reply from "../util/reply";
 import * as set from "./settings";
 
 const PEER_SIZE: i32 = 96;

@@ -14,7 +14,7 @@ import {
 } from "../abi/host.generated";
 import { Ascii } from "../util/ascii";
 import * as json from "../util/json";
-import * as reply from "../control/reply";
+import * as reply from "../util/reply";
 import * as cfg from "../config";
 import { putAscii, bytesSame } from "../util/bytes";
 import { sha256Reset, sha256Update, sha256Final } from "../util/sha256";

@@ -11,7 +11,7 @@ import {
 import { parseConfig } from "../config";
 import * as cfg from "../config";
 import * as json from "../util/json";
-import * as reply from "../control/reply";
+import * as reply from "../util/reply";
 import { sha256Reset, sha256Update, sha256Final } from "../util/sha256";
 import { putLine, logEnd, lineAt, lineBuf } from "../util/log";
 import { putAscii, putHex } from "../util/bytes";

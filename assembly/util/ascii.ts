@@ -13,3 +13,19 @@ export type Ascii = usize;
 @inline export function asciiAt(a: Ascii, i: i32): u32 {
   return <u32>load<u8>(a + 1 + <usize>i);
 }
+
+// Named bytes for the text the core parses and writes, instead of raw numbers in the code.
+export const TAB: u8 = 9;
+export const LF: u8 = 10;
+export const CR: u8 = 13;
+export const SPACE: u8 = 32;
+export const QUOTE: u8 = 34; // "
+export const HASH: u8 = 35; // #
+export const PLUS: u8 = 43; // +
+export const COMMA: u8 = 44;
+export const MINUS: u8 = 45;
+export const SLASH: u8 = 47;
+export const COLON: u8 = 58;
+export const BACKSLASH: u8 = 92;
+export const BRACE_OPEN: u8 = 123; // {
+export const BRACE_CLOSE: u8 = 125; // }

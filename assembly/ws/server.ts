@@ -1,5 +1,6 @@
 // The server side of the WebSocket opening handshake on an HTTP connection (RFC 6455 4.2), and the
 // dispatch of a WebSocket's events (ws/frame.ts) to the service its endpoint belongs to.
+import { COMMA } from "../util/ascii";
 import { LOG_DEBUG } from "../abi/host.generated";
 import * as cfg from "../config";
 import { Slot, aux, flush, KIND_WS, CONTROL_AT } from "../net/slots";
@@ -17,7 +18,7 @@ function protocolAt(index: i32): usize {
   let k = 1;
   let list = cfg.wsProtocols;
   for (let i = 0; i <= cfg.wsProtocolsLen; i++) {
-    if (i < cfg.wsProtocolsLen && load<u8>(list + i) != 44) continue;
+    if (i < cfg.wsProtocolsLen && load<u8>(list + i) != COMMA) continue;
     if (k++ == index) {
       protoLen = i - start;
       return list + start;

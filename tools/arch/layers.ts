@@ -11,7 +11,7 @@ export const ASSEMBLY = join(ROOT, "assembly");
 
 /** Bottom up. A file's layer is the first whose pattern matches its path under assembly/ (no .ts). */
 export const LAYERS: { name: string; files: RegExp }[] = [
-  { name: "util", files: /^util\/(ascii|base64|bytes|heap|json|md|sha1|sha256|time|utf8)$/ },
+  { name: "util", files: /^util\/(ascii|base64|bytes|heap|json|md|reply|sha1|sha256|time|utf8)$/ },
   { name: "abi", files: /^(abi\/(host\.generated|io)|util\/(log|abort|retry))$/ },
   { name: "net", files: /^net\// },
   { name: "config", files: /^(config|mqtt\/settings)$/ },

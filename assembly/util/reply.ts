@@ -1,10 +1,10 @@
-// Builds a control reply in place over the command line it answers: the reply repeats the command's
-// members (its text, already validated), then appends results: {<command members>,"k":v,...}\n.
+// The JSON writer of the control protocol, which every service's actions answer through (control, lights,
+// OTA, store, MQTT): builds a reply in place over the command line it answers. The reply repeats the
+// command's members (its text, already validated), then appends results: {<command members>,"k":v,...}\n.
 // An error reply puts "error" first: {"error":"why",<command members>}\n.
-import { Ascii, asciiLen, asciiAt } from "../util/ascii";
-import { putAscii, putDecimal } from "../util/bytes";
-import { hexDigit } from "../util/log";
-import * as json from "../util/json";
+import { Ascii, asciiLen, asciiAt, TAB, LF, CR, SPACE, QUOTE, COMMA, MINUS, COLON, BACKSLASH, BRACE_OPEN, BRACE_CLOSE } from "./ascii";
+import { putAscii, putDecimal, hexDigit } from "./bytes";
+import * as json from "./json";
 
 let at: usize = 0; // write position
 let limit: usize = 0;
@@ -24,19 +24,19 @@ export function beginReply(buf: usize, n: i32, cap: i32): void {
   innerLen = 0;
   if (n == 0) {
     json.clear(); // no command: every result is new
-    store<u8>(buf, 123);
+    store<u8>(buf, BRACE_OPEN);
     at = buf + 1;
     first = true;
     return;
   }
   let s: i32 = 0, e: i32 = n;
-  while (load<u8>(buf + s) != 123) s++;
-  while (load<u8>(buf + e - 1) != 125) e--;
+  while (load<u8>(buf + s) != BRACE_OPEN) s++;
+  while (load<u8>(buf + e - 1) != BRACE_CLOSE) e--;
   innerAt = buf + s + 1;
   first = true;
   for (let i = s + 1; i < e - 1; i++) {
     let c = load<u8>(buf + i);
-    if (c != 32 && c != 9 && c != 13 && c != 10) first = false;
+    if (c != SPACE && c != TAB && c != CR && c != LF) first = false;
   }
   innerLen = first ? 0 : e - s - 2;
   at = buf + e - 1; // over the closing brace
@@ -55,18 +55,18 @@ function raw(lit: Ascii): void {
 /** Starts a result member; one the command already has is left out (a reply never repeats a key). */
 export function key(name: Ascii): void {
   skipping = json.find(name) >= 0;
-  if (!first) byte(44);
+  if (!first) byte(COMMA);
   first = false;
-  byte(34);
+  byte(QUOTE);
   raw(name);
-  byte(34);
-  byte(58);
+  byte(QUOTE);
+  byte(COLON);
 }
 
 export function num(v: i64): void {
   if (skipping) return;
   if (v < 0) {
-    byte(45);
+    byte(MINUS);
     v = -v;
   }
   if (at + 20 >= limit) {
@@ -84,7 +84,7 @@ export function keyNum(name: Ascii, v: i64): void {
 
 /** Starts a nested object: its first member needs no comma. */
 export function open(): void {
-  byte(123);
+  byte(BRACE_OPEN);
   first = true;
 }
 
@@ -104,57 +104,57 @@ export function rawBytes(p: usize, n: i32): void {
 
 /** A JSON string from ASCII literal text (no characters needing escapes). */
 export function str(text: Ascii): void {
-  byte(34);
+  byte(QUOTE);
   raw(text);
-  byte(34);
+  byte(QUOTE);
 }
 
 /** A JSON array of strings from a comma-separated ASCII literal (no characters needing escapes). */
 export function strList(list: Ascii): void {
   byte(91);
-  byte(34);
+  byte(QUOTE);
   for (let i = 0, n = asciiLen(list); i < n; i++) {
     let c = asciiAt(list, i);
-    if (c == 44) {
-      byte(34);
-      byte(44);
-      byte(34);
+    if (c == COMMA) {
+      byte(QUOTE);
+      byte(COMMA);
+      byte(QUOTE);
     } else byte(c);
   }
-  byte(34);
+  byte(QUOTE);
   byte(93);
 }
 
 /** A JSON string from bytes, escaping quotes, backslashes and control characters. */
 export function strBytes(p: usize, n: i32): void {
-  byte(34);
+  byte(QUOTE);
   for (let i = 0; i < n; i++) {
     let c = <u32>load<u8>(p + i);
-    if (c == 34 || c == 92) {
-      byte(92);
+    if (c == QUOTE || c == BACKSLASH) {
+      byte(BACKSLASH);
       byte(c);
-    } else if (c < 32) {
+    } else if (c < SPACE) {
       raw("\\u00");
       byte(hexDigit(c >> 4));
       byte(hexDigit(c & 15));
     } else byte(c);
   }
-  byte(34);
+  byte(QUOTE);
 }
 
 export function hexBytes(p: usize, n: i32): void {
-  byte(34);
+  byte(QUOTE);
   for (let i = 0; i < n; i++) {
     let b = <u32>load<u8>(p + i);
     byte(hexDigit(b >> 4));
     byte(hexDigit(b & 15));
   }
-  byte(34);
+  byte(QUOTE);
 }
 
 export function ip(v: u32): void {
   if (skipping) return;
-  byte(34);
+  byte(QUOTE);
   for (let shift = 24; shift >= 0; shift -= 8) {
     if (at + 4 >= limit) {
       overflow = true;
@@ -163,14 +163,14 @@ export function ip(v: u32): void {
     at += putDecimal(at, (v >>> shift) & 255);
     if (shift) byte(46);
   }
-  byte(34);
+  byte(QUOTE);
 }
 
 /** Closes the object and the line; returns the reply's length from buf. */
 export function endReply(buf: usize): i32 {
   skipping = false;
-  byte(125);
-  byte(10);
+  byte(BRACE_CLOSE);
+  byte(LF);
   return <i32>(at - buf);
 }
 
@@ -193,7 +193,7 @@ export function errorMore(text: Ascii): void {
 export function errorBytes(p: usize, n: i32): void {
   for (let i = 0; i < n && whyLen < 158; i++) {
     let c = load<u8>(p + i);
-    if (c == 34 || c == 92) store<u8>(why + whyLen++, 92);
+    if (c == QUOTE || c == BACKSLASH) store<u8>(why + whyLen++, BACKSLASH);
     store<u8>(why + whyLen++, <u8>c);
   }
 }
@@ -201,7 +201,7 @@ export function errorBytes(p: usize, n: i32): void {
 export function errorNum(v: i64): void {
   if (whyLen + 21 > 160) return;
   if (v < 0) {
-    store<u8>(why + whyLen++, 45);
+    store<u8>(why + whyLen++, MINUS);
     v = -v;
   }
   whyLen += putDecimal(why + whyLen, <u32>v);
@@ -239,13 +239,13 @@ export function errorReply(buf: usize, cap: i32): i32 {
   o += putAscii(o, "{\"error\":\"");
   memory.copy(o, why, whyLen);
   o += whyLen;
-  store<u8>(o++, 34);
+  store<u8>(o++, QUOTE);
   if (n > 0) {
-    store<u8>(o, 44);
+    store<u8>(o, COMMA);
     o += 1 + n;
   }
-  store<u8>(o++, 125);
-  store<u8>(o++, 10);
+  store<u8>(o++, BRACE_CLOSE);
+  store<u8>(o++, LF);
   return <i32>(o - buf);
 }
 
