@@ -232,6 +232,33 @@ describe("settings", () => {
     expect(other.s.destroyed).toBe(false); // another address's slot is not touched while there is room
     for (const h of [b, c, other]) h.s.destroy();
   });
+
+  it("a refused connection's log line names the rule: max_conns_per_ip, or every slot busy", async () => {
+    const t = await target("max_conns=2\nmax_conns_per_ip=1");
+    const refusal = (line: RegExp, what: string) => waitFor(() => t.board.lines.some((l) => line.test(l.text)), what);
+    const keyed = await Client.connect("127.0.0.1", t.control, { key: KEY, timeoutMs: SERVED_MS });
+    await keyed.command({ action: "ping" }); // authenticated: a slot that does not give way
+    const mine = await raw(t.http, "127.0.0.1");
+    await refusal(/^slots: refusing 127\.0\.0\.1: max_conns_per_ip reached$/, "the refusal naming max_conns_per_ip");
+    await within(SERVED_MS, "the refused connection closed", mine.end);
+    // the second slot: an authenticated /control WebSocket from another address
+    const ws = new WebSocket(`ws://127.0.0.1:${t.http}/control`, { localAddress: "127.0.0.2" });
+    await new Promise<void>((resolve, reject) => {
+      ws.on("message", (d) => {
+        const m = JSON.parse(d.toString());
+        if (typeof m.challenge === "string") ws.send(authAnswer(KEY, m.challenge));
+        else if (m.authenticated === true) resolve();
+      });
+      ws.on("close", () => reject(new Error("the /control socket closed before authenticating")));
+    });
+    expect(t.board.core.stat(C.STAT_CONNS_USED)).toBe(2);
+    const third = await raw(t.http, "127.0.0.3");
+    await refusal(/^slots: refusing 127\.0\.0\.3: all connection slots busy$/, "the refusal naming the full pool");
+    expect(t.board.core.stat(C.STAT_CONNS_USED)).toBe(2); // neither authenticated session gave way
+    third.s.destroy();
+    ws.terminate();
+    keyed.close();
+  });
 });
 
 describe("the log under a flood", () => {
