@@ -239,7 +239,7 @@ describe("settings", () => {
     const keyed = await Client.connect("127.0.0.1", t.control, { key: KEY, timeoutMs: SERVED_MS });
     await keyed.command({ action: "ping" }); // authenticated: a slot that does not give way
     const mine = await raw(t.http, "127.0.0.1");
-    await refusal(/^slots: refusing 127\.0\.0\.1: max_conns_per_ip reached$/, "the refusal naming max_conns_per_ip");
+    await refusal(/^slots: refusing 127\.0\.0\.1: max_conns_per_ip$/, "the refusal naming max_conns_per_ip");
     await within(SERVED_MS, "the refused connection closed", mine.end);
     // the second slot: an authenticated /control WebSocket from another address
     const ws = new WebSocket(`ws://127.0.0.1:${t.http}/control`, { localAddress: "127.0.0.2" });
@@ -253,7 +253,7 @@ describe("settings", () => {
     });
     expect(t.board.core.stat(C.STAT_CONNS_USED)).toBe(2);
     const third = await raw(t.http, "127.0.0.3");
-    await refusal(/^slots: refusing 127\.0\.0\.3: all connection slots busy$/, "the refusal naming the full pool");
+    await refusal(/^slots: refusing 127\.0\.0\.3: all slots busy$/, "the refusal naming the full pool");
     expect(t.board.core.stat(C.STAT_CONNS_USED)).toBe(2); // neither authenticated session gave way
     third.s.destroy();
     ws.terminate();

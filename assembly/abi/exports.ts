@@ -109,7 +109,7 @@ export function tick(now: u32): i32 {
   let next = min(min(client.clientTick(now), wsClient.wsClientTick(now)), nextDeadline(now));
   next = min(next, min(pinsTick(now), led.ledTick(now, control.clients(), control.listening())));
   next = min(next, min(bus.busTick(now), radio.radioTick(now)));
-  if (bus.sock >= 0) nodesTick(now); // after busTick: the master's address is current
+  nodesTick(now); // after busTick: the master's address is current (a board off the bus is no master)
   next = min(next, min(dhcpTick(now), lights.lightsTick(now)));
   next = min(next, mqtt.bridgeTick(now));
   return next == u32.MAX_VALUE ? TICK_NONE : <i32>min(next, <u32>i32.MAX_VALUE);
@@ -141,14 +141,15 @@ export function tcp_data(conn: i32, len: i32, now: u32): i32 {
     return len;
   }
   len = clampIo(len);
-  let used = 0;
-  // an HTTP request or our dial that became a WebSocket returns where its handshake ended: frames follow
-  if (s.kind == KIND_HTTP) used = http.data(s, io, len, now);
-  else if (s.kind == KIND_WS_DIAL) used = wsClient.handshakeData(s, io, len, now);
-  else if (s.kind == KIND_CONTROL) return control.data(s, io, len, now);
-  else if (s.kind != KIND_WS) return client.data(s, io, len, now);
-  if (s.kind != KIND_WS) return used;
-  return used + wsData(s, io + used, len - used, now);
+  if (s.kind == KIND_WS) return wsData(s, io, len, now); // first: a frame per call is the hot path
+  if (s.kind == KIND_HTTP) {
+    let used = http.data(s, io, len, now);
+    // a request that became a WebSocket returns where it ended: the bytes after it are its first frames
+    return s.kind == KIND_WS ? used + wsData(s, io + used, len - used, now) : used;
+  }
+  if (s.kind == KIND_WS_DIAL) return wsClient.handshakeData(s, io, len, now);
+  if (s.kind == KIND_CONTROL) return control.data(s, io, len, now);
+  return client.data(s, io, len, now);
 }
 
 export function tcp_sent(conn: i32, len: i32, now: u32): void {

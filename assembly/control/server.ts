@@ -4,12 +4,12 @@
 // are refused. Without a key, control is off unless control_insecure=1 (piconetcontrol-compatible).
 import { Ascii, asciiLen, asciiAt, COMMA, BRACE_CLOSE, CR, SPACE, LF } from "../util/ascii";
 import { host_random_fill, OK, ERR_NOMEM, LOG_INFO, LOG_WARN, LOG_ERROR } from "../abi/host.generated";
-import { tcpResume } from "../net/host";
+import { tcpListen, tcpResume } from "../net/host";
 import * as cfg from "../config";
 import * as json from "../util/json";
 import * as reply from "../util/reply";
 import { run } from "./actions";
-import { Slot, accepted, listen, arm, aux, flush, closeNow, abortNow, slotAt, slotCount, KIND_CONTROL, KIND_WS, CONTROL_AT, REPLY_ROOM } from "../net/slots";
+import { Slot, accepted, arm, aux, flush, closeNow, abortNow, slotAt, slotCount, KIND_CONTROL, KIND_WS, CONTROL_AT, REPLY_ROOM } from "../net/slots";
 import { hmacStart, hmacUpdate, hmacFinal } from "../util/sha256";
 import { wsClose, putFrameHeader, ENDPOINT_CONTROL, CLOSE_POLICY } from "../ws/frame";
 import { put, emit, putLine, putWithI32, putWithIp } from "../util/log";
@@ -31,8 +31,13 @@ export function startControl(now: u32): i32 {
     putLine("off: no bus key configured (set key=..., or control_insecure=1 to accept unauthenticated commands as piconetcontrol does)", LOG_WARN);
     return OK;
   }
-  listener = listen("control: ", cfg.controlPort);
-  if (listener < 0) return listener;
+  listener = tcpListen(cfg.controlPort);
+  if (listener < 0) {
+    put("control: ");
+    putWithI32("cannot listen on port ", cfg.controlPort);
+    emit(LOG_ERROR);
+    return listener;
+  }
   put("control: ");
   putWithI32("listening on port ", cfg.controlPort);
   if (cfg.busKeyLen == 0) {

@@ -4,11 +4,12 @@
 import { Ascii, asciiLen, asciiAt } from "../util/ascii";
 import { OK, ERR_NOMEM, LOG_INFO, LOG_WARN, LOG_DEBUG, LOG_ERROR } from "../abi/host.generated";
 import * as cfg from "../config";
-import { Slot, accepted, listen, arm, replyAndClose, closeNow, abortNow, KIND_HTTP, KIND_WS } from "../net/slots";
+import { Slot, accepted, arm, replyAndClose, closeNow, abortNow, KIND_HTTP, KIND_WS } from "../net/slots";
 import { feed, used, isHttp, TUTORIAL, REQUEST, ERROR, ROUTE_RGB, ROUTE_ECHO, ROUTE_CONTROL, ROUTE_PAGE } from "./request";
 import { answerPage } from "./asset";
 import { listening as controlEnabled } from "../control/server";
 import { answerStatus } from "./response";
+import { tcpListen } from "../net/host";
 import { answerTutorial, answerRgb } from "../rgb/server";
 import { upgrade } from "../ws/server";
 import { put, emit, putLine, putWithI32, putWithIp } from "../util/log";
@@ -17,8 +18,14 @@ let listener: i32 = -1;
 
 export function startHttp(): i32 {
   if (cfg.httpPort == 0) return OK;
-  listener = listen("http: ", cfg.httpPort);
-  if (listener < 0) return listener;
+  listener = tcpListen(cfg.httpPort);
+  if (listener < 0) {
+    put("http: ");
+    putWithI32("cannot listen on port ", cfg.httpPort);
+    putWithI32(" (error ", listener);
+    putLine(")", LOG_ERROR);
+    return listener;
+  }
   put("http: ");
   putWithI32("listening on port ", cfg.httpPort);
   emit(LOG_INFO);

@@ -1,10 +1,9 @@
 // The fixed pool of TCP connection slots, reserved at init. Each slot owns one buffer that holds the
 // line being parsed and later the reply being sent, and one deadline.
-import { tcpListen, tcpSend, tcpClose, tcpAbort } from "./host";
+import { tcpSend, tcpClose, tcpAbort } from "./host";
 import { reached, msUntil } from "../util/time";
-import { put, emit, putLine, putWithI32, putWithIp } from "../util/log";
-import { LOG_INFO, LOG_WARN, LOG_ERROR } from "../abi/host.generated";
-import { Ascii } from "../util/ascii";
+import { put, emit, putWithIp } from "../util/log";
+import { LOG_INFO, LOG_WARN } from "../abi/host.generated";
 
 /** max_conns_per_ip (config.ts sets it: the policy's setting lives with the slots it limits, so this layer
  *  imports no configuration); 0: half of max_conns, at least 1, settled by reserveSlots. */
@@ -218,7 +217,7 @@ export function accepted(kind: u8, handle: i32, ip: u32, now: u32): Slot | null 
   if (free == null) {
     refused++;
     putWithIp("slots: refusing ", ip);
-    put(mine >= share ? ": max_conns_per_ip reached" : ": all connection slots busy");
+    put(mine >= share ? ": max_conns_per_ip" : ": all slots busy");
     emit(LOG_WARN);
     return null;
   }
@@ -226,19 +225,6 @@ export function accepted(kind: u8, handle: i32, ip: u32, now: u32): Slot | null 
   s.remoteIp = ip;
   s.since = now;
   return s;
-}
-
-/** A listener on `port`, or the host's error, logged after `who` (the service's log prefix). */
-// @ts-ignore: decorator (inlined: one function less for wasm3 to keep in RAM)
-@inline export function listen(who: Ascii, port: i32): i32 {
-  let l = tcpListen(port);
-  if (l < 0) {
-    put(who);
-    putWithI32("cannot listen on port ", port);
-    putWithI32(" (error ", l);
-    putLine(")", LOG_ERROR);
-  }
-  return l;
 }
 
 export function find(handle: i32): Slot | null {

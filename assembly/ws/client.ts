@@ -8,7 +8,7 @@ import * as cfg from "../config";
 import { Slot, aux, claim, arm, release, abortNow, KIND_WS, KIND_WS_DIAL } from "../net/slots";
 import { feed, used, STATUS_LINE, REQUEST, ERROR } from "../http/request";
 import { writeUpgrade, acceptDigest } from "./handshake";
-import { wsStart, wsSendText, ENDPOINT_PUSH } from "./frame";
+import { wsStart, wsFeed, wsSendText, ENDPOINT_PUSH } from "./frame";
 import { base64Encode } from "../util/base64";
 import { Ascii } from "../util/ascii";
 import { backoff, warnRetry } from "../util/retry";
@@ -83,8 +83,7 @@ export function connected(s: Slot, status: i32, now: u32): void {
   s.len = 0;
 }
 
-/** Handshake bytes; after a verified 101 the slot is a WebSocket and the rest are frames: returns where
- *  the handshake ended, for abi/exports.ts to offer the rest to the WebSocket. */
+/** Handshake bytes; after a verified 101 the rest are frames. */
 export function handshakeData(s: Slot, p: usize, n: i32, now: u32): i32 {
   let r = feed(s, p, n, cfg.httpLineMax, cfg.httpHeadMax);
   if (r == ERROR) {
@@ -114,7 +113,7 @@ export function handshakeData(s: Slot, p: usize, n: i32, now: u32): i32 {
   nextPush = now;
   describe();
   putLine("connected", LOG_INFO);
-  return at; // the rest is frames: abi/exports.ts offers them to the WebSocket
+  return at + wsFeed(s, p + at, n - at, now); // our push socket gets no /control messages: no events
 }
 
 export function handshakeExpired(s: Slot, now: u32): void {
