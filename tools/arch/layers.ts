@@ -14,7 +14,7 @@ export const LAYERS: { name: string; files: RegExp }[] = [
   { name: "util", files: /^util\/(ascii|base64|bytes|heap|json|md|sha1|sha256|time|utf8)$/ },
   { name: "abi", files: /^(abi\/(host\.generated|io)|util\/(log|abort|retry))$/ },
   { name: "net", files: /^net\// },
-  { name: "config", files: /^(config|mqtt\/settings)$/ },
+  { name: "config", files: /^(config|settings\/(values|settings\.generated)|mqtt\/settings)$/ },
   { name: "codec", files: /^(http\/(request|response)|ws\/(handshake|frame)|mqtt\/(packet|session)|bus\/(wire|table)|rgb\/(codec|gamma\.generated))$/ },
   { name: "service", files: /^(rgb|control|bus|lights|ota|mqtt|dhcp|store)\/|^http\/asset$|^ws\/client$/ },
   { name: "dispatch", files: /^(index|abi\/exports|http\/server|ws\/server)$/ },
