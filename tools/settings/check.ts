@@ -169,5 +169,9 @@ export function checkConfig(text: string): string[] {
   return [];
 }
 
-/** The rule for a key, or undefined. */
-export const settingRule = (name: string): SettingRule | undefined => BY_NAME.get(name);
+/** What a virtual board (picowire node) sets where the spec gives it a default of its own. */
+export function virtualDefault(name: string): string {
+  const v = BY_NAME.get(name)?.virtualDefault;
+  if (v === undefined) throw new Error(`assembly/settings/spec.json gives ${name} no virtualDefault`);
+  return String(v);
+}
