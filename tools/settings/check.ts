@@ -86,7 +86,7 @@ function custom(rule: SettingRule, v: string): string {
     case "rgb_server":
       return ipPort(v, 0) >= 0 ? "" : rule.error!;
     case "ws_url": {
-      if (v.length < 6 || !v.startsWith("ws://") || v.length > 96) return rule.error!;
+      if (v.length < 6 || !v.startsWith("ws://") || v.length > rule.maxLength!) return rule.error!;
       const slash = v.indexOf("/", 5);
       return ipPort(v.slice(5, slash < 0 ? v.length : slash), 80) >= 0 ? "" : rule.error!;
     }
@@ -106,7 +106,7 @@ function custom(rule: SettingRule, v: string): string {
       if (/[@/]/.test(rest)) return rule.error!;
       const colon = rest.lastIndexOf(":");
       const host = colon < 0 ? rest : rest.slice(0, colon);
-      if (host.length === 0 || host.length > 64) return rule.error!;
+      if (host.length === 0 || host.length > rule.maxLength!) return rule.error!; // the host, not the URL
       const port = colon < 0 ? 1883 : decimal(rest.slice(colon + 1), 5);
       if (port < 1 || port > 65535) return "the broker's port must be 1 to 65535";
       return /^[A-Za-z0-9.-]+$/.test(host) ? "" : rule.error!;

@@ -208,6 +208,7 @@ export function renderTools(spec: SettingsSpec): string {
     if (s.kind === "triple") row.max = s.max;
     if (s.names) row.names = s.names;
     if (s.kind === "text") Object.assign(row, { minLength: s.minLength ?? 0, maxLength: s.maxLength });
+    if (s.kind === "custom" && s.maxLength) row.maxLength = s.maxLength;
     if (s.allowOff) row.allowOff = true;
     if (s.maxCount) row.maxCount = s.maxCount;
     if (s.error) row.error = s.error;
