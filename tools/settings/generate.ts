@@ -271,7 +271,7 @@ export function renderDocs(spec: SettingsSpec, current: string): string {
   return betweenMarkers(current, "docs/SETTINGS.md", DOCS_BEGIN, DOCS_END, out.join("\n"));
 }
 
-export const SETUP_BEGIN = "<!-- settings:begin generated from assembly/settings/spec.json (npm run gen) -->";
+export const SETUP_BEGIN = "<!-- settings:begin generated from assembly/settings/spec.json by npm run gen: do not edit -->";
 export const SETUP_END = "<!-- settings:end -->";
 
 /** The setup page's fields for the settings it asks for by name, their lengths from the spec. */
