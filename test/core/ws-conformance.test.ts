@@ -67,6 +67,16 @@ describe("1 handshake (RFC 6455 4.2)", () => {
   it("keeps /echo off unless configured (404)", () => {
     expect(new EchoSession("", { echo: false }).open()).toMatch(/^HTTP\/1\.1 404 /);
   });
+
+  // regression (code review): each expectation failed before its fix
+  it("refuses Connection split over two field lines, answers HTTP/1.1 without Host with 400, sends Upgrade with the 426", () => {
+    const split = `GET /echo HTTP/1.1\r\nHost: b\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nConnection: keep-alive\r\nSec-WebSocket-Key: ${RFC_KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+    expect(new EchoSession().open(split)).toMatch(/^HTTP\/1\.1 101/); // before the fix: 400
+    const s = new EchoSession();
+    s.feed(Buffer.from("GET /rgb HTTP/1.1\r\n\r\n"));
+    expect(s.host.sentText(7)).toMatch(/^HTTP\/1\.1 400/); // before the fix: 200 (RFC 9112 3.2 MUST 400)
+    expect(new EchoSession().open(upgradeRequest().replace("Version: 13", "Version: 8"))).toMatch(/\r\nUpgrade: websocket\r\n/); // fails (RFC 9110 15.5.22)
+  });
 });
 
 describe("2 framing", () => {
@@ -215,6 +225,17 @@ describe("6 UTF-8", () => {
     const s = session();
     s.feed(frame({ opcode: 2, payload: hex("ff80c0") }));
     expect(s.outcome().messages).toEqual([{ binary: true, data: "ff80c0" }]);
+  });
+
+  // regression (code review): before the fix "81 02" was sent, then TCP closed
+  it("a tcp_sent releases a held echo header, so bad UTF-8 still gets its 1007 close frame", () => {
+    const s = new EchoSession();
+    s.open();
+    const f = frame({ opcode: 1, payload: Uint8Array.from([0xff, 0x41]) });
+    s.host.data(s.conn, f.subarray(0, 6), s.now);
+    s.host.core.exports.tcp_sent(s.conn, 10, s.now);
+    s.host.data(s.conn, f.subarray(6), s.now);
+    expect(s.outcome().close).toBe(1007);
   });
 });
 

@@ -416,3 +416,53 @@ nodeOnly("drives the core directly through FakeHost; no board, so no host to swi
     expect(host.calls.filter((c) => c.name === "pin_safe").map((c) => c.args)).toEqual([[2, 0], [2, -1]]);
   });
 });
+
+nodeOnly("drives the core directly through FakeHost; no board, so no host to switch").describe("regressions from a code review (the core driven directly)", () => {
+  /** A core with distinct listener handles (1 for HTTP on port 80, 2 for control). */
+  const controlHost = async (config: string) => {
+    const { FakeHost } = await import("../helpers/core.ts");
+    const h = new FakeHost();
+    h.overrides.tcp_listen = (port) => (port === 80 ? 1 : 2);
+    h.start(config, 0);
+    return h;
+  };
+
+  it("/control WebSocket: a ping between fragments of a command leaves the command whole", async () => {
+    const { frame, parseFrames, upgradeRequest } = await import("../helpers/ws.ts");
+    const cmd = '{"action":"ping","pad":"' + "x".repeat(140) + '"}';
+    const h = await controlHost("http_port=80\ncontrol_port=12345\ncontrol_insecure=1");
+    h.core.exports.tcp_accepted(1, 7, 0x7f000001, 5000, 0);
+    h.data(7, upgradeRequest("", undefined, "/control"), 1);
+    const head = h.sentText(7).length;
+    h.data(7, Buffer.concat([
+      frame({ opcode: 1, payload: Buffer.from(cmd.slice(0, 150)), fin: false }),
+      frame({ opcode: 9, payload: Buffer.from("hello-ping") }),
+      frame({ opcode: 0, payload: Buffer.from(cmd.slice(150)), fin: true }),
+    ]), 2);
+    const texts = parseFrames(Uint8Array.from(h.sent.get(7)!).subarray(head)).frames.filter((f) => f.opcode === 1);
+    expect(JSON.parse(Buffer.from(texts[0].payload).toString()).pong).toBe(true); // before the fix: invalid JSON error
+  });
+
+  it("a command with its own \"error\" field is refused (it would collide with the reply's), never echoed", async () => {
+    const h = await controlHost("http_port=0\ncontrol_port=12345\ncontrol_insecure=1");
+    h.core.exports.tcp_accepted(2, 9, 0x7f000001, 5000, 0);
+    h.data(9, '{"action":"nope","error":1}\n{"action":"ping","error":"x"}\n', 1);
+    const [bad, good] = h.sentText(9).trim().split("\n").map((l) => JSON.parse(l));
+    expect(typeof bad.error).toBe("string");
+    expect(good.error).toBe('a command may not have a field named "error"');
+  });
+
+  it("a 'key' line without '=' is refused without logging the secret", async () => {
+    const { FakeHost } = await import("../helpers/core.ts");
+    const h = new FakeHost();
+    expect(() => h.start("http_port=0\nkey:0123456789abcdefSECRET")).toThrow();
+    expect(h.logs.join("\n")).not.toContain("SECRET"); // failed before the fix
+  });
+
+  it("an unauthenticated peer that sends invalid JSON lines is closed", async () => {
+    const h = await controlHost("http_port=0\ncontrol_port=12345\nkey=0123456789abcdef0123");
+    h.core.exports.tcp_accepted(2, 9, 0x7f000001, 5000, 0);
+    for (let i = 0; i < 3; i++) h.data(9, "not json\n", i + 1);
+    expect(h.closed.has(9) || h.aborted.has(9)).toBe(true); // failed before the fix
+  });
+});

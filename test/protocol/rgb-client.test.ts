@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { C } from "../../tools/host/abi.generated.ts";
 import { gammaTable } from "../../tools/gen/gamma.ts";
 import { channelDuty } from "../../tools/rgb/reference.ts";
-import { startBoard, stopBoards, freePort, waitFor } from "../helpers/boards.ts";
+import { startBoard, stopBoards, freePort, waitFor, nodeOnly } from "../helpers/boards.ts";
 
 const PEERS = join(import.meta.dirname, "..", "peers");
 const children: ChildProcess[] = [];
@@ -152,5 +152,23 @@ describe("rgb-server board with the tutorial's client (CPython port)", () => {
     server.hw.adc[2] = 0;
     const out = await pythonRun([join(PEERS, "tutorial_client.py"), "127.0.0.1", String(port), "1"]);
     expect(out.toString().trim()).toBe("255 128 0");
+  });
+});
+
+nodeOnly("drives the core directly through FakeHost").describe("rgb client, the core driven directly", () => {
+  // regression (code review): both expectations failed before the fix
+  it("a tcp_sent after reply bytes arrived never sends those bytes back, and a failing send stops polling for good", async () => {
+    const { FakeHost } = await import("../helpers/core.ts");
+    const h = new FakeHost();
+    let sends = 0;
+    h.overrides.tcp_send = (_c, _p, n) => (sends++ === 0 ? n : C.ERR_CLOSED);
+    h.start("http_port=0\ncontrol_port=0\nrgb_server=10.0.0.2:80", 0);
+    h.core.exports.tick(0);
+    h.core.exports.tcp_connected(100, C.OK, 1);
+    h.data(100, "12,34", 2);
+    h.core.exports.tcp_sent(100, 8, 3);
+    expect(sends).toBe(1); // before the fix: flush() re-sent "12,34"
+    for (let t = 10; t < 20000; t += 100) h.core.exports.tick(t);
+    expect(h.calls.filter((c) => c.name === "tcp_connect").length).toBeGreaterThan(1); // before the fix: active never cleared
   });
 });

@@ -5,7 +5,7 @@ import net from "node:net";
 import { createHash } from "node:crypto";
 import WebSocket, { WebSocketServer } from "ws";
 import { C } from "../../tools/host/abi.generated.ts";
-import { startBoard, stopBoards, freePort, waitFor } from "../helpers/boards.ts";
+import { startBoard, stopBoards, freePort, waitFor, nodeOnly } from "../helpers/boards.ts";
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -203,4 +203,33 @@ describe("board ws_url client -> ws server", () => {
     expect(new Set(keys).size).toBe(keys.length);
     keys.forEach((k) => expect(Buffer.from(k, "base64").length).toBe(16));
   }, 15_000);
+});
+
+nodeOnly("drives the core directly through FakeHost").describe("board ws_url client, the core driven directly", () => {
+  const connected = async () => {
+    const { FakeHost } = await import("../helpers/core.ts");
+    const h = new FakeHost();
+    h.start("http_port=0\ncontrol_port=0\nws_url=ws://10.0.0.3:9000/x", 0);
+    h.core.exports.tick(0);
+    h.core.exports.tcp_connected(100, C.OK, 1);
+    return h;
+  };
+
+  // regression (code review): before the fix "HTTP/1.1 101 Swi" went back to the server
+  it("a tcp_sent in the middle of the 101 echoes nothing of the status line to the server", async () => {
+    const h = await connected();
+    const before = h.sentText(100).length;
+    h.data(100, "HTTP/1.1 101 Swi", 2);
+    h.core.exports.tcp_sent(100, before, 3);
+    expect(h.sentText(100).slice(before)).toBe("");
+  });
+
+  // regression (code review): before the fix the client took the 101 and said "connected"
+  it("refuses a 101 that picks an extension it never offered (RFC 6455 4.1)", async () => {
+    const h = await connected();
+    const key = /Sec-WebSocket-Key: (\S+)/.exec(h.sentText(100))![1];
+    const accept = createHash("sha1").update(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest("base64");
+    h.data(100, `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n`, 2);
+    expect(h.aborted.has(100)).toBe(true);
+  });
 });

@@ -5,6 +5,7 @@ import http from "node:http";
 import { gzipSync, gunzipSync } from "node:zlib";
 import { C } from "../../tools/host/abi.generated.ts";
 import { startBoard, stopBoards, freePort, waitFor, exchange } from "../helpers/boards.ts";
+import { FakeHost } from "../helpers/core.ts";
 
 afterEach(stopBoards);
 
@@ -63,5 +64,33 @@ describe("the page asset", () => {
     await startBoard(`http_port=${port}\nmax_conns=4\nmax_conns_per_ip=4`, { assets: { "index.html.gz": gz } }); // one address: all slots its share
     const results = await Promise.all(Array.from({ length: 4 }, () => get(port)));
     for (const r of results) expect(r.body.equals(gz)).toBe(true);
+  });
+});
+
+describe("the page asset, the core driven directly (FakeHost)", () => {
+  /** A core serving a 5000-byte page on port 80, one connection (7) accepted; `window` caps each send. */
+  function pageHost(window?: number): FakeHost {
+    const h = new FakeHost();
+    const asset = new Uint8Array(5000).fill(0x41);
+    h.overrides.asset_find = () => 0;
+    h.overrides.asset_size = () => asset.length;
+    h.overrides.asset_read = (_id, off, p, n) => { const part = asset.subarray(off, off + n); h.core.write(p, part); return part.length; };
+    if (window !== undefined) h.sendWindow = (_c, n) => Math.min(n, window);
+    h.start("http_port=80\ncontrol_port=0", 0);
+    h.core.exports.tcp_accepted(1, 7, 0x7f000001, 5000, 0);
+    return h;
+  }
+
+  // regression (code review): both failed before the fix
+  it("a peer half-close (FIN) or the deadline mid-stream never writes a 400/408 into the body", () => {
+    const h = pageHost();
+    h.data(7, "GET / HTTP/1.0\r\n\r\n", 1);
+    h.core.exports.tcp_closed(7, C.TCP_FIN, 2);
+    h.core.exports.tcp_sent(7, 100, 3);
+    expect(h.sentText(7).indexOf("HTTP/1.1 400")).toBe(-1);
+    const h2 = pageHost(100);
+    h2.data(7, "GET / HTTP/1.1\r\nHost: b\r\n\r\n", 1);
+    h2.core.exports.tick(6000);
+    expect(h2.sentText(7).indexOf("HTTP/1.1 408")).toBe(-1);
   });
 });
