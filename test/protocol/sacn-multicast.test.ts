@@ -8,6 +8,7 @@ import type { ChildProcess } from "node:child_process";
 import { ROOT } from "../../tools/abi/generate.ts";
 import { netnsUnavailable, createLan, Output, type Lan } from "../helpers/netns.ts";
 import { TEST_HOST } from "../helpers/boards.ts";
+import { waitFor } from "../helpers/wait.ts";
 import { nativeBinary } from "../helpers/posix-board.ts";
 
 const why = netnsUnavailable();
@@ -65,11 +66,11 @@ describe.skipIf(!!why)(`sACN multicast (${TEST_HOST} host)`, () => {
    *  start by a moment on the Node host), within 5 s. */
   async function groups(): Promise<string[]> {
     let found: string[] = [];
-    for (let i = 0; i < 50 && !found.length; i++) {
-      if (i) await new Promise((r) => setTimeout(r, 100));
+    await waitFor(async () => {
       const r = await lan!.exec("board", "ip", ["maddr", "show", "dev", "eth0"]);
       found = [...r.stdout.matchAll(/inet +(239\.255\.\d+\.\d+)/g)].map((m) => m[1]);
-    }
+      return found.length > 0;
+    }, "a 239.255.x.x membership in the board's namespace", 5000, 100);
     return found;
   }
 

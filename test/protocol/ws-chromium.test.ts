@@ -119,10 +119,13 @@ window.idle = async (url, ms, beatMs) => {
   const ws = await openWs(url);
   let closedWith = null;
   ws.addEventListener("close", (e) => (closedWith = e.code));
-  const beat = beatMs ? setInterval(() => ws.readyState === WebSocket.OPEN && ws.send("beat"), beatMs) : null;
-  await new Promise((r) => setTimeout(r, ms));
+  let beats = 0, echoes = 0;
+  ws.onmessage = () => echoes++;
+  const beat = beatMs ? setInterval(() => ws.readyState === WebSocket.OPEN && (ws.send("beat"), beats++), beatMs) : null;
+  await new Promise((r) => setTimeout(r, ms)); // the scenario: idle (or only beating) for ms
   clearInterval(beat);
-  if (beatMs) await new Promise((r) => setTimeout(r, 100)); // the last beats' echoes arrive before the probe
+  // every beat's echo is in before the probe, or the probe would take a beat's echo for its own
+  for (let i = 0; i < 500 && echoes < beats && ws.readyState === WebSocket.OPEN; i++) await new Promise((r) => setTimeout(r, 10));
   const state = ws.readyState;
   if (!beatMs) return { state, closedWith };
   const echo = state === WebSocket.OPEN ? await roundTrip(ws, "still here", 5000) : null;
