@@ -10,6 +10,7 @@ import { loadSpec, staleOutputs, ROOT, type AbiFunction } from "../../tools/abi/
 import { ABI_VERSION, C } from "../../tools/host/abi.generated.ts";
 import { compileCore, Core, AbiError } from "../../tools/host/core.ts";
 import { wasmBytes, FakeHost } from "../helpers/core.ts";
+import { fakeCoreWat, type Misfit } from "../helpers/fake-core.ts";
 
 const spec = loadSpec();
 
@@ -38,17 +39,9 @@ function matches(fn: AbiFunction, s: { params: number; result: boolean; allI32: 
   return s.params === fn.params.length && s.result === (fn.result !== null) && s.allI32;
 }
 
-/** A minimal module exporting every ABI function (returning 0) and abi_version returning `version`. */
-function fakeCore(version: number, opts: { extraImport?: string; drop?: string } = {}): Uint8Array {
-  const funcs = spec.exports
-    .filter((f) => f.name !== opts.drop)
-    .map((f) => {
-      const params = f.params.map(() => "(param i32)").join(" ");
-      const body = f.name === "abi_version" ? `(i32.const ${version})` : f.result ? "(i32.const 0)" : "";
-      return `(func (export "${f.name}") ${params} ${f.result ? "(result i32)" : ""} ${body})`;
-    });
-  const imp = opts.extraImport ? `(import ${opts.extraImport} (func))` : "";
-  const m = binaryen.parseText(`(module ${imp} (memory (export "memory") 1 1) ${funcs.join("\n")})`);
+/** The fake core of test/helpers/fake-core.ts, as a binary. */
+function fakeCore(o: Misfit = {}): Uint8Array {
+  const m = binaryen.parseText(fakeCoreWat(o));
   const out = m.emitBinary();
   m.dispose();
   return out;
@@ -102,22 +95,22 @@ PW_ABI_IMPORTS(PROTO)
 
 describe("hosts refuse a mismatched core", () => {
   it("accepts a module that matches (the fake is well-formed)", () => {
-    expect(() => new Core(compileCore(fakeCore(ABI_VERSION)), new FakeHost().imports())).not.toThrow();
+    expect(() => new Core(compileCore(fakeCore()), new FakeHost().imports())).not.toThrow();
   });
 
   it("refuses another ABI version with a clear error", () => {
-    const run = () => new Core(compileCore(fakeCore(ABI_VERSION + 1)), new FakeHost().imports());
+    const run = () => new Core(compileCore(fakeCore({ abi: ABI_VERSION + 1 })), new FakeHost().imports());
     expect(run).toThrow(AbiError);
     expect(run).toThrow(`core speaks ABI v${ABI_VERSION + 1}, this host speaks v${ABI_VERSION}`);
   });
 
   it("refuses imports outside the host module or the spec", () => {
-    expect(() => compileCore(fakeCore(ABI_VERSION, { extraImport: '"env" "abort"' }))).toThrow(/may only import from "picowire"/);
-    expect(() => compileCore(fakeCore(ABI_VERSION, { extraImport: '"picowire" "teleport"' }))).toThrow(new RegExp(`picowire.teleport, which ABI v${ABI_VERSION} does not define`));
+    expect(() => compileCore(fakeCore({ extraImport: '(import "env" "abort" (func))' }))).toThrow(/may only import from "picowire"/);
+    expect(() => compileCore(fakeCore({ extraImport: '(import "picowire" "teleport" (func))' }))).toThrow(new RegExp(`picowire.teleport, which ABI v${ABI_VERSION} does not define`));
   });
 
   it("refuses a core missing an export", () => {
-    expect(() => compileCore(fakeCore(ABI_VERSION, { drop: "tcp_data" }))).toThrow(new RegExp(`lacks exports required by ABI v${ABI_VERSION}: tcp_data`));
+    expect(() => compileCore(fakeCore({ drop: "tcp_data" }))).toThrow(new RegExp(`lacks exports required by ABI v${ABI_VERSION}: tcp_data`));
   });
 
   it("refuses bytes that are not WebAssembly", () => {

@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import { ABI_VERSION, C } from "../../tools/host/abi.generated.ts";
 import { commandRuns, needs, nativeHostMissing, wasm3Missing } from "../helpers/inputs.ts";
 import { waitFor } from "../helpers/wait.ts";
+import { fakeCoreWat } from "../helpers/fake-core.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const WASM = join(ROOT, "build/picowire.wasm");
@@ -336,15 +337,15 @@ for (const engine of ENGINES) needs(engine.missing).describe(`native POSIX host 
     const dir = mkdtempSync(join(tmpdir(), "pw-wasm3-"));
     const V = ABI_VERSION;
     const cases: [string, string, RegExp][] = [
-      ["foreign import", fakeCore({ extraImport: `(import "env" "abort" (func (param i32 i32 i32 i32)))` }),
+      ["foreign import", fakeCoreWat({ extraImport: `(import "env" "abort" (func (param i32 i32 i32 i32)))` }),
         new RegExp(`^\\[error\\] host: cannot load the core with wasm3: the core imports env\\.abort, which host ABI v${V} does not provide$`, "m")],
-      ["import of another type", fakeCore({ extraImport: `(import "picowire" "log" (func (param i32)))` }),
+      ["import of another type", fakeCoreWat({ extraImport: `(import "picowire" "log" (func (param i32)))` }),
         new RegExp(`^\\[error\\] host: cannot load the core with wasm3: the core's import picowire\\.log does not match host ABI v${V} \\(.*; the ABI says v\\(iii\\)\\)$`, "m")],
-      ["missing export", fakeCore({ drop: "tick" }),
+      ["missing export", fakeCoreWat({ drop: "tick" }),
         new RegExp(`^\\[error\\] host: cannot load the core with wasm3: the core lacks the export tick of host ABI v${V}`, "m")],
-      ["export of another type", fakeCore({ retype: "tcp_data" }),
+      ["export of another type", fakeCoreWat({ retype: "tcp_data" }),
         /^\[error\] host: cannot load the core with wasm3: the core's export tcp_data has the type i\(ii\); host ABI wants i\(iii\)$/m],
-      ["other abi_version", fakeCore({ abi: V + 1 }),
+      ["other abi_version", fakeCoreWat({ abi: V + 1 }),
         new RegExp(`^\\[error\\] host: core speaks ABI v${V + 1}, this host speaks v${V}: rebuild the core or update the host$`, "m")],
       ["not wasm", "this is not a module", /^\[error\] host: cannot load the core with wasm3: wasm3 cannot parse the core: /m],
     ];
@@ -366,7 +367,7 @@ for (const engine of ENGINES) needs(engine.missing).describe(`native POSIX host 
     }
     // and the same fake core with nothing wrong starts
     const good = join(dir, "good.wasm");
-    writeFileSync(`${good}.wat`, fakeCore({}));
+    writeFileSync(`${good}.wat`, fakeCoreWat({}));
     expect(spawnSync("wat2wasm", [`${good}.wat`, "-o", good]).status).toBe(0);
     const b = start(["--host", HOST, "--wasm", good]);
     await b.waitForLine(/^\[info\] wasm3: \d+ bytes \(other \d+\) after compiling \d+ functions into flash/);
@@ -503,21 +504,4 @@ function definedFunctions(wasm: Buffer): number {
     at += size;
   }
   return 0;
-}
-
-/** A do-nothing core in WAT with every export of the ABI (from native/host/picowire_abi.h), bent one way. */
-function fakeCore(o: { extraImport?: string; drop?: string; retype?: string; abi?: number }): string {
-  const header = readFileSync(join(ROOT, "native/host/picowire_abi.h"), "utf8");
-  const block = header.slice(header.indexOf("#define PW_ABI_EXPORTS(X)"));
-  const rows = [...block.matchAll(/X\((\w+), "(\w)\((\w*)\)"/g)].map(([, name, ret, args]) => ({ name, ret, args }));
-  const funcs = rows
-    .filter((r) => r.name !== o.drop)
-    .map(({ name, ret, args }) => {
-      if (name === o.retype) args = args.slice(1);
-      const params = args ? ` (param${" i32".repeat(args.length)})` : "";
-      const value = name === "abi_version" ? (o.abi ?? ABI_VERSION) : name === "io_buffer" ? 1024 : 0;
-      const result = ret === "v" ? "" : ` (result i32) (i32.const ${value})`;
-      return `  (func (export "${name}")${params}${result})`;
-    });
-  return `(module\n  ${o.extraImport ?? ""}\n  (memory (export "memory") 1)\n${funcs.join("\n")})\n`;
 }
