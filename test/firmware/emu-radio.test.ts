@@ -21,6 +21,7 @@ import { RadioLan } from "../../tools/emu/radio-lan.ts";
 import { readUf2 } from "../../tools/provision/uf2.ts";
 import { configCommand } from "../../tools/cli/config.ts";
 import { netnsUnavailable } from "../helpers/netns.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const MHZ = 125_000_000;
 /** Board time bounds every run (maxCycles / maxMs); these wall caps only stop a hung emulator. A loaded
@@ -144,7 +145,7 @@ describe.skipIf(missing.length > 0)("build/picowire.uf2 with the CYW43439 model 
         expect(mdns.stdout, mdns.stderr).toBe(`${ip}\n`);
         // the network goes off the air: DEAUTH_IND and LINK down reach the driver, the board notices
         world.removeNetwork("lab");
-        await waitUntil(() => board.output.includes("wifi: network lost or join failed"), WALL_CAP_MS);
+        await waitFor(() => board.output.includes("wifi: network lost or join failed"), "the board saying it lost the network", WALL_CAP_MS, 20);
         expect(board.output).toMatch(/pico: wifi station down \(cyw43 link status/);
       } finally {
         done = true;
@@ -176,7 +177,7 @@ describe.skipIf(missing.length > 0)("build/picowire.uf2 with the CYW43439 model 
         await lan.exec("ip", ["addr", "add", `${lease![1]}/24`, "dev", "tap0"]);
         const tutorial = await lan.exec("python3", [join(ROOT, "test", "peers", "tutorial_client.py"), "192.168.4.1", "80", "1"], 60_000);
         expect(tutorial.stdout, tutorial.stderr).toBe("1 2 3\n");
-        await waitUntil(() => /wifi joined, address 192\.168\.4\.\d+/.test(sta.output), WALL_CAP_MS);
+        await waitFor(() => /wifi joined, address 192\.168\.4\.\d+/.test(sta.output), "the station board joined with an address", WALL_CAP_MS, 20);
       } finally {
         done = true;
         await running;
@@ -186,11 +187,3 @@ describe.skipIf(missing.length > 0)("build/picowire.uf2 with the CYW43439 model 
     }, TEST_TIMEOUT_MS);
   });
 });
-
-async function waitUntil(cond: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
