@@ -1,7 +1,7 @@
 // Writes every generated file: the AssemblyScript, C and TypeScript views of the host ABI from
 // assembly/abi/spec.json, the core's gamma table, and the settings' views from assembly/settings/spec.json
 // (tools/settings/generate.ts).
-// `--check` writes nothing and exits 1 when a generated file is stale (CI and test/abi.test.ts use it).
+// `--check` writes nothing and exits 1 when a generated file is stale (CI and test/core/abi.test.ts use it).
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";

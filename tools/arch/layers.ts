@@ -1,6 +1,6 @@
 // The core's layers (docs/DESIGN.md "Layers"), bottom up, and its import graph read from assembly/:
 // an import may point at its own layer or a lower one, and no import circle may exist. `npx tsx
-// tools/arch/layers.ts` prints the upward arrows and the circles; test/layers.test.ts holds the tree to
+// tools/arch/layers.ts` prints the upward arrows and the circles; test/core/layers.test.ts holds the tree to
 // tools/arch/layers-allowed.json, the arrows not yet untangled, so that none is added and the list shrinks.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";

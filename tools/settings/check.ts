@@ -3,7 +3,7 @@
 // `flash --set` and `node --set` refuse a bad line here, with its number, key and allowed range, without
 // running the core. The core's parser still has the last word (it also checks that the slots fit memory).
 // The table comes from assembly/settings/spec.json (tools/settings/settings.generated.ts); only the custom
-// kinds are spelled out twice, here and in the core, and test/settings-spec.test.ts holds the two together.
+// kinds are spelled out twice, here and in the core, and test/core/settings-spec.test.ts holds the two together.
 import { SETTINGS } from "./settings.generated.ts";
 import { NAME_ERROR, NUMBER_ERROR, TRIPLE_ERROR, enumError } from "./messages.ts";
 
