@@ -14,65 +14,16 @@ import { lastColour } from "../rgb/client";
 import { heapTop, HEAP_LIMIT } from "../util/heap";
 import { putWithI32, putLine, emit } from "../util/log";
 import { reached, msUntil } from "../util/time";
-import { inList } from "../util/bytes";
-import { Ascii } from "../util/ascii";
 import * as reply from "../util/reply";
 import * as json from "../util/json";
 import * as bus from "../bus/node";
 import { begin, T_PIXELS, HEADER, TAG, DATAGRAM_MAX } from "../bus/wire";
 
-// settings (config.ts parses them through LIGHTS_LIMITS and setLights*)
-export let pixelsPin: i32 = 0;
-export let pixelsCount: i32 = 0; // 0: no strip
-export let pixelsOffset: i32 = 0; // this board's first pixel in a frame the bus master forwards
-export let e131Universe: i32 = 1;
-export let e131Start: i32 = 1;
-export let listeners: i32 = 0; // L_* bits
-let posR: i32 = 1; // where red, green and blue go in a pixel's wire bytes: GRB by default (WS2812)
-let posG: i32 = 0;
-let posB: i32 = 2;
-const L_WLED = 1;
-const L_DDP = 2;
-const L_E131 = 4;
-export const PIXELS_MAX: i32 = 1000;
-
-/** Key index (config.ts) to min, max; max 0: a text setting. */
-export const LIGHTS_LIMITS = memory.data<i32>([
-  0, 28, 0, PIXELS_MAX, 0, 65535, 1, 63999, 1, 512, 0, 0, 0, 0, // pixels_pin .. e131_start, pixels_order, lights
-]);
-
-export function setLightsNumber(k: i32, v: i32): void {
-  if (k == 0) pixelsPin = v;
-  else if (k == 1) pixelsCount = v;
-  else if (k == 2) pixelsOffset = v;
-  else if (k == 3) e131Universe = v;
-  else e131Start = v;
-}
-
-/** pixels_order or lights from [p, p+n): 0 when good, else what was expected. */
-export function setLightsText(k: i32, p: usize, n: i32): Ascii {
-  if (k == 5) { // the colour order: r, g and b once each, as they go on the wire
-    let seen = 0;
-    for (let i = 0; i < n; i++) {
-      let c = load<u8>(p + i);
-      if (c == 114) posR = i;
-      else if (c == 103) posG = i;
-      else if (c == 98) posB = i;
-      seen |= c == 114 ? 1 : c == 103 ? 2 : c == 98 ? 4 : 8;
-    }
-    return n == 3 && seen == 7 ? 0 : "expected r, g and b in wire order (grb)";
-  }
-  listeners = 0;
-  let start = 0;
-  for (let i = 0; i <= n; i++) {
-    if (i < n && load<u8>(p + i) != 44) continue;
-    let m = inList("wled,ddp,e131,off", p + start, i - start);
-    if (m <= 0) return "expected off or some of wled,ddp,e131";
-    listeners |= (1 << (m - 1)) & 7;
-    start = i + 1;
-  }
-  return 0;
-}
+// settings (assembly/settings/spec.json, parsed by config.ts)
+import {
+  pixelsPin, pixelsCount, pixelsOffset, e131Universe, e131Start, lightsListeners as listeners, pixelsPosR as posR,
+  pixelsPosG as posG, pixelsPosB as posB, LIGHTS_WLED as L_WLED, LIGHTS_DDP as L_DDP, LIGHTS_E131 as L_E131, PIXELS_MAX,
+} from "../config";
 
 // state
 let raw: usize = 0; // pixelsCount * 3 bytes r, g, b as received (get_pixels)

@@ -1,5 +1,5 @@
 // The host's TCP and UDP sockets as the rest of the core calls them: net/ is the only layer that names
-// the host_tcp_* and host_udp_* imports (test/layers.test.ts checks), so what a connection or datagram
+// the host_tcp_* and host_udp_* imports (test/core/layers.test.ts checks), so what a connection or datagram
 // socket may do, and when the host must look one up again, is decided in one place. Inlined: no cost.
 import {
   host_tcp_listen, host_tcp_connect, host_tcp_send, host_tcp_resume, host_tcp_close, host_tcp_abort,

@@ -1,5 +1,5 @@
 /* The boot rules, see pw_boot.h. Mirrors chooseBoot in tools/host/slots.ts line for line: keep the two
- * in step (test/native-boot.test.ts compares them on one table of flash images). */
+ * in step (test/system/native-boot.test.ts compares them on one table of flash images). */
 #include "pw_boot.h"
 
 #include <stdarg.h>

@@ -1,6 +1,6 @@
 /* The boot rules for over-the-air updates (docs/OTA.md, "Boot rules"): which core to run, from the two
  * flash slots or the firmware's own. The same decision as the Node host's chooseBoot
- * (tools/host/slots.ts), case for case; test/native-boot.test.ts runs one table of flash images through
+ * (tools/host/slots.ts), case for case; test/system/native-boot.test.ts runs one table of flash images through
  * both and compares.
  *
  * A slot is a 256-byte header page and the image after it. Header (little-endian): 0 magic "PWI1",

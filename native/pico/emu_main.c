@@ -413,7 +413,7 @@ static void bench_lights(void) {
 }
 
 /* pixels_show as the firmware does it (PIO + DMA): a known frame on GP16; the emulator's test decodes
- * the pin's waveform back into bytes (test/firmware.test.ts). */
+ * the pin's waveform back into bytes (test/firmware/firmware.test.ts). */
 static void check_pixels(void) {
   static const uint8_t frame[] = {0xff, 0x00, 0x80, 0x01, 0x02, 0x03, 0xa5, 0x5a, 0xc3};
   int32_t r = pw_pixels_show(NULL, 16, frame, sizeof frame);

@@ -1,6 +1,6 @@
 /* TCP, UDP and DNS for the picowire host over lwIP's raw API (NO_SYS), without anything Pico-specific:
  * the Pico W port (platform_pico.c) uses it over the CYW43's netifs, and native/pico/test/ runs it on a
- * computer over lwIP's loopback netif against the real core (test/firmware.test.ts).
+ * computer over lwIP's loopback netif against the real core (test/firmware/firmware.test.ts).
  *
  * Threading: every function here and every lwIP callback runs in the port's one loop (on the Pico W,
  * pico_cyw43_arch_lwip_poll). Callbacks only record and enqueue through pw_host_on_*(); they may fire

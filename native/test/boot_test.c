@@ -1,6 +1,6 @@
 /* Unit tests of the boot rules (native/host/pw_boot.c) and the SHA-256 they rest on, on a simulated NOR
- * flash with the board's regions. The scenarios are those of test/ota.test.ts ("the boot rules"); the
- * full table is compared with the Node host's chooseBoot by test/native-boot.test.ts through the second
+ * flash with the board's regions. The scenarios are those of test/system/ota.test.ts ("the boot rules"); the
+ * full table is compared with the Node host's chooseBoot by test/system/native-boot.test.ts through the second
  * form:
  *
  *   pw_boot_test                     the unit tests; prints one line per group, exit status 0 = pass
@@ -30,7 +30,7 @@ static void f_log(void *ctx, int32_t level, const char *msg, size_t len) {
 
 static pw_platform platform = {.now_ms = f_now, .log = f_log};
 static uint8_t images[4][1100];
-static const uint8_t *img(int n) { /* test/ota.test.ts: 1000 + n bytes of n */
+static const uint8_t *img(int n) { /* test/system/ota.test.ts: 1000 + n bytes of n */
   memset(images[n], n, 1000 + n);
   return images[n];
 }

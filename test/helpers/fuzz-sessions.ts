@@ -1,5 +1,5 @@
 // The Node twins of native/fuzz/target_control.c and target_bus.c: the same decoding of an input, so
-// test/fuzz-corpus.test.ts replays their corpora and regressions on the Node host. A change to one
+// test/core/fuzz-corpus.test.ts replays their corpora and regressions on the Node host. A change to one
 // side's decoding must be made on the other.
 import { expect } from "vitest";
 import { C } from "../../tools/host/abi.generated.ts";

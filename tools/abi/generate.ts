@@ -1,10 +1,12 @@
 // Writes every generated file: the AssemblyScript, C and TypeScript views of the host ABI from
-// assembly/abi/spec.json, and the core's gamma table.
-// `--check` writes nothing and exits 1 when a generated file is stale (CI and test/abi.test.ts use it).
+// assembly/abi/spec.json, the core's gamma table, and the settings' views from assembly/settings/spec.json
+// (tools/settings/generate.ts).
+// `--check` writes nothing and exits 1 when a generated file is stale (CI and test/core/abi.test.ts use it).
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { renderGamma } from "../gen/gamma.ts";
+import { SETTINGS_OUTPUTS } from "../settings/generate.ts";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -94,18 +96,27 @@ export function renderTypeScript(spec: AbiSpec): string {
   return out.join("\n") + "\n";
 }
 
-export const OUTPUTS: [string, (s: AbiSpec) => string][] = [
+/** [file, render(ABI spec, the file's current text: pages with a generated part keep the rest)]. */
+export const OUTPUTS: [string, (s: AbiSpec, current: string) => string][] = [
   ["assembly/abi/host.generated.ts", renderAssemblyScript],
   ["native/host/picowire_abi.h", renderC],
   ["tools/host/abi.generated.ts", renderTypeScript],
   ["assembly/rgb/gamma.generated.ts", renderGamma],
+  ...SETTINGS_OUTPUTS.map(([file, render]): [string, (s: AbiSpec, current: string) => string] => [file, (_s, current) => render(current)]),
 ];
+
+const onDisk = (file: string) => (existsSync(join(ROOT, file)) ? readFileSync(join(ROOT, file), "utf8") : "");
+
+/** What file should hold. */
+export function renderOutput(file: string, spec = loadSpec()): string {
+  return OUTPUTS.find(([f]) => f === file)![1](spec, onDisk(file));
+}
 
 /** Returns the generated files that differ from what is on disk. */
 export function staleOutputs(spec = loadSpec()): string[] {
-  return OUTPUTS.filter(([file, render]) => {
+  return OUTPUTS.filter(([file]) => {
     const path = join(ROOT, file);
-    return !existsSync(path) || readFileSync(path, "utf8") !== render(spec);
+    return !existsSync(path) || readFileSync(path, "utf8") !== renderOutput(file, spec);
   }).map(([file]) => file);
 }
 
@@ -114,11 +125,11 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const stale = staleOutputs(spec);
   if (process.argv.includes("--check")) {
     if (stale.length) {
-      console.error(`ABI views out of date (run npm run gen): ${stale.join(", ")}`);
+      console.error(`generated files out of date (run npm run gen): ${stale.join(", ")}`);
       process.exit(1);
     }
   } else {
-    for (const [file, render] of OUTPUTS) if (stale.includes(file)) writeFileSync(join(ROOT, file), render(spec));
-    console.log(stale.length ? `abi: regenerated ${stale.join(", ")}` : "abi: views up to date");
+    for (const file of stale) writeFileSync(join(ROOT, file), renderOutput(file, spec));
+    console.log(stale.length ? `gen: regenerated ${stale.join(", ")}` : "gen: generated files up to date");
   }
 }

@@ -141,7 +141,7 @@ export async function emuReport(): Promise<string> {
 export const WIFI_HEAP_TARGET = 56 * 1024;
 
 /** Boots the board's WiFi image in rp2040js (no radio there: the core runs without a network) and reads
- *  the free heap it reports once the core runs, as test/firmware.test.ts does. */
+ *  the free heap it reports once the core runs, as test/firmware/firmware.test.ts does. */
 export async function wifiHeapReport(): Promise<string> {
   if (!existsSync(FIRMWARE_UF2)) return `  WiFi image: ${FIRMWARE_UF2} not built`;
   const r = await runImage(FIRMWARE_UF2, { until: "\u0000never", simulatedMs: 6_000, timeoutMs: 120_000 });

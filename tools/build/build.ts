@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { ROOT, OUTPUTS, loadSpec, staleOutputs } from "../abi/generate.ts";
+import { ROOT, renderOutput, loadSpec, staleOutputs } from "../abi/generate.ts";
 import { writeFileSync } from "node:fs";
 import { checkBudgets } from "../wasm/size.ts";
 import { mergeDataSegments } from "./merge-data.ts";
@@ -27,7 +27,7 @@ function asc(args: string[]): void {
 
 const spec = loadSpec();
 for (const file of staleOutputs(spec)) {
-  writeFileSync(join(ROOT, file), OUTPUTS.find(([f]) => f === file)![1](spec));
+  writeFileSync(join(ROOT, file), renderOutput(file, spec));
   console.log(`gen: wrote ${file}`);
 }
 // the transform compacts text literals (tools/build/ascii-literals.mjs); asconfig.json cannot name a

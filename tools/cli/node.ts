@@ -8,6 +8,7 @@ import { dashboardAssets } from "../build/dashboard.ts";
 import { setupAssets } from "../build/setup.ts";
 import { RESET_PIN } from "../provision/layout.ts";
 import { pixelSummary } from "../host/hardware.ts";
+import { virtualDefault } from "../settings/check.ts";
 
 export const NODE_USAGE = `usage: picowire node --role rgb-server|rgb-client [options]
        picowire node --bus IP,IP,... [options]     a bus member: the MASTER serves colours, workers follow it
@@ -92,10 +93,10 @@ export function nodeConfig(argv: string[]): NodeSpec & { logLevel: LogLevel; was
   if (values["bus-port"]) config.push(`bus_port=${values["bus-port"]}`);
   if (role === "bus") {
     // the master serves colours on this port; workers poll whichever board is master there
-    config.push(`http_port=${values["http-port"] ?? "8080"}`, `rgb_pins=${values.pins ?? "13,14,15"}`);
+    config.push(`http_port=${values["http-port"] ?? virtualDefault("http_port")}`, `rgb_pins=${values.pins ?? "13,14,15"}`);
     if (values.server) throw new Error("--server is for rgb-client; bus members follow the master");
   } else if (role === "rgb-server") {
-    config.push(`http_port=${values["http-port"] ?? "8080"}`);
+    config.push(`http_port=${values["http-port"] ?? virtualDefault("http_port")}`);
     if (values.server) throw new Error("--server is for rgb-client");
   } else {
     if (!values.server) throw new Error(`an rgb-client needs --server IP:PORT\n${NODE_USAGE}`);
@@ -117,7 +118,7 @@ export function nodeConfig(argv: string[]): NodeSpec & { logLevel: LogLevel; was
     if (!sets.some((kv) => kv.startsWith("lights="))) config.push("lights=wled,ddp,e131");
   }
   // virtual boards offer /echo unless told otherwise, so any WebSocket client can try them
-  if (!sets.some((kv) => kv.startsWith("ws_echo="))) config.push("ws_echo=1");
+  if (!sets.some((kv) => kv.startsWith("ws_echo="))) config.push(`ws_echo=${virtualDefault("ws_echo")}`);
   config.push(...sets);
   const netns = values["netns-address"];
   if (netns !== undefined && argv.some((a) => a === "--host" || a.startsWith("--host="))) throw new Error("--host and --netns-address exclude each other");

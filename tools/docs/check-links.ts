@@ -1,6 +1,6 @@
 // Checks the repository's Markdown: every relative link resolves to a file (and, for a link into a
 // Markdown file with #anchor, to one of its headings), and every repository path a doc cites in
-// backticks exists. Used by test/docs-links.test.ts; `npx tsx tools/docs/check-links.ts` prints the
+// backticks exists. Used by test/core/docs-links.test.ts; `npx tsx tools/docs/check-links.ts` prints the
 // same list.
 import { readdirSync, readFileSync, existsSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";

@@ -1,6 +1,6 @@
 // A model of the RP2040's XIP flash cache, and a tap that feeds it every flash access rp2040js makes.
 // rp2040js models no cache (flash costs what RAM costs), so this is how a run estimates what misses add
-// on a board. Used by tools/bench/xip.ts; unit-tested alone in test/xip-cache.test.ts.
+// on a board. Used by tools/bench/xip.ts; unit-tested alone in test/firmware/xip-cache.test.ts.
 //
 // What the model assumes (RP2040 datasheet §2.6.3.1-2, pico-sdk hardware/regs/xip.h):
 // - 16 KiB, two-way set-associative, 8-byte lines, 1-cycle hit. 16384 / 8 / 2 = 1024 sets (the datasheet's

@@ -7,6 +7,7 @@
 // little-endian, the rest of the sector erased (0xFF). Format 0 (before the header) was the bare text
 // from the sector's start to the first 0xFF or NUL byte.
 import { createHash } from "node:crypto";
+import { SECRET_KEYS } from "../settings/settings.generated.ts"; // never shown: key, wifi_password, mqtt_password
 
 export const CONFIG_MAGIC = 0x46435750;
 export const CONFIG_VERSION = 1;
@@ -16,8 +17,6 @@ export const SECTOR = 4096;
 export const CONFIG_REGION_BYTES = 2 * SECTOR;
 /** The longest text: what the core's init takes (IO_CAPACITY). */
 export const CONFIG_TEXT_MAX = 1536;
-/** Settings whose values are secrets: masked wherever a configuration is shown. */
-export const SECRET_KEYS = ["key", "wifi_password"];
 
 export interface Copy {
   text: string;
