@@ -16,6 +16,7 @@ const mode = memory.data(SLOTS);
 const level = memory.data(SLOTS);
 const safe = memory.data(SLOTS); // 0/1, 255: no revert pending
 const revertAt = memory.data(SLOTS * 4);
+let pending = 0; // reverts pending: at 0 pinsTick, which runs after every event, has nothing to look at
 export let reverts: u32 = 0;
 
 /** Index into the tables for a pin number, -1 for pins that do not exist or belong to the radio. */
@@ -37,6 +38,7 @@ export function pinsReset(): void {
   memory.fill(mode, 0, SLOTS);
   memory.fill(level, 0, SLOTS);
   memory.fill(safe, 255, SLOTS);
+  pending = 0;
 }
 
 export function pinMode(i: i32): u8 {
@@ -50,6 +52,7 @@ export function revertPending(i: i32): bool {
 function cancelRevert(i: i32): void {
   if (!revertPending(i)) return;
   store<u8>(safe + i, 255);
+  pending--;
   host_pin_safe(pinOf(i), -1);
 }
 
@@ -79,6 +82,7 @@ export function release(i: i32): i32 {
 export function writeWithRevert(i: i32, value: i32, now: u32, ms: u32): i32 {
   if (!revertPending(i)) {
     store<u8>(safe + i, load<u8>(level + i)); // the level before the first of overlapping writes
+    pending++;
     host_pin_safe(pinOf(i), load<u8>(level + i));
   }
   store<u32>(revertAt + (i << 2), now + ms);
@@ -103,6 +107,7 @@ export function pwm(i: i32, freq: i32, duty: i32): i32 {
 /** Applies reverts that are due; returns ms until the next one (u32.MAX_VALUE: none). */
 export function pinsTick(now: u32): u32 {
   let next = u32.MAX_VALUE;
+  if (pending == 0) return next;
   for (let i = 0; i < SLOTS; i++) {
     if (!revertPending(i)) continue;
     let at = load<u32>(revertAt + (i << 2));

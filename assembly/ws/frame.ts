@@ -3,7 +3,7 @@
 // than the core's buffers passes with flow control; control frames are collected (at most 125 bytes).
 // It knows no application: a whole /control message is an event (s.wsMessageDone) that wsFeed returns
 // on, and the dispatch layer (ws/server.ts) hands it to its service.
-import { host_random_fill, LOG_INFO, LOG_DEBUG } from "../abi/host.generated";
+import { host_random_fill, host_xor_mask, LOG_INFO, LOG_DEBUG } from "../abi/host.generated";
 import { tcpSend, tcpResume } from "../net/host";
 import * as cfg from "../config";
 import { Slot, aux, flush, abortNow, closeNow, STAGE, STAGE_SIZE, CONTROL_AT } from "../net/slots";
@@ -64,7 +64,8 @@ function stageFrame(s: Slot, b0: u32, p: usize, n: i32): void {
     // every client frame gets a fresh random mask (RFC 6455 5.3)
     store<u8>(d + 1, load<u8>(d + 1) | 0x80);
     host_random_fill(d + o, 4);
-    for (let i = 0; i < n; i++) store<u8>(d + o + 4 + i, load<u8>(p + i) ^ load<u8>(d + o + (i & 3)));
+    memory.copy(d + o + 4, p, n);
+    host_xor_mask(d + o + 4, n, load<u32>(d + o));
     o += 4;
   } else memory.copy(d + o, p, n);
   s.len = o + n;
@@ -248,41 +249,12 @@ function beginFrame(s: Slot): u16 {
   return 0;
 }
 
-/** Unmasks in place, 8-byte words where aligned. wasm3 pays per wasm instruction, so the main loop
- *  does 64 bytes per test; its offsets are immediates, free there. */
+/** Unmasks in place. The host does the XOR (the xor_mask import): in C it costs about 2 cycles a byte on
+ *  the board, the best wasm loop under wasm3 about 30 (docs/BOARD-PERFORMANCE.md). */
 function unmask(s: Slot, p: usize, n: i32): void {
   if (s.wsMask == 0) return;
   let rot = (s.wsMaskPos & 3) << 3;
-  let m = rot ? rotr<u32>(s.wsMask, rot) : s.wsMask; // the mask as seen from p
-  let e = p + <usize>n;
-  // p rounded up to a word, by masking: wasm2c's C compiler then knows the words are aligned and drops
-  // its alignment tests
-  let w = (p + 3) & ~(<usize>3);
-  while (p < e && p < w) {
-    store<u8>(p, load<u8>(p) ^ <u8>m);
-    m = rotr<u32>(m, 8);
-    p++;
-  }
-  if (p == w) {
-    let m64 = (<u64>m << 32) | <u64>m;
-    for (; w + 64 <= e; w += 64) {
-      // the highest address first: its bounds check implies the others' (wasm2c's compiler drops them)
-      store<u64>(w, load<u64>(w, 56) ^ m64, 56);
-      store<u64>(w, load<u64>(w, 48) ^ m64, 48);
-      store<u64>(w, load<u64>(w, 40) ^ m64, 40);
-      store<u64>(w, load<u64>(w, 32) ^ m64, 32);
-      store<u64>(w, load<u64>(w, 24) ^ m64, 24);
-      store<u64>(w, load<u64>(w, 16) ^ m64, 16);
-      store<u64>(w, load<u64>(w, 8) ^ m64, 8);
-      store<u64>(w, load<u64>(w) ^ m64);
-    }
-    for (; w + 8 <= e; w += 8) store<u64>(w, load<u64>(w) ^ m64);
-    p = w;
-  }
-  for (; p < e; p++) {
-    store<u8>(p, load<u8>(p) ^ <u8>m);
-    m = rotr<u32>(m, 8);
-  }
+  host_xor_mask(p, n, rot ? rotr<u32>(s.wsMask, rot) : s.wsMask); // the mask as seen from p
 }
 
 /** A complete control frame (payload at s.buf): answer pings, finish the close handshake. */

@@ -130,14 +130,14 @@ function(pw_wasm3_library target wasm gendir wasm3_target)
     COMMENT "picowire: recording the SHA-256 of ${wasm}"
     VERBATIM)
   add_library(${target} STATIC
-    "${PW_NATIVE_DIR}/host/pw_host.c" "${PW_NATIVE_DIR}/host/pw_boot.c" "${PW_NATIVE_DIR}/host/pw_sha256.c"
+    "${PW_NATIVE_DIR}/host/pw_host.c" "${PW_NATIVE_DIR}/host/pw_imports.c" "${PW_NATIVE_DIR}/host/pw_boot.c" "${PW_NATIVE_DIR}/host/pw_sha256.c"
     "${PW_NATIVE_DIR}/host/engine_wasm3.c" "${PW_NATIVE_DIR}/host/engine_wasm3_flash.c"
     "${gendir}/picowire_core_wasm.c" "${gendir}/picowire_core_info.h")
   target_include_directories(${target} PUBLIC "${PW_NATIVE_DIR}/host" PRIVATE "${gendir}")
   target_compile_definitions(${target} PUBLIC PW_WASM3_EMBEDDED=1)
   target_link_libraries(${target} PUBLIC ${wasm3_target})
   if(CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
-    set_source_files_properties("${PW_NATIVE_DIR}/host/pw_host.c" "${PW_NATIVE_DIR}/host/pw_boot.c"
+    set_source_files_properties("${PW_NATIVE_DIR}/host/pw_host.c" "${PW_NATIVE_DIR}/host/pw_imports.c" "${PW_NATIVE_DIR}/host/pw_boot.c"
       "${PW_NATIVE_DIR}/host/pw_sha256.c" "${PW_NATIVE_DIR}/host/engine_wasm3.c"
       "${PW_NATIVE_DIR}/host/engine_wasm3_flash.c" PROPERTIES COMPILE_OPTIONS "-Wall;-Wextra;-Wno-unused-parameter")
   endif()

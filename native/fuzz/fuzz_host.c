@@ -46,6 +46,11 @@ void Z_picowireZ_random_fill(struct Z_picowire_instance_t* h, u32 p, u32 n) {
   check_range(p, n);
   for (u32 i = 0; i < n; i++) fuzz_mem()[p + i] = (uint8_t)((h->random = h->random * 1103515245u + 12345u) >> 16);
 }
+u32 Z_picowireZ_xor_mask(struct Z_picowire_instance_t* h, u32 p, u32 n, u32 mask) {
+  check_range(p, n);
+  for (u32 i = 0; i < n; i++) fuzz_mem()[p + i] ^= (uint8_t)(mask >> (8 * (i & 3)));
+  return 0;
+}
 u32 Z_picowireZ_tcp_listen(struct Z_picowire_instance_t* h, u32 port) {
   mix_call(h, 2, port, 0, 0);
   return port; /* a distinct listener handle per port */

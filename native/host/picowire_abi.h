@@ -3,7 +3,7 @@
 #define PICOWIRE_ABI_H
 #include <stdint.h>
 
-#define PW_ABI_VERSION 3
+#define PW_ABI_VERSION 4
 #define PW_ABI_MODULE "picowire"
 
 #define PW_OK (0) /* success */
@@ -110,6 +110,7 @@
 #define PW_ABI_IMPORTS(X) \
   X(log, "v(iii)", void, (int32_t level, uint32_t msg, int32_t len)) \
   X(random_fill, "v(ii)", void, (uint32_t dst, int32_t len)) \
+  X(xor_mask, "i(iii)", int32_t, (uint32_t ptr, int32_t len, uint32_t mask)) \
   X(board_id, "i(ii)", int32_t, (uint32_t dst, int32_t cap)) \
   X(free_heap, "i()", int32_t, (void)) \
   X(reset_reason, "i()", int32_t, (void)) \

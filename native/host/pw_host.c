@@ -1,5 +1,6 @@
-/* The engine-neutral picowire host; see pw_host.h for the model. */
-#include "pw_host.h"
+/* The engine-neutral picowire host: boots the core, queues the port's events and delivers them to the
+ * core's exports; see pw_host.h for the model. The imports the core calls are in pw_imports.c. */
+#include "pw_host_internal.h"
 #include "pw_boot.h"
 
 #include <inttypes.h>
@@ -7,12 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { CS_FREE = 0, CS_ACCEPTING, CS_CONNECTING, CS_OPEN };
 enum { EV_CONN = 1, EV_UDP, EV_DNS, EV_WIFI, EV_GPIO };
 #define CONNECT_PENDING 1 /* connect_status before the port reported an outcome */
-
-#define LOCK(h) do { if ((h)->p->lock) (h)->p->lock((h)->p->ctx); } while (0)
-#define UNLOCK(h) do { if ((h)->p->unlock) (h)->p->unlock((h)->p->ctx); } while (0)
 
 /* Wrap-safe u32 time. */
 static bool reached(uint32_t now, uint32_t deadline) { return (int32_t)(now - deadline) >= 0; }
@@ -20,8 +17,6 @@ static uint32_t ms_until(uint32_t now, uint32_t deadline) {
   int32_t d = (int32_t)(deadline - now);
   return d > 0 ? (uint32_t)d : 0;
 }
-
-static uint32_t now_ms(pw_host *h) { return h->p->now_ms(h->p->ctx); }
 
 /** A wait_ms shortened to at most ms (PW_HOST_WAIT_FOREVER is longer than any). */
 static int32_t sooner(int32_t wait, uint32_t ms) {
@@ -47,47 +42,25 @@ void pw_host_logf(pw_host *h, int32_t level, const char *fmt, ...) {
 
 /* ------------------------------------------------------------------ core memory */
 
-/** The core's bytes [ptr, ptr+len), or NULL when that is not inside its memory. */
-static uint8_t *span(pw_host *h, uint32_t ptr, int32_t len) {
-  if (!h->loaded || len < 0) return NULL;
-  uint32_t size = 0;
-  uint8_t *mem = h->engine.v->memory(&h->engine, &size);
-  if (!mem || (uint64_t)ptr + (uint64_t)(uint32_t)len > size) return NULL;
-  return mem + ptr;
-}
-
-static int32_t bad_buffer(pw_host *h, const char *import, uint32_t ptr, int32_t len) {
+int32_t pw_host_bad_buffer(pw_host *h, const char *import, uint32_t ptr, int32_t len) {
   pw_host_logf(h, PW_LOG_WARN, "host: %s: buffer %" PRIu32 "+%" PRId32 " is outside the core's memory", import, ptr, len);
   return PW_ERR_RANGE;
 }
 
 /* ------------------------------------------------------------------ handles and queue */
 
-static int32_t new_handle(pw_host *h) {
+int32_t pw_host_new_handle(pw_host *h) {
   int32_t id = h->next_handle;
   h->next_handle = id == INT32_MAX ? 1 : id + 1;
   return id;
 }
 
-static pw_conn *conn_find(pw_host *h, int32_t handle) {
-  if (handle <= 0) return NULL;
-  for (int i = 0; i < PW_HOST_MAX_CONNS; i++)
-    if (h->conns[i].handle == handle) return &h->conns[i];
-  return NULL;
-}
-
-/** A connection the core knows (not one still waiting for its tcp_accepted). */
-static pw_conn *conn_core(pw_host *h, int32_t handle) {
-  pw_conn *c = conn_find(h, handle);
-  return c && c->state != CS_ACCEPTING ? c : NULL;
-}
-
-static pw_conn *conn_new(pw_host *h, uint8_t state) {
+pw_conn *pw_host_conn_new(pw_host *h, uint8_t state) {
   for (int i = 0; i < PW_HOST_MAX_CONNS; i++) {
     pw_conn *c = &h->conns[i];
     if (c->handle != 0) continue;
     memset(c, 0, offsetof(pw_conn, rx));
-    c->handle = new_handle(h);
+    c->handle = pw_host_new_handle(h);
     c->state = state;
     c->connect_status = CONNECT_PENDING;
     return c;
@@ -95,16 +68,10 @@ static pw_conn *conn_new(pw_host *h, uint8_t state) {
   return NULL;
 }
 
-static void conn_free(pw_conn *c) {
+void pw_host_conn_free(pw_conn *c) {
   c->handle = 0;
   c->state = CS_FREE;
   c->rx_len = 0;
-}
-
-static int slot_of(const int32_t *table, int n, int32_t handle) {
-  for (int i = 0; i < n; i++)
-    if (handle > 0 && table[i] == handle) return i;
-  return -1;
 }
 
 /** Caller holds the lock. Connection events may use the whole queue; others leave room for them. */
@@ -126,26 +93,23 @@ static bool push(pw_host *h, uint8_t type, int32_t a, int32_t b, int32_t c, int3
 
 static bool pop(pw_host *h, pw_event *out) {
   bool ok = false;
-  LOCK(h);
+  PW_LOCK(h);
   if (h->q_len > 0) {
     *out = h->queue[h->q_head];
     h->q_head = (h->q_head + 1) % PW_HOST_EVENT_QUEUE;
     h->q_len--;
     ok = true;
   }
-  UNLOCK(h);
+  PW_UNLOCK(h);
   return ok;
 }
 
-/** Caller holds the lock. */
-static void schedule(pw_host *h, pw_conn *c) {
+void pw_host_schedule(pw_host *h, pw_conn *c) {
   if (c->scheduled) return;
   if (push(h, EV_CONN, c->handle, 0, 0, 0)) c->scheduled = true;
 }
 
 /* ------------------------------------------------------------------ calling the core */
-
-static void schedule_restart(pw_host *h, int32_t reason);
 
 /** Checks an export call's outcome: a trap is logged and the core scheduled for a restart. */
 static bool call_ok(pw_host *h, const char *export_name, int status) {
@@ -153,7 +117,7 @@ static bool call_ok(pw_host *h, const char *export_name, int status) {
   h->traps++;
   pw_host_logf(h, PW_LOG_ERROR, "host: core trapped in %s: %s; restarting the core", export_name,
                h->engine.error[0] ? h->engine.error : "unknown trap");
-  schedule_restart(h, PW_RESET_TRAP);
+  pw_host_schedule_restart(h, PW_RESET_TRAP);
   return false;
 }
 
@@ -171,7 +135,7 @@ static int leave(pw_host *h, int status) {
   (enter(h), call_ok((h), #name, leave((h), (h)->engine.v->name(&(h)->engine, (result), __VA_ARGS__))))
 #define CALL0(h, name, result) (enter(h), call_ok((h), #name, leave((h), (h)->engine.v->name(&(h)->engine, (result)))))
 
-static uint8_t *io_ptr(pw_host *h) { return span(h, h->io, PW_IO_CAPACITY); }
+static uint8_t *io_ptr(pw_host *h) { return pw_host_span(h, h->io, PW_IO_CAPACITY); }
 
 /* ------------------------------------------------------------------ start, restart, stop */
 
@@ -181,7 +145,7 @@ static void teardown(pw_host *h) {
     pw_conn *c = &h->conns[i];
     if (c->handle == 0) continue;
     if (!c->gone && p->tcp_abort) p->tcp_abort(p->ctx, c->handle);
-    conn_free(c);
+    pw_host_conn_free(c);
   }
   for (int i = 0; i < PW_HOST_MAX_LISTENERS; i++) {
     if (h->listeners[i] && p->tcp_unlisten) p->tcp_unlisten(p->ctx, h->listeners[i]);
@@ -191,10 +155,10 @@ static void teardown(pw_host *h) {
     if (h->udps[i] && p->udp_close) p->udp_close(p->ctx, h->udps[i]);
     h->udps[i] = 0;
   }
-  LOCK(h);
+  PW_LOCK(h);
   h->q_head = h->q_len = 0;
   for (int i = 0; i < PW_HOST_UDP_QUEUE; i++) h->datagrams[i].used = false;
-  UNLOCK(h);
+  PW_UNLOCK(h);
   if (h->loaded) h->engine.v->unload(&h->engine);
   h->loaded = false;
   h->running = false;
@@ -307,7 +271,7 @@ static int32_t load_core(pw_host *h, const uint8_t *wasm, size_t wasm_len) {
 
   memcpy(io_ptr(h), h->config, h->config_len);
   int32_t status = 0;
-  if (!CALL(h, init, &status, (int32_t)h->config_len, now_ms(h))) return PW_ERR_BUSY;
+  if (!CALL(h, init, &status, (int32_t)h->config_len, pw_host_now(h))) return PW_ERR_BUSY;
   if (status != PW_OK) {
     pw_host_logf(h, PW_LOG_ERROR, "host: the core refused to start: %s (%" PRId32 ")", pw_err_name(status), status);
     return status < 0 ? status : PW_ERR_CONFIG;
@@ -333,7 +297,7 @@ static int32_t boot_core(pw_host *h) {
     int32_t r = c.slot ? load_core(h, c.image, c.length) : load_core(h, h->opt.wasm, h->opt.wasm_len);
     h->engine.verified_sha256 = NULL;
     if (r == PW_OK || !c.slot) {
-      if (r == PW_OK && h->trial) h->trial_deadline = now_ms(h) + (h->opt.trial_ms ? h->opt.trial_ms : PW_HOST_TRIAL_MS);
+      if (r == PW_OK && h->trial) h->trial_deadline = pw_host_now(h) + (h->opt.trial_ms ? h->opt.trial_ms : PW_HOST_TRIAL_MS);
       return r;
     }
     pw_host_logf(h, PW_LOG_ERROR, "host: the core in slot %s does not start (%s); falling back", pw_slot_name(c.slot),
@@ -344,8 +308,8 @@ static int32_t boot_core(pw_host *h) {
   }
 }
 
-static void schedule_restart(pw_host *h, int32_t reason) {
-  uint32_t now = now_ms(h);
+void pw_host_schedule_restart(pw_host *h, int32_t reason) {
+  uint32_t now = pw_host_now(h);
   h->running = false;
   if (h->restart_pending) return;
   h->restart_pending = true;
@@ -375,7 +339,7 @@ static int32_t restart(pw_host *h) {
   teardown(h);
   apply_pin_safety(h);
   h->reset_reason = h->restart_reason;
-  h->last_restart = now_ms(h);
+  h->last_restart = pw_host_now(h);
   h->restarted_once = true;
   pw_host_logf(h, PW_LOG_WARN, "host: restarting the core (%s)",
                h->restart_reason == PW_RESET_TRAP       ? "after a trap"
@@ -426,8 +390,8 @@ void pw_host_stop(pw_host *h) {
 /* ------------------------------------------------------------------ delivering events */
 
 static void serve_conn(pw_host *h, int32_t handle) {
-  uint32_t now = now_ms(h);
-  pw_conn *c = conn_find(h, handle);
+  uint32_t now = pw_host_now(h);
+  pw_conn *c = pw_host_conn_find(h, handle);
   if (!c) return;
   c->scheduled = false;
 
@@ -435,10 +399,10 @@ static void serve_conn(pw_host *h, int32_t handle) {
     int32_t r = 0;
     c->state = CS_OPEN; /* the core may already send on it (or close it) from inside tcp_accepted */
     if (!CALL(h, tcp_accepted, &r, c->listener, handle, c->peer_ip, (int32_t)c->peer_port, now)) return;
-    if (!(c = conn_find(h, handle))) return; /* the core closed it already */
+    if (!(c = pw_host_conn_find(h, handle))) return; /* the core closed it already */
     if (r < 0) {
       if (!c->gone && h->p->tcp_close) h->p->tcp_close(h->p->ctx, handle);
-      conn_free(c);
+      pw_host_conn_free(c);
       return;
     }
   }
@@ -448,65 +412,65 @@ static void serve_conn(pw_host *h, int32_t handle) {
     if (c->connect_status == CONNECT_PENDING) return;
     int32_t status = c->connect_status;
     if (status != PW_OK) {
-      conn_free(c); /* dead to the core as soon as it hears of it */
+      pw_host_conn_free(c); /* dead to the core as soon as it hears of it */
       CALL(h, tcp_connected, NULL, handle, status, now);
       return;
     }
     c->state = CS_OPEN;
     if (!CALL(h, tcp_connected, NULL, handle, PW_OK, now)) return;
-    if (!(c = conn_find(h, handle))) return;
+    if (!(c = pw_host_conn_find(h, handle))) return;
   }
 
-  LOCK(h);
+  PW_LOCK(h);
   uint32_t sent = c->sent;
   c->sent = 0;
-  UNLOCK(h);
+  PW_UNLOCK(h);
   if (sent > 0) {
     if (!CALL(h, tcp_sent, NULL, handle, (int32_t)sent, now)) return;
-    if (!(c = conn_find(h, handle))) return;
+    if (!(c = pw_host_conn_find(h, handle))) return;
   }
 
   if (c->gone) {
     int32_t reason = c->gone_reason;
-    conn_free(c);
+    pw_host_conn_free(c);
     CALL(h, tcp_closed, NULL, handle, reason, now);
     return;
   }
 
-  LOCK(h);
+  PW_LOCK(h);
   size_t n = c->paused ? 0 : c->rx_len;
   if (n > PW_IO_CAPACITY) n = PW_IO_CAPACITY;
   uint8_t *io = n ? io_ptr(h) : NULL;
   if (io) memcpy(io, c->rx, n);
-  UNLOCK(h);
+  PW_UNLOCK(h);
   if (n > 0) {
     int32_t used = 0;
     if (!CALL(h, tcp_data, &used, handle, (int32_t)n, now)) return;
-    if (!(c = conn_find(h, handle))) return;
+    if (!(c = pw_host_conn_find(h, handle))) return;
     if (used < 0) used = 0;
     if ((size_t)used > n) used = (int32_t)n;
-    LOCK(h);
+    PW_LOCK(h);
     memmove(c->rx, c->rx + used, c->rx_len - (size_t)used);
     c->rx_len = (uint16_t)(c->rx_len - used);
     if ((size_t)used < n) c->paused = true;
-    UNLOCK(h);
+    PW_UNLOCK(h);
     if (used > 0 && h->p->tcp_recved) h->p->tcp_recved(h->p->ctx, handle, (size_t)used);
   }
 
   if (!c->paused && c->rx_len == 0 && c->fin && !c->fin_told && c->state == CS_OPEN) {
     c->fin_told = true;
     if (!CALL(h, tcp_closed, NULL, handle, PW_TCP_FIN, now)) return;
-    if (!(c = conn_find(h, handle))) return;
+    if (!(c = pw_host_conn_find(h, handle))) return;
   }
 
-  LOCK(h);
+  PW_LOCK(h);
   if ((!c->paused && c->rx_len > 0) || c->sent > 0 || c->gone || (c->fin && !c->fin_told && !c->paused && c->rx_len == 0))
-    schedule(h, c);
-  UNLOCK(h);
+    pw_host_schedule(h, c);
+  PW_UNLOCK(h);
 }
 
 static void deliver(pw_host *h, const pw_event *ev) {
-  uint32_t now = now_ms(h);
+  uint32_t now = pw_host_now(h);
   switch (ev->type) {
     case EV_CONN:
       serve_conn(h, ev->a);
@@ -516,10 +480,10 @@ static void deliver(pw_host *h, const pw_event *ev) {
       uint8_t *io = io_ptr(h);
       int32_t len = d->len;
       if (io) memcpy(io, d->data, d->len);
-      LOCK(h);
+      PW_LOCK(h);
       d->used = false;
-      UNLOCK(h);
-      if (io && slot_of(h->udps, PW_HOST_MAX_UDP, ev->a) >= 0) CALL(h, udp_data, NULL, ev->a, (uint32_t)ev->b, ev->c, len, now);
+      PW_UNLOCK(h);
+      if (io && pw_host_slot_of(h->udps, PW_HOST_MAX_UDP, ev->a) >= 0) CALL(h, udp_data, NULL, ev->a, (uint32_t)ev->b, ev->c, len, now);
       break;
     }
     case EV_DNS:
@@ -530,9 +494,9 @@ static void deliver(pw_host *h, const pw_event *ev) {
         pw_datagram *d = &h->datagrams[ev->d];
         uint8_t *io = io_ptr(h);
         if (io) memcpy(io, d->data, d->len);
-        LOCK(h);
+        PW_LOCK(h);
         d->used = false;
-        UNLOCK(h);
+        PW_UNLOCK(h);
         if (!io) break;
       }
       CALL(h, wifi_event, NULL, ev->a, ev->b, now);
@@ -550,7 +514,7 @@ int32_t pw_host_service(pw_host *h, int32_t *wait_ms) {
     pw_host_logf(h, PW_LOG_ERROR, "host: pw_host_service called from inside a core call (a port bug)");
     return PW_ERR_BUSY;
   }
-  uint32_t now = now_ms(h);
+  uint32_t now = pw_host_now(h);
   if (h->rebooting) return PW_OK;
   if (h->reboot_pending && reached(now, h->reboot_at)) {
     h->reboot_pending = false;
@@ -567,7 +531,7 @@ int32_t pw_host_service(pw_host *h, int32_t *wait_ms) {
       h->p->reboot(h->p->ctx, PW_REBOOT_WATCHDOG);
       return PW_OK;
     }
-    schedule_restart(h, PW_RESET_WATCHDOG); /* the boot rules then roll it back */
+    pw_host_schedule_restart(h, PW_RESET_WATCHDOG); /* the boot rules then roll it back */
   }
   if (h->restart_pending) {
     if (!reached(now, h->restart_at)) {
@@ -601,7 +565,7 @@ int32_t pw_host_service(pw_host *h, int32_t *wait_ms) {
     }
   }
 
-  now = now_ms(h);
+  now = pw_host_now(h);
   if (h->running && (h->tick_due || (h->deadline_armed && reached(now, h->deadline)))) {
     int32_t next = 0;
     h->tick_due = false;
@@ -618,14 +582,14 @@ int32_t pw_host_service(pw_host *h, int32_t *wait_ms) {
     if (at >= 0) {
       pw_host_logf(h, PW_LOG_ERROR, "host: core wrote at offset %lld, above its %" PRId32 "-byte memory cap (a fault on the "
                    "board); restarting the core", (long long)at, h->heap_limit);
-      schedule_restart(h, PW_RESET_TRAP);
+      pw_host_schedule_restart(h, PW_RESET_TRAP);
     }
   }
 
   if (h->restart_pending || h->q_len > 0 || (h->running && h->opt.check_canary && h->canary_owed > 0)) *wait_ms = 0;
-  else if (h->running && h->deadline_armed) *wait_ms = (int32_t)ms_until(now_ms(h), h->deadline);
+  else if (h->running && h->deadline_armed) *wait_ms = (int32_t)ms_until(pw_host_now(h), h->deadline);
   /* the host's own deadlines: a pending reboot, a trial core's confirmation */
-  now = now_ms(h);
+  now = pw_host_now(h);
   if (h->reboot_pending) *wait_ms = sooner(*wait_ms, ms_until(now, h->reboot_at));
   if (h->trial && h->running) *wait_ms = sooner(*wait_ms, ms_until(now, h->trial_deadline));
   return PW_OK;
@@ -635,89 +599,89 @@ int32_t pw_host_service(pw_host *h, int32_t *wait_ms) {
 
 int32_t pw_host_on_tcp_accept(pw_host *h, int32_t listener, uint32_t ip, uint16_t port) {
   int32_t r;
-  LOCK(h);
-  pw_conn *c = h->running && slot_of(h->listeners, PW_HOST_MAX_LISTENERS, listener) >= 0 ? conn_new(h, CS_ACCEPTING) : NULL;
+  PW_LOCK(h);
+  pw_conn *c = h->running && pw_host_slot_of(h->listeners, PW_HOST_MAX_LISTENERS, listener) >= 0 ? pw_host_conn_new(h, CS_ACCEPTING) : NULL;
   if (!c) {
     r = h->running ? PW_ERR_NOMEM : PW_ERR_CLOSED;
   } else {
     c->listener = listener;
     c->peer_ip = ip;
     c->peer_port = port;
-    schedule(h, c);
+    pw_host_schedule(h, c);
     r = c->handle;
   }
-  UNLOCK(h);
+  PW_UNLOCK(h);
   return r;
 }
 
 void pw_host_on_tcp_connected(pw_host *h, int32_t conn, int32_t status) {
-  LOCK(h);
-  pw_conn *c = conn_find(h, conn);
+  PW_LOCK(h);
+  pw_conn *c = pw_host_conn_find(h, conn);
   if (c && c->state == CS_CONNECTING && c->connect_status == CONNECT_PENDING) {
     c->connect_status = status > 0 ? PW_ERR_IO : status;
     if (status != PW_OK) c->gone = true;
-    schedule(h, c);
+    pw_host_schedule(h, c);
   }
-  UNLOCK(h);
+  PW_UNLOCK(h);
 }
 
 size_t pw_host_tcp_room(pw_host *h, int32_t conn) {
-  LOCK(h);
-  pw_conn *c = conn_find(h, conn);
+  PW_LOCK(h);
+  pw_conn *c = pw_host_conn_find(h, conn);
   size_t room = c && !c->gone && !c->fin ? PW_HOST_RX_HOLD - c->rx_len : 0;
-  UNLOCK(h);
+  PW_UNLOCK(h);
   return room;
 }
 
 size_t pw_host_on_tcp_data(pw_host *h, int32_t conn, const uint8_t *data, size_t len) {
-  LOCK(h);
-  pw_conn *c = conn_find(h, conn);
+  PW_LOCK(h);
+  pw_conn *c = pw_host_conn_find(h, conn);
   size_t take = len;
   if (c && !c->gone) {
     size_t room = PW_HOST_RX_HOLD - c->rx_len;
     if (take > room) take = room;
     memcpy(c->rx + c->rx_len, data, take);
     c->rx_len = (uint16_t)(c->rx_len + take);
-    if (take > 0 && !c->paused) schedule(h, c);
+    if (take > 0 && !c->paused) pw_host_schedule(h, c);
   }
-  UNLOCK(h);
+  PW_UNLOCK(h);
   return take;
 }
 
 void pw_host_on_tcp_sent(pw_host *h, int32_t conn, size_t len) {
-  LOCK(h);
-  pw_conn *c = conn_find(h, conn);
+  PW_LOCK(h);
+  pw_conn *c = pw_host_conn_find(h, conn);
   if (c && len > 0) {
     c->sent += (uint32_t)len;
-    schedule(h, c);
+    pw_host_schedule(h, c);
   }
-  UNLOCK(h);
+  PW_UNLOCK(h);
 }
 
 void pw_host_on_tcp_fin(pw_host *h, int32_t conn) {
-  LOCK(h);
-  pw_conn *c = conn_find(h, conn);
+  PW_LOCK(h);
+  pw_conn *c = pw_host_conn_find(h, conn);
   if (c && !c->gone) {
     c->fin = true;
-    schedule(h, c);
+    pw_host_schedule(h, c);
   }
-  UNLOCK(h);
+  PW_UNLOCK(h);
 }
 
 void pw_host_on_tcp_error(pw_host *h, int32_t conn, int32_t err) {
-  LOCK(h);
-  pw_conn *c = conn_find(h, conn);
+  PW_LOCK(h);
+  pw_conn *c = pw_host_conn_find(h, conn);
   if (c && !c->gone) {
     c->gone = true;
     c->gone_reason = err < 0 ? err : PW_ERR_RESET;
-    schedule(h, c);
+    pw_host_schedule(h, c);
   }
-  UNLOCK(h);
+  PW_UNLOCK(h);
 }
 
 void pw_host_on_udp_data(pw_host *h, int32_t sock, uint32_t ip, uint16_t port, const uint8_t *data, size_t len) {
-  LOCK(h);
-  if (slot_of(h->udps, PW_HOST_MAX_UDP, sock) >= 0) {
+  PW_LOCK(h);
+  if (pw_host_slot_of(h->udps, PW_HOST_MAX_UDP, sock) >= 0) {
     int slot = -1;
     for (int i = 0; i < PW_HOST_UDP_QUEUE && len <= PW_IO_CAPACITY; i++)
       if (!h->datagrams[i].used) {
@@ -732,25 +696,25 @@ void pw_host_on_udp_data(pw_host *h, int32_t sock, uint32_t ip, uint16_t port, c
       memcpy(h->datagrams[slot].data, data, len);
     }
   }
-  UNLOCK(h);
+  PW_UNLOCK(h);
 }
 
 void pw_host_on_dns_result(pw_host *h, int32_t req, uint32_t ip, int32_t status) {
-  LOCK(h);
+  PW_LOCK(h);
   push(h, EV_DNS, req, (int32_t)ip, status, 0);
-  UNLOCK(h);
+  PW_UNLOCK(h);
 }
 
 void pw_host_on_wifi_event(pw_host *h, int32_t kind, int32_t status) {
-  LOCK(h);
+  PW_LOCK(h);
   push(h, EV_WIFI, kind, status, 0, -1);
-  UNLOCK(h);
+  PW_UNLOCK(h);
 }
 
 /* A WiFi event with a payload for the io buffer (a scan result): it travels in a datagram slot, and the
  * core gets its length as the status. Dropped, and counted, when the slots are full. */
 void pw_host_on_wifi_event_payload(pw_host *h, int32_t kind, const uint8_t *data, size_t len) {
-  LOCK(h);
+  PW_LOCK(h);
   int slot = -1;
   for (int i = 0; i < PW_HOST_UDP_QUEUE && len <= PW_IO_CAPACITY; i++)
     if (!h->datagrams[i].used) {
@@ -764,342 +728,11 @@ void pw_host_on_wifi_event_payload(pw_host *h, int32_t kind, const uint8_t *data
     h->datagrams[slot].len = (uint16_t)len;
     memcpy(h->datagrams[slot].data, data, len);
   }
-  UNLOCK(h);
+  PW_UNLOCK(h);
 }
 
 void pw_host_on_gpio_edge(pw_host *h, int32_t pin, int32_t level) {
-  LOCK(h);
+  PW_LOCK(h);
   push(h, EV_GPIO, pin, level, 0, 0);
-  UNLOCK(h);
-}
-
-/* ------------------------------------------------------------------ the ABI imports */
-
-#define P (h->p)
-/* Forward to an optional platform function: PW_ERR_UNSUPPORTED when the port has none. */
-#define FORWARD(fn, ...) return P->fn ? P->fn(P->ctx, __VA_ARGS__) : PW_ERR_UNSUPPORTED
-#define FORWARD0(fn) return P->fn ? P->fn(P->ctx) : PW_ERR_UNSUPPORTED
-
-void pw_import_log(pw_host *h, int32_t level, uint32_t msg, int32_t len) {
-  uint8_t *s = span(h, msg, len);
-  if (!s) {
-    bad_buffer(h, "log", msg, len);
-    return;
-  }
-  P->log(P->ctx, level, (const char *)s, (size_t)len);
-}
-
-void pw_import_random_fill(pw_host *h, uint32_t dst, int32_t len) {
-  uint8_t *d = span(h, dst, len);
-  if (!d) {
-    bad_buffer(h, "random_fill", dst, len);
-    return;
-  }
-  if (P->random_fill && P->random_fill(P->ctx, d, (size_t)len) == PW_OK) return;
-  /* No entropy source: say so loudly, every time, rather than hand out predictable bytes quietly. */
-  pw_host_logf(h, PW_LOG_ERROR, "host: random_fill: this platform has no random source; returning zeros");
-  memset(d, 0, (size_t)len);
-}
-
-int32_t pw_import_board_id(pw_host *h, uint32_t dst, int32_t cap) {
-  uint8_t *d = span(h, dst, cap);
-  if (!d) return bad_buffer(h, "board_id", dst, cap);
-  FORWARD(board_id, d, (size_t)cap);
-}
-
-int32_t pw_import_free_heap(pw_host *h) { FORWARD0(free_heap); }
-
-int32_t pw_import_reset_reason(pw_host *h) { return h->reset_reason; }
-
-int32_t pw_import_temperature_mc(pw_host *h) { FORWARD0(temperature_mc); }
-
-int32_t pw_import_tcp_listen(pw_host *h, int32_t port) {
-  if (port < 1 || port > 65535) return PW_ERR_INVAL;
-  if (!P->tcp_listen) return PW_ERR_UNSUPPORTED;
-  int slot = -1;
-  for (int i = 0; i < PW_HOST_MAX_LISTENERS && slot < 0; i++)
-    if (h->listeners[i] == 0) slot = i;
-  if (slot < 0) return PW_ERR_NOMEM;
-  int32_t handle = new_handle(h);
-  int32_t r = P->tcp_listen(P->ctx, handle, (uint16_t)port);
-  if (r != PW_OK) return r < 0 ? r : PW_ERR_IO;
-  h->listeners[slot] = handle;
-  return handle;
-}
-
-int32_t pw_import_tcp_connect(pw_host *h, uint32_t ip, int32_t port) {
-  if (port < 1 || port > 65535 || ip == 0) return PW_ERR_INVAL;
-  if (!P->tcp_connect) return PW_ERR_UNSUPPORTED;
-  LOCK(h);
-  pw_conn *c = conn_new(h, CS_CONNECTING);
-  UNLOCK(h);
-  if (!c) return PW_ERR_NOMEM;
-  int32_t handle = c->handle;
-  int32_t r = P->tcp_connect(P->ctx, handle, ip, (uint16_t)port);
-  if (r != PW_OK) {
-    LOCK(h);
-    conn_free(c);
-    UNLOCK(h);
-    return r < 0 ? r : PW_ERR_IO;
-  }
-  return handle;
-}
-
-int32_t pw_import_tcp_send(pw_host *h, int32_t conn, uint32_t src, int32_t len) {
-  pw_conn *c = conn_core(h, conn);
-  if (!c) return PW_ERR_NOTFOUND;
-  if (c->gone) return PW_ERR_CLOSED;
-  if (c->state != CS_OPEN) return PW_ERR_BUSY; /* still connecting */
-  uint8_t *s = span(h, src, len);
-  if (!s) return bad_buffer(h, "tcp_send", src, len);
-  if (len == 0) return 0;
-  FORWARD(tcp_send, conn, s, (size_t)len);
-}
-
-void pw_import_tcp_resume(pw_host *h, int32_t conn) {
-  LOCK(h);
-  pw_conn *c = conn_core(h, conn);
-  if (c) {
-    c->paused = false;
-    if (c->rx_len > 0 || (c->fin && !c->fin_told)) schedule(h, c);
-  }
-  UNLOCK(h);
-}
-
-static int32_t end_conn(pw_host *h, int32_t conn, bool graceful) {
-  LOCK(h);
-  pw_conn *c = conn_core(h, conn);
-  bool tell = c && !c->gone;
-  if (c) conn_free(c);
-  UNLOCK(h);
-  if (!c) return PW_ERR_NOTFOUND;
-  if (tell) {
-    if (graceful && P->tcp_close) P->tcp_close(P->ctx, conn);
-    else if (P->tcp_abort) P->tcp_abort(P->ctx, conn);
-  }
-  return PW_OK;
-}
-
-int32_t pw_import_tcp_close(pw_host *h, int32_t conn) { return end_conn(h, conn, true); }
-
-void pw_import_tcp_abort(pw_host *h, int32_t conn) { end_conn(h, conn, false); }
-
-int32_t pw_import_udp_open(pw_host *h, int32_t port, int32_t iface) {
-  if (port < 0 || port > 65535) return PW_ERR_INVAL;
-  if (!P->udp_open) return PW_ERR_UNSUPPORTED;
-  int slot = -1;
-  for (int i = 0; i < PW_HOST_MAX_UDP && slot < 0; i++)
-    if (h->udps[i] == 0) slot = i;
-  if (slot < 0) return PW_ERR_NOMEM;
-  int32_t handle = new_handle(h);
-  int32_t r = P->udp_open(P->ctx, handle, (uint16_t)port, iface);
-  if (r != PW_OK) return r < 0 ? r : PW_ERR_IO;
-  LOCK(h);
-  h->udps[slot] = handle;
-  UNLOCK(h);
-  return handle;
-}
-
-int32_t pw_import_udp_send(pw_host *h, int32_t sock, uint32_t ip, int32_t port, uint32_t src, int32_t len) {
-  if (slot_of(h->udps, PW_HOST_MAX_UDP, sock) < 0) return PW_ERR_NOTFOUND;
-  if (port < 1 || port > 65535) return PW_ERR_INVAL;
-  uint8_t *s = span(h, src, len);
-  if (!s) return bad_buffer(h, "udp_send", src, len);
-  FORWARD(udp_send, sock, ip, (uint16_t)port, s, (size_t)len);
-}
-
-void pw_import_udp_close(pw_host *h, int32_t sock) {
-  int slot = slot_of(h->udps, PW_HOST_MAX_UDP, sock);
-  if (slot < 0) return;
-  LOCK(h);
-  h->udps[slot] = 0;
-  UNLOCK(h);
-  if (P->udp_close) P->udp_close(P->ctx, sock);
-}
-
-int32_t pw_import_udp_join(pw_host *h, int32_t sock, uint32_t group, int32_t join) {
-  if (slot_of(h->udps, PW_HOST_MAX_UDP, sock) < 0) return PW_ERR_NOTFOUND;
-  if ((group >> 28) != 0xE || (join != 0 && join != 1)) return PW_ERR_INVAL; /* 224.0.0.0/4 only */
-  FORWARD(udp_join, sock, group, join != 0);
-}
-
-int32_t pw_import_dns_resolve(pw_host *h, uint32_t name, int32_t len) {
-  uint8_t *s = span(h, name, len);
-  if (!s) return bad_buffer(h, "dns_resolve", name, len);
-  if (!P->dns_resolve) return PW_ERR_UNSUPPORTED;
-  int32_t req = h->next_dns;
-  h->next_dns = req == INT32_MAX ? 1 : req + 1;
-  int32_t r = P->dns_resolve(P->ctx, req, (const char *)s, (size_t)len);
-  return r == PW_OK ? req : (r < 0 ? r : PW_ERR_IO);
-}
-
-int32_t pw_import_wifi_start_ap(pw_host *h, uint32_t ssid, int32_t ssid_len, uint32_t pass, int32_t pass_len,
-                                int32_t channel) {
-  uint8_t *s = span(h, ssid, ssid_len), *k = span(h, pass, pass_len);
-  if (!s || !k) return bad_buffer(h, "wifi_start_ap", s ? pass : ssid, s ? pass_len : ssid_len);
-  FORWARD(wifi_start_ap, s, (size_t)ssid_len, k, (size_t)pass_len, channel);
-}
-
-int32_t pw_import_wifi_join(pw_host *h, uint32_t ssid, int32_t ssid_len, uint32_t pass, int32_t pass_len) {
-  uint8_t *s = span(h, ssid, ssid_len), *k = span(h, pass, pass_len);
-  if (!s || !k) return bad_buffer(h, "wifi_join", s ? pass : ssid, s ? pass_len : ssid_len);
-  FORWARD(wifi_join, s, (size_t)ssid_len, k, (size_t)pass_len);
-}
-
-int32_t pw_import_wifi_scan(pw_host *h) { FORWARD0(wifi_scan); }
-
-int32_t pw_import_wifi_stop_ap(pw_host *h) { FORWARD0(wifi_stop_ap); }
-
-int32_t pw_import_wifi_mac(pw_host *h, int32_t iface, uint32_t dst) {
-  uint8_t *d = span(h, dst, 6);
-  if (!d) return bad_buffer(h, "wifi_mac", dst, 6);
-  FORWARD(wifi_mac, iface, d);
-}
-
-int32_t pw_import_wifi_status(pw_host *h, int32_t iface) { FORWARD(wifi_status, iface); }
-
-uint32_t pw_import_wifi_ip(pw_host *h, int32_t iface) { return P->wifi_ip ? P->wifi_ip(P->ctx, iface) : 0; }
-
-int32_t pw_import_wifi_rssi(pw_host *h) { FORWARD0(wifi_rssi); }
-
-int32_t pw_import_gpio_setup(pw_host *h, int32_t pin, int32_t mode, int32_t pull) { FORWARD(gpio_setup, pin, mode, pull); }
-
-int32_t pw_import_gpio_write(pw_host *h, int32_t pin, int32_t value) { FORWARD(gpio_write, pin, value); }
-
-int32_t pw_import_gpio_read(pw_host *h, int32_t pin) { FORWARD(gpio_read, pin); }
-
-void pw_import_pin_safe(pw_host *h, int32_t pin, int32_t value) {
-  int32_t i = pin == PW_PIN_LED ? PW_PIN_COUNT : pin;
-  if (i < 0 || i > PW_PIN_COUNT || value < -1 || value > 1) return;
-  h->pin_safe[i] = (int8_t)value;
-}
-
-int32_t pw_import_gpio_watch(pw_host *h, int32_t pin, int32_t edges) { FORWARD(gpio_watch, pin, edges); }
-
-int32_t pw_import_pwm_set(pw_host *h, int32_t pin, int32_t freq_hz, int32_t duty) { FORWARD(pwm_set, pin, freq_hz, duty); }
-
-int32_t pw_import_adc_read(pw_host *h, int32_t channel) { FORWARD(adc_read, channel); }
-
-int32_t pw_import_pixels_show(pw_host *h, int32_t pin, uint32_t src, int32_t len) {
-  uint8_t *s = span(h, src, len);
-  if (!s) return bad_buffer(h, "pixels_show", src, len);
-  FORWARD(pixels_show, pin, s, (size_t)len);
-}
-
-static bool is_slot(int32_t region) { return region == PW_REGION_SLOT_A || region == PW_REGION_SLOT_B; }
-
-/* A host that does not boot from the core slots (wasm2c: the core is compiled into the firmware) offers
- * none, so the core refuses an over-the-air update with "needs new firmware" instead of writing an image
- * that would never run. */
-int32_t pw_import_flash_size(pw_host *h, int32_t region) {
-  if (is_slot(region) && !h->slots) return PW_ERR_UNSUPPORTED;
-  FORWARD(flash_size, region);
-}
-
-/** The running core's image is never written: the engine runs it from that flash (wasm3 parses it in
- *  place; on the Pico, XIP). Only its header page may be programmed (the core's "confirmed" word). */
-static bool touches_running_image(pw_host *h, bool write, int32_t region, int32_t offset, int32_t len) {
-  if (!h->slot || region != h->slot) return false;
-  if (write && offset == 0 && len <= (int32_t)PW_SLOT_HEADER_BYTES) return false;
-  pw_host_logf(h, PW_LOG_WARN, "host: flash_%s of slot %s at %d refused: the running core's image is there",
-               write ? "write" : "erase", pw_slot_name(region), (int)offset);
-  return true;
-}
-
-int32_t pw_import_flash_read(pw_host *h, int32_t region, int32_t offset, uint32_t dst, int32_t len) {
-  uint8_t *d = span(h, dst, len);
-  if (!d) return bad_buffer(h, "flash_read", dst, len);
-  if (offset < 0) return PW_ERR_RANGE;
-  FORWARD(flash_read, region, (uint32_t)offset, d, (size_t)len);
-}
-
-int32_t pw_import_flash_write(pw_host *h, int32_t region, int32_t offset, uint32_t src, int32_t len) {
-  uint8_t *s = span(h, src, len);
-  if (!s) return bad_buffer(h, "flash_write", src, len);
-  if (offset < 0) return PW_ERR_RANGE;
-  if (is_slot(region) && !h->slots) return PW_ERR_UNSUPPORTED;
-  if (touches_running_image(h, true, region, offset, len)) return PW_ERR_BUSY;
-  if (!P->flash_write) return PW_ERR_UNSUPPORTED;
-  int32_t r = P->flash_write(P->ctx, region, (uint32_t)offset, s, (size_t)len);
-  /* a core on trial confirms itself by programming its own header's "confirmed" word */
-  pw_slot_info info;
-  if (r == PW_OK && h->trial && region == h->slot && offset == 0 && pw_slot_read(P, region, &info) && info.confirmed) {
-    h->trial = false;
-    pw_host_logf(h, PW_LOG_INFO, "host: the new core in slot %s confirmed itself", pw_slot_name(region));
-  }
-  return r;
-}
-
-int32_t pw_import_flash_erase(pw_host *h, int32_t region, int32_t offset, int32_t len) {
-  if (offset < 0 || len < 0) return PW_ERR_RANGE;
-  if (is_slot(region) && !h->slots) return PW_ERR_UNSUPPORTED;
-  if (touches_running_image(h, false, region, offset, len)) return PW_ERR_BUSY;
-  FORWARD(flash_erase, region, (uint32_t)offset, (size_t)len);
-}
-
-/* Assets the host itself answers, whatever the port: "core.engine" (wasm3, wasm2c) and "core.slot" (A, B,
- * firmware), which the core reports in get_info as the Node host's do. Their ids lie above any port's. */
-enum { HOST_ASSET_ENGINE = 0x7FFFFF00, HOST_ASSET_SLOT };
-
-static const char *host_asset(pw_host *h, int32_t asset) {
-  if (asset == HOST_ASSET_ENGINE) return h->engine.v->name;
-  if (asset == HOST_ASSET_SLOT) return pw_slot_name(h->slot);
-  return NULL;
-}
-
-int32_t pw_import_asset_find(pw_host *h, uint32_t name, int32_t len) {
-  uint8_t *s = span(h, name, len);
-  if (!s) return bad_buffer(h, "asset_find", name, len);
-  for (int32_t a = HOST_ASSET_ENGINE; a <= HOST_ASSET_SLOT; a++) {
-    static const char *const names[] = {"core.engine", "core.slot"};
-    const char *n = names[a - HOST_ASSET_ENGINE];
-    if ((size_t)len == strlen(n) && memcmp(s, n, (size_t)len) == 0) return a;
-  }
-  FORWARD(asset_find, (const char *)s, (size_t)len);
-}
-
-int32_t pw_import_asset_size(pw_host *h, int32_t asset) {
-  const char *t = host_asset(h, asset);
-  if (t) return (int32_t)strlen(t);
-  FORWARD(asset_size, asset);
-}
-
-int32_t pw_import_asset_read(pw_host *h, int32_t asset, int32_t offset, uint32_t dst, int32_t len) {
-  uint8_t *d = span(h, dst, len);
-  if (!d) return bad_buffer(h, "asset_read", dst, len);
-  if (offset < 0) return PW_ERR_RANGE;
-  const char *t = host_asset(h, asset);
-  if (t) {
-    size_t size = strlen(t);
-    if ((size_t)offset > size) return PW_ERR_RANGE;
-    size_t n = size - (size_t)offset < (size_t)len ? size - (size_t)offset : (size_t)len;
-    memcpy(d, t + offset, n);
-    return (int32_t)n;
-  }
-  FORWARD(asset_read, asset, (uint32_t)offset, d, (size_t)len);
-}
-
-void pw_import_reset(pw_host *h, int32_t kind) {
-  if ((kind == PW_RESET_KIND_BOARD || kind == PW_RESET_KIND_BOOTSEL) && P->reboot) {
-    /* from pw_host_service, a moment later: the reply the core just queued leaves first */
-    if (!h->reboot_pending) {
-      h->reboot_pending = true;
-      h->reboot_kind = kind;
-      h->reboot_at = now_ms(h) + PW_HOST_REBOOT_DELAY_MS;
-    }
-    return;
-  }
-  if (kind != PW_RESET_KIND_CORE)
-    pw_host_logf(h, PW_LOG_WARN, "host: reset kind %" PRId32 ": this platform cannot reboot; restarting the core", kind);
-  schedule_restart(h, PW_RESET_SOFTWARE);
-}
-
-int32_t pw_import_sleep(pw_host *h, int32_t kind, int32_t ms) {
-  if (!P->sleep) return PW_ERR_UNSUPPORTED;
-  if (kind != PW_SLEEP_LIGHT && kind != PW_SLEEP_DEEP) return PW_ERR_INVAL;
-  if (ms < 0) return PW_ERR_RANGE;
-  h->sleep_pending = true;
-  h->sleep_kind = kind;
-  h->sleep_ms = ms;
-  return PW_OK;
+  PW_UNLOCK(h);
 }

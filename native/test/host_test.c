@@ -1,4 +1,4 @@
-/* Unit tests of the engine-neutral host (native/host/pw_host.c) with a scripted fake engine and a fake
+/* Unit tests of the engine-neutral host (native/host/pw_host.c, pw_imports.c) with a scripted fake engine and a fake
  * platform: the event queue, flow control, FIN ordering, traps and restarts, the ABI check — what the
  * real core cannot be made to do from outside. Prints one line per check group; exit status 0 = pass.
  */
@@ -589,6 +589,32 @@ static void test_no_core_slots(void) {
   GROUP("no core slots with an engine whose core is compiled in: an update is refused, not written");
 }
 
+/* xor_mask against a byte-at-a-time reference: every start alignment, lengths around the word and
+ * four-word rounds, every mask phase; bytes around the span untouched; a span outside memory refused. */
+static void test_xor_mask(void) {
+  reset_world();
+  CHECK(start(false) == PW_OK);
+  const uint32_t masks[] = {0x3d21fa37u, 0xffffffffu, 0x00000080u};
+  for (size_t m = 0; m < sizeof masks / sizeof masks[0]; m++)
+    for (uint32_t at = 2000; at < 2008; at++)
+      for (int32_t len = 0; len <= 70; len++) {
+        uint8_t want[96];
+        for (int i = 0; i < 96; i++) mem[at - 8 + i] = (uint8_t)(i * 7 + len);
+        memcpy(want, mem + at - 8, sizeof want);
+        for (int32_t i = 0; i < len; i++) want[8 + i] ^= (uint8_t)(masks[m] >> (8 * (i & 3)));
+        CHECK(pw_import_xor_mask(&host, at, len, masks[m]) == PW_OK);
+        CHECK(memcmp(mem + at - 8, want, sizeof want) == 0);
+      }
+  logbuf[0] = 0;
+  mem[sizeof mem - 1] = 0x55;
+  CHECK(pw_import_xor_mask(&host, sizeof mem - 1, 2, 0xffffffffu) == PW_ERR_RANGE);
+  CHECK(pw_import_xor_mask(&host, 2000, -1, 0xffffffffu) == PW_ERR_RANGE);
+  CHECK(mem[sizeof mem - 1] == 0x55);
+  CHECK(strstr(logbuf, "host: xor_mask: buffer 65535+2 is outside the core's memory") != NULL);
+  CHECK(pw_import_xor_mask(&host, sizeof mem - 1, 1, 0xffffffffu) == PW_OK && mem[sizeof mem - 1] == 0xaa);
+  GROUP("xor_mask: every alignment, length and mask phase as byte by byte; a span outside memory refused");
+}
+
 static void test_wifi_payload(void) {
   reset_world();
   CHECK(start(false) == PW_OK);
@@ -606,6 +632,7 @@ static void test_wifi_payload(void) {
 }
 
 int main(void) {
+  test_xor_mask();
   test_wifi_payload();
   test_no_core_slots();
   test_slot_boot();

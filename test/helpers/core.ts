@@ -58,6 +58,7 @@ export class FakeHost {
     const base: Partial<HostImports> = {
       log: (_l, p, n) => void this.logs.push(this.core.text(p, n)),
       random_fill: (p, n) => this.core.write(p, new Uint8Array(n).map((_, i) => (i * 37 + 11) & 255)),
+      xor_mask: (p, n, mask) => this.core.xorMask(p, n, mask),
       tcp_listen: (port) => {
         const h = this.device ? 100 + this.listeners.size : 1;
         this.listeners.set(port, h);

@@ -415,6 +415,33 @@ nodeOnly("drives the core directly through FakeHost; no board, so no host to swi
     expect(writes.filter(([p]) => p === 2).at(-1)).toEqual([2, 0, now]);
     expect(host.calls.filter((c) => c.name === "pin_safe").map((c) => c.args)).toEqual([[2, 0], [2, -1]]);
   });
+
+  it("a cancelled revert leaves the other pins' pending reverts running, and a revert after all are done still fires", async () => {
+    const { FakeHost } = await import("../helpers/core.ts");
+    const host = new FakeHost();
+    const levels = new Map<number, number>();
+    let now = 1000;
+    host.overrides.gpio_write = (pin, v) => (levels.set(pin, v), C.OK);
+    host.overrides.gpio_setup = () => C.OK;
+    const core = host.start("http_port=0\ncontrol_port=12345\ncontrol_insecure=1", now);
+    expect(core.exports.tcp_accepted(1, 9, 0x7f000001, 4000, now)).toBe(C.OK);
+    const send = (o: object) => host.data(9, JSON.stringify(o) + "\n", now);
+    const at = (ms: number) => core.exports.tick((now += ms));
+    for (const pin of [2, 3]) send({ action: "setup_pin", pin, mode: "output", value: 0 });
+    send({ action: "write_pin", pin: 2, value: 1, timeout: 5 });
+    send({ action: "write_pin", pin: 3, value: 1, timeout: 6 });
+    at(1000);
+    send({ action: "setup_pin", pin: 2, mode: "output", value: 1 }); // cancels pin 2's revert only
+    at(4000);
+    expect([levels.get(2), levels.get(3)]).toEqual([1, 1]); // 5 s after the writes: pin 2's revert is gone
+    at(1000);
+    expect([levels.get(2), levels.get(3)]).toEqual([1, 0]); // 6 s: pin 3 reverts
+    send({ action: "write_pin", pin: 2, value: 0, timeout: 1 });
+    at(999);
+    expect(levels.get(2)).toBe(0);
+    at(1);
+    expect(levels.get(2)).toBe(1); // back to its level before the write
+  });
 });
 
 nodeOnly("drives the core directly through FakeHost; no board, so no host to switch").describe("regressions from a code review (the core driven directly)", () => {

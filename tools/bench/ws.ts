@@ -117,6 +117,7 @@ class CoreEcho {
     const base: Partial<HostImports> = {
       log: (_level, p, n) => void this.logs.push(this.core.text(p, n)),
       random_fill: (p, n) => this.core.write(p, new Uint8Array(n).fill(0x5a)),
+      xor_mask: (p, n, mask) => this.core.xorMask(p, n, mask),
       tcp_listen: () => LISTENER,
       tcp_send: (conn, p, n) => {
         if (conn !== CONN) return n;

@@ -379,6 +379,7 @@ export class Board {
         (this.opts.random ?? randomFillSync)(buf);
         core().write(ptr, buf);
       },
+      xor_mask: (ptr, len, mask) => core().xorMask(ptr, len, mask),
       board_id: (ptr, cap) => {
         const id = createHash("sha256").update(`picowire:${this.name}`).digest().subarray(0, Math.min(8, cap));
         core().write(ptr, id);

@@ -69,6 +69,17 @@ export class Core {
     this.bytes().set(src, ptr >>> 0);
   }
 
+  /** The xor_mask import: XORs len bytes at ptr with mask's bytes repeating, its least significant byte
+   *  first; OK, or ERR_RANGE (nothing changed) when the bytes are not all inside the core's memory. */
+  xorMask(ptr: number, len: number, mask: number): number {
+    const mem = this.bytes();
+    const start = ptr >>> 0;
+    if (len < 0 || start + len > mem.length) return C.ERR_RANGE;
+    const key = [mask & 255, (mask >>> 8) & 255, (mask >>> 16) & 255, mask >>> 24];
+    for (let i = 0; i < len; i++) mem[start + i] ^= key[i & 3];
+    return C.OK;
+  }
+
   /** Throws if anything above the memory cap changed: the board would have faulted there. */
   checkCanary(): void {
     const mem = this.bytes();
