@@ -32,9 +32,6 @@ function strIs(i: i32, lit: Ascii): bool {
   return i >= 0 && json.memberType(i) == json.T_STRING && bytesEqual(json.memberValue(i) + 1, json.memberValueLen(i) - 2, lit);
 }
 
-/** The name of the action being run (the command's own bytes), for error reasons. */
-let actionAt: usize = 0;
-let actionLen: i32 = 0;
 
 /** The pin named by the "pin" field as a table index, or -1 after explaining why not. */
 function pinField(): i32 {
@@ -61,7 +58,7 @@ function valueResult(v: i64): bool {
 }
 
 function hostFailed(code: i32): bool {
-  return hostFailedAt(actionAt, actionLen, code);
+  return hostFailedAt(reply.actionAt, reply.actionLen, code);
 }
 
 function hostFailedAt(what: usize, whatLen: i32, code: i32): bool {
@@ -265,9 +262,8 @@ export function run(now: u32, bootAt: u32): bool {
     return false;
   }
   reply.keyNum("time_received", <i64>(now - bootAt));
-  actionAt = json.memberValue(a) + 1;
-  actionLen = json.memberValueLen(a) - 2;
-  let k = inList(ACTIONS, actionAt, actionLen);
+  reply.setAction(json.memberValue(a) + 1, json.memberValueLen(a) - 2);
+  let k = inList(ACTIONS, reply.actionAt, reply.actionLen);
   switch (k) {
     case 1:
       reply.key("pong");

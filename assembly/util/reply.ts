@@ -217,13 +217,21 @@ export function errorNum(v: i64): void {
   noCommand();
 }
 
-/** The reason for a missing or wrong field, naming the action being run (the parsed command's). */
+/** The name of the action being run (the command's own bytes, set by control/actions.ts), for reasons. */
+export let actionAt: usize = 0;
+export let actionLen: i32 = 0;
+
+export function setAction(at: usize, len: i32): void {
+  actionAt = at;
+  actionLen = len;
+}
+
+/** The reason for a missing or wrong field, naming the action being run. */
 export function missing(field: Ascii, what: Ascii): bool {
   errorStart("missing or invalid field '");
   errorMore(field);
   errorMore("': ");
-  let a = json.find("action");
-  errorBytes(json.memberValue(a) + 1, json.memberValueLen(a) - 2);
+  errorBytes(actionAt, actionLen);
   errorMore(" needs ");
   errorMore(what);
   return false;
