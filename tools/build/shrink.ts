@@ -29,9 +29,8 @@ export function shrink(wasm: Uint8Array): { wasm: Uint8Array; wat: string; globa
     const globals = globalsToMemory(m.emitText());
     m.dispose();
     // binaryen's memory packing once more, over the data the moved globals added: their zero runs leave
-    // the data segments (469 fewer initialised bytes, 67,902 -> 67,583 B when the core's layers were
-    // untangled); the code is left as it is (a whole optimize round more changes it, and costs wasm3
-    // cycles in tick and stat: tools/bench/emu.ts)
+    // the data segments (main at d1d1c921: 67,195 -> 66,805 B); the code is left as it is (a whole
+    // optimize round more changes it, and costs wasm3 cycles in tick and stat: tools/bench/emu.ts)
     m = binaryen.parseText(globals.wat);
     m.setFeatures(FEATURES);
     m.runPasses(["memory-packing"]);
