@@ -417,7 +417,7 @@ nodeOnly("drives the core directly through FakeHost; no board, so no host to swi
   });
 
   it("a cancelled revert leaves the other pins' pending reverts running, and a revert after all are done still fires", async () => {
-    const { FakeHost } = await import("./helpers/core.ts");
+    const { FakeHost } = await import("../helpers/core.ts");
     const host = new FakeHost();
     const levels = new Map<number, number>();
     let now = 1000;
