@@ -3,7 +3,8 @@
 // PICOWIRE_TEST_HOST selects the host that runs the boards (the core is the same build/picowire.wasm):
 //   node (default)  the Node host, tools/host/board.ts, in this process;
 //   posix           the C host, build/native-posix/picowire-posix (wasm2c engine), one process per board;
-//   posix-wasm3     the same C host with the wasm3 engine (picowire-posix-wasm3).
+//   posix-wasm3     the same C host with the wasm3 engine (picowire-posix-wasm3);
+//   emu             build/picowire.uf2 in rp2040js with the radio model, one per board (emu-board.ts).
 // `npm run test:posix` / `test:posix-wasm3` build the binary and run the protocol suites with it. Tests
 // that need the Node host itself (board.post, core.exports, FakeHost) are marked with nodeOnly below.
 import net from "node:net";
@@ -11,8 +12,9 @@ import { describe, it } from "vitest";
 import { Board, type BoardOptions, type LogLevel } from "../../tools/host/board.ts";
 import { coreModule, coreSha256 } from "./core.ts";
 import { PosixBoard, type NativeHost } from "./posix-board.ts";
+import { EmuBoard } from "./emu-board.ts";
 
-const HOSTS = ["node", "posix", "posix-wasm3"] as const;
+const HOSTS = ["node", "posix", "posix-wasm3", "emu"] as const;
 export type TestHost = (typeof HOSTS)[number];
 export const TEST_HOST: TestHost = (() => {
   const v = process.env.PICOWIRE_TEST_HOST || "node";
@@ -54,12 +56,13 @@ export interface TestBoard extends Board {
   lines: { level: LogLevel; text: string }[];
 }
 
-const running: (Board | PosixBoard)[] = [];
+const running: (Board | PosixBoard | EmuBoard)[] = [];
 
 /** A started virtual board on the host PICOWIRE_TEST_HOST selects. On the C host (a PosixBoard behind the
  *  TestBoard type) only lines, host, name, traps, core.stat/checkCanary, hw.pins/adc/duties/drive,
  *  pinSafe and stop() exist; anything else of the Node Board is undefined there. */
 export async function startBoard(config: string, opts: Partial<BoardOptions> = {}): Promise<TestBoard> {
+  if (TEST_HOST === "emu") return startEmu(config, opts);
   if (TEST_HOST !== "node") return startNative(TEST_HOST, config, opts);
   const lines: { level: LogLevel; text: string }[] = [];
   const board = new Board({
@@ -73,6 +76,15 @@ export async function startBoard(config: string, opts: Partial<BoardOptions> = {
   running.push(board);
   await board.start();
   return board;
+}
+
+async function startEmu(config: string, opts: Partial<BoardOptions>): Promise<TestBoard> {
+  const unsupported = Object.keys(opts).filter((k) => k !== "host" && k !== "name" && (opts as Record<string, unknown>)[k] !== undefined);
+  if (unsupported.length) throw new Error(`PICOWIRE_TEST_HOST=emu: startBoard option(s) ${unsupported.join(", ")} exist on the Node host only; mark the test nodeOnly`);
+  const board = new EmuBoard(config, { host: opts.host, name: opts.name });
+  await board.start();
+  running.push(board);
+  return board as unknown as TestBoard;
 }
 
 async function startNative(host: NativeHost, config: string, opts: Partial<BoardOptions>): Promise<TestBoard> {
