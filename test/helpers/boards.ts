@@ -13,6 +13,7 @@ import { Board, type BoardOptions, type LogLevel } from "../../tools/host/board.
 import { coreModule, coreSha256 } from "./core.ts";
 import { PosixBoard, type NativeHost } from "./posix-board.ts";
 import { EmuBoard } from "./emu-board.ts";
+import { testClock } from "./wait.ts";
 
 const HOSTS = ["node", "posix", "posix-wasm3", "emu"] as const;
 export type TestHost = (typeof HOSTS)[number];
@@ -23,40 +24,71 @@ export const TEST_HOST: TestHost = (() => {
 })();
 
 const warned = new Set<string>();
-function warnSkipped(what: string, reason: string): void {
+function warnSkipped(what: string, reason: string, where = "runs on the Node host only"): void {
   const key = `${what}\0${reason}`;
   if (warned.has(key)) return;
   warned.add(key);
   console.warn(
-    `\n${"!".repeat(100)}\n!!! SKIPPED on PICOWIRE_TEST_HOST=${TEST_HOST}: ${what}\n!!! runs on the Node host only: ${reason}\n` +
+    `\n${"!".repeat(100)}\n!!! SKIPPED on PICOWIRE_TEST_HOST=${TEST_HOST}: ${what}\n!!! ${where}: ${reason}\n` +
       `!!! (it still runs in plain \`npm test\`)\n${"!".repeat(100)}\n`,
   );
 }
 
-/** Tests that need the Node host itself: they run as usual on it and are skipped, loudly, under
- *  PICOWIRE_TEST_HOST=posix*. `reason` says what of the Node host they use. */
-export function nodeOnly(reason: string) {
-  const skip = TEST_HOST !== "node";
+function skipper(skip: boolean, reason: string, where?: string) {
   return {
     it: ((name: string, ...rest: unknown[]) => {
-      if (skip) warnSkipped(`it("${name}")`, reason);
+      if (skip) warnSkipped(`it("${name}")`, reason, where);
       return (it.skipIf(skip) as (...a: unknown[]) => void)(name, ...rest);
     }) as typeof it,
     describe: ((name: string, ...rest: unknown[]) => {
-      if (skip) warnSkipped(`describe("${name}")`, reason);
+      if (skip) warnSkipped(`describe("${name}")`, reason, where);
       return (describe.skipIf(skip) as (...a: unknown[]) => void)(name, ...rest);
     }) as typeof describe,
   };
 }
 
+/** Tests that need the Node host itself: they run as usual on it and are skipped, loudly, under
+ *  PICOWIRE_TEST_HOST=posix* and emu. `reason` says what of the Node host they use. */
+export function nodeOnly(reason: string) {
+  return skipper(TEST_HOST !== "node", reason);
+}
+
+/** Tests that cannot run on the emulated firmware (PICOWIRE_TEST_HOST=emu): skipped there, loudly, with
+ *  the reason (what of the firmware or of the emulator differs); they run on every other host. */
+export function notOnEmu(reason: string) {
+  return skipper(TEST_HOST === "emu", reason, "does not run on the emulated firmware");
+}
+
 export { freePort } from "../../tools/host/ports.ts";
-export { waitFor } from "./wait.ts";
+export { waitFor, testClock } from "./wait.ts";
 
 export interface TestBoard extends Board {
   lines: { level: LogLevel; text: string }[];
 }
 
 const running: (Board | PosixBoard | EmuBoard)[] = [];
+
+/** Under PICOWIRE_TEST_HOST=emu every bound a suite sets (waitFor, exchange's ms and its measured ms)
+ *  counts the emulated boards' time: it advances as the slowest running board's clock does (rp2040js
+ *  runs ~1/10 of a Pico, slower on a loaded machine), and as wall time while no board runs. So a bound
+ *  means what it means on a Pico, and a slow machine makes a test slower, never failing. */
+if (TEST_HOST === "emu") {
+  let value = Date.now();
+  let lastWall = Date.now();
+  const seen = new Map<EmuBoard, number>();
+  testClock.now = () => {
+    const live = running.filter((b): b is EmuBoard => b instanceof EmuBoard && b.live);
+    const wall = Date.now();
+    let delta = wall - lastWall;
+    const deltas = live.filter((b) => seen.has(b)).map((b) => b.boardMs - seen.get(b)!);
+    if (live.length) delta = deltas.length ? Math.min(...deltas) : 0;
+    seen.clear();
+    for (const b of live) seen.set(b, b.boardMs);
+    lastWall = wall;
+    value += Math.max(0, delta);
+    return value;
+  };
+}
 
 /** A started virtual board on the host PICOWIRE_TEST_HOST selects. On the C host (a PosixBoard behind the
  *  TestBoard type) only lines, host, name, traps, core.stat/checkCanary, hw.pins/adc/duties/drive,
@@ -98,6 +130,12 @@ async function startNative(host: NativeHost, config: string, opts: Partial<Board
   return board as unknown as TestBoard;
 }
 
+/** Waits `ms` on the test clock (board time under emu). */
+export async function sleep(ms: number): Promise<void> {
+  const end = testClock.now() + ms;
+  while (testClock.now() < end) await new Promise((r) => setTimeout(r, Math.min(5, ms)));
+}
+
 export async function stopBoards(): Promise<void> {
   const errors: unknown[] = [];
   for (const b of running.splice(0)) {
@@ -124,7 +162,7 @@ export interface Exchange {
 
 /** Connects, sends `parts` (with `gapMs` between them), and collects the reply until close or `ms`. */
 export function exchange(port: number, parts: (string | Uint8Array)[], opts: { host?: string; gapMs?: number; ms?: number; fin?: boolean } = {}): Promise<Exchange> {
-  const start = Date.now();
+  const start = testClock.now();
   return new Promise((resolve) => {
     const s = net.connect({ port, host: opts.host ?? "127.0.0.1", allowHalfOpen: true });
     let reply = "";
@@ -132,11 +170,12 @@ export function exchange(port: number, parts: (string | Uint8Array)[], opts: { h
     const finish = (end: Exchange["end"]) => {
       if (done) return;
       done = true;
-      clearTimeout(timer);
+      clearInterval(timer);
       s.destroy();
-      resolve({ reply, end, ms: Date.now() - start });
+      resolve({ reply, end, ms: testClock.now() - start });
     };
-    const timer = setTimeout(() => finish("open"), opts.ms ?? 3000);
+    const limit = opts.ms ?? 3000;
+    const timer = setInterval(() => testClock.now() - start >= limit && finish("open"), 5);
     s.on("data", (d) => (reply += d.toString("latin1")));
     s.on("end", () => finish("fin"));
     s.on("error", () => finish("reset"));
@@ -145,7 +184,7 @@ export function exchange(port: number, parts: (string | Uint8Array)[], opts: { h
       for (const p of parts) {
         if (s.destroyed) return;
         s.write(p);
-        if (opts.gapMs) await new Promise((r) => setTimeout(r, opts.gapMs));
+        if (opts.gapMs) await sleep(opts.gapMs);
       }
       if (opts.fin) s.end();
     });

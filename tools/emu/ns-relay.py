@@ -2,15 +2,17 @@
 # TCP relay between the root network namespace's loopback and a test's network namespace, for emulated
 # boards (test/helpers/emu-board.ts): a socket keeps the namespace it was created in, so this process
 # creates each socket in the namespace it belongs to (setns) and copies bytes between the two.
-#   in  LHOST LPORT THOST TPORT   listen on LHOST:LPORT in the root namespace (loopback), connect each
-#                                 accepted connection to THOST:TPORT inside the namespace (the board)
+#   in  LHOST LPORT THOST TPORT [NET]   listen on LHOST:LPORT in the root namespace (loopback), connect
+#                                 each accepted connection to THOST:TPORT inside the namespace (the board);
+#                                 with NET (e.g. 192.168.77) a peer at 127.0.0.N (2..99) comes from NET.N,
+#                                 added to IFACE on first use, so the board tells peers apart as on a LAN
 #   out LHOST LPORT THOST TPORT   listen inside the namespace (the board's router address), connect to
 #                                 THOST:TPORT in the root namespace (a test's server on loopback)
 #   drop LHOST LPORT              close that listener and every connection it made
 # Commands come one per line on stdin; each is answered "ok ..." or "error ..." on stdout. A FIN crosses
 # as a FIN (half-close), a reset or a refused connect as a reset (SO_LINGER 0), so a peer sees what the
-# board did. Run as root:  python3 tools/emu/ns-relay.py NETNS
-import ctypes, errno, os, selectors, socket, struct, sys
+# board did. Run as root:  python3 tools/emu/ns-relay.py NETNS [IFACE]
+import ctypes, errno, os, selectors, socket, struct, subprocess, sys
 
 CLONE_NEWNET = 0x40000000
 CHUNK = 65536
@@ -26,7 +28,9 @@ def setns(fd: int) -> None:
 
 
 class Relay:
-    def __init__(self, netns: str):
+    def __init__(self, netns: str, iface: str):
+        self.netns, self.iface = netns, iface
+        self.added = set()
         self.root = os.open("/proc/self/ns/net", os.O_RDONLY)
         self.ns = os.open(f"/var/run/netns/{netns}", os.O_RDONLY)
         self.sel = selectors.DefaultSelector()
@@ -44,7 +48,7 @@ class Relay:
 
     def command(self, line: str) -> str:
         parts = line.split()
-        if len(parts) == 5 and parts[0] in ("in", "out"):
+        if (len(parts) == 5 and parts[0] in ("in", "out")) or (len(parts) == 6 and parts[0] == "in"):
             key = (parts[1], int(parts[2]))
             if key in self.listeners:
                 return f"error {parts[1]}:{parts[2]} is relayed already"
@@ -57,7 +61,7 @@ class Relay:
                 return f"error bind {parts[1]}:{parts[2]}: {e.strerror}"
             s.listen(64)
             s.setblocking(False)
-            entry = {"sock": s, "dir": parts[0], "target": (parts[3], int(parts[4])), "pairs": set()}
+            entry = {"sock": s, "dir": parts[0], "target": (parts[3], int(parts[4])), "pairs": set(), "net": parts[5] if len(parts) == 6 else None}
             self.listeners[key] = entry
             self.sel.register(s, selectors.EVENT_READ, ("accept", entry))
             return f"ok {line}"
@@ -74,12 +78,18 @@ class Relay:
 
     def accept(self, entry) -> None:
         try:
-            a, _ = entry["sock"].accept()
+            a, peer = entry["sock"].accept()
         except OSError:
             return
         a.setblocking(False)
         b = self.socket_in(entry["dir"] == "in")
         b.setblocking(False)
+        last = int(peer[0].split(".")[3])
+        if entry["net"] and peer[0].startswith("127.0.0.") and 2 <= last <= 99:
+            try:
+                self.bind_source(b, f"{entry['net']}.{last}")
+            except OSError as e:
+                print(f"ns-relay: cannot send from {entry['net']}.{last}: {e}", file=sys.stderr, flush=True)
         err = b.connect_ex(entry["target"])
         if err not in (0, errno.EINPROGRESS):
             self.reset(a)
@@ -89,6 +99,12 @@ class Relay:
         entry["pairs"].add(id(pair))
         entry.setdefault("objs", {})[id(pair)] = pair
         self.sel.register(b, selectors.EVENT_WRITE, ("connect", pair))
+
+    def bind_source(self, s: socket.socket, ip: str) -> None:
+        if ip not in self.added:
+            subprocess.run(["ip", "-n", self.netns, "addr", "add", f"{ip}/24", "dev", self.iface], capture_output=True, timeout=10)
+            self.added.add(ip)
+        s.bind((ip, 0))
 
     def connected(self, pair) -> None:
         b = pair["b"]
@@ -209,7 +225,7 @@ class Relay:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        print("usage: ns-relay.py NETNS", file=sys.stderr)
+    if len(sys.argv) not in (2, 3):
+        print("usage: ns-relay.py NETNS [IFACE]", file=sys.stderr)
         sys.exit(2)
-    sys.exit(Relay(sys.argv[1]).run())
+    sys.exit(Relay(sys.argv[1], sys.argv[2] if len(sys.argv) == 3 else "tap0").run())
