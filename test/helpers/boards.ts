@@ -12,7 +12,7 @@ import { describe, it } from "vitest";
 import { Board, type BoardOptions, type LogLevel } from "../../tools/host/board.ts";
 import { coreModule, coreSha256 } from "./core.ts";
 import { PosixBoard, type NativeHost } from "./posix-board.ts";
-import { EmuBoard } from "./emu-board.ts";
+import { EmuBoard, EMU_ROUTER } from "./emu-board.ts";
 import { testClock } from "./wait.ts";
 
 const HOSTS = ["node", "posix", "posix-wasm3", "emu"] as const;
@@ -128,6 +128,26 @@ async function startNative(host: NativeHost, config: string, opts: Partial<Board
   running.push(board);
   await board.start();
   return board as unknown as TestBoard;
+}
+
+/** The board's own IPv4 address (get_resource_info's ip): its loopback host, or on emu its DHCP lease. */
+export function boardAddress(board: TestBoard): string {
+  return board instanceof EmuBoard ? board.address : board.host;
+}
+
+/** Where a board reaches a server the test runs on `loopback`: that address, or on emu the router of the
+ *  board's network, whose relay forwards to it (emu-board.ts). What a server sees as its Host header. */
+export function serverAddressForBoard(loopback: string): string {
+  return TEST_HOST === "emu" ? EMU_ROUTER : loopback;
+}
+
+/** How many times longer a test's own wall-clock cap (vitest's timeout argument) is under
+ *  PICOWIRE_TEST_HOST=emu: rp2040js runs a board at ~1/10 of a Pico (slower on a loaded machine), and a
+ *  cap only stops a hung test; what a test asserts is bounded in board time (testClock). The one place
+ *  that scales wall time; `npm run test:emu` passes the same factor for the default caps. */
+export const EMU_WALL_SCALE = 20;
+export function wallCap(ms: number): number {
+  return TEST_HOST === "emu" ? ms * EMU_WALL_SCALE : ms;
 }
 
 /** Waits `ms` on the test clock (board time under emu). */

@@ -33,6 +33,8 @@ import { callable, callStat, firmwareLayout } from "./emu-call.ts";
 
 const MHZ = 125_000_000;
 const SSID = "emu-lab";
+/** The router address of every board's network (RadioLan's default); the relay's "out" side listens there. */
+export const EMU_ROUTER = "192.168.77.1";
 const PASSWORD = "emu-test-secret";
 /** Boot to a lease: board time (flat out ~15-20 s of wall on an idle machine); the wall cap only stops a hung emulator. */
 const BOOT_CYCLES = 40 * MHZ;
@@ -124,7 +126,12 @@ export interface EmuBoardOptions {
 }
 
 export class EmuBoard {
-  readonly lines: { level: LogLevel; text: string }[] = [];
+  private readonly log: { level: LogLevel; text: string }[] = [];
+  /** The console's lines up to the board's current instant. */
+  get lines(): { level: LogLevel; text: string }[] {
+    if (this.board) this.takeLines();
+    return this.log;
+  }
   readonly host: string;
   readonly name: string;
   readonly pinSafe = new Map<number, number>();
@@ -195,7 +202,7 @@ export class EmuBoard {
   async start(): Promise<void> {
     const world = new RadioWorld();
     const net = world.addNetwork({ ssid: SSID, password: PASSWORD, channel: 6, rssi: -40 });
-    this.lan = await RadioLan.create(net);
+    this.lan = await RadioLan.create(net, { address: `${EMU_ROUTER}/24` });
     try {
       const { text, outbound } = boardConfig(this.config, this.lan.address);
       this.board = await RadioBoard.create({ image: FIRMWARE_UF2, configUf2: cfgFile(configUf2(text)), air: world, name: this.name });
@@ -250,8 +257,8 @@ export class EmuBoard {
       const l = out.slice(this.consumed, i).replace(/\r$/, "");
       this.consumed = i + 1;
       const m = /^\[(error|warn|info|debug)\] (.*)$/.exec(l);
-      if (m) this.lines.push({ level: m[1] as LogLevel, text: m[2] });
-      else if (l.trim()) this.lines.push({ level: "info", text: l });
+      if (m) this.log.push({ level: m[1] as LogLevel, text: m[2] });
+      else if (l.trim()) this.log.push({ level: "info", text: l });
     }
   }
 
