@@ -30,6 +30,12 @@ import { RadioBoard } from "../../tools/emu/radio-board.ts";
 import { RadioWorld } from "../../tools/emu/radio-world.ts";
 import { RadioLan } from "../../tools/emu/radio-lan.ts";
 import { callable, callStat, firmwareLayout } from "./emu-call.ts";
+import { netnsUnavailable } from "./netns.ts";
+import { coreSha256 } from "./core.ts";
+import { findBootrom } from "../../tools/emu/run.ts";
+import { blobsMissing } from "../../tools/emu/cyw43/blobs.ts";
+import { readUf2 } from "../../tools/provision/uf2.ts";
+import { existsSync, readFileSync } from "node:fs";
 
 const MHZ = 125_000_000;
 const SSID = "emu-lab";
@@ -82,6 +88,26 @@ function inboundPorts(config: string): number[] {
   const ports: number[] = [];
   for (const m of config.matchAll(/^(http_port|control_port)=(\d+)\s*$/gm)) if (Number(m[2]) > 0) ports.push(Number(m[2]));
   return ports;
+}
+
+let missingChecked: string | null | undefined;
+/** What the emulated boards need and this machine lacks (checked once), or null. */
+function emuMissing(): string | null {
+  if (missingChecked !== undefined) return missingChecked;
+  const why: string[] = [];
+  if (!existsSync(FIRMWARE_UF2) || !Buffer.from(readUf2(new Uint8Array(readFileSync(FIRMWARE_UF2))).data).includes(coreSha256)) {
+    why.push(`${FIRMWARE_UF2} built from build/picowire.wasm (npm run build with PICO_SDK_PATH)`);
+  }
+  const rom = findBootrom();
+  if ("missing" in rom) why.push(rom.missing);
+  const blobs = blobsMissing();
+  if (blobs) why.push(blobs);
+  const ns = netnsUnavailable();
+  if (ns) why.push(ns);
+  const layout = firmwareLayout();
+  if (typeof layout === "string") why.push(`the firmware's symbols for core.stat: ${layout}`);
+  missingChecked = why.length ? why.join("; ") : null;
+  return missingChecked;
 }
 
 class Relay {
@@ -200,11 +226,16 @@ export class EmuBoard {
   }
 
   async start(): Promise<void> {
+    const missing = emuMissing();
+    if (missing) throw new Error(`PICOWIRE_TEST_HOST=emu cannot run a board: ${missing}`);
     const world = new RadioWorld();
     const net = world.addNetwork({ ssid: SSID, password: PASSWORD, channel: 6, rssi: -40 });
     this.lan = await RadioLan.create(net, { address: `${EMU_ROUTER}/24` });
     try {
       const { text, outbound } = boardConfig(this.config, this.lan.address);
+      // the servers the board connects to are reachable before its first attempt
+      this.relay = new Relay(this.lan.ns);
+      for (const o of outbound) await this.relay.command(`out ${this.lan.address} ${o.port} ${o.host} ${o.port}`);
       this.board = await RadioBoard.create({ image: FIRMWARE_UF2, configUf2: cfgFile(configUf2(text)), air: world, name: this.name });
       this.modelPulls();
       const b = this.board;
@@ -217,9 +248,7 @@ export class EmuBoard {
       this.takeLines();
       if (!leased) throw new Error(`${this.name}: no lease on ${SSID}: ${b.stopped ?? "none within 40 s of board time"}\n${this.lan.dhcpLog}\n${b.output.slice(-3000)}`);
       this.address = /wifi joined, address (\d+\.\d+\.\d+\.\d+)/.exec(b.output)![1];
-      this.relay = new Relay(this.lan.ns);
       for (const port of inboundPorts(this.config)) await this.relay.command(`in ${this.host} ${port} ${this.address} ${port} ${this.lan.address.split(".").slice(0, 3).join(".")}`);
-      for (const o of outbound) await this.relay.command(`out ${this.lan.address} ${o.port} ${o.host} ${o.port}`);
       this.running = this.run();
     } catch (e) {
       this.teardown();

@@ -11,11 +11,13 @@
 #   drop LHOST LPORT              close that listener and every connection it made
 # Commands come one per line on stdin; each is answered "ok ..." or "error ..." on stdout. A FIN crosses
 # as a FIN (half-close), a reset or a refused connect as a reset (SO_LINGER 0), so a peer sees what the
-# board did. Run as root:  python3 tools/emu/ns-relay.py NETNS [IFACE]
-import ctypes, errno, os, selectors, socket, struct, subprocess, sys
+# board did; except that bytes one side sent before its reset, still unacknowledged by the (slow,
+# emulated) other side, are delivered and followed by a FIN, as they would have arrived before the reset. Run as root:  python3 tools/emu/ns-relay.py NETNS [IFACE]
+import ctypes, errno, fcntl, os, selectors, socket, struct, subprocess, sys
 
 CLONE_NEWNET = 0x40000000
 CHUNK = 65536
+SIOCOUTQ = 0x5411  # bytes in a socket's send queue not yet acknowledged
 MAX_PENDING = 1 << 20  # bytes held for a side that does not read: then stop reading the other side
 
 libc = ctypes.CDLL(None, use_errno=True)
@@ -174,6 +176,15 @@ class Relay:
         except OSError:
             pass
 
+    def in_flight(self, pair, s) -> bool:
+        """Bytes for s not yet acknowledged by its peer (held here or in the kernel's send queue)."""
+        if pair["out"][s]:
+            return True
+        try:
+            return struct.unpack("i", fcntl.ioctl(s.fileno(), SIOCOUTQ, b"\0" * 4))[0] > 0
+        except OSError:
+            return False
+
     def reset(self, s) -> None:
         try:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -194,9 +205,17 @@ class Relay:
                 self.sel.unregister(s)
             except (KeyError, ValueError):
                 pass
-            if reset:
+            if reset and not self.in_flight(pair, s):
                 self.reset(s)
-            else:
+            else:  # bytes the other side sent before its reset still reach this one, then a FIN
+                try:
+                    s.setblocking(True)
+                    s.settimeout(1)
+                    if pair["out"][s]:
+                        s.sendall(pair["out"][s])
+                    s.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
                 s.close()
 
     def run(self) -> int:
