@@ -248,7 +248,9 @@ export class EmuBoard {
       this.takeLines();
       if (!leased) throw new Error(`${this.name}: no lease on ${SSID}: ${b.stopped ?? "none within 40 s of board time"}\n${this.lan.dhcpLog}\n${b.output.slice(-3000)}`);
       this.address = /wifi joined, address (\d+\.\d+\.\d+\.\d+)/.exec(b.output)![1];
-      for (const port of inboundPorts(this.config)) await this.relay.command(`in ${this.host} ${port} ${this.address} ${port} ${this.lan.address.split(".").slice(0, 3).join(".")}`);
+      // only the ports the core listens on (it says so): another is refused on loopback, as on every host
+      const listening = new Set([...b.output.matchAll(/listening on port (\d+)/g)].map((m) => Number(m[1])));
+      for (const port of inboundPorts(this.config).filter((p) => listening.has(p))) await this.relay.command(`in ${this.host} ${port} ${this.address} ${port} ${this.lan.address.split(".").slice(0, 3).join(".")}`);
       this.running = this.run();
     } catch (e) {
       this.teardown();
