@@ -31,6 +31,7 @@ import { RadioWorld } from "../../tools/emu/radio-world.ts";
 import { RadioLan } from "../../tools/emu/radio-lan.ts";
 import { callable, callStat, firmwareLayout } from "./emu-call.ts";
 import { netnsUnavailable } from "./netns.ts";
+import { checkedAdc, type CoreProbe, type SimulatedHardware } from "./posix-board.ts";
 import { coreSha256 } from "./core.ts";
 import { findBootrom } from "../../tools/emu/run.ts";
 import { blobsMissing } from "../../tools/emu/cyw43/blobs.ts";
@@ -161,13 +162,8 @@ export class EmuBoard {
   readonly host: string;
   readonly name: string;
   readonly pinSafe = new Map<number, number>();
-  readonly hw: {
-    pins: Map<number, PinState>;
-    adc: number[];
-    duties: (pins: number[]) => number[];
-    drive: (pin: number, level: number) => void;
-  };
-  readonly core: { stat: (kind: number) => number; checkCanary: () => void };
+  readonly hw: SimulatedHardware;
+  readonly core: CoreProbe;
   board!: RadioBoard;
   lan!: RadioLan;
   /** The board's address on its network (from udhcpd). */
@@ -185,17 +181,7 @@ export class EmuBoard {
     this.name = opts.name ?? this.host;
     const self = this;
     const adcValues = [0, 0, 0, 0, 0];
-    const adc = new Proxy(adcValues, {
-      set(target, prop, value) {
-        const ch = typeof prop === "string" && /^\d+$/.test(prop) ? Number(prop) : -1;
-        if (ch < 0 || ch > 4 || !Number.isInteger(value) || value < 0 || value > 4095) {
-          throw new Error(`hw.adc[${String(prop)}] = ${value}: the emulated ADC takes channels 0..4, whole values 0..4095`);
-        }
-        target[ch] = value;
-        self.board.mcu.adc.channelValues[ch] = value;
-        return true;
-      },
-    });
+    const adc = checkedAdc(adcValues, "the emulated ADC", (ch, value) => (self.board.mcu.adc.channelValues[ch] = value));
     const pins = new (class extends Map<number, PinState> {
       override get(pin: number): PinState | undefined {
         return self.pinState(pin);
