@@ -18,7 +18,7 @@
 // export called by the emulated CPU, test/helpers/emu-call.ts). Pull-ups and pull-downs set in the pads
 // decide an undriven input's level (rp2040js leaves them to the user).
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { C } from "../../tools/host/abi.generated.ts";
@@ -36,7 +36,6 @@ import { coreSha256 } from "./core.ts";
 import { findBootrom } from "../../tools/emu/run.ts";
 import { blobsMissing } from "../../tools/emu/cyw43/blobs.ts";
 import { readUf2 } from "../../tools/provision/uf2.ts";
-import { existsSync, readFileSync } from "node:fs";
 
 const MHZ = 125_000_000;
 const SSID = "emu-lab";
@@ -182,6 +181,7 @@ export class EmuBoard {
     const self = this;
     const adcValues = [0, 0, 0, 0, 0];
     const adc = checkedAdc(adcValues, "the emulated ADC", (ch, value) => (self.board.mcu.adc.channelValues[ch] = value));
+    // read live from the emulated GPIO on every get (the suites only get(); iteration sees nothing)
     const pins = new (class extends Map<number, PinState> {
       override get(pin: number): PinState | undefined {
         return self.pinState(pin);
