@@ -98,9 +98,13 @@ describe("ws client -> board /echo", () => {
     quiet.on("ping", () => pings++);
     const t0 = Date.now();
     const quietClosed = new Promise<{ code: number; ms: number }>((r) => quiet.once("close", (code) => r({ code, ms: Date.now() - t0 })));
-    const beat = setInterval(() => talker.send("still here"), 100);
+    let beats = 0;
+    let echoed = 0;
+    talker.on("message", (d) => d.toString() === "still here" && echoed++);
+    const beat = setInterval(() => (talker.send("still here"), beats++), 100);
     const closed = await quietClosed;
     clearInterval(beat);
+    await waitFor(() => echoed === beats, "the heartbeats' echoes"); // a slow (emulated) board may still owe some
     expect(pings).toBeGreaterThanOrEqual(2); // it answered them (ws does), and was closed all the same
     expect(closed.code).toBe(1001);
     expect(closed.ms).toBeGreaterThanOrEqual(350);
