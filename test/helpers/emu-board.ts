@@ -219,10 +219,11 @@ export class EmuBoard {
     this.lan = await RadioLan.create(net, { address: `${EMU_ROUTER}/24` });
     try {
       const { text, outbound } = boardConfig(this.config, this.lan.address);
+      const uf2 = cfgFile(configUf2(text)); // the core's own parser first: a bad config fails with its reason
       // the servers the board connects to are reachable before its first attempt
       this.relay = new Relay(this.lan.ns);
       for (const o of outbound) await this.relay.command(`out ${this.lan.address} ${o.port} ${o.host} ${o.port}`);
-      this.board = await RadioBoard.create({ image: FIRMWARE_UF2, configUf2: cfgFile(configUf2(text)), air: world, name: this.name });
+      this.board = await RadioBoard.create({ image: FIRMWARE_UF2, configUf2: uf2, air: world, name: this.name });
       this.modelPulls();
       const b = this.board;
       const joined = await b.runUntil(() => b.wlan.sta.joined !== null || this.refused(), { maxCycles: BOOT_CYCLES, wallMs: BOOT_WALL_MS });
