@@ -81,6 +81,33 @@ export function nativeBinary(host: NativeHost): string {
 const TRAP_LINE = /^host: core trapped in /;
 const CANARY_LINE = /^host: core wrote at offset \d+, above its/;
 
+/** The simulated pins and ADC a suite reads and drives, on a board of any non-Node host. */
+export interface SimulatedHardware {
+  pins: Map<number, PinState>;
+  adc: number[];
+  duties: (pins: number[]) => number[];
+  drive: (pin: number, level: number) => void;
+}
+export interface CoreProbe {
+  stat: (kind: number) => number;
+  checkCanary: () => void;
+}
+
+/** hw.adc: channels 0..4, whole values 0..4095 (else an error naming `who`); each set goes to `apply`. */
+export function checkedAdc(values: number[], who: string, apply: (ch: number, value: number) => void): number[] {
+  return new Proxy(values, {
+    set(target, prop, value) {
+      const ch = typeof prop === "string" && /^\d+$/.test(prop) ? Number(prop) : -1;
+      if (ch < 0 || ch > 4 || !Number.isInteger(value) || value < 0 || value > 4095) {
+        throw new Error(`hw.adc[${String(prop)}] = ${value}: ${who} takes channels 0..4, whole values 0..4095`);
+      }
+      target[ch] = value;
+      apply(ch, value);
+      return true;
+    },
+  });
+}
+
 export interface PosixBoardOptions {
   host?: string;
   name?: string;
@@ -92,13 +119,8 @@ export class PosixBoard {
   readonly name: string;
   readonly pinSafe = new Map<number, number>();
   readonly child: ChildProcess;
-  readonly hw: {
-    pins: Map<number, PinState>;
-    adc: number[];
-    duties: (pins: number[]) => number[];
-    drive: (pin: number, level: number) => void;
-  };
-  readonly core: { stat: (kind: number) => number; checkCanary: () => void };
+  readonly hw: SimulatedHardware;
+  readonly core: CoreProbe;
   /** Every line the process printed, status lines included, for error messages. */
   readonly output: string[] = [];
   private status: Status | null = null;
@@ -131,17 +153,7 @@ export class PosixBoard {
     );
     const adcValues = this.adcValues;
     const send = (cmd: string) => this.command(cmd);
-    const adc = new Proxy(adcValues, {
-      set(target, prop, value) {
-        const ch = typeof prop === "string" && /^\d+$/.test(prop) ? Number(prop) : -1;
-        if (ch < 0 || ch > 4 || !Number.isInteger(value) || value < 0 || value > 4095) {
-          throw new Error(`hw.adc[${String(prop)}] = ${value}: the native host takes channels 0..4, whole values 0..4095`);
-        }
-        target[ch] = value;
-        send(`adc ${ch} ${value}`);
-        return true;
-      },
-    });
+    const adc = checkedAdc(adcValues, "the native host", (ch, value) => send(`adc ${ch} ${value}`));
     const pins = new Map<number, PinState>();
     this.hw = {
       pins,

@@ -15,6 +15,8 @@ import { readUf2 } from "../provision/uf2.ts";
 
 const CYCLE_NANOS = 8; // 125 MHz
 const SLICE_CYCLES = 2_000_000;
+/** With noCatchUp: the most a board behind wall time may catch up. */
+const CATCH_UP_MS = 5;
 
 interface Machine {
   enabled: boolean;
@@ -60,6 +62,11 @@ export class RadioBoard {
     this.wallOrigin = on ? Date.now() - this.boardMs : null;
   }
   private wallOrigin: number | null = null;
+  /** With realtime: a board that fell behind wall time (busy) does not catch up when it idles, so over
+   *  any stretch of wall time its clock advances by at most that much: a peer that measures a board's
+   *  timeout in wall time never sees it shorter by more than CATCH_UP_MS (test/helpers/emu-board.ts).
+   *  Off: the lag is caught up. */
+  noCatchUp = false;
   /** Cycles the CPU executed (not sleeping in WFE/WFI): what the work cost, idle excluded. */
   busyCycles = 0;
   private readonly pios: Pio[];
@@ -120,6 +127,7 @@ export class RadioBoard {
     if (this.stopped) return 0;
     const { core } = this.mcu;
     const clock = this.sim.clock as unknown as { tick(n: number): void; nanosToNextAlarm: number; nanos: number };
+    if (this.noCatchUp && this.wallOrigin !== null) this.wallOrigin = Math.max(this.wallOrigin, Date.now() - this.boardMs - CATCH_UP_MS);
     const wallLimitNanos = Math.min(limitNanos, this.wallOrigin !== null ? (Date.now() - this.wallOrigin) * 1e6 : Infinity);
     let done = 0;
     try {
