@@ -340,6 +340,9 @@ nodeDescribe("over-the-air update", () => {
     const q = picowire(["update", `127.0.61.1:${port}`, file, "--key-file", keyFile]);
     expect(await q.exit).toBe(1);
     expect(q.out()).toMatch(/is not a picowire core/);
+    const r = picowire(["update", `127.0.61.1:${port}`, file, "--key-file", keyFile, "--boot-wait-ms", "500"]);
+    expect(await r.exit).toBe(1);
+    expect(r.out()).toMatch(/--boot-wait-ms must be 1000 to 600000/);
   });
 });
 

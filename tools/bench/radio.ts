@@ -18,6 +18,7 @@ import { pathToFileURL } from "node:url";
 import { FIRMWARE_UF2, ROOT } from "../build/firmware.ts";
 import { findBootrom } from "../emu/run.ts";
 import { blobsMissing } from "../emu/cyw43/blobs.ts";
+import { median, watchRequests } from "./request-latency.ts";
 
 const MHZ = 125_000_000;
 const REQUESTS = 20;
@@ -66,6 +67,7 @@ export async function radioReport(): Promise<string> {
   const sha = createHash("sha256").update(readFileSync(join(ROOT, "build", "picowire.wasm"))).digest("hex").slice(0, 16);
   const lines = [`Pico W radio (build/picowire.uf2, core sha256 ${sha}…, rp2040js + CYW43439 model, zero air time), board cycles at 125 MHz; no target in issue 21, figures only:`];
   const row = (label: string, v: string) => lines.push(`  ${label.padEnd(58)} ${v}`);
+  let latency: number | undefined; // picowire's request-to-reply cycles, beside MicroPython's
 
   // 1. flat out, no TAP: power-on to the driver's join complete
   {
@@ -109,7 +111,9 @@ export async function radioReport(): Promise<string> {
     await new Promise((r) => setTimeout(r, 2000));
     const idleRate = (b.busyCycles - i0.busy) / Math.max(1, b.cycles - i0.at);
     const r0 = { busy: b.busyCycles, at: b.cycles };
+    const watch = watchRequests(net, () => b.cycles, 80);
     const many = await lan.exec("python3", [join(ROOT, "test", "peers", "tutorial_client.py"), ip, "80", String(REQUESTS)], 120_000);
+    watch.stop();
     const busy = b.busyCycles - r0.busy - idleRate * (b.cycles - r0.at);
     const w0 = { busy: b.busyCycles, at: b.cycles };
     const python = ["python3", "/usr/bin/python3"].find((p) => spawnSync(p, ["-c", "import websockets"], { stdio: "ignore" }).status === 0);
@@ -121,7 +125,9 @@ export async function radioReport(): Promise<string> {
     const okFirst = first.stdout === "10 20 30\n";
     const okMany = many.stdout.split("\n").filter((l) => l === "10 20 30").length === REQUESTS;
     row("power-on to the first tutorial reply (wall-paced: + python start)", okFirst ? `${(firstReplyAt / 1e6).toFixed(1)} M cycles` : `FAILED: ${first.stderr.trim()}`);
+    if (okMany) latency = median(watch.cycles);
     row(`CPU cycles per tutorial request end to end (${REQUESTS} requests)`, okMany ? `${Math.round(busy / REQUESTS)} cycles (idle loop ${(idleRate * 100).toFixed(1)}% busy, subtracted)` : `FAILED: ${many.stderr.trim()}`);
+    row("board cycles from a tutorial request's arrival to its reply (median)", okMany ? `${latency}` : "FAILED");
     row(`CPU cycles per KiB of WebSocket echo (${WS_KIB} x 1 KiB, in and out)`, !ws ? "SKIPPED: no CPython with the websockets package" : ws.stdout.startsWith("ok ") ? `${Math.round(wsBusy / WS_KIB)} cycles` : `FAILED: ${ws.stderr.trim()}`);
     row("heap free with WiFi up as a station (after the requests above)", heap);
   } finally {
@@ -149,6 +155,15 @@ export async function radioReport(): Promise<string> {
       await running;
       apLan.destroy();
     }
+  }
+  // 4. the anchor: the tutorial's server on MicroPython's Pico W firmware, where an image is given
+  const mp = process.env.MICROPYTHON_UF2;
+  if (!mp) row("MicroPython anchor (tutorial server, cycles per request)", "SKIPPED: set MICROPYTHON_UF2=path (tools/emu/RADIO.md says how to build one)");
+  else {
+    const { microPythonPerRequest } = await import("./radio-micropython.ts");
+    const f = await microPythonPerRequest(mp, REQUESTS);
+    row(`${f.version ?? "MicroPython"}`, "");
+    row("  board cycles from a tutorial request's arrival to its reply (median)", typeof f.perRequest === "number" ? `${f.perRequest} (picowire: ${latency ?? "?"}); idle loop ${((f.idleBusy ?? 0) * 100).toFixed(0)}% busy` : f.perRequest);
   }
   return lines.join("\n");
 }

@@ -10,10 +10,11 @@ import { getBus } from "./bus.ts";
 import { compileCore } from "../host/core.ts";
 import { takeOption } from "./args.ts";
 
-export const UPDATE_USAGE = `usage: picowire update HOST[:PORT] FILE --key-file K [--all] [--window N]
+export const UPDATE_USAGE = `usage: picowire update HOST[:PORT] FILE --key-file K [--all] [--window N] [--boot-wait-ms N]
   writes FILE (a picowire core, e.g. build/picowire.wasm) into the board's spare slot, checks it there,
   restarts the board into it and waits until the new core confirmed itself (or was rolled back);
-  --all updates every member of HOST's bus, one at a time, stopping at the first failure`;
+  --all updates every member of HOST's bus, one at a time, stopping at the first failure;
+  --boot-wait-ms: how long a board may take to come back after the restart (1000-600000, default 30000)`;
 
 export interface Image {
   bytes: Uint8Array;
@@ -202,6 +203,8 @@ export async function updateCommand(argv: string[]): Promise<number> {
   argv = [...argv];
   const keyFile = takeOption(argv, "--key-file", UPDATE_USAGE);
   const window = Number(takeOption(argv, "--window", UPDATE_USAGE) ?? "4");
+  const bootWaitMs = Number(takeOption(argv, "--boot-wait-ms", UPDATE_USAGE) ?? "30000");
+  if (!(Number.isInteger(bootWaitMs) && bootWaitMs >= 1000 && bootWaitMs <= 600_000)) throw new Error(`--boot-wait-ms must be 1000 to 600000\n${UPDATE_USAGE}`);
   const all = argv.includes("--all");
   argv = argv.filter((a) => a !== "--all");
   const [target, file, ...rest] = argv;
@@ -226,7 +229,7 @@ export async function updateCommand(argv: string[]): Promise<number> {
   }
   for (const [i, h] of hosts.entries()) {
     try {
-      await updateBoard(h, port, image, { key, window });
+      await updateBoard(h, port, image, { key, window, bootWaitMs });
     } catch (e) {
       console.error(`picowire: ${h}: update failed: ${(e as Error).message}`);
       if (hosts.length > 1) console.error(`stopped: ${hosts.slice(i + 1).join(", ") || "no other board"} not updated`);
