@@ -105,6 +105,7 @@ needs(radioLanMissing()).describe("the bus through the radio model (two emulated
       run = runBoards([survivor]);
       await waitUntil(() => (survivor.output.match(/bus: MASTER in term/g)?.length ?? 0) > mastersBefore, `${survivor.name} taking over as MASTER`, 2 * WALL_CAP_MS, outputs);
       await node.waitFor(new RegExp(`bus: WORKER\\d+, master ${survivorIp.replace(/\./g, "\\.")} in term \\d+`), 2 * WALL_CAP_MS);
+      console.info(`bus takeover: ${survivor.name} ${[...survivor.output.matchAll(/bus: (MASTER in term \d+|no master heard[^\n]*)/g)].map((m) => m[1]).join(" / ")}`);
       expect(master.stopped).toBeNull(); // it was stopped from outside, not by a fault
     } finally {
       run.done = true;

@@ -44,7 +44,7 @@ needs(radioLanMissing()).describe("an over-the-air update through the radio mode
     cleanups.push(() => lan.destroy());
     const key = keyFile(KEY);
     const cfg = await configUf2(["ssid=lab", `password=${PASSWORD}`, `key=${KEY}`, "rgb_source=fixed", "rgb=10,20,30"]);
-    const board = await RadioBoard.create({ image: FIRMWARE_UF2, configUf2: cfg, air: world });
+    const board = await RadioBoard.create({ image: FIRMWARE_UF2, configUf2: cfg, air: world, echo: !!process.env.PW_EMU_ECHO });
     const tail = () => `${board.stopped ? `stopped: ${board.stopped}\n` : ""}${board.output.slice(-4000)}`;
     expect(await board.runUntil(() => board.wlan.sta.joined !== null, { maxCycles: 30 * MHZ, wallMs: WALL_CAP_MS }), tail()).toBe(true);
     board.realtime = true; // udhcpd and the CLI run on wall time
@@ -63,9 +63,9 @@ needs(radioLanMissing()).describe("an over-the-air update through the radio mode
     const running = board.runUntil(() => done, { maxCycles: 600 * MHZ, wallMs: 3 * WALL_CAP_MS });
     try {
       expect(await info()).toMatchObject({ engine: "wasm3", slot: "firmware", core_sha256: firmwareCore, slots: [{ sha256: null }, { sha256: null }] });
-      // the CLI waits for the board to come back: it reboots, loads the firmware and the core, and
-      // rejoins at board speed (a tenth of a real board or less), hence the long --boot-wait-ms
-      const up = await lan.picowire(["update", ip, v.file, "--key-file", key, "--boot-wait-ms", "400000"], 500_000);
+      // the board runs at a tenth of a real one's speed or less: checking the image (SHA-256 over flash)
+      // takes it seconds of wall time, and the restart, the core's load and the rejoin minutes
+      const up = await lan.picowire(["update", ip, v.file, "--key-file", key, "--reply-timeout-ms", "120000", "--boot-wait-ms", "400000"], 500_000);
       expect(up.code, up.stdout + up.stderr + tail()).toBe(0);
       expect(up.stdout).toMatch(new RegExp(`runs core ${v.sha256.slice(0, 12)} from slot A, confirmed`));
       expect(board.reboots).toBe(1);

@@ -23,6 +23,8 @@ interface Watchdog {
   scratchData: Uint32Array;
   reason: number;
   onWatchdogTrigger: () => void;
+  alarm: { enable: boolean };
+  timer: { enable: boolean };
 }
 const WATCHDOG_BASE = 0x40058;
 const watchdogOf = (mcu: RP2040) => (mcu as unknown as { peripherals: Record<number, Watchdog> }).peripherals[WATCHDOG_BASE];
@@ -124,8 +126,14 @@ export class RadioBoard {
       }
       if (this.output.includes(PANIC_MARKER) && !this.stopped) setTimeout(() => (this.stopped ??= "panic"), 0);
     };
-    // rp2040js leaves the reset to its user: done between instructions (reset())
-    watchdogOf(mcu).onWatchdogTrigger = () => (this.resetPending = true);
+    // rp2040js leaves the reset to its user: done between instructions (reset()). Its timer stops here:
+    // at 0 rp2040js's periodic alarm would fire again at the same instant, for ever.
+    const wd = watchdogOf(mcu);
+    wd.onWatchdogTrigger = () => {
+      this.resetPending = true;
+      wd.alarm.enable = false;
+      wd.timer.enable = false;
+    };
     mcu.gpio[22].setInputValue(true); // the factory-reset button's pull-up rp2040js does not model
     return wiring;
   }
