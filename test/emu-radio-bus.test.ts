@@ -93,10 +93,10 @@ needs(radioLanMissing()).describe("the bus through the radio model (two emulated
         await waitUntil(() => b.output.includes(`bus: message from ${PLAIN_IP}: Hi from ${PLAIN_IP}`), `${b.name} logging the plain client's greeting`, WALL_CAP_MS, outputs);
       await node.waitFor(new RegExp(`bus: message from ${PLAIN_IP.replace(/\./g, "\\.")}`), 10_000);
 
-      // the master board stops (no more board time for it): the surviving board takes over as MASTER and
-      // the virtual board follows it. (What the protocol does here is start over as a new bus, term 1,
-      // once nobody of the old bus answered for bus_dead_ms: the survivor's PreVote did not get the
-      // virtual board's vote in time. tools/emu/RADIO.md, "Not done yet".)
+      // the master board stops (no more board time for it): the other board becomes MASTER and the
+      // virtual board follows it. Two paths were seen (tools/emu/RADIO.md, "Not done yet"): an election
+      // the survivor wins with the virtual board's vote (a higher term), or, when its PreVote does not
+      // win that vote within bus_dead_ms, the survivor starting over as a new bus the virtual board joins.
       const [master, survivor] = first.master === ip0 ? [b0, b1] : [b1, b0];
       const survivorIp = survivor === b0 ? ip0 : ip1;
       const mastersBefore = survivor.output.match(/bus: MASTER in term/g)?.length ?? 0;
