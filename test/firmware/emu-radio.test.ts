@@ -7,20 +7,15 @@
 // Needs the firmware (npm run build with PICO_SDK_PATH), the RP2040 bootrom and the SDK's cyw43 blobs;
 // the TAP tests also need root and network namespaces. Skipped loudly without them; CI=true fails instead.
 import { describe, it, expect, afterEach } from "vitest";
-import { createHash } from "node:crypto";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FIRMWARE_UF2, ROOT } from "../../tools/build/firmware.ts";
-import { findBootrom } from "../../tools/emu/run.ts";
-import { blobsMissing, loadBlobs } from "../../tools/emu/cyw43/blobs.ts";
+import { loadBlobs } from "../../tools/emu/cyw43/blobs.ts";
 import { RadioBoard, runTogether } from "../../tools/emu/radio-board.ts";
 import { RadioWorld } from "../../tools/emu/radio-world.ts";
 import { RadioLan } from "../../tools/emu/radio-lan.ts";
-import { readUf2 } from "../../tools/provision/uf2.ts";
-import { configCommand } from "../../tools/cli/config.ts";
 import { netnsUnavailable } from "../helpers/netns.ts";
+import { configUf2, radioMissing } from "../helpers/radio.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const MHZ = 125_000_000;
@@ -31,20 +26,7 @@ const TEST_TIMEOUT_MS = 2 * WALL_CAP_MS;
 /** A CPython that has the websockets package (Debian's python3-websockets lives in /usr/bin's). */
 const PYTHON_WS = ["python3", "/usr/bin/python3"].find((p) => spawnSync(p, ["-c", "import websockets"], { stdio: "ignore" }).status === 0) ?? "python3";
 
-function firmwareCurrent(): boolean {
-  try {
-    const sha = createHash("sha256").update(readFileSync(join(ROOT, "build", "picowire.wasm"))).digest("hex");
-    return Buffer.from(readUf2(new Uint8Array(readFileSync(FIRMWARE_UF2))).data).includes(sha);
-  } catch {
-    return false;
-  }
-}
-const bootrom = findBootrom();
-const missing = [
-  ...(existsSync(FIRMWARE_UF2) && firmwareCurrent() ? [] : [`${FIRMWARE_UF2} built from this core (npm run build with PICO_SDK_PATH)`]),
-  ...("missing" in bootrom ? [bootrom.missing] : []),
-  ...(blobsMissing() ? [blobsMissing()!] : []),
-];
+const missing = radioMissing();
 const netMissing = netnsUnavailable();
 function loudSkip(what: string, why: string[]): void {
   const msg = `!!! SKIPPED: ${what} (test/firmware/emu-radio.test.ts) did NOT run: missing ${why.join("; ")}`;
@@ -53,18 +35,6 @@ function loudSkip(what: string, why: string[]): void {
 }
 if (missing.length) loudSkip("the firmware with the radio model", missing);
 else if (netMissing) loudSkip("the firmware on a TAP network", [netMissing]);
-
-async function configUf2(settings: string[]): Promise<string> {
-  const out = join(mkdtempSync(join(tmpdir(), "pw-radio-cfg-")), "cfg.uf2");
-  const log = console.log;
-  console.log = () => {};
-  try {
-    expect(await configCommand(["set", ...settings, "--uf2", out])).toBe(0);
-  } finally {
-    console.log = log;
-  }
-  return out;
-}
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {

@@ -340,6 +340,12 @@ nodeDescribe("over-the-air update", () => {
     const q = picowire(["update", `127.0.61.1:${port}`, file, "--key-file", keyFile]);
     expect(await q.exit).toBe(1);
     expect(q.out()).toMatch(/is not a picowire core/);
+    const r = picowire(["update", `127.0.61.1:${port}`, file, "--key-file", keyFile, "--boot-wait-ms", "500"]);
+    expect(await r.exit).toBe(1);
+    expect(r.out()).toMatch(/--boot-wait-ms must be 1000 to 600000/);
+    const t = picowire(["update", `127.0.61.1:${port}`, file, "--key-file", keyFile, "--reply-timeout-ms", "x"]);
+    expect(await t.exit).toBe(1);
+    expect(t.out()).toMatch(/--reply-timeout-ms must be 1000 to 600000/);
   });
 });
 

@@ -10,10 +10,12 @@ import { getBus } from "./bus.ts";
 import { compileCore } from "../host/core.ts";
 import { takeOption } from "./args.ts";
 
-export const UPDATE_USAGE = `usage: picowire update HOST[:PORT] FILE --key-file K [--all] [--window N]
+export const UPDATE_USAGE = `usage: picowire update HOST[:PORT] FILE --key-file K [--all] [--window N] [--boot-wait-ms N] [--reply-timeout-ms N]
   writes FILE (a picowire core, e.g. build/picowire.wasm) into the board's spare slot, checks it there,
   restarts the board into it and waits until the new core confirmed itself (or was rolled back);
-  --all updates every member of HOST's bus, one at a time, stopping at the first failure`;
+  --all updates every member of HOST's bus, one at a time, stopping at the first failure;
+  --boot-wait-ms: how long a board may take to come back after the restart (1000-600000, default 30000);
+  --reply-timeout-ms: how long a board may take to answer one command (1000-600000, default 5000)`;
 
 export interface Image {
   bytes: Uint8Array;
@@ -52,6 +54,8 @@ export interface UpdateOptions {
   log?: (line: string) => void;
   /** How long to wait for the board to come back after the restart (default 30000 ms). */
   bootWaitMs?: number;
+  /** How long one command may wait for its reply (default 5000 ms; 3000 while waiting for the restart). */
+  replyTimeoutMs?: number;
   /** Reconnections allowed while sending (default 5). */
   retries?: number;
 }
@@ -102,10 +106,10 @@ export function progressPrinter(label: string, out: NodeJS.WriteStream = process
   };
 }
 
-async function connect(host: string, port: number, key: string, tries: number): Promise<Client> {
+async function connect(host: string, port: number, key: string, tries: number, timeoutMs = 5000): Promise<Client> {
   for (let i = 0; ; i++) {
     try {
-      return await Client.connect(host, port, { key, timeoutMs: 5000 });
+      return await Client.connect(host, port, { key, timeoutMs });
     } catch (e) {
       if (i + 1 >= tries || (e instanceof ControlError && /authentication|wrong key|no challenge/.test(e.message))) throw e;
       await sleep(Math.min(2000, 200 * 2 ** i));
@@ -141,7 +145,7 @@ export async function updateBoard(host: string, port: number, image: Image, opts
   const retries = opts.retries ?? 5;
   const begin = otaBegin(image);
   const resumedAt: number[] = [];
-  let c = await connect(host, port, opts.key, retries);
+  let c = await connect(host, port, opts.key, retries, opts.replyTimeoutMs);
   try {
     const info = check(await c.command({ action: "get_info" }), "get_info");
     refuseCompiled(host, info);
@@ -162,7 +166,7 @@ export async function updateBoard(host: string, port: number, image: Image, opts
         if (!(e instanceof ControlError) || attempt >= retries) throw e;
         // the connection dropped: ask where the board got to and go on from there
         c.close();
-        c = await connect(host, port, opts.key, retries);
+        c = await connect(host, port, opts.key, retries, opts.replyTimeoutMs);
         const st = check(await c.command({ action: "ota_status" }), "ota_status");
         r = check(await c.command(begin), "ota_begin"); // the same image again resumes at "have"
         const at = r.have as number;
@@ -180,7 +184,7 @@ export async function updateBoard(host: string, port: number, image: Image, opts
   for (;;) {
     let d: Client | null = null;
     try {
-      d = await Client.connect(host, port, { key: opts.key, timeoutMs: 3000 });
+      d = await Client.connect(host, port, { key: opts.key, timeoutMs: opts.replyTimeoutMs ?? 3000 });
       const info = check(await d.command({ action: "get_info" }), "get_info");
       if (info.core_sha256 !== image.sha256) {
         throw new UpdateError(`${host} came back with core ${String(info.core_sha256).slice(0, 12)} from slot ${info.slot}, not the new one: it was rolled back (see the board's log)`);
@@ -202,6 +206,10 @@ export async function updateCommand(argv: string[]): Promise<number> {
   argv = [...argv];
   const keyFile = takeOption(argv, "--key-file", UPDATE_USAGE);
   const window = Number(takeOption(argv, "--window", UPDATE_USAGE) ?? "4");
+  const bootWaitMs = Number(takeOption(argv, "--boot-wait-ms", UPDATE_USAGE) ?? "30000");
+  const replyTimeoutMs = Number(takeOption(argv, "--reply-timeout-ms", UPDATE_USAGE) ?? "5000");
+  for (const [name, v] of [["--boot-wait-ms", bootWaitMs], ["--reply-timeout-ms", replyTimeoutMs]] as const)
+    if (!(Number.isInteger(v) && v >= 1000 && v <= 600_000)) throw new Error(`${name} must be 1000 to 600000\n${UPDATE_USAGE}`);
   const all = argv.includes("--all");
   argv = argv.filter((a) => a !== "--all");
   const [target, file, ...rest] = argv;
@@ -226,7 +234,7 @@ export async function updateCommand(argv: string[]): Promise<number> {
   }
   for (const [i, h] of hosts.entries()) {
     try {
-      await updateBoard(h, port, image, { key, window });
+      await updateBoard(h, port, image, { key, window, bootWaitMs, replyTimeoutMs });
     } catch (e) {
       console.error(`picowire: ${h}: update failed: ${(e as Error).message}`);
       if (hosts.length > 1) console.error(`stopped: ${hosts.slice(i + 1).join(", ") || "no other board"} not updated`);

@@ -35,7 +35,7 @@ const ERASE_SIZE: Record<number, number> = { 0x20: 4096, 0x52: 32768, 0xd8: 6553
 /** What the chip sends while it has nothing to say (MISO floats high). */
 const IDLE = 0xff;
 /** An id the ROM or the SDK may ask for: W25Q128JV (16 MiB, rp2040js's flash size) and a fixed unique id. */
-const UNIQUE_ID = [0xe6, 0x60, 0x58, 0x38, 0x83, 0x2a, 0x5c, 0x21];
+export const UNIQUE_ID = [0xe6, 0x60, 0x58, 0x38, 0x83, 0x2a, 0x5c, 0x21];
 
 export interface FlashOps {
   erases: number;
@@ -67,6 +67,8 @@ export class SpiNorFlash {
   /** Called once, when the cut happens (runImage stops the emulator there: the board is off). */
   onCut?: () => void;
   onCommand?: (c: FlashCommand) => void;
+  /** What 0x4B (read unique id) answers: the SDK's board id, hence a board's MAC and mDNS name. */
+  uniqueId: readonly number[] = UNIQUE_ID;
   private selected = false;
   private header: number[] = [];
   private length = 0;
@@ -142,7 +144,7 @@ export class SpiNorFlash {
       case 0x9f:
         return [0xef, 0x40, Math.log2(this.flash.length) & 0xff][i - 1] ?? IDLE;
       case 0x4b:
-        return i >= 5 ? (UNIQUE_ID[i - 5] ?? IDLE) : IDLE;
+        return i >= 5 ? (this.uniqueId[i - 5] ?? IDLE) : IDLE;
       case 0x03:
         return i >= 4 ? this.dataAt(i - 4) : IDLE;
       case 0x0b:

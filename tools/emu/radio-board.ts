@@ -12,6 +12,32 @@ import { WlanFirmware, type Air } from "./cyw43/wlan.ts";
 import { attachCyw43, type Cyw43Wiring } from "./cyw43/attach.ts";
 import { loadBlobs } from "./cyw43/blobs.ts";
 import { readUf2 } from "../provision/uf2.ts";
+import { attachFlashModel, UNIQUE_ID } from "./qspi-flash.ts";
+
+let bootromImage: Awaited<ReturnType<typeof loadBootrom>> | undefined;
+let rp2040Module: typeof import("rp2040js") | undefined;
+let boardsCreated = 0;
+
+/** rp2040js's watchdog (RPWatchdog at WATCHDOG_BASE): what a reset keeps, and its trigger. */
+interface Watchdog {
+  scratchData: Uint32Array;
+  reason: number;
+  onWatchdogTrigger: () => void;
+  alarm: { enable: boolean };
+  timer: { enable: boolean };
+}
+const WATCHDOG_BASE = 0x40058;
+const watchdogOf = (mcu: RP2040) => (mcu as unknown as { peripherals: Record<number, Watchdog> }).peripherals[WATCHDOG_BASE];
+
+/** A Simulator with the bootrom and the flash model (rp2040js and the bootrom loaded by create()). */
+function newSimulator(uniqueId: readonly number[], clock?: Simulator["clock"]): Simulator {
+  const { Simulator, ConsoleLogger, LogLevel } = rp2040Module!;
+  const sim = new Simulator(clock);
+  sim.rp2040.logger = new ConsoleLogger(LogLevel.Error);
+  sim.rp2040.loadBootrom(bootromImage!);
+  attachFlashModel(sim.rp2040).chip.uniqueId = uniqueId;
+  return sim;
+}
 
 const CYCLE_NANOS = 8; // 125 MHz
 const SLICE_CYCLES = 2_000_000;
@@ -39,20 +65,26 @@ export interface RadioBoardOptions {
   air?: Air | null;
   name?: string;
   echo?: boolean;
+  /** The flash's unique id (the board id: MAC, mDNS name). Default: the flash model's, its last byte
+   *  changed for every board after the first this process creates, so boards sharing a world differ. */
+  uniqueId?: readonly number[];
   /** Called before the first instruction (corrupt the flash, hook pins...). */
   setup?: (sim: Simulator, board: RadioBoard) => void;
 }
 
 export class RadioBoard {
-  readonly sim: Simulator;
-  readonly mcu: RP2040;
+  /** The RP2040 and its wiring: replaced by a new one, on the same clock and flash, when the board resets. */
+  sim: Simulator;
+  mcu: RP2040;
+  wiring: Cyw43Wiring;
   readonly chip: Cyw43Chip;
   readonly wlan: WlanFirmware;
-  readonly wiring: Cyw43Wiring;
   readonly name: string;
   output = "";
   /** Why the board stopped (a model fault, a panic), or null while it runs. */
   stopped: string | null = null;
+  /** Watchdog resets so far (the SDK's watchdog_reboot: an update's restart, a trial's timeout). */
+  reboots = 0;
   /** Hold the board's clock at or behind wall time from now on (peers on the TAP side run on wall
    *  time); off: flat out, e.g. for the boot before any peer talks. */
   get realtime(): boolean {
@@ -69,49 +101,87 @@ export class RadioBoard {
   noCatchUp = false;
   /** Cycles the CPU executed (not sleeping in WFE/WFI): what the work cost, idle excluded. */
   busyCycles = 0;
-  private readonly pios: Pio[];
+  private pios!: Pio[];
+  private resetPending = false;
+  private readonly echo: boolean;
+  private readonly decoder = new TextDecoder();
+  private line = "";
 
-  private constructor(sim: Simulator, opts: RadioBoardOptions) {
+  private constructor(sim: Simulator, opts: RadioBoardOptions, private readonly uniqueId: readonly number[]) {
     this.sim = sim;
     this.mcu = sim.rp2040;
     this.name = opts.name ?? "board";
+    this.echo = opts.echo ?? false;
     this.chip = new Cyw43Chip({ blobs: loadBlobs() });
     this.wlan = new WlanFirmware(this.chip, opts.air ?? null);
-    this.wiring = attachCyw43(this.mcu, this.chip);
-    this.pios = this.mcu.pio as unknown as Pio[];
+    this.wiring = this.attach(sim);
+  }
+
+  /** Wires an RP2040 of this board: the chip, PIO in lockstep, the console, the watchdog's reset. */
+  private attach(sim: Simulator): Cyw43Wiring {
+    const mcu = sim.rp2040;
+    const wiring = attachCyw43(mcu, this.chip);
+    this.pios = mcu.pio as unknown as Pio[];
     for (const p of this.pios) p.run = () => {}; // stepped here, in lockstep with the CPU
-    const decoder = new TextDecoder();
-    let line = "";
-    this.mcu.uart[0].onByte = (b: number) => {
-      const text = decoder.decode(new Uint8Array([b]), { stream: true });
+    mcu.uart[0].onByte = (b: number) => {
+      const text = this.decoder.decode(new Uint8Array([b]), { stream: true });
       this.output += text;
-      line += text;
-      if (opts.echo && line.endsWith("\n")) {
-        process.stdout.write(`[${this.name}] ${line}`);
-        line = "";
+      this.line += text;
+      if (this.echo && this.line.endsWith("\n")) {
+        process.stdout.write(`[${this.name}] ${this.line}`);
+        this.line = "";
       }
       if (this.output.includes(PANIC_MARKER) && !this.stopped) setTimeout(() => (this.stopped ??= "panic"), 0);
     };
+    // rp2040js leaves the reset to its user: done between instructions (reset()). Its timer stops here:
+    // at 0 rp2040js's periodic alarm would fire again at the same instant, for ever.
+    const wd = watchdogOf(mcu);
+    wd.onWatchdogTrigger = () => {
+      this.resetPending = true;
+      wd.alarm.enable = false;
+      wd.timer.enable = false;
+    };
+    mcu.gpio[22].setInputValue(true); // the factory-reset button's pull-up rp2040js does not model
+    return wiring;
   }
 
   static async create(opts: RadioBoardOptions): Promise<RadioBoard> {
     const found = findBootrom();
     if ("missing" in found) throw new Error(`cannot run the emulator: missing ${found.missing}`);
-    const { Simulator, ConsoleLogger, LogLevel } = await import("rp2040js");
-    const sim = new Simulator();
-    sim.rp2040.logger = new ConsoleLogger(LogLevel.Error);
-    sim.rp2040.loadBootrom(await loadBootrom(found.path));
-    (await import("./qspi-flash.ts")).attachFlashModel(sim.rp2040);
+    bootromImage ??= await loadBootrom(found.path);
+    rp2040Module ??= await import("rp2040js");
+    const n = boardsCreated++;
+    const uniqueId = opts.uniqueId ?? UNIQUE_ID.map((b, i) => (i === UNIQUE_ID.length - 1 ? (b + n) & 0xff : b));
+    const sim = newSimulator(uniqueId);
     if (loadUf2(sim.rp2040, readFileSync(opts.image)) === 0) throw new Error(`${opts.image}: no RP2040 UF2 blocks`);
     if (opts.configUf2) {
       const span = readUf2(new Uint8Array(readFileSync(opts.configUf2)));
       sim.rp2040.flash.set(span.data, span.address - 0x10000000);
     }
-    const board = new RadioBoard(sim, opts);
-    sim.rp2040.gpio[22].setInputValue(true); // the factory-reset button's pull-up rp2040js does not model
+    const board = new RadioBoard(sim, opts, uniqueId);
     opts.setup?.(sim, board);
     sim.rp2040.core.PC = 0x10000000;
     return board;
+  }
+
+  /** A watchdog reset: a new RP2040 on the same clock with the flash as it is and the watchdog's scratch
+   *  and reason registers kept (the SDK's reboot reason), the radio powered off (WL_ON low). */
+  private reset(): void {
+    const old = this.mcu;
+    (this.sim.clock as unknown as { nextAlarm: unknown }).nextAlarm = null; // the old RP2040's timers die with it
+    const sim = newSimulator(this.uniqueId, this.sim.clock);
+    sim.rp2040.flash.set(old.flash);
+    const wd = watchdogOf(sim.rp2040);
+    const oldWd = watchdogOf(old);
+    wd.scratchData.set(oldWd.scratchData);
+    wd.reason = oldWd.reason;
+    this.chip.setPower(false);
+    this.sim = sim;
+    this.mcu = sim.rp2040;
+    this.wiring = this.attach(sim);
+    this.div.fill(0);
+    sim.rp2040.core.PC = 0x10000000;
+    this.reboots++;
   }
 
   get cycles(): number {
@@ -132,6 +202,11 @@ export class RadioBoard {
     let done = 0;
     try {
       while (done < budget && !this.stopped) {
+        if (this.resetPending) {
+          this.resetPending = false;
+          this.reset();
+          break; // the caller's next slice runs the new RP2040
+        }
         const active = this.activeMachines();
         if (core.waiting) {
           if (active && !this.allStalled()) {

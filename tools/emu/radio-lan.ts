@@ -10,6 +10,7 @@ import { TapPort } from "./tap.ts";
 import type { Network } from "./radio-world.ts";
 
 const IP_TIMEOUT_MS = 10_000;
+const CLI = join(import.meta.dirname, "..", "..", "bin", "picowire.js");
 let seq = 0;
 
 export interface RadioLanOptions {
@@ -87,6 +88,11 @@ export class RadioLan {
         resolve({ code: e ? (typeof e.code === "number" ? e.code : null) : 0, stdout, stderr: stderr || (e?.message ?? "") });
       });
     });
+  }
+
+  /** The picowire CLI (bin/picowire.js) run inside the namespace, e.g. `info IP --key-file K --json`. */
+  picowire(args: string[], timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return this.exec(process.execPath, [CLI, ...args], timeoutMs);
   }
 
   destroy(): void {

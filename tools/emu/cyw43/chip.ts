@@ -69,6 +69,8 @@ export interface ChipFirmware {
   data(itf: number, frame: Uint8Array): void;
   /** The ARM core started the (checked) firmware image. */
   booted(): void;
+  /** WL_ON went low: the firmware's state is gone. */
+  poweredOff?(): void;
 }
 
 export class ModelFault extends Error {}
@@ -122,6 +124,7 @@ export class Cyw43Chip implements GspiTarget {
   setPower(on: boolean): void {
     if (on === this.powered) return;
     this.powered = on;
+    if (!on) this.firmware?.poweredOff?.();
     this.f0.fill(0);
     this.f0[0x0c] = 0x03; // F1 enabled and ready
     this.f1.clear();

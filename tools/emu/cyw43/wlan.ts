@@ -329,6 +329,22 @@ export class WlanFirmware implements ChipFirmware {
     this.event({ type: EV.DISASSOC, status: 0, reason: 0, itf: ITF_STA, addr: was?.bssid });
   }
 
+  /** WL_ON went low (the board reset): the chip forgets everything and its radio leaves the air without a
+   *  word, as a powered-off chip would (its access point's stations and its network notice by themselves). */
+  poweredOff(): void {
+    if (this.sta.joined) this.air?.leave(this);
+    if (this.ap.up) this.air?.apDown(this);
+    this.mac = NVRAM_MAC.slice();
+    this.up = false;
+    this.country = "";
+    this.eventMask.fill(0);
+    this.gpioOut = 0;
+    this.sta = { wsec: 0, wpaAuth: 0, passphrase: null, joined: null };
+    this.ap = { ssid: "", password: null, wsec: 0, channel: 3, up: false, stations: [] };
+    this.vars.clear();
+    this.mcast = [];
+  }
+
   /** The network dropped us: its access point deauthenticates its stations as it goes (802.11 reason 2,
    *  on which the driver disassociates; no beacon-loss or roaming model). */
   linkLost(): void {
