@@ -50,15 +50,15 @@ awk '/^\/\* import: / { getline proto; print proto }' "$out/core.h" | sed -E 's/
 echo "fuzz: build/picowire.wasm sha256 $(sha256sum build/picowire.wasm | cut -c1-16)"
 # Coverage (8-bit edge counters) guides the fuzzer through the translated core only: the harness's own
 # loops would be noise. No comparison tracing (trace-cmp): on wasm2c's output it cost 4/5 of the speed
-# (every memory access is a bounds compare); the dictionaries in native/fuzz/dict/ give the tokens it
-# would have found. The harness and wasm2c's runtime run with UBSan, and with ASan only when --asan is
-# given (the test suite does): ASan there cost a quarter of control's and bus's speed and guards only the
-# harness's own C. The core's memory accesses are bounds-checked by wasm2c itself (a wasm trap is a crash,
-# fuzz_trap), so it never ran under ASan; UBSan on its generated C (unsigned arithmetic, explicit trap
-# checks) cost another 15%. Its bounds checks are guard pages, not a compare per access
-# (native/fuzz/guard.h: a fifth of the instructions of control and bus); the call depth is still counted,
-# so recursion traps where it did.
-common=(-g -O2 -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=1 -DWASM_RT_USE_STACK_DEPTH_COUNT=1 -DWASM_RT_TRAP_HANDLER=fuzz_trap
+# while every memory access was a bounds compare, and still more than half with guard pages; the
+# dictionaries in native/fuzz/dict/ give the tokens it would have found. The harness and wasm2c's
+# runtime run with UBSan, and with ASan only when --asan is given (the test suite does): ASan there cost
+# a quarter of control's and bus's speed and guards only the harness's own C. The core runs without
+# either: its memory accesses are bounds-checked by guard pages (native/fuzz/guard.h: a fault there is
+# the wasm trap; a fifth fewer instructions than wasm2c's compare per access), the call depth is still
+# counted, so recursion traps where it did; UBSan on its generated C (unsigned arithmetic, explicit trap
+# checks) cost 15%. DWARF 4: valgrind (tools/fuzz/instructions.sh) reads no newer.
+common=(-gdwarf-4 -O2 -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=1 -DWASM_RT_USE_STACK_DEPTH_COUNT=1 -DWASM_RT_TRAP_HANDLER=fuzz_trap
   -include native/fuzz/trap_handler.h -I"$out" -Inative/host -Inative/fuzz)
 sanitizers=undefined
 [ "$asan" = 1 ] && sanitizers=address,undefined
