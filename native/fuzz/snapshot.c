@@ -29,22 +29,13 @@ void snapshot_take(void) {
   memcpy(saved_memory, core.w2c_memory.data, saved_size);
 }
 
-/* A loop, not memcpy: with AddressSanitizer in the process every memcpy goes through its interceptor,
- * which checks the shadow of both 40 KiB ranges (5% of an input's time in bus). */
-__attribute__((no_builtin("memcpy"))) static void copy(void* restrict to, const void* restrict from, size_t n) {
-  uint64_t* d = to;
-  const uint64_t* s = from;
-  for (size_t i = 0; i < n / 8; i++) d[i] = s[i];
-  for (size_t i = n & ~(size_t)7; i < n; i++) ((uint8_t*)to)[i] = ((const uint8_t*)from)[i];
-}
-
 void snapshot_restore(void) {
   if (core.w2c_memory.size != saved_size) abort(); /* the core grew its memory after init */
   if (!snapshot_break_globals)
-    copy((uint8_t*)&core + GLOBALS_AT, (uint8_t*)&saved_core + GLOBALS_AT, GLOBALS_END - GLOBALS_AT);
+    memcpy((uint8_t*)&core + GLOBALS_AT, (uint8_t*)&saved_core + GLOBALS_AT, GLOBALS_END - GLOBALS_AT);
   /* host.sent changes only while tracing (fuzz_host.h): otherwise its 4 KiB are left as they are */
-  copy(&host, &saved_host, fuzz_tracing ? sizeof host : offsetof(struct Z_picowire_instance_t, sent));
-  copy(core.w2c_memory.data, saved_memory, saved_limit);
+  memcpy(&host, &saved_host, fuzz_tracing ? sizeof host : offsetof(struct Z_picowire_instance_t, sent));
+  memcpy(core.w2c_memory.data, saved_memory, saved_limit);
 }
 
 int snapshot_above_cap_untouched(void) {
