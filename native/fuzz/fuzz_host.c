@@ -1,6 +1,7 @@
 /* The fake host's imports (fuzz_host.h). Only the imports a target needs are here; tools/fuzz/run.sh
  * generates weak do-nothing versions of all the others from the translated core.h. */
 #include "fuzz_host.h"
+#include "guard.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,7 +111,12 @@ u32 fuzz_io_write(const uint8_t* d, size_t n) {
 }
 
 void fuzz_start(const char* config, u32 now) {
-  if (instantiated) Z_core_free(&core);
+  if (instantiated) {
+    uint8_t* data = core.w2c_memory.data;
+    uint64_t size = core.w2c_memory.size;
+    Z_core_free(&core);
+    guard_release(data, size);
+  }
   memset(&host, 0, sizeof host);
   host.next_handle = 100;
   host.window = 1u << 30;

@@ -6,18 +6,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "fuzz_host.h"
+#include "guard.h"
 #include "snapshot.h"
 #include "target.h"
 
 static int prepared;
 static int verify;
+static const char* probe_fault;
 
 int LLVMFuzzerInitialize(int* argc, char*** argv) {
   (void)argc; (void)argv;
-  wasm_rt_init();
+  guard_init();
   Z_core_init_module();
   verify = getenv("PW_FUZZ_VERIFY") != NULL;
   snapshot_break_globals = getenv("PW_FUZZ_BREAK_RESTORE") != NULL;
+  probe_fault = getenv("PW_FUZZ_PROBE_FAULT");
   return 0;
 }
 
@@ -34,6 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fuzz_tracing = verify;
     snapshot_take();
     prepared = 1;
+    if (probe_fault) guard_probe(probe_fault);
   }
   uint64_t first = run_restored(data, size);
   if (verify) {

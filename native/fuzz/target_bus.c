@@ -31,7 +31,11 @@ void target_prepare(void) {
   for (int i = 0; i < 100 && Z_coreZ_stat(&core, PW_STAT_BUS_ROLE) != PW_BUS_ROLE_MASTER; i++) Z_coreZ_tick(&core, now += 50);
   if (Z_coreZ_stat(&core, PW_STAT_BUS_ROLE) != PW_BUS_ROLE_MASTER) abort(); /* would fuzz nothing */
   Z_coreZ_tick(&core, now += 100); /* a heartbeat: the bus id and term as the board sends them */
-  if (host.sent_len < HEADER || host.sent[0] != 'P' || host.sent[1] != 'W') abort();
+  if (host.sent_len < HEADER + TAG || host.sent[0] != 'P' || host.sent[1] != 'W') abort();
+  uint8_t mac[32]; /* the harness tags as the board does, or every datagram would be dropped unseen */
+  fuzz_span signed_part = {host.sent, host.sent_len - TAG};
+  fuzz_hmac(KEY, &signed_part, 1, mac);
+  if (memcmp(mac, host.sent + host.sent_len - TAG, TAG) != 0) abort();
   memcpy(bus_id, host.sent + 4, 8);
   memcpy(&term, host.sent + 12, 4);
   ready_at = now;

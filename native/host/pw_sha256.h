@@ -17,6 +17,9 @@ typedef struct pw_sha256_ctx {
   uint32_t used; /* bytes waiting in buf */
 } pw_sha256_ctx;
 
+/** The 64 round constants (FIPS 180-4, 4.2.2), for other implementations of the compression. */
+extern const uint32_t pw_sha256_k[64];
+
 void pw_sha256_init(pw_sha256_ctx *c);
 void pw_sha256_update(pw_sha256_ctx *c, const uint8_t *data, size_t len);
 void pw_sha256_final(pw_sha256_ctx *c, uint8_t out[32]);

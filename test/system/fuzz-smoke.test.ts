@@ -1,6 +1,7 @@
 // A short round of every libFuzzer target (npm run fuzz) on the identical wasm, so CI exercises the
 // fuzz build and finds shallow crashes; then the snapshot every input starts from is checked against a
-// fresh instance (PW_FUZZ_VERIFY). Long runs and exec/s: docs/FUZZING.md.
+// fresh instance (PW_FUZZ_VERIFY), and the guard pages that bounds-check the core against a stray
+// fault (PW_FUZZ_PROBE_FAULT). Long runs and exec/s: docs/FUZZING.md.
 import { it, expect } from "vitest";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
@@ -34,8 +35,8 @@ needs(ready ? null : "wasm2c and clang-19 with libFuzzer (apt-get install wabt c
     expect(TARGETS.sort()).toEqual(["bus", "control", "frame", "http", "json", "mqtt", "rgb"]);
   });
 
-  it("builds every target and finds no crash in 3 s each", () => {
-    const r = spawnSync("bash", [join(ROOT, "tools/fuzz/run.sh"), "--seconds", "3"], { encoding: "utf8", timeout: 420_000 });
+  it("builds every target and finds no crash in 3 s each (the harness under AddressSanitizer too)", () => {
+    const r = spawnSync("bash", [join(ROOT, "tools/fuzz/run.sh"), "--asan", "--seconds", "3"], { encoding: "utf8", timeout: 420_000 });
     expect(r.stderr + r.stdout).toMatch(/fuzz: no crashes/);
     expect(r.status).toBe(0);
     for (const t of TARGETS) expect(r.stdout).toMatch(new RegExp(`fuzz: ${t} \\d+ executions`));
@@ -46,6 +47,16 @@ needs(ready ? null : "wasm2c and clang-19 with libFuzzer (apt-get install wabt c
     expect(r.stderr).not.toMatch(/VERIFY FAILED|above its memory cap|ERROR/);
     expect(r.stderr).toMatch(/Done 300 runs|DONE/);
     expect(r.status).toBe(0);
+  }, 120_000);
+
+  it("a read past the core's memory is a wasm trap, a fault anywhere else is reported as itself", () => {
+    const core = runTarget("http", 10, { PW_FUZZ_PROBE_FAULT: "core" });
+    expect(core.stderr).toMatch(/core trapped: Out-of-bounds access in linear memory/);
+    expect(core.status).not.toBe(0);
+    const other = runTarget("http", 10, { PW_FUZZ_PROBE_FAULT: "other" });
+    expect(other.stderr).toMatch(/SEGV on unknown address 0x0+10\b/);
+    expect(other.stderr).not.toMatch(/core trapped/);
+    expect(other.status).not.toBe(0);
   }, 120_000);
 
   it("the check notices a restore that forgets the wasm globals", () => {

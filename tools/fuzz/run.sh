@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# npm run fuzz [-- --seconds N] [-- --runs N] [-- --target "rgb json ..."] [-- --fresh] [-- --build-only]
+# npm run fuzz [-- --seconds N] [-- --runs N] [-- --target "rgb json ..."] [-- --fresh] [-- --asan] [-- --build-only]
 # (--fresh: new inputs go to an empty scratch directory instead of build/fuzz/corpus-<target>, so a
-# measurement starts from the committed seeds alone): translates
+# measurement starts from the committed seeds alone; --asan: the harness under AddressSanitizer too, as
+# the test suite builds it, a quarter slower): translates
 # the identical build/picowire.wasm with wasm2c (Debian wabt) and runs libFuzzer on each target, seeded
 # from test/fuzz/corpus/<target>. Every input starts from a snapshot of the prepared core
 # (native/fuzz/snapshot.c). New inputs stay in build/fuzz; a crash is saved as
@@ -13,6 +14,7 @@ seconds=60
 runs=-1
 build_only=0
 fresh=0
+asan=0
 targets="rgb json http frame mqtt control bus"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -21,6 +23,7 @@ while [ $# -gt 0 ]; do
     --target) targets="$2"; shift 2 ;;
     --build-only) build_only=1; shift ;;
     --fresh) fresh=1; shift ;;
+    --asan) asan=1; shift ;;
     *) echo "fuzz: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -47,13 +50,19 @@ awk '/^\/\* import: / { getline proto; print proto }' "$out/core.h" | sed -E 's/
 echo "fuzz: build/picowire.wasm sha256 $(sha256sum build/picowire.wasm | cut -c1-16)"
 # Coverage (8-bit edge counters) guides the fuzzer through the translated core only: the harness's own
 # loops would be noise. No comparison tracing (trace-cmp): on wasm2c's output it cost 4/5 of the speed
-# (every memory access is a bounds compare); the dictionaries in native/fuzz/dict/ give the tokens it
-# would have found. The harness and the runtime run with ASan and UBSan. The core's memory accesses are
-# bounds-checked by wasm2c itself (a wasm trap is a crash, fuzz_trap), so it runs without ASan; UBSan
-# on its generated C (unsigned arithmetic, explicit trap checks) cost another 15%.
-common=(-g -O2 -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0 -DWASM_RT_TRAP_HANDLER=fuzz_trap
+# while every memory access was a bounds compare, and still more than half with guard pages; the
+# dictionaries in native/fuzz/dict/ give the tokens it would have found. The harness and wasm2c's
+# runtime run with UBSan, and with ASan only when --asan is given (the test suite does): ASan there cost
+# a quarter of control's and bus's speed and guards only the harness's own C. The core runs without
+# either: its memory accesses are bounds-checked by guard pages (native/fuzz/guard.h: a fault there is
+# the wasm trap; a fifth fewer instructions than wasm2c's compare per access), the call depth is still
+# counted, so recursion traps where it did; UBSan on its generated C (unsigned arithmetic, explicit trap
+# checks) cost 15%. DWARF 4: valgrind (tools/fuzz/instructions.sh) reads no newer.
+common=(-gdwarf-4 -O2 -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=1 -DWASM_RT_USE_STACK_DEPTH_COUNT=1 -DWASM_RT_TRAP_HANDLER=fuzz_trap
   -include native/fuzz/trap_handler.h -I"$out" -Inative/host -Inative/fuzz)
-harness=(-fsanitize=address,undefined -fno-sanitize-recover=undefined)
+sanitizers=undefined
+[ "$asan" = 1 ] && sanitizers=address,undefined
+harness=(-fsanitize="$sanitizers" -fno-sanitize-recover=undefined)
 core_flags=(-fsanitize=fuzzer-no-link -fno-sanitize-coverage=trace-cmp)
 compile() { # object source flags...
   local o="$1" src="$2"; shift 2
@@ -63,12 +72,13 @@ compile() { # object source flags...
 compile "$out/obj/core.o" "$out/core.c" "${core_flags[@]}" -include "$out/core.h" -include native/fuzz/fuzz_host.h
 compile "$out/obj/rt.o" "$rt" "${harness[@]}"
 compile "$out/obj/stubs.o" "$out/stubs.c" "${harness[@]}" -include native/fuzz/fuzz_host.h
-for f in fuzz_host hmac fuzz_main; do compile "$out/obj/$f.o" "native/fuzz/$f.c" "${harness[@]}"; done
+for f in fuzz_host hmac fuzz_main guard; do compile "$out/obj/$f.o" "native/fuzz/$f.c" "${harness[@]}"; done
 compile "$out/obj/snapshot.o" native/fuzz/snapshot.c # whole-memory copies: ASan's range checks cost 5%
 compile "$out/obj/pw_sha256.o" native/host/pw_sha256.c # the harness's HMACs: a third of bus's time under ASan
+compile "$out/obj/sha256_block.o" native/fuzz/sha256_block.c
 for t in $targets; do
   compile "$out/obj/target_$t.o" "native/fuzz/target_$t.c" "${harness[@]}"
-  "$cc" -fsanitize=fuzzer,address,undefined "$out"/obj/{core,rt,stubs,fuzz_host,snapshot,hmac,fuzz_main,pw_sha256}.o \
+  "$cc" -fsanitize=fuzzer,"$sanitizers" "$out"/obj/{core,rt,stubs,fuzz_host,snapshot,hmac,fuzz_main,guard,pw_sha256,sha256_block}.o \
     "$out/obj/target_$t.o" -o "$out/fuzz_$t" 2>> "$out/build.log" || { cat "$out/build.log" >&2; exit 1; }
 done
 [ "$build_only" = 1 ] && { echo "fuzz: built $targets"; exit 0; }
