@@ -18,7 +18,7 @@
 // export called by the emulated CPU, test/helpers/emu-call.ts). Pull-ups and pull-downs set in the pads
 // decide an undriven input's level (rp2040js leaves them to the user).
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { C } from "../../tools/host/abi.generated.ts";
@@ -30,12 +30,8 @@ import { RadioBoard } from "../../tools/emu/radio-board.ts";
 import { RadioWorld } from "../../tools/emu/radio-world.ts";
 import { RadioLan } from "../../tools/emu/radio-lan.ts";
 import { callable, callStat, firmwareLayout } from "./emu-call.ts";
-import { netnsUnavailable } from "./netns.ts";
 import { checkedAdc, type CoreProbe, type SimulatedHardware } from "./posix-board.ts";
-import { coreSha256 } from "./core.ts";
-import { findBootrom } from "../../tools/emu/run.ts";
-import { blobsMissing } from "../../tools/emu/cyw43/blobs.ts";
-import { readUf2 } from "../../tools/provision/uf2.ts";
+import { radioLanMissing } from "./radio.ts";
 
 const MHZ = 125_000_000;
 const SSID = "emu-lab";
@@ -94,16 +90,7 @@ let missingChecked: string | null | undefined;
 /** What the emulated boards need and this machine lacks (checked once), or null. */
 function emuMissing(): string | null {
   if (missingChecked !== undefined) return missingChecked;
-  const why: string[] = [];
-  if (!existsSync(FIRMWARE_UF2) || !Buffer.from(readUf2(new Uint8Array(readFileSync(FIRMWARE_UF2))).data).includes(coreSha256)) {
-    why.push(`${FIRMWARE_UF2} built from build/picowire.wasm (npm run build with PICO_SDK_PATH)`);
-  }
-  const rom = findBootrom();
-  if ("missing" in rom) why.push(rom.missing);
-  const blobs = blobsMissing();
-  if (blobs) why.push(blobs);
-  const ns = netnsUnavailable();
-  if (ns) why.push(ns);
+  const why = radioLanMissing();
   const layout = firmwareLayout();
   if (typeof layout === "string") why.push(`the firmware's symbols for core.stat: ${layout}`);
   missingChecked = why.length ? why.join("; ") : null;

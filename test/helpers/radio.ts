@@ -8,7 +8,7 @@ import { FIRMWARE_UF2, ROOT } from "../../tools/build/firmware.ts";
 import { findBootrom } from "../../tools/emu/run.ts";
 import { blobsMissing } from "../../tools/emu/cyw43/blobs.ts";
 import { readUf2 } from "../../tools/provision/uf2.ts";
-import { configCommand } from "../../tools/cli/config.ts";
+import { configText, configUf2 as configImage } from "../../tools/cli/config.ts";
 import { netnsUnavailable } from "./netns.ts";
 
 export const MHZ = 125_000_000;
@@ -41,16 +41,10 @@ export function radioLanMissing(): string[] {
   return [...radioMissing(), ...(netnsUnavailable() ? [netnsUnavailable()!] : [])];
 }
 
-/** A configuration UF2 (picowire config set --uf2) with these settings, loaded beside the image. */
+/** A configuration UF2 (what picowire config set --uf2 writes) with these settings, loaded beside the image. */
 export async function configUf2(settings: string[]): Promise<string> {
   const out = join(mkdtempSync(join(tmpdir(), "pw-radio-cfg-")), "cfg.uf2");
-  const log = console.log;
-  console.log = () => {};
-  try {
-    if ((await configCommand(["set", ...settings, "--uf2", out])) !== 0) throw new Error(`picowire config set ${settings.join(" ")} failed`);
-  } finally {
-    console.log = log;
-  }
+  writeFileSync(out, configImage(configText(settings)));
   return out;
 }
 
