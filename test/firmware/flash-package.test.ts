@@ -27,6 +27,8 @@ const tools = ["mkfs.vfat (apt-get install dosfstools)", "fusefat (apt-get insta
   .filter((t) => !has(t.split(" ")[0]));
 const bootrom = findBootrom();
 const mounts: string[] = [];
+// picowire flash checks the package's firmware before it looks for a board, so every suite here needs it
+const firmware = packProblems().map((p) => `${p} (npm run build with PICO_SDK_PATH and WASM3_PATH)`);
 afterAll(() => mounts.forEach((m) => spawnSync("fusermount", ["-u", m])));
 
 function sh(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): SpawnSyncReturns<string> {
@@ -59,7 +61,7 @@ function unmount(mount: string): void {
 
 // First, with no board anywhere: the PATH holds node alone, so no picotool either.
 const boardPresent = findBootselDrives();
-needs(boardPresent.length ? [`no RPI-RP2 drive mounted (${boardPresent.join(", ")} is one: this test would write to it)`] : []).describe("picowire flash with no board in BOOTSEL mode", () => {
+needs([...firmware, ...(boardPresent.length ? [`no RPI-RP2 drive mounted (${boardPresent.join(", ")} is one: this test would write to it)`] : [])]).describe("picowire flash with no board in BOOTSEL mode", () => {
   it("says how to enter BOOTSEL mode and exits 1", () => {
     const r = sh(process.execPath, [BIN, "flash", "--wifi", "lab", "--password", "wifi-secret-1"], { env: { ...process.env, PATH: dirname(process.execPath) } });
     expect(r.status, output(r)).toBe(1);
@@ -69,7 +71,7 @@ needs(boardPresent.length ? [`no RPI-RP2 drive mounted (${boardPresent.join(", "
 });
 
 const picotool = process.env.picotool_DIR ? join(process.env.picotool_DIR, "picotool") : "";
-needs(existsSync(picotool) ? [] : ["picotool_DIR with a picotool binary (the one the firmware build uses)"]).describe("picowire flash beside a picotool without USB support", () => {
+needs([...firmware, ...(existsSync(picotool) ? [] : ["picotool_DIR with a picotool binary (the one the firmware build uses)"])]).describe("picowire flash beside a picotool without USB support", () => {
   it("does not take it for a way to load, and says so", () => {
     const r = sh(process.execPath, [BIN, "flash"], { env: { ...process.env, PATH: `${dirname(process.execPath)}:${dirname(picotool)}` } });
     expect(r.status, output(r)).toBe(1);
@@ -78,7 +80,7 @@ needs(existsSync(picotool) ? [] : ["picotool_DIR with a picotool binary (the one
 });
 
 const missing = [
-  ...packProblems().map((p) => `${p} (npm run build with PICO_SDK_PATH and WASM3_PATH)`),
+  ...firmware,
   ...("missing" in bootrom ? [bootrom.missing] : []),
   ...tools,
   ...(existsSync("/dev/fuse") ? [] : ["/dev/fuse (FUSE, for fusefat)"]),
