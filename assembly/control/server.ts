@@ -201,6 +201,13 @@ function refuseUnauthenticated(s: Slot, now: u32): void {
   if (s.sent >= s.len) closeNow(s);
 }
 
+/** Sends the error reply begun with reply.errorStart in place of the line; before authentication it
+ *  is the connection's last. */
+function refuseLine(s: Slot, line: usize, now: u32): void {
+  send(s, line, reply.errorReply(line, cfg.controlLineMax + REPLY_ROOM), now);
+  if (!s.ctlAuthed) refuseUnauthenticated(s, now);
+}
+
 /** One command (a TCP line or a WebSocket message) at `line`; the reply replaces it. */
 export function handleLine(s: Slot, line: usize, n: i32, now: u32): void {
   let cap = cfg.controlLineMax + REPLY_ROOM;
@@ -213,9 +220,7 @@ export function handleLine(s: Slot, line: usize, n: i32, now: u32): void {
       reply.errorStart("a command may not have a field named \"error\"");
       reply.noCommand();
     } else reply.invalidJson();
-    send(s, line, reply.errorReply(line, cap), now);
-    if (!s.ctlAuthed) refuseUnauthenticated(s, now);
-    return;
+    return refuseLine(s, line, now);
   }
   let ok: bool;
   let wasAuthed = s.ctlAuthed;
@@ -250,28 +255,28 @@ export function data(s: Slot, p: usize, n: i32, now: u32): i32 {
       s.wsBlocked = true; // the host keeps the rest until the reply is out
       return i;
     }
-    let b = load<u8>(p + i++);
-    if (b == LF) {
-      let len = s.headBytes;
-      s.headBytes = 0;
-      if (s.ctlDiscard) {
-        s.ctlDiscard = false;
-        reply.errorStart("line longer than control_line_max (");
-        reply.errorNum(cfg.controlLineMax);
-        reply.errorMore(" bytes); it was dropped");
-        reply.noCommand();
-        send(s, s.buf + CONTROL_AT, reply.errorReply(s.buf + CONTROL_AT, cfg.controlLineMax + REPLY_ROOM), now);
-        if (!s.ctlAuthed) refuseUnauthenticated(s, now);
-      } else handleLine(s, s.buf + CONTROL_AT, len, now);
-      continue;
+    // the bytes up to the next line end go to the line at once: only a line end changes the state
+    let end = i;
+    while (end < n && load<u8>(p + end) != LF) end++;
+    let k = end - i;
+    // a byte beyond control_line_max drops the line: what was kept of it is never read
+    if (k > 0 && s.headBytes + k > cfg.controlLineMax) s.ctlDiscard = true;
+    if (!s.ctlDiscard) {
+      memory.copy(s.buf + <usize>(CONTROL_AT + s.headBytes), p + i, k);
+      s.headBytes += k;
     }
-    if (s.ctlDiscard) continue;
-    if (s.headBytes >= cfg.controlLineMax) {
-      s.ctlDiscard = true;
-      continue;
-    }
-    store<u8>(s.buf + <usize>(CONTROL_AT + s.headBytes), b);
-    s.headBytes++;
+    if (end == n) break;
+    i = end + 1;
+    let len = s.headBytes;
+    s.headBytes = 0;
+    if (s.ctlDiscard) {
+      s.ctlDiscard = false;
+      reply.errorStart("line longer than control_line_max (");
+      reply.errorNum(cfg.controlLineMax);
+      reply.errorMore(" bytes); it was dropped");
+      reply.noCommand();
+      refuseLine(s, s.buf + CONTROL_AT, now);
+    } else handleLine(s, s.buf + CONTROL_AT, len, now);
   }
   return n;
 }

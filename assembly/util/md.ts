@@ -26,7 +26,7 @@ export function sha1Start(): void {
 }
 
 function sha1Compress(): void {
-  for (let i = 0; i < 16; i++) store<u32>(w1 + (i << 2), bswap<u32>(load<u32>(block + (i << 2))));
+  blockWords(w1);
   for (let i = 16; i < 80; i++) {
     let x = load<u32>(w1 + ((i - 3) << 2)) ^ load<u32>(w1 + ((i - 8) << 2)) ^ load<u32>(w1 + ((i - 14) << 2)) ^ load<u32>(w1 + ((i - 16) << 2));
     store<u32>(w1 + (i << 2), rotl<u32>(x, 1));
@@ -57,23 +57,33 @@ const K = memory.data<u32>([
   0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 ]);
 
+// the initial state (FIPS 180-4 5.3.3)
+const IV = memory.data<u32>([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
 export const h = memory.data(32);
 const w2 = memory.data(64 * 4);
 
 export function sha256Start(): void {
-  store<u32>(h, 0x6a09e667);
-  store<u32>(h + 4, 0xbb67ae85);
-  store<u32>(h + 8, 0x3c6ef372);
-  store<u32>(h + 12, 0xa54ff53a);
-  store<u32>(h + 16, 0x510e527f);
-  store<u32>(h + 20, 0x9b05688c);
-  store<u32>(h + 24, 0x1f83d9ab);
-  store<u32>(h + 28, 0x5be0cd19);
+  memory.copy(h, IV, 32);
   mdReset();
 }
 
+// HMAC's key pads (util/sha256.ts): the state after a first block of the 64 bytes at p XORed with x is
+// saved once per key, and each MAC resumes from it.
+export function sha256FirstBlock(p: usize, x: u8, state: usize): void {
+  sha256Start();
+  for (let i = 0; i < 64; i++) store<u8>(block + i, load<u8>(p + i) ^ x);
+  sha256Compress();
+  memory.copy(state, h, 32);
+}
+
+export function sha256Resume(state: usize): void {
+  memory.copy(h, state, 32);
+  fill = 0;
+  total = 64;
+}
+
 function sha256Compress(): void {
-  for (let i = 0; i < 16; i++) store<u32>(w2 + (i << 2), bswap<u32>(load<u32>(block + (i << 2))));
+  blockWords(w2);
   for (let i = 16; i < 64; i++) {
     let a = load<u32>(w2 + ((i - 15) << 2));
     let b = load<u32>(w2 + ((i - 2) << 2));
@@ -88,17 +98,24 @@ function sha256Compress(): void {
     let t2 = (rotr<u32>(a, 2) ^ rotr<u32>(a, 13) ^ rotr<u32>(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
     hh = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
   }
-  store<u32>(h, load<u32>(h) + a);
-  store<u32>(h + 4, load<u32>(h + 4) + b);
-  store<u32>(h + 8, load<u32>(h + 8) + c);
-  store<u32>(h + 12, load<u32>(h + 12) + d);
-  store<u32>(h + 16, load<u32>(h + 16) + e);
-  store<u32>(h + 20, load<u32>(h + 20) + f);
-  store<u32>(h + 24, load<u32>(h + 24) + g);
-  store<u32>(h + 28, load<u32>(h + 28) + hh);
+  // the schedule is spent: the working values go there, to be added to the state in one loop
+  store<u32>(w2, a);
+  store<u32>(w2 + 4, b);
+  store<u32>(w2 + 8, c);
+  store<u32>(w2 + 12, d);
+  store<u32>(w2 + 16, e);
+  store<u32>(w2 + 20, f);
+  store<u32>(w2 + 24, g);
+  store<u32>(w2 + 28, hh);
+  for (let i = 0; i < 32; i += 4) store<u32>(h + i, load<u32>(h + i) + load<u32>(w2 + i));
 }
 
 // ---- the block framing both share ------------------------------------------------------------------
+
+/** The block as 16 big-endian words: the first of a schedule. */
+function blockWords(w: usize): void {
+  for (let i = 0; i < 64; i += 4) store<u32>(w + i, bswap<u32>(load<u32>(block + i)));
+}
 
 function compress(sha256: bool): void {
   if (sha256) sha256Compress();
@@ -116,8 +133,12 @@ export function mdReset(): void {
 
 export function mdUpdate(p: usize, n: i32, sha256: bool): void {
   total += <u64>n;
-  for (let i = 0; i < n; i++) {
-    store<u8>(block + fill++, load<u8>(p + i));
+  while (n > 0) {
+    let k = min(64 - fill, n);
+    memory.copy(block + fill, p, k);
+    fill += k;
+    p += k;
+    n -= k;
     if (fill == 64) {
       compress(sha256);
       fill = 0;
@@ -127,14 +148,13 @@ export function mdUpdate(p: usize, n: i32, sha256: bool): void {
 
 /** The final padding: 0x80, zeros, the message length in bits; compresses the last block(s). */
 export function mdFinish(sha256: bool): void {
-  let bits = total << 3;
-  store<u8>(block + fill++, 0x80);
-  if (fill > 56) {
-    while (fill < 64) store<u8>(block + fill++, 0);
+  let at = fill;
+  store<u8>(block + at, 0x80);
+  memory.fill(block + at + 1, 0, 63 - at);
+  if (at >= 56) { // no room for the length: it goes in a block of its own
     compress(sha256);
-    fill = 0;
+    memory.fill(block, 0, 56);
   }
-  while (fill < 56) store<u8>(block + fill++, 0);
-  store<u64>(block + 56, bswap<u64>(bits));
+  store<u64>(block + 56, bswap<u64>(total << 3));
   compress(sha256);
 }

@@ -1,7 +1,8 @@
 // SHA-256 (FIPS 180-4) and HMAC-SHA256 (RFC 2104) for authenticated control and OTA images.
 // Streaming over byte ranges with static state: no allocation.
 
-import { mdUpdate, mdFinish, sha256Start, h, SHA256 } from "./md";
+import { mdUpdate, mdFinish, sha256Start, sha256FirstBlock, sha256Resume, h, SHA256 } from "./md";
+import { bytesSame } from "./bytes";
 
 export function sha256Reset(): void {
   sha256Start();
@@ -17,23 +18,25 @@ export function sha256Final(dst: usize): void {
   for (let i = 0; i < 8; i++) store<u32>(dst + (i << 2), bswap<u32>(load<u32>(h + (i << 2))));
 }
 
-// HMAC: the key is at most 64 bytes (longer keys are refused by the configuration).
-const pad = memory.data(64);
+// HMAC: the key is at most 64 bytes (longer keys are refused by the configuration). The states after
+// the key's inner and outer pad blocks are kept with a copy of the key bytes they came from, so a MAC
+// under the same key skips those two compressions. The cache is keyed on the bytes, not on who set
+// them: a new key from settings, the config sector or the digest export's io buffer misses it.
+const padsKey = memory.data(64); // the key, zero-padded to the block
+let padsKeyLen1: i32 = 0; // the cached key's length + 1; 0: nothing cached
+const innerState = memory.data(32);
+const outerState = memory.data(32);
 const inner = memory.data(32);
-let hmacKey: usize = 0;
-let hmacKeyLen: i32 = 0;
-
-function keyPad(x: u8): void {
-  memory.fill(pad, x, 64);
-  for (let i = 0; i < hmacKeyLen; i++) store<u8>(pad + i, load<u8>(hmacKey + i) ^ x);
-}
 
 export function hmacStart(key: usize, keyLen: i32): void {
-  hmacKey = key;
-  hmacKeyLen = keyLen;
-  sha256Reset();
-  keyPad(0x36);
-  sha256Update(pad, 64);
+  if (keyLen + 1 != padsKeyLen1 || !bytesSame(key, padsKey, keyLen)) {
+    memory.fill(padsKey, 0, 64);
+    memory.copy(padsKey, key, keyLen);
+    padsKeyLen1 = keyLen + 1;
+    sha256FirstBlock(padsKey, 0x36, innerState);
+    sha256FirstBlock(padsKey, 0x5c, outerState);
+  }
+  sha256Resume(innerState);
 }
 
 export function hmacUpdate(p: usize, n: i32): void {
@@ -43,9 +46,7 @@ export function hmacUpdate(p: usize, n: i32): void {
 /** Writes the 32-byte MAC to dst. */
 export function hmacFinal(dst: usize): void {
   sha256Final(inner);
-  sha256Reset();
-  keyPad(0x5c);
-  sha256Update(pad, 64);
+  sha256Resume(outerState);
   sha256Update(inner, 32);
   sha256Final(dst);
 }
