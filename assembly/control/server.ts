@@ -201,13 +201,6 @@ function refuseUnauthenticated(s: Slot, now: u32): void {
   if (s.sent >= s.len) closeNow(s);
 }
 
-/** Sends the error reply begun with reply.errorStart in place of the line; before authentication it
- *  is the connection's last. */
-function refuseLine(s: Slot, line: usize, now: u32): void {
-  send(s, line, reply.errorReply(line, cfg.controlLineMax + REPLY_ROOM), now);
-  if (!s.ctlAuthed) refuseUnauthenticated(s, now);
-}
-
 /** One command (a TCP line or a WebSocket message) at `line`; the reply replaces it. */
 export function handleLine(s: Slot, line: usize, n: i32, now: u32): void {
   let cap = cfg.controlLineMax + REPLY_ROOM;
@@ -220,7 +213,9 @@ export function handleLine(s: Slot, line: usize, n: i32, now: u32): void {
       reply.errorStart("a command may not have a field named \"error\"");
       reply.noCommand();
     } else reply.invalidJson();
-    return refuseLine(s, line, now);
+    send(s, line, reply.errorReply(line, cap), now);
+    if (!s.ctlAuthed) refuseUnauthenticated(s, now);
+    return;
   }
   let ok: bool;
   let wasAuthed = s.ctlAuthed;
@@ -275,7 +270,8 @@ export function data(s: Slot, p: usize, n: i32, now: u32): i32 {
       reply.errorNum(cfg.controlLineMax);
       reply.errorMore(" bytes); it was dropped");
       reply.noCommand();
-      refuseLine(s, s.buf + CONTROL_AT, now);
+      send(s, s.buf + CONTROL_AT, reply.errorReply(s.buf + CONTROL_AT, cfg.controlLineMax + REPLY_ROOM), now);
+      if (!s.ctlAuthed) refuseUnauthenticated(s, now);
     } else handleLine(s, s.buf + CONTROL_AT, len, now);
   }
   return n;

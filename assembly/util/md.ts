@@ -22,11 +22,11 @@ export function sha1Start(): void {
   h2 = 0x98badcfe;
   h3 = 0x10325476;
   h4 = 0xc3d2e1f0;
-  mdReset();
+  mdReset(0);
 }
 
-function sha1Compress(): void {
-  blockWords(w1);
+@inline function sha1Compress(): void {
+  swapWords(w1, block, 16);
   for (let i = 16; i < 80; i++) {
     let x = load<u32>(w1 + ((i - 3) << 2)) ^ load<u32>(w1 + ((i - 8) << 2)) ^ load<u32>(w1 + ((i - 14) << 2)) ^ load<u32>(w1 + ((i - 16) << 2));
     store<u32>(w1 + (i << 2), rotl<u32>(x, 1));
@@ -64,26 +64,23 @@ const w2 = memory.data(64 * 4);
 
 export function sha256Start(): void {
   memory.copy(h, IV, 32);
-  mdReset();
+  mdReset(0);
 }
 
-// HMAC's key pads (util/sha256.ts): the state after a first block of the 64 bytes at p XORed with x is
-// saved once per key, and each MAC resumes from it.
-export function sha256FirstBlock(p: usize, x: u8, state: usize): void {
-  sha256Start();
-  for (let i = 0; i < 64; i++) store<u8>(block + i, load<u8>(p + i) ^ x);
-  sha256Compress();
-  memory.copy(state, h, 32);
+/** HMAC's key pads (util/sha256.ts): the states after a first block of the 64 bytes at p XORed with 0x36
+ *  (to `states`) and with 0x5c (to states + 32). Saved once per key, each MAC resumes from them. */
+export function sha256PadStates(p: usize, states: usize): void {
+  for (let k = 0; k < 2; k++) {
+    sha256Start();
+    let x: u8 = k ? 0x5c : 0x36;
+    for (let i = 0; i < 64; i++) store<u8>(block + i, load<u8>(p + i) ^ x);
+    compress(SHA256);
+    memory.copy(states + (k << 5), h, 32);
+  }
 }
 
-export function sha256Resume(state: usize): void {
-  memory.copy(h, state, 32);
-  fill = 0;
-  total = 64;
-}
-
-function sha256Compress(): void {
-  blockWords(w2);
+@inline function sha256Compress(): void {
+  swapWords(w2, block, 16);
   for (let i = 16; i < 64; i++) {
     let a = load<u32>(w2 + ((i - 15) << 2));
     let b = load<u32>(w2 + ((i - 2) << 2));
@@ -112,9 +109,9 @@ function sha256Compress(): void {
 
 // ---- the block framing both share ------------------------------------------------------------------
 
-/** The block as 16 big-endian words: the first of a schedule. */
-function blockWords(w: usize): void {
-  for (let i = 0; i < 64; i += 4) store<u32>(w + i, bswap<u32>(load<u32>(block + i)));
+/** Copies n 32-bit words from src to dst, each byte-swapped (the hashes' words are big-endian). */
+export function swapWords(dst: usize, src: usize, n: i32): void {
+  for (let i = 0; i < n << 2; i += 4) store<u32>(dst + i, bswap<u32>(load<u32>(src + i)));
 }
 
 function compress(sha256: bool): void {
@@ -126,9 +123,10 @@ export const block = memory.data(64);
 let fill: i32 = 0;
 let total: u64 = 0;
 
-export function mdReset(): void {
+/** Starts the framing with `hashed` bytes (whole blocks) already in the state. */
+export function mdReset(hashed: u64): void {
   fill = 0;
-  total = 0;
+  total = hashed;
 }
 
 export function mdUpdate(p: usize, n: i32, sha256: bool): void {

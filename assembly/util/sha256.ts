@@ -1,7 +1,7 @@
 // SHA-256 (FIPS 180-4) and HMAC-SHA256 (RFC 2104) for authenticated control and OTA images.
 // Streaming over byte ranges with static state: no allocation.
 
-import { mdUpdate, mdFinish, sha256Start, sha256FirstBlock, sha256Resume, h, SHA256 } from "./md";
+import { mdUpdate, mdFinish, mdReset, swapWords, sha256Start, sha256PadStates, h, SHA256 } from "./md";
 import { bytesSame } from "./bytes";
 
 export function sha256Reset(): void {
@@ -15,7 +15,7 @@ export function sha256Update(p: usize, n: i32): void {
 /** Writes the 32-byte digest to dst. */
 export function sha256Final(dst: usize): void {
   mdFinish(SHA256);
-  for (let i = 0; i < 8; i++) store<u32>(dst + (i << 2), bswap<u32>(load<u32>(h + (i << 2))));
+  swapWords(dst, h, 8);
 }
 
 // HMAC: the key is at most 64 bytes (longer keys are refused by the configuration). The states after
@@ -24,8 +24,7 @@ export function sha256Final(dst: usize): void {
 // them: a new key from settings, the config sector or the digest export's io buffer misses it.
 const padsKey = memory.data(64); // the key, zero-padded to the block
 let padsKeyLen1: i32 = 0; // the cached key's length + 1; 0: nothing cached
-const innerState = memory.data(32);
-const outerState = memory.data(32);
+const padStates = memory.data(64); // after the inner pad block, then after the outer one
 const inner = memory.data(32);
 
 export function hmacStart(key: usize, keyLen: i32): void {
@@ -33,10 +32,10 @@ export function hmacStart(key: usize, keyLen: i32): void {
     memory.fill(padsKey, 0, 64);
     memory.copy(padsKey, key, keyLen);
     padsKeyLen1 = keyLen + 1;
-    sha256FirstBlock(padsKey, 0x36, innerState);
-    sha256FirstBlock(padsKey, 0x5c, outerState);
+    sha256PadStates(padsKey, padStates);
   }
-  sha256Resume(innerState);
+  memory.copy(h, padStates, 32);
+  mdReset(64);
 }
 
 export function hmacUpdate(p: usize, n: i32): void {
@@ -46,7 +45,8 @@ export function hmacUpdate(p: usize, n: i32): void {
 /** Writes the 32-byte MAC to dst. */
 export function hmacFinal(dst: usize): void {
   sha256Final(inner);
-  sha256Resume(outerState);
+  memory.copy(h, padStates + 32, 32);
+  mdReset(64);
   sha256Update(inner, 32);
   sha256Final(dst);
 }
