@@ -9,7 +9,7 @@ import { bytesEqual, parseDecimal, parseIp } from "./util/bytes";
 import { put, putBytes, emit, putLine, putWithI32 } from "./util/log";
 import { parseEither } from "./settings/values";
 import {
-  K_RGB, K_RGB_SERVER, K_WS_URL, K_BUS_PEERS, K_PIXELS_ORDER, K_MQTT, SETTINGS_COUNT, SETTING_LIMITS, TEXT_MAX,
+  K_RGB, K_RGB_SERVER, K_WS_URL, K_BUS_PEERS, K_PIXELS_ORDER, K_MQTT, SETTINGS_COUNT, settingLimit, TEXT_MAX,
   BUS_PEERS_MAX, settingIndex, settingIsSecret, setSettingNumber, setSettingValue,
 } from "./settings/settings.generated";
 import { setBroker } from "./mqtt/settings";
@@ -143,8 +143,8 @@ function setCustom(key: i32): Ascii {
 }
 
 function apply(key: i32): i32 {
-  let min = load<i32>(SETTING_LIMITS + (key << 3));
-  let max = load<i32>(SETTING_LIMITS + (key << 3), 4);
+  let min = settingLimit(key << 1);
+  let max = settingLimit((key << 1) + 1);
   if (max == 0) {
     let why = setCustom(key);
     return why != 0 ? fail(why) : OK;

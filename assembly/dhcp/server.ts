@@ -3,6 +3,7 @@
 // nothing is allocated when the AP comes up), time only through `now`. Address i of the pool is slot i of the
 // table; a slot remembers its client's MAC after the lease ends, so a returning client gets its old
 // address back. Replies are written over the request in the io buffer.
+import { alloc } from "../util/heap";
 import { IFACE_AP, OK, ERR_CONFIG, LOG_INFO, LOG_WARN, LOG_ERROR } from "../abi/host.generated";
 import { udpOpen, udpSend, udpClose } from "../net/host";
 import { dhcpFirst, dhcpCount, dhcpLeaseS } from "../config";
@@ -20,7 +21,7 @@ let ends: usize = 0; // ms, compared wrap-safely
 
 export function reserveLeases(): void {
   let n = <usize>dhcpCount;
-  macs = heap.alloc(n * 11);
+  macs = alloc(n * 11);
   states = macs + n * 6;
   ends = states + n; // u32s, read and written with unaligned-safe wasm loads
   memory.fill(macs, 0, n * 11);

@@ -3,7 +3,7 @@
 import { Ascii, asciiLen, asciiAt, SPACE, LF } from "../util/ascii";
 import { putAscii, putDecimal } from "../util/bytes";
 import { LOG_INFO } from "../abi/host.generated";
-import { emit, putWithI32, putWithIp } from "../util/log";
+import { put, putLine, putWithI32, putWithIp } from "../util/log";
 import { Slot, replyAndClose } from "../net/slots";
 import * as cfg from "../config";
 
@@ -79,11 +79,13 @@ export function writeResponse(dst: usize, status: i32, extra: Ascii, body: usize
   return n;
 }
 
-/** An error status with a short text body, then close. `extra` is a full header line or "". */
-export function answerStatus(s: Slot, status: i32, extra: Ascii, now: u32): void {
+/** An error status with a short text body, then close; the log line names the broken `rule`. `extra` is
+ *  a full header line or "". */
+export function answerStatus(s: Slot, status: i32, rule: Ascii, extra: Ascii, now: u32): void {
   badRequests++;
   putWithI32("http: ", status);
   putWithIp(" to ", s.remoteIp);
-  emit(LOG_INFO);
+  put(": ");
+  putLine(rule, LOG_INFO);
   replyAndClose(s, writeResponse(s.buf, status, extra, 0, -1, false), now, cfg.httpTimeoutMs);
 }

@@ -14,6 +14,14 @@ export type Ascii = usize;
   return <u32>load<u8>(a + 1 + <usize>i);
 }
 
+/** The `place`-th (1-based) name of a comma-separated list, as a value that util/log.ts put() prints
+ *  like an Ascii: a setting or header name the core already holds in a list needs no second copy. Texts
+ *  lie below 64 KiB; such an item is the list's address << 8 | place, so 64 KiB and above. */
+// @ts-ignore: decorator
+@inline export function listItem(list: Ascii, place: i32): Ascii {
+  return (list << 8) | <usize>place;
+}
+
 // Named bytes for the text the core parses and writes, instead of raw numbers in the code.
 export const TAB: u8 = 9;
 export const LF: u8 = 10;

@@ -1,5 +1,6 @@
 // Console lines built in one static buffer: logging must work after init, when nothing may allocate.
-import { Ascii, asciiLen, asciiAt } from "./ascii";
+import { alloc } from "./heap";
+import { Ascii, asciiLen, asciiAt, COMMA } from "./ascii";
 import { host_log } from "../abi/host.generated";
 import { reached } from "./time";
 import { putDecimal, hexDigit } from "./bytes";
@@ -18,9 +19,18 @@ function putByte(b: u32): void {
   if (len < LOG_CAP) store<u8>(buf + <usize>(len++), <u8>b);
 }
 
-/** ASCII text (a string literal at the call site). */
+/** ASCII text (a string literal at the call site), or a name of a list (util/ascii.ts listItem). */
 export function put(s: Ascii): void {
-  for (let i = 0, n = asciiLen(s); i < n; i++) putByte(asciiAt(s, i));
+  let place = 0;
+  if (s >= 0x10000) {
+    place = <i32>(s & 255);
+    s >>>= 8;
+  }
+  for (let i = 0, n = asciiLen(s), at = 1; i < n; i++) {
+    let c = asciiAt(s, i);
+    if (place && c == COMMA) at++;
+    else if (at == place || !place) putByte(c);
+  }
 }
 
 const digits = memory.data(10);
@@ -61,7 +71,7 @@ export function putBytes(p: usize, n: i32): void {
 // every static address after it short in the code). `logEnd` counts every byte ever written: a line's
 // sequence number is the count at its first byte. Only what went to host_log goes here: never secrets.
 export const RING: u32 = 1024; // a power of two, so positions stay right when logEnd wraps
-export const ring = heap.alloc(RING);
+export const ring = alloc(RING);
 export let logEnd: u32 = 0;
 
 function ringByte(b: u32): void {

@@ -1,10 +1,10 @@
 // The server side of the WebSocket opening handshake on an HTTP connection (RFC 6455 4.2), and the
 // dispatch of a WebSocket's events (ws/frame.ts) to the service its endpoint belongs to.
-import { COMMA } from "../util/ascii";
+import { COMMA, listItem } from "../util/ascii";
 import { LOG_DEBUG } from "../abi/host.generated";
 import * as cfg from "../config";
 import { Slot, aux, flush, KIND_WS, CONTROL_AT } from "../net/slots";
-import { METHOD_GET, ROUTE_CONTROL } from "../http/request";
+import { METHOD_GET, ROUTE_CONTROL, HEADERS, H_WS_VERSION } from "../http/request";
 import { handleLine, sendChallenge } from "../control/server";
 import { answerStatus } from "../http/response";
 import { writeSwitching } from "./handshake";
@@ -32,12 +32,12 @@ function protocolAt(index: i32): usize {
 /** A complete request for a WebSocket route: answer 101 and switch the slot to frames (KIND_WS), or
  *  refuse. Bytes after the request are the first frames: the caller offers them to wsData. */
 export function upgrade(s: Slot, now: u32): void {
-  if (!s.wsUpgrade) return answerStatus(s, 426, "Upgrade: websocket\r\n", now);
+  if (!s.wsUpgrade) return answerStatus(s, 426, "upgrade", "Upgrade: websocket\r\n", now);
   if (s.method != METHOD_GET || !s.http11 || !s.wsConnUpgrade || !s.wsKeyOk || s.wsVersion == 0) {
-    return answerStatus(s, 400, "", now);
+    return answerStatus(s, 400, "handshake", "", now);
   }
-  if (s.wsVersion != 1) return answerStatus(s, 426, "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n", now);
-  if (s.wsOriginBad) return answerStatus(s, 403, "", now);
+  if (s.wsVersion != 1) return answerStatus(s, 426, listItem(HEADERS, H_WS_VERSION), "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n", now);
+  if (s.wsOriginBad) return answerStatus(s, 403, cfg.settingName(cfg.K_WS_ORIGINS), "", now);
   let proto = s.wsProtocol ? protocolAt(s.wsProtocol) : 0;
   // the 101 is written over the request line (free now); frames later use the stage
   let len = writeSwitching(s.buf, aux(s), proto, s.wsProtocol ? protoLen : 0);
