@@ -29,6 +29,12 @@ export function reserveLeases(): void {
 const FREE: u8 = 0;
 const HELD: u8 = 1; // offered and awaiting its REQUEST, or declined (MAC ff:ff:ff:ff:ff:ff)
 const BOUND: u8 = 2;
+// DHCP options (RFC 2132) the server reads
+const OPT_PAD: u8 = 0;
+const OPT_REQUESTED_IP: u8 = 50;
+const OPT_MESSAGE_TYPE: u8 = 53;
+const OPT_SERVER_ID: u8 = 54;
+const OPT_END: u8 = 255;
 const NOBODY = memory.data<u8>([255, 255, 255, 255, 255, 255]);
 const OFFER_MS: u32 = 30000;
 const DISCOVER = 1, REQUEST = 3, DECLINE = 4, ACK = 5, NAK = 6, RELEASE = 7, INFORM = 8;
@@ -107,8 +113,8 @@ export function dhcpDatagram(s: i32, ip: u32, port: i32, p: usize, len: i32, now
     if (i >= len) ok = false; // no end option
     else {
       let c = load<u8>(p + i);
-      if (c == 255) break;
-      if (c == 0) {
+      if (c == OPT_END) break;
+      if (c == OPT_PAD) {
         i++;
         continue;
       }
@@ -116,8 +122,8 @@ export function dhcpDatagram(s: i32, ip: u32, port: i32, p: usize, len: i32, now
       let l = <i32>load<u8>(p + i + 1);
       i += 2 + l;
       if (i > len) ok = false;
-      else if (c == 53) type = l == 1 ? load<u8>(v) : 0;
-      else if ((c | 4) == 54) { // 50 or 54
+      else if (c == OPT_MESSAGE_TYPE) type = l == 1 ? load<u8>(v) : 0;
+      else if ((c | 4) == OPT_SERVER_ID) { // OPT_REQUESTED_IP (50) or OPT_SERVER_ID (54)
         ok = l == 4;
         store<u32>(opts + (c & 4), load<u32>(v));
       }

@@ -1,7 +1,7 @@
 // Incremental HTTP/1.1 request reader for one slot: any segmentation, one byte at a time if need be.
 // It also recognises the tutorial's bare "GET Data" (no request target, no line end) from the first
 // bytes, so such a client is answered at once instead of waiting for a line end that never comes.
-import { Ascii, asciiLen, asciiAt, listItem } from "../util/ascii";
+import { Ascii, asciiLen, asciiAt, listItem, SPACE, BANG, HASH, STAR, PLUS, COMMA, MINUS, DOT, SLASH, DIGIT_0, COLON, QUESTION, UPPER_A, CARET, LOWER_A, PIPE, TILDE, CASE_BIT } from "../util/ascii";
 import { Slot, aux } from "../net/slots";
 import { bytesEqual, bytesEqualNoCase, indexInList, inList, bytesSame, parseDecimal } from "../util/bytes";
 import { isBase64Of16 } from "../util/base64";
@@ -41,8 +41,8 @@ export const BODY_MAX: i32 = 64;
 
 /** RFC 9110 tchar: digits, letters and !#$%&'*+-.^_`|~ */
 function isTokenChar(b: u32): bool {
-  if (b - 48 < 10 || (b | 32) - 97 < 26) return true;
-  return b == 33 || b - 35 < 5 || b == 42 || b == 43 || b == 45 || b == 46 || b - 94 < 3 || b == 124 || b == 126;
+  if (b - DIGIT_0 < 10 || (b | CASE_BIT) - LOWER_A < 26) return true;
+  return b == BANG || b - HASH < 5 || b == STAR || b == PLUS || b == MINUS || b == DOT || b - CARET < 3 || b == PIPE || b == TILDE;
 }
 
 function fail(s: Slot, status: u16, rule: Ascii): i32 {
@@ -54,9 +54,9 @@ function fail(s: Slot, status: u16, rule: Ascii): i32 {
 /** Whether the bytes received so far can still be the start of an HTTP request; TUTORIAL once not. */
 function sniff(s: Slot, b: u32): i32 {
   if (s.phase == SNIFF_METHOD) {
-    if (b == 32 && s.len > 1) s.phase = SNIFF_TARGET;
+    if (b == SPACE && s.len > 1) s.phase = SNIFF_TARGET;
     else if (!isTokenChar(b) || s.len > METHOD_MAX) return TUTORIAL;
-  } else if (b == 47) {
+  } else if (b == SLASH) {
     s.phase = REQUEST_LINE;
   } else {
     return TUTORIAL;
@@ -70,9 +70,9 @@ const METHODS: Ascii = "GET,HEAD,PUT";
 function parseRequestLine(s: Slot, n: i32): i32 {
   let p = s.buf;
   let sp1 = 0;
-  while (load<u8>(p + sp1) != 32) sp1++; // sniff() guaranteed one space before '/'
+  while (load<u8>(p + sp1) != SPACE) sp1++; // sniff() guaranteed one space before '/'
   let sp2 = -1;
-  for (let i = sp1 + 1; i < n; i++) if (load<u8>(p + i) == 32) { sp2 = i; break; }
+  for (let i = sp1 + 1; i < n; i++) if (load<u8>(p + i) == SPACE) { sp2 = i; break; }
   if (sp2 < 0) return fail(s, 400, "request line");
   if (!bytesEqual(p + sp2 + 1, n - sp2 - 1, "HTTP/1.1") && !bytesEqual(p + sp2 + 1, n - sp2 - 1, "HTTP/1.0")) {
     return n - sp2 - 1 == 8 && bytesEqual(p + sp2 + 1, 5, "HTTP/") ? fail(s, 505, "version") : fail(s, 400, "request line");
@@ -80,7 +80,7 @@ function parseRequestLine(s: Slot, n: i32): i32 {
   s.http11 = bytesEqual(p + sp2 + 1, n - sp2 - 1, "HTTP/1.1");
   s.method = <u8>inList(METHODS, p, sp1);
   let pathEnd = sp1 + 1;
-  while (pathEnd < sp2 && load<u8>(p + pathEnd) != 63) pathEnd++; // the query does not pick the route
+  while (pathEnd < sp2 && load<u8>(p + pathEnd) != QUESTION) pathEnd++; // the query does not pick the route
   let path = p + sp1 + 1;
   let pathLen = pathEnd - sp1 - 1;
   s.route = bytesEqual(path, pathLen, "/rgb") ? ROUTE_RGB : bytesEqual(path, pathLen, "/echo") ? ROUTE_ECHO
@@ -93,7 +93,7 @@ function parseRequestLine(s: Slot, n: i32): i32 {
 /** "HTTP/1.1 101 Switching Protocols": the status goes to s.status. */
 function parseStatusLine(s: Slot, n: i32): i32 {
   let p = s.buf;
-  if (n < 12 || !bytesEqual(p, 9, "HTTP/1.1 ") || (n > 12 && load<u8>(p + 12) != 32)) return fail(s, 502, "status");
+  if (n < 12 || !bytesEqual(p, 9, "HTTP/1.1 ") || (n > 12 && load<u8>(p + 12) != SPACE)) return fail(s, 502, "status");
   let code = parseDecimal(p + 9, 3, 3);
   if (code < 100) return fail(s, 502, "status");
   s.status = <u16>code;
@@ -108,10 +108,10 @@ let tokenLen: i32 = 0;
 function nextToken(p: usize, n: i32, start: i32): i32 {
   if (start > n) return -1;
   let i = start;
-  while (i < n && load<u8>(p + i) != 44) i++;
+  while (i < n && load<u8>(p + i) != COMMA) i++;
   let a = start, e = i;
-  while (a < e && (load<u8>(p + a) == 32 || load<u8>(p + a) == 9)) a++;
-  while (e > a && (load<u8>(p + e - 1) == 32 || load<u8>(p + e - 1) == 9)) e--;
+  while (a < e && (load<u8>(p + a) == SPACE || load<u8>(p + a) == 9)) a++;
+  while (e > a && (load<u8>(p + e - 1) == SPACE || load<u8>(p + e - 1) == 9)) e--;
   tokenAt = p + a;
   tokenLen = e - a;
   return i + 1;
@@ -173,19 +173,19 @@ function webSocketHeader(s: Slot, h: i32, v: usize, vn: i32): i32 {
 function parseHeaderLine(s: Slot, n: i32): i32 {
   let p = s.buf;
   let b = load<u8>(p);
-  if (b == 32 || b == 9) return fail(s, 400, "header line"); // obsolete line folding (RFC 9112 5.2)
+  if (b == SPACE || b == 9) return fail(s, 400, "header line"); // obsolete line folding (RFC 9112 5.2)
   let colon = -1;
-  for (let i = 0; i < n; i++) if (load<u8>(p + i) == 58) { colon = i; break; }
+  for (let i = 0; i < n; i++) if (load<u8>(p + i) == COLON) { colon = i; break; }
   if (colon <= 0) return fail(s, 400, "header line");
   for (let i = 0; i < colon; i++) {
     let c = <u32>load<u8>(p + i);
     if (!isTokenChar(c)) return fail(s, 400, "header line");
-    if (c - 65 < 26) store<u8>(p + i, c | 32); // names compare lower case (the line is not kept)
+    if (c - UPPER_A < 26) store<u8>(p + i, c | CASE_BIT); // names compare lower case (the line is not kept)
   }
   let v = colon + 1;
   let e = n;
-  while (v < e && (load<u8>(p + v) == 32 || load<u8>(p + v) == 9)) v++;
-  while (e > v && (load<u8>(p + e - 1) == 32 || load<u8>(p + e - 1) == 9)) e--;
+  while (v < e && (load<u8>(p + v) == SPACE || load<u8>(p + v) == 9)) v++;
+  while (e > v && (load<u8>(p + e - 1) == SPACE || load<u8>(p + e - 1) == 9)) e--;
   let h = inList(HEADERS, p, colon);
   if (h == H_CONTENT_LENGTH) {
     let len = parseDecimal(p + v, e - v, 9);

@@ -37,7 +37,7 @@ function reason(status: i32): void {
   let c = <u32>load<u8>(p);
   while (c != 0) {
     let q = p + 1;
-    while (<u32>load<u8>(q) - 32 < 96) q++; // the text runs up to the next code byte or the end
+    while (<u32>load<u8>(q) - SPACE < 96) q++; // the text runs up to the next code byte or the end
     if (c == <u32>(status & 255)) {
       reasonAt = p + 1;
       reasonLen = <i32>(q - p - 1);

@@ -5,7 +5,7 @@
 import {
   host_wifi_rssi, host_wifi_ip, host_free_heap, IFACE_STA, IFACE_AP, PIN_COUNT, LOG_INFO, LOG_WARN,
 } from "../abi/host.generated";
-import { Ascii } from "../util/ascii";
+import { Ascii, SLASH } from "../util/ascii";
 import { bytesEqual, bytesSame, parseDecimal, putHex, putIpText } from "../util/bytes";
 import { put, putBytes, putLine, emit } from "../util/log";
 import { reached, msUntil } from "../util/time";
@@ -322,8 +322,8 @@ function sessionEvent(now: u32): bool {
 function ownSuffix(p: usize, n: i32): i32 {
   let a = set.prefixLen;
   let b = a + 1 + set.clientIdLen;
-  if (n <= b + 1 || !bytesSame(p, set.prefix, a) || load<u8>(p + a) != 47) return -1;
-  if (!bytesSame(p + a + 1, set.clientId, set.clientIdLen) || load<u8>(p + b) != 47) return -1;
+  if (n <= b + 1 || !bytesSame(p, set.prefix, a) || load<u8>(p + a) != SLASH) return -1;
+  if (!bytesSame(p + a + 1, set.clientId, set.clientIdLen) || load<u8>(p + b) != SLASH) return -1;
   return b + 1;
 }
 
@@ -405,7 +405,7 @@ function bridgeMessage(now: u32): bool {
     return warn("not a command topic");
   }
   let d = set.discoveryLen;
-  if (d > 0 && tn > d && bytesSame(t, set.discovery, d) && load<u8>(t + d) == 47) {
+  if (d > 0 && tn > d && bytesSame(t, set.discovery, d) && load<u8>(t + d) == SLASH) {
     if (bytesEqual(t + d + 1, tn - d - 1, "status")) {
       if (bytesEqual(p, n, "online")) forgetShown(); // Home Assistant restarted: tell it everything again
       return true;
@@ -418,10 +418,10 @@ function bridgeMessage(now: u32): bool {
     return true;
   }
   let a = set.prefixLen;
-  if (set.peersMax > 0 && tn > a + 1 && bytesSame(t, set.prefix, a) && load<u8>(t + a) == 47) {
+  if (set.peersMax > 0 && tn > a + 1 && bytesSame(t, set.prefix, a) && load<u8>(t + a) == SLASH) {
     let id = t + a + 1;
     let idLen = 0;
-    while (idLen < tn - a - 1 && load<u8>(id + idLen) != 47) idLen++;
+    while (idLen < tn - a - 1 && load<u8>(id + idLen) != SLASH) idLen++;
     let rest = id + idLen;
     let restLen = tn - a - 1 - idLen;
     let isBus = bytesEqual(rest, restLen, "/bus");

@@ -12,7 +12,7 @@ import {
   host_flash_read, host_flash_write, host_flash_erase, host_flash_size, host_reset, host_asset_find, host_asset_read,
   FLASH_SECTOR, OK, ABI_VERSION, RESET_KIND_BOARD, BUS_ROLE_MASTER, BUS_ROLE_WORKER,
 } from "../abi/host.generated";
-import { Ascii } from "../util/ascii";
+import { Ascii, EQUALS } from "../util/ascii";
 import * as json from "../util/json";
 import * as reply from "../util/reply";
 import * as cfg from "../config";
@@ -149,7 +149,7 @@ function decode(f: i32, dst: usize, max: u32): bool {
   if (f < 0 || json.memberType(f) != json.T_STRING) return false;
   let p = json.memberValue(f) + 1;
   let q = 0;
-  while (q < json.memberValueLen(f) - 2 && load<u8>(p + q) != 61) q++; // '=' ends the data
+  while (q < json.memberValueLen(f) - 2 && load<u8>(p + q) != EQUALS) q++; // '=' ends the data
   decoded = q * 6 >> 3;
   if (<u32>decoded > max) return false;
   let bits: u32 = 0;

@@ -1,4 +1,5 @@
 // Base64 (RFC 4648, standard alphabet, padded) for WebSocket keys and accept values.
+import { EQUALS } from "./ascii";
 
 function encodeSextet(v: u32): u8 {
   return <u8>(v < 26 ? 65 + v : v < 52 ? 71 + v : v < 62 ? v - 4 : v == 62 ? 43 : 47);
@@ -31,7 +32,7 @@ export function base64Encode(src: usize, n: i32, dst: usize): i32 {
 /** Whether [p, p+n) is canonical padded base64 of exactly 16 bytes (a WebSocket key): 22 characters
  *  of the alphabet, the last hiding four zero bits, then "==". */
 export function isBase64Of16(p: usize, n: i32): bool {
-  if (n != 24 || load<u8>(p + 22) != 61 || load<u8>(p + 23) != 61) return false;
+  if (n != 24 || load<u8>(p + 22) != EQUALS || load<u8>(p + 23) != EQUALS) return false;
   for (let i = 0; i < 22; i++) if (decodeChar(load<u8>(p + i)) < 0) return false;
   return (decodeChar(load<u8>(p + 21)) & 15) == 0;
 }

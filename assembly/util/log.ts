@@ -1,6 +1,6 @@
 // Console lines built in one static buffer: logging must work after init, when nothing may allocate.
 import { alloc } from "./heap";
-import { Ascii, asciiLen, asciiAt, COMMA } from "./ascii";
+import { Ascii, asciiLen, asciiAt, COMMA, SPACE, DIGIT_0, BACKSLASH, DEL } from "./ascii";
 import { host_log } from "../abi/host.generated";
 import { reached } from "./time";
 import { putDecimal, hexDigit } from "./bytes";
@@ -57,7 +57,7 @@ export function putIp(ip: u32): void {
 export function putBytes(p: usize, n: i32): void {
   for (let i = 0; i < n; i++) {
     let b = <u32>load<u8>(p + i);
-    if (b >= 32 && b < 127 && b != 92) putByte(b);
+    if (b >= SPACE && b < DEL && b != BACKSLASH) putByte(b);
     else {
       put("\\x");
       putByte(hexDigit(b >> 4));
@@ -130,7 +130,7 @@ function repeated(level: i32): bool {
   let h: u32 = <u32>level + 1;
   for (let i = 0; i < len; i++) {
     let b = <u32>load<u8>(buf + i);
-    if (b - 48 > 9) h = (h ^ b) * 16777619;
+    if (b - DIGIT_0 > 9) h = (h ^ b) * 16777619;
   }
   let free: usize = 0;
   for (let e = kinds; e < kinds + KINDS * ENTRY; e += ENTRY) {
