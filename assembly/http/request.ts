@@ -93,8 +93,8 @@ function parseRequestLine(s: Slot, n: i32): i32 {
 /** "HTTP/1.1 101 Switching Protocols": the status goes to s.status. */
 function parseStatusLine(s: Slot, n: i32): i32 {
   let p = s.buf;
-  if (n < 12 || !bytesEqual(p, 9, "HTTP/1.1 ") || (n > 12 && load<u8>(p + 12) != SPACE)) return fail(s, 502, "status");
-  let code = parseDecimal(p + 9, 3, 3);
+  let shaped = n >= 12 && bytesEqual(p, 9, "HTTP/1.1 ") && (n == 12 || load<u8>(p + 12) == SPACE);
+  let code = shaped ? parseDecimal(p + 9, 3, 3) : -1;
   if (code < 100) return fail(s, 502, "status");
   s.status = <u16>code;
   s.phase = HEADER_LINE;

@@ -288,7 +288,8 @@ const SETTING_LIMITS = memory.data<u8>([
 ]);
 
 /** Limit i: key k's min is limit 2k, its max 2k + 1. */
-export function settingLimit(i: i32): i32 {
+// @ts-ignore: decorator
+@inline export function settingLimit(i: i32): i32 {
   return load<i32>(LIMIT_VALUES + (<usize>load<u8>(SETTING_LIMITS + i) << 2));
 }
 

@@ -50,7 +50,7 @@ export function bytesSame(a: usize, b: usize, n: i32): bool {
 export function hexValue(b: u32): i32 {
   if (b - DIGIT_0 < 10) return <i32>(b - DIGIT_0);
   b |= 32; // ASCII lower case
-  if (b - LOWER_A < 6) return <i32>(b - LOWER_A + 10);
+  if (b - LOWER_A < 6) return <i32>(b - (LOWER_A - 10));
   return -1;
 }
 

@@ -13,8 +13,9 @@ let top: usize = ((__heap_base + HEADER + 15) & ~15) - HEADER; // where the next
 /** `size` bytes, 16-aligned, that stay the caller's for good. */
 export function alloc(size: usize): usize {
   let p = top + HEADER;
-  top = p + (((size + HEADER + 15) & ~15) - HEADER);
-  if (top > <usize>memory.size() << 16) unreachable(); // the core's page is full: a bug, the host restarts
+  let end = p + (((size + HEADER + 15) & ~15) - HEADER);
+  if (end > <usize>memory.size() << 16) unreachable(); // the core's page is full: a bug, the host restarts
+  top = end;
   return p;
 }
 

@@ -21,15 +21,17 @@ function putByte(b: u32): void {
 
 /** ASCII text (a string literal at the call site), or a name of a list (util/ascii.ts listItem). */
 export function put(s: Ascii): void {
-  let place = 0;
+  let place = 0; // the name to print, counted from 1 (0: the whole text)
+  let at = 0; // the name the loop is in
   if (s >= 0x10000) {
     place = <i32>(s & 255);
+    at = 1;
     s >>>= 8;
   }
-  for (let i = 0, n = asciiLen(s), at = 1; i < n; i++) {
+  for (let i = 0, n = asciiLen(s); i < n; i++) {
     let c = asciiAt(s, i);
     if (place && c == COMMA) at++;
-    else if (at == place || !place) putByte(c);
+    else if (at == place) putByte(c);
   }
 }
 

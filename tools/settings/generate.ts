@@ -156,7 +156,7 @@ export function renderCore(spec: SettingsSpec): string {
   for (const s of S) out.push(`  ${limitsOf(s).map((v) => values.indexOf(v)).join(", ")}, // ${s.name}${isNumber(s) ? `: ${min(s)} to ${max(s)}` : ""}`);
   out.push("]);", "");
   out.push("/** Limit i: key k's min is limit 2k, its max 2k + 1. */");
-  out.push("export function settingLimit(i: i32): i32 {");
+  out.push("// @ts-ignore: decorator", "@inline export function settingLimit(i: i32): i32 {");
   out.push("  return load<i32>(LIMIT_VALUES + (<usize>load<u8>(SETTING_LIMITS + i) << 2));", "}", "");
   const secrets = S.filter((s) => s.secret);
   out.push("/** A value never shown in a log line. */", "export function settingIsSecret(key: i32): bool {");
