@@ -48,7 +48,7 @@ export function startControl(now: u32): i32 {
   return OK;
 }
 
-export function isControlListener(handle: i32): bool {
+export function isListener(handle: i32): bool {
   return handle == listener;
 }
 

@@ -100,7 +100,7 @@ export function setBrightness(v: i32): void {
   for (let i = 0; i < 256; i++) store<u8>(lut + i, (<i32>load<u8>(GAMMA + i) * v) / 255);
 }
 
-export function lightsOwn(sock: i32): bool {
+export function lightsOwns(sock: i32): bool {
   return sock >= 0 && (sock == sockW || sock == sockD || sock == sockE);
 }
 

@@ -41,7 +41,7 @@ function asset(name: Ascii): i32 {
 }
 
 /** At init: which slot runs (the host's asset "core.slot") and whether it still has to confirm itself. */
-export function otaStart(): void {
+export function startOta(): void {
   running = asset("core.slot") == 1 ? <i32>load<u8>(t) - 64 : 0; // "A" 1, "B" 2, "firmware" 0
   if (<u32>running > 2) running = 0;
   trial = running != 0 && header(running) && load<u32>(hd + 132) == 0xffffffff;

@@ -84,7 +84,7 @@ export function connected(s: Slot, status: i32, now: u32): void {
 }
 
 /** Handshake bytes; after a verified 101 the rest are frames. */
-export function handshakeData(s: Slot, p: usize, n: i32, now: u32): i32 {
+export function data(s: Slot, p: usize, n: i32, now: u32): i32 {
   let r = feed(s, p, n, cfg.httpLineMax, cfg.httpHeadMax);
   if (r > REQUEST) {
     abortNow(s);
@@ -116,7 +116,7 @@ export function handshakeData(s: Slot, p: usize, n: i32, now: u32): i32 {
   return at + wsFeed(s, p + at, n - at, now); // our push socket gets no /control messages: no events
 }
 
-export function handshakeExpired(s: Slot, now: u32): void {
+export function expired(s: Slot, now: u32): void {
   abortNow(s);
   fail("handshake timed out", 0, now);
 }
