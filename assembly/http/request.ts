@@ -1,7 +1,7 @@
 // Incremental HTTP/1.1 request reader for one slot: any segmentation, one byte at a time if need be.
 // It also recognises the tutorial's bare "GET Data" (no request target, no line end) from the first
 // bytes, so such a client is answered at once instead of waiting for a line end that never comes.
-import { Ascii, asciiLen, asciiAt, listItem, SPACE, BANG, HASH, STAR, PLUS, COMMA, MINUS, DOT, SLASH, DIGIT_0, COLON, QUESTION, UPPER_A, CARET, LOWER_A, PIPE, TILDE, CASE_BIT } from "../util/ascii";
+import { Ascii, asciiLen, asciiAt, listItem, SPACE, BANG, HASH, STAR, PLUS, COMMA, MINUS, DOT, SLASH, DIGIT_0, COLON, QUESTION, UPPER_A, CARET, LOWER_A, PIPE, TILDE, CASE_BIT, TAB } from "../util/ascii";
 import { Slot, aux } from "../net/slots";
 import { bytesEqual, bytesEqualNoCase, indexInList, inList, bytesSame, parseDecimal } from "../util/bytes";
 import { isBase64Of16 } from "../util/base64";
@@ -101,33 +101,44 @@ function parseStatusLine(s: Slot, n: i32): i32 {
   return MORE;
 }
 
-// Walks the comma-separated tokens of a header value, optional whitespace trimmed:
-// for (let at = 0; (at = nextToken(p, n, at)) >= 0; ) use tokenAt/tokenLen.
-let tokenAt: usize = 0;
-let tokenLen: i32 = 0;
-function nextToken(p: usize, n: i32, start: i32): i32 {
-  if (start > n) return -1;
-  let i = start;
-  while (i < n && load<u8>(p + i) != COMMA) i++;
-  let a = start, e = i;
-  while (a < e && (load<u8>(p + a) == SPACE || load<u8>(p + a) == 9)) a++;
-  while (e > a && (load<u8>(p + e - 1) == SPACE || load<u8>(p + e - 1) == 9)) e--;
-  tokenAt = p + a;
-  tokenLen = e - a;
-  return i + 1;
+function isBlank(b: u32): bool {
+  return b == SPACE || b == TAB; // optional whitespace (RFC 9110 5.6.3)
+}
+
+/** Bytes [from, to) of p without the optional whitespace around them: from << 16 | to, trimmed. */
+function trim(p: usize, from: i32, to: i32): u32 {
+  while (from < to && isBlank(load<u8>(p + from))) from++;
+  while (to > from && isBlank(load<u8>(p + to - 1))) to--;
+  return (<u32>from << 16) | <u32>to;
+}
+
+/** Where the comma-separated token of a header value starting at `start` ends: its comma, or n. */
+function tokenEnd(p: usize, n: i32, start: i32): i32 {
+  while (start < n && load<u8>(p + start) != COMMA) start++;
+  return start;
 }
 
 /** Whether a comma-separated header value holds `lit` (lower case) as one of its tokens. */
 function hasToken(p: usize, n: i32, lit: Ascii): bool {
-  for (let at = 0; (at = nextToken(p, n, at)) >= 0; ) if (bytesEqualNoCase(tokenAt, tokenLen, lit)) return true;
+  for (let at = 0; at <= n; ) {
+    let end = tokenEnd(p, n, at);
+    let t = trim(p, at, end);
+    let a = <i32>(t >>> 16);
+    if (bytesEqualNoCase(p + a, <i32>(t & 0xffff) - a, lit)) return true;
+    at = end + 1;
+  }
   return false;
 }
 
 /** 1-based index in `list` (comma-separated) of the first token of the header value found there. */
 function firstMatch(p: usize, n: i32, list: usize, listLen: i32): u8 {
-  for (let at = 0; (at = nextToken(p, n, at)) >= 0; ) {
-    let idx = indexInList(list, listLen, tokenAt, tokenLen);
+  for (let at = 0; at <= n; ) {
+    let end = tokenEnd(p, n, at);
+    let t = trim(p, at, end);
+    let a = <i32>(t >>> 16);
+    let idx = indexInList(list, listLen, p + a, <i32>(t & 0xffff) - a);
     if (idx > 0) return <u8>idx;
+    at = end + 1;
   }
   return 0;
 }
@@ -173,7 +184,7 @@ function webSocketHeader(s: Slot, h: i32, v: usize, vn: i32): i32 {
 function parseHeaderLine(s: Slot, n: i32): i32 {
   let p = s.buf;
   let b = load<u8>(p);
-  if (b == SPACE || b == 9) return fail(s, 400, "header line"); // obsolete line folding (RFC 9112 5.2)
+  if (isBlank(b)) return fail(s, 400, "header line"); // obsolete line folding (RFC 9112 5.2)
   let colon = -1;
   for (let i = 0; i < n; i++) if (load<u8>(p + i) == COLON) { colon = i; break; }
   if (colon <= 0) return fail(s, 400, "header line");
@@ -182,10 +193,9 @@ function parseHeaderLine(s: Slot, n: i32): i32 {
     if (!isTokenChar(c)) return fail(s, 400, "header line");
     if (c - UPPER_A < 26) store<u8>(p + i, c | CASE_BIT); // names compare lower case (the line is not kept)
   }
-  let v = colon + 1;
-  let e = n;
-  while (v < e && (load<u8>(p + v) == SPACE || load<u8>(p + v) == 9)) v++;
-  while (e > v && (load<u8>(p + e - 1) == SPACE || load<u8>(p + e - 1) == 9)) e--;
+  let value = trim(p, colon + 1, n);
+  let v = <i32>(value >>> 16);
+  let e = <i32>(value & 0xffff);
   let h = inList(HEADERS, p, colon);
   if (h == H_CONTENT_LENGTH) {
     let len = parseDecimal(p + v, e - v, 9);

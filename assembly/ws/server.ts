@@ -11,22 +11,18 @@ import { writeSwitching } from "./handshake";
 import { wsStart, wsFeed, wsSent, pump, stageFree, ENDPOINT_ECHO, ENDPOINT_CONTROL } from "./frame";
 import { put, emit, putWithIp } from "../util/log";
 
-/** Protocol name `index` (1-based) of the comma-separated ws_protocols; sets protoLen. */
-let protoLen: i32 = 0;
-function protocolAt(index: i32): usize {
+/** Protocol name `index` (1-based) of the comma-separated ws_protocols: its address << 8 | its length
+ *  (a name is at most 96 bytes, an address below 2^24). */
+function protocolAt(index: i32): u32 {
   let start = 0;
   let k = 1;
   let list = cfg.wsProtocols;
   for (let i = 0; i <= cfg.wsProtocolsLen; i++) {
     if (i < cfg.wsProtocolsLen && load<u8>(list + i) != COMMA) continue;
-    if (k++ == index) {
-      protoLen = i - start;
-      return list + start;
-    }
+    if (k++ == index) return (<u32>(list + start) << 8) | <u32>(i - start);
     start = i + 1;
   }
-  protoLen = 0;
-  return list;
+  return <u32>list << 8;
 }
 
 /** A complete request for a WebSocket route: answer 101 and switch the slot to frames (KIND_WS), or
@@ -40,7 +36,7 @@ export function upgrade(s: Slot, now: u32): void {
   if (s.wsOriginBad) return answerStatus(s, 403, cfg.settingName(cfg.K_WS_ORIGINS), "", now);
   let proto = s.wsProtocol ? protocolAt(s.wsProtocol) : 0;
   // the 101 is written over the request line (free now); frames later use the stage
-  let len = writeSwitching(s.buf, aux(s), proto, s.wsProtocol ? protoLen : 0);
+  let len = writeSwitching(s.buf, aux(s), proto >>> 8, <i32>(proto & 255));
   putWithIp("ws: ", s.remoteIp);
   let control = s.route == ROUTE_CONTROL;
   put(control ? " opened /control" : " opened /echo");
