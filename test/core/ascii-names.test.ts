@@ -1,7 +1,8 @@
 // The core names the bytes it parses (util/ascii.ts: SLASH, DIGIT_0, ...) instead of comparing them with
 // raw numbers. The rule this test keeps: no decimal literal from 32 to 126 (the printable ASCII range) may
 // stand beside a byte in a comparison (==, !=, <, <=, >, >=) or be subtracted from or or-ed into one. A
-// byte is load<u8>(...), asciiAt(...), or a variable initialised from one of them; lengths, counts and
+// byte is load<u8>(...), asciiAt(...), a variable initialised from one of them, or a parameter b or c
+// of type u8 or u32 (the core's names for a byte passed in); lengths, counts and
 // sizes are not bytes and are left alone. Generated files (*.generated.ts) are checked by their
 // generators' tests; util/sha256.ts and util/md.ts hold no text.
 import { describe, it, expect } from "vitest";
@@ -48,6 +49,8 @@ export function rawAsciiBytes(file: string): string[] {
   const lines = readFileSync(file, "utf8").split("\n").map(code);
   const byteVars = new Set<string>();
   for (const l of lines) for (const m of l.matchAll(/\b(?:let|const)\s+(\w+)(?:\s*:\s*\w+)?\s*=\s*(?:<\w+>)?(?:load<u8>|asciiAt)\(/g)) byteVars.add(m[1]);
+  // and a function's parameter b or c of type u8 or u32: the core's names for a byte passed in
+  for (const l of lines) if (/\bfunction\b/.test(l)) for (const m of l.matchAll(/[(,]\s*(b|c)\s*:\s*u(?:8|32)\b/g)) byteVars.add(m[1]);
   const isByte = (operand: string) => {
     const bare = operand.replace(/^\((.*)\)$/, "$1").trim();
     if (BYTE_CALL.test(bare)) return true;
