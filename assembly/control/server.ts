@@ -12,7 +12,7 @@ import { run } from "./actions";
 import { Slot, accepted, arm, aux, flush, closeNow, abortNow, slotAt, slotCount, KIND_CONTROL, KIND_WS, CONTROL_AT, REPLY_ROOM } from "../net/slots";
 import { hmacStart, hmacUpdate, hmacFinal } from "../util/sha256";
 import { wsClose, putFrameHeader, ENDPOINT_CONTROL, CLOSE_POLICY } from "../ws/frame";
-import { put, emit, putLine, putWithI32, putWithIp } from "../util/log";
+import { put, emit, putLine, putRule, putWithI32, putWithIp } from "../util/log";
 import { putHex } from "../util/bytes";
 
 let listener: i32 = -1;
@@ -195,8 +195,8 @@ function verifyCommand(s: Slot, line: usize, n: i32): bool {
 /** "control: closing <address>: <the rule it broke>". */
 function logClosing(s: Slot, rule: Ascii): void {
   putWithIp("control: closing ", s.remoteIp);
-  put(": ");
-  putLine(rule, LOG_INFO);
+  putRule(rule);
+  emit(LOG_INFO);
 }
 
 /** One chance to authenticate: after the error reply the connection closes, whatever the peer does;

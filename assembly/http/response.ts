@@ -3,7 +3,7 @@
 import { Ascii, asciiLen, asciiAt, SPACE, LF } from "../util/ascii";
 import { putAscii, putDecimal } from "../util/bytes";
 import { LOG_INFO } from "../abi/host.generated";
-import { put, putLine, putWithI32, putWithIp } from "../util/log";
+import { emit, putRule, putWithI32, putWithIp } from "../util/log";
 import { Slot, replyAndClose } from "../net/slots";
 import * as cfg from "../config";
 
@@ -82,7 +82,7 @@ export function answerStatus(s: Slot, status: i32, rule: Ascii, extra: Ascii, no
   badRequests++;
   putWithI32("http: ", status);
   putWithIp(" to ", s.remoteIp);
-  put(": ");
-  putLine(rule, LOG_INFO);
+  putRule(rule);
+  emit(LOG_INFO);
   replyAndClose(s, writeResponse(s.buf, status, extra, 0, -1, false), now, cfg.httpTimeoutMs);
 }

@@ -35,6 +35,15 @@ export function put(s: Ascii): void {
   }
 }
 
+/** ": <rule>", the rule a peer broke, at the end of a line. A line's kind (below) ends where its rule
+ *  begins: a peer breaking rule after rule makes no new kinds, so the rate limit holds for it too. */
+let ruleAt: i32 = -1;
+export function putRule(rule: Ascii): void {
+  ruleAt = len;
+  put(": ");
+  put(rule);
+}
+
 const digits = memory.data(10);
 
 export function putU32(n: u32): void {
@@ -114,11 +123,12 @@ function out(level: i32, ringToo: bool): void {
     ringByte(10);
   }
   len = 0;
+  ruleAt = -1;
 }
 
 // Lines that repeat at network speed (a flood of connections or bad requests) would push every other
-// line out of the ring (docs/SECURITY.md). A line's kind is its text without digits, so addresses and
-// numbers make no new kind; the first BURST of a kind go to the ring, the rest within log_repeat_ms only
+// line out of the ring (docs/SECURITY.md). A line's kind is its text without digits and without its
+// rule (putRule), so addresses, numbers and rules make no new kind; the first BURST of a kind go to the ring, the rest within log_repeat_ms only
 // to the console, and logTick writes the last of them once more with the count: "... (x410 more in 60 s)".
 const KINDS: i32 = 8;
 const BURST: i32 = 3;
@@ -130,7 +140,7 @@ export let clock: u32 = 0; // set by the entry points that may log at network sp
 function repeated(level: i32): bool {
   if (logRepeatMs == 0) return false; // off
   let h: u32 = <u32>level + 1;
-  for (let i = 0; i < len; i++) {
+  for (let i = 0, n = ruleAt < 0 ? len : ruleAt; i < n; i++) {
     let b = <u32>load<u8>(buf + i);
     if (b - DIGIT_0 > 9) h = (h ^ b) * 16777619;
   }

@@ -10,7 +10,7 @@ import { Slot, aux, flush, abortNow, closeNow, STAGE, STAGE_SIZE, CONTROL_AT } f
 import { utf8Feed, UTF8_OK, UTF8_BAD } from "../util/utf8";
 import { reached } from "../util/time";
 import { Ascii } from "../util/ascii";
-import { put, emit, putWithI32, putWithIp } from "../util/log";
+import { emit, putRule, putWithI32, putWithIp } from "../util/log";
 
 export const OP_CONT: u8 = 0;
 export const OP_TEXT: u8 = 1;
@@ -116,8 +116,7 @@ export function wsClose(s: Slot, code: u16, rule: Ascii, now: u32): void {
   if (s.wsCloseSent) return;
   putWithIp("ws: closing ", s.remoteIp);
   putWithI32(" with ", code);
-  put(": ");
-  put(rule);
+  putRule(rule);
   emit(code == CLOSE_NORMAL || code == CLOSE_GOING_AWAY ? LOG_DEBUG : LOG_INFO);
   s.wsCloseSent = true;
   s.wsLastTx = now;
