@@ -9,7 +9,7 @@ import { udpOpen, udpSend, udpClose } from "../net/host";
 import { dhcpFirst, dhcpCount, dhcpLeaseS } from "../config";
 import { reached, msUntil } from "../util/time";
 import { bytesSame } from "../util/bytes";
-import { emit, putLine, putWithI32, putWithIp } from "../util/log";
+import { put, emit, putLine, putRule, putWithI32, putWithIp } from "../util/log";
 
 /** The access point's own address (the Pico W's AP and the tutorial use it): router and DNS for clients. */
 export const AP_IP: u32 = 0xc0a80401; // 192.168.4.1
@@ -131,6 +131,9 @@ export function dhcpDatagram(s: i32, ip: u32, port: i32, p: usize, len: i32, now
   }
   if (!ok | (type > 8) | !((SERVER_TYPES >> <i32>type) & 1)) {
     dhcpDropped++;
+    put("dhcp: dropped a datagram");
+    putRule(ok ? "message type" : "format"); // not one a server answers, or not BOOTP/DHCP as RFC 2131 says
+    emit(LOG_INFO);
     return;
   }
   let want = bswap<u32>(load<u32>(opts)) - dhcpFirst; // the requested address's slot

@@ -5,6 +5,7 @@
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { startBoard, stopBoards, freePort, waitFor, exchange, type TestBoard } from "../helpers/boards.ts";
 import { frame, closeFrame } from "../helpers/ws.ts";
+import dgram from "node:dgram";
 
 const KEY = "correct horse battery staple";
 let board: TestBoard;
@@ -136,5 +137,31 @@ describe("a control connection's close names the rule in the log", () => {
     const r = await exchange(control, parts, { ms: 3000 });
     expect(r.end).not.toBe("open");
     await logged(`control: closing 127.0.0.1: ${rule}`, from);
+  });
+});
+
+describe("a bus datagram dropped names the rule in the log", () => {
+  it.each([
+    ["shorter than a header", () => Buffer.alloc(10), "length"],
+    ["another protocol version", () => Buffer.concat([Buffer.from([0x50, 0x57, 9]), Buffer.alloc(37)]), "version"],
+    ["a tag made with another key", () => Buffer.concat([Buffer.from([0x50, 0x57, 1, 2]), Buffer.alloc(36, 7)]), "tag"],
+  ])("%s", async (_what, datagram, rule) => {
+    const port = await freePort();
+    const bus = await startBoard(`bus=1\nbus_port=${port}\nbus_peers=127.0.61.1\nkey=${KEY}\nhttp_port=0\ncontrol_port=0`, { host: "127.0.61.1", name: "bus" });
+    const from = bus.lines.length;
+    const sock = dgram.createSocket("udp4");
+    await new Promise<void>((r) => sock.bind(0, "127.0.0.1", () => r()));
+    try {
+      // a few, a little apart: UDP may lose one, and the first ones of a kind always reach the log
+      for (let i = 0; i < 3; i++) {
+        sock.send(datagram(), port, "127.0.61.1");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const re = new RegExp(`^bus: dropped a datagram from 127\\.0\\.0\\.1: ${rule}$`);
+      await waitFor(() => bus.lines.slice(from).some((l) => re.test(l.text)), `the log line naming ${rule}`, 5000);
+    } finally {
+      sock.close();
+      await bus.stop();
+    }
   });
 });
