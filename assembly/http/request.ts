@@ -101,7 +101,8 @@ function parseStatusLine(s: Slot, n: i32): i32 {
   return MORE;
 }
 
-function isBlank(b: u32): bool {
+// @ts-ignore: decorator
+@inline function isBlank(b: u32): bool {
   return b == SPACE || b == TAB; // optional whitespace (RFC 9110 5.6.3)
 }
 
