@@ -6,7 +6,8 @@
 // sizes are not bytes and are left alone. Generated files (*.generated.ts) are checked by their
 // generators' tests; util/sha256.ts and util/md.ts hold no text.
 import { describe, it, expect } from "vitest";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -45,7 +46,7 @@ function operandBefore(s: string, at: number): string {
 }
 
 /** Raw ASCII numbers beside bytes in one file: "file:line: text". */
-export function rawAsciiBytes(file: string): string[] {
+function rawAsciiBytes(file: string): string[] {
   const lines = readFileSync(file, "utf8").split("\n").map(code);
   const byteVars = new Set<string>();
   for (const l of lines) for (const m of l.matchAll(/\b(?:let|const)\s+(\w+)(?:\s*:\s*\w+)?\s*=\s*(?:<\w+>)?(?:load<u8>|asciiAt)\(/g)) byteVars.add(m[1]);
@@ -78,8 +79,6 @@ describe("named bytes in the core", () => {
   });
 
   it("finds such a comparison when one is there (the check itself works)", () => {
-    const { writeFileSync, mkdtempSync } = require("node:fs") as typeof import("node:fs");
-    const { tmpdir } = require("node:os") as typeof import("node:os");
     const dir = mkdtempSync(join(tmpdir(), "pw-ascii-"));
     const f = join(dir, "x.ts");
     writeFileSync(f, ["let c = load<u8>(p);", "if (c == 47) x();", "if (load<u8>(p + i) != 58) y();", "if (n > 32) z(); // a length", 'if (c == SLASH) w("==47");'].join("\n"));
