@@ -209,61 +209,49 @@ function parseHeaderLine(s: Slot, n: i32): i32 {
   return webSocketHeader(s, h, p + v, e - v);
 }
 
-/** Consumes bytes from [p, p+n). Returns the result in the low half: MORE, TUTORIAL, REQUEST or a broken
- *  rule (above REQUEST, the status in s.status); and in the high half how many bytes it used. */
-export function feed(s: Slot, p: usize, n: i32, lineMax: i32, headMax: i32): u64 {
-  let used = 0;
-  let r = MORE;
+/** Consumes bytes from [p, p+n); returns MORE, TUTORIAL, REQUEST or a broken rule (above REQUEST, the
+ *  status in s.status), and sets `used`. */
+export let used: i32 = 0;
+export function feed(s: Slot, p: usize, n: i32, lineMax: i32, headMax: i32): i32 {
+  used = 0;
   while (used < n) {
-    if (s.phase == DONE) break;
+    if (s.phase == DONE) return MORE;
     let b = <u32>load<u8>(p + used++);
     if (s.phase == BODY) {
       store<u8>(s.buf + s.len++, <u8>b);
       if (--s.bodyLeft == 0) {
         s.phase = DONE;
-        r = REQUEST;
-        break;
+        return REQUEST;
       }
       continue;
     }
-    if (++s.headBytes > headMax) {
-      r = fail(s, 431, cfg.settingName(cfg.K_HTTP_HEAD_MAX));
-      break;
-    }
+    if (++s.headBytes > headMax) return fail(s, 431, cfg.settingName(cfg.K_HTTP_HEAD_MAX));
     if (b == 10) {
       let len = s.len;
       if (len > 0 && load<u8>(s.buf + len - 1) == 13) len--;
       s.len = 0;
-      if (s.phase < REQUEST_LINE) {
-        r = TUTORIAL; // a line end before any request target
-        break;
-      }
+      let r = MORE;
+      if (s.phase < REQUEST_LINE) return TUTORIAL; // a line end before any request target
       // (STATUS_LINE is above REQUEST_LINE: clients never take the tutorial path)
       if (s.phase == REQUEST_LINE) r = parseRequestLine(s, len);
       else if (s.phase == STATUS_LINE) r = parseStatusLine(s, len);
       else if (len == 0) {
-        // RFC 9112 3.2: Host is required
-        if (s.http11 && !s.sawHost && !s.wsClient) r = fail(s, 400, listItem(HEADERS, H_HOST));
-        else if (s.bodyLeft > BODY_MAX) r = fail(s, 413, listItem(HEADERS, H_CONTENT_LENGTH));
-        else if (s.bodyLeft == 0) {
+        if (s.http11 && !s.sawHost && !s.wsClient) return fail(s, 400, listItem(HEADERS, H_HOST)); // RFC 9112 3.2: Host is required
+        if (s.bodyLeft > BODY_MAX) return fail(s, 413, listItem(HEADERS, H_CONTENT_LENGTH));
+        if (s.bodyLeft == 0) {
           s.phase = DONE;
-          r = REQUEST;
-        } else s.phase = BODY;
+          return REQUEST;
+        }
+        s.phase = BODY;
       } else r = parseHeaderLine(s, len);
-      if (r != MORE) break;
+      if (r != MORE) return r;
       continue;
     }
-    if (s.len >= lineMax) {
-      r = fail(s, s.phase <= REQUEST_LINE ? 414 : s.phase == STATUS_LINE ? 502 : 431, cfg.settingName(cfg.K_HTTP_LINE_MAX));
-      break;
-    }
+    if (s.len >= lineMax) return fail(s, s.phase <= REQUEST_LINE ? 414 : s.phase == STATUS_LINE ? 502 : 431, cfg.settingName(cfg.K_HTTP_LINE_MAX));
     store<u8>(s.buf + s.len++, <u8>b);
-    if (s.phase < REQUEST_LINE && sniff(s, b) == TUTORIAL) {
-      r = TUTORIAL;
-      break;
-    }
+    if (s.phase < REQUEST_LINE && sniff(s, b) == TUTORIAL) return TUTORIAL;
   }
-  return (<u64>used << 32) | <u64><u32>r;
+  return MORE;
 }
 
 /** True once the first bytes showed an HTTP request (method, space, '/'). */

@@ -5,7 +5,7 @@ import { Ascii, asciiLen, asciiAt } from "../util/ascii";
 import { OK, ERR_NOMEM, LOG_INFO, LOG_WARN, LOG_DEBUG, LOG_ERROR } from "../abi/host.generated";
 import * as cfg from "../config";
 import { Slot, accepted, arm, replyAndClose, closeNow, abortNow, KIND_HTTP, KIND_WS } from "../net/slots";
-import { feed, isHttp, TUTORIAL, REQUEST, ROUTE_RGB, ROUTE_ECHO, ROUTE_CONTROL, ROUTE_PAGE } from "./request";
+import { feed, used, isHttp, TUTORIAL, REQUEST, ROUTE_RGB, ROUTE_ECHO, ROUTE_CONTROL, ROUTE_PAGE } from "./request";
 import { answerPage } from "./asset";
 import { listening as controlEnabled } from "../control/server";
 import { answerStatus } from "./response";
@@ -50,8 +50,7 @@ export function accept(conn: i32, ip: u32, now: u32): i32 {
  *  ended and the slot is a WebSocket (abi/exports.ts hands it the rest). */
 export function data(s: Slot, p: usize, n: i32, now: u32): i32 {
   if (s.closing) return n;
-  let fed = feed(s, p, n, cfg.httpLineMax, cfg.httpHeadMax);
-  let r = <i32>fed;
+  let r = feed(s, p, n, cfg.httpLineMax, cfg.httpHeadMax);
   if (r == TUTORIAL) answerTutorial(s, now);
   else if (r > REQUEST) answerStatus(s, s.status, r, "", now);
   else if (r == REQUEST) {
@@ -59,7 +58,7 @@ export function data(s: Slot, p: usize, n: i32, now: u32): i32 {
     else if (s.route == ROUTE_PAGE) answerPage(s, now);
     else if ((s.route == ROUTE_ECHO && cfg.wsEcho) || (s.route == ROUTE_CONTROL && controlEnabled())) {
       upgrade(s, now);
-      if (s.kind == KIND_WS) return <i32>(fed >>> 32); // where the request ended
+      if (s.kind == KIND_WS) return used;
     } else answerStatus(s, 404, "route", "", now);
   }
   return n;

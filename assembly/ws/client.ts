@@ -6,7 +6,7 @@ import { host_random_fill, OK, LOG_INFO, LOG_WARN } from "../abi/host.generated"
 import { tcpConnect, tcpSend } from "../net/host";
 import * as cfg from "../config";
 import { Slot, aux, claim, arm, release, abortNow, KIND_WS, KIND_WS_DIAL } from "../net/slots";
-import { feed, STATUS_LINE, REQUEST } from "../http/request";
+import { feed, used, STATUS_LINE, REQUEST } from "../http/request";
 import { writeUpgrade, acceptDigest } from "./handshake";
 import { wsStart, wsFeed, wsSendText, ENDPOINT_PUSH } from "./frame";
 import { base64Encode } from "../util/base64";
@@ -85,8 +85,7 @@ export function connected(s: Slot, status: i32, now: u32): void {
 
 /** Handshake bytes; after a verified 101 the rest are frames. */
 export function data(s: Slot, p: usize, n: i32, now: u32): i32 {
-  let fed = feed(s, p, n, cfg.httpLineMax, cfg.httpHeadMax);
-  let r = <i32>fed;
+  let r = feed(s, p, n, cfg.httpLineMax, cfg.httpHeadMax);
   if (r > REQUEST) {
     abortNow(s);
     fail("sent a malformed handshake reply", 0, now);
@@ -107,7 +106,7 @@ export function data(s: Slot, p: usize, n: i32, now: u32): i32 {
     fail(why, 0, now);
     return n;
   }
-  let at = <i32>(fed >>> 32); // where the reply ended
+  let at = used;
   s.kind = KIND_WS;
   wsStart(s, true, ENDPOINT_PUSH, now);
   failures = 0;
