@@ -251,34 +251,62 @@ function publishDiag(now: u32): bool {
   return true;
 }
 
-/** Publishes what is due, in order, until the send buffer or the in-flight store is full. */
+/** Publishes what is due, in order, until the send buffer or the in-flight store is full. One step per
+ *  turn of the loop: wasm3 on the M0+ (no tail calls) keeps a C frame for every op a function has run
+ *  until it returns or its loop turns, and the first round after a connect (subscribe, online, the
+ *  discovery configs, pins, light, bus, diagnostics) in one straight line took the board's stack past
+ *  wasm3's limit: "core trapped in tick: call stack exhausted" (tools/emu/RADIO.md). */
 function pump(now: u32): void {
   if (session.state != session.UP || session.resending()) return;
-  if (!subscribed && !(subscribed = subscribe(now))) return;
-  if (!online) {
-    session.startPacket();
-    session.ownTopic("status");
-    session.packetId();
-    pk.text("online");
-    if (!(online = session.endPublish(1, true, now))) return;
-  }
-  if (set.discoveryLen > 0) {
-    for (let k = 0; k < discovery.FIXED; k++) {
-      if (fixedShown & (1 << k)) continue;
-      if (!discovery.announce(k, 0, false, now)) return;
-      fixedShown |= 1 << k;
-    }
-  }
-  if (!unfinished && !reached(now, pollDue)) return; // every mqtt_poll_ms, not on every event's tick
-  pollDue = now + set.pollMs;
-  unfinished = !publishPins(now) || !publishLight(now) || !publishBus(now) || !publishDiag(now);
-  if (unfinished) return;
-  if (sweeping && reached(now, upAt + 1000)) {
-    // the retained configs came right after the SUBACK; from now on they would only echo our own
-    session.startPacket();
-    session.packetId();
-    sweepFilter();
-    sweeping = !session.endPacket(pk.UNSUBSCRIBE, now);
+  for (let step = 0; step < PUMP_STEPS; step++) if (!pumpStep(step, now)) return;
+}
+
+const PUMP_STEPS = 9;
+/** One step of pump(); false stops the round (no room, or nothing due). */
+function pumpStep(step: i32, now: u32): bool {
+  switch (step) {
+    case 0:
+      return subscribed || (subscribed = subscribe(now));
+    case 1:
+      if (online) return true;
+      session.startPacket();
+      session.ownTopic("status");
+      session.packetId();
+      pk.text("online");
+      return (online = session.endPublish(1, true, now));
+    case 2:
+      if (set.discoveryLen > 0) {
+        for (let k = 0; k < discovery.FIXED; k++) {
+          if (fixedShown & (1 << k)) continue;
+          if (!discovery.announce(k, 0, false, now)) return false;
+          fixedShown |= 1 << k;
+        }
+      }
+      return true;
+    case 3:
+      if (!unfinished && !reached(now, pollDue)) return false; // every mqtt_poll_ms, not on every event's tick
+      pollDue = now + set.pollMs;
+      unfinished = true; // until the diagnostics are out: a step without room goes on at the next chance
+      return true;
+    case 4:
+      return publishPins(now);
+    case 5:
+      return publishLight(now);
+    case 6:
+      return publishBus(now);
+    case 7:
+      if (!publishDiag(now)) return false;
+      unfinished = false;
+      return true;
+    default:
+      if (sweeping && reached(now, upAt + 1000)) {
+        // the retained configs came right after the SUBACK; from now on they would only echo our own
+        session.startPacket();
+        session.packetId();
+        sweepFilter();
+        sweeping = !session.endPacket(pk.UNSUBSCRIBE, now);
+      }
+      return true;
   }
 }
 
