@@ -3,13 +3,13 @@
 // Every setting is declared in assembly/settings/spec.json; its storage, defaults, limits and setters are
 // generated (assembly/settings/settings.generated.ts, re-exported here for the services). This file reads
 // the lines, logs refusals and parses the custom kinds.
-import { Ascii } from "./util/ascii";
+import { Ascii, HASH, COMMA, COLON, EQUALS, SLASH, LOWER_B, LOWER_G, LOWER_R } from "./util/ascii";
 import { ERR_CONFIG, OK, LOG_ERROR } from "./abi/host.generated";
 import { bytesEqual, parseDecimal, parseIp } from "./util/bytes";
 import { put, putBytes, emit, putLine, putWithI32 } from "./util/log";
 import { parseEither } from "./settings/values";
 import {
-  K_RGB, K_RGB_SERVER, K_WS_URL, K_BUS_PEERS, K_PIXELS_ORDER, K_MQTT, SETTINGS_COUNT, SETTING_LIMITS, TEXT_MAX,
+  K_RGB, K_RGB_SERVER, K_WS_URL, K_BUS_PEERS, K_PIXELS_ORDER, K_MQTT, SETTINGS_COUNT, settingLimit, TEXT_MAX,
   BUS_PEERS_MAX, settingIndex, settingIsSecret, setSettingNumber, setSettingValue,
 } from "./settings/settings.generated";
 import { setBroker } from "./mqtt/settings";
@@ -60,7 +60,7 @@ let hostPort: i32 = 0;
 let hostLen: i32 = 0;
 function ipPort(p: usize, n: i32, defaultPort: i64): bool {
   let i = 0;
-  while (i < n && load<u8>(p + i) != 58) i++;
+  while (i < n && load<u8>(p + i) != COLON) i++;
   let ip = parseIp(p, i);
   let port = i < n ? parseDecimal(p + i + 1, n - i - 1, 5) : defaultPort;
   hostIp = <u32>ip;
@@ -74,7 +74,7 @@ function wsUrl(): Ascii {
   let i = 5;
   if (vn < 6 || !bytesEqual(vp, 5, "ws://") || vn > TEXT_MAX) i = 0;
   else {
-    while (i < vn && load<u8>(vp + i) != 47) i++;
+    while (i < vn && load<u8>(vp + i) != SLASH) i++;
     if (!ipPort(vp + 5, i - 5, 80)) i = 0;
   }
   if (i == 0) return "expected ws://IPv4[:port][/path]";
@@ -97,7 +97,7 @@ function peers(): Ascii {
   let start = 0;
   busPeerCount = 0;
   for (let i = 0; i <= vn; i++) {
-    if (i < vn && load<u8>(vp + i) != 44) continue;
+    if (i < vn && load<u8>(vp + i) != COMMA) continue;
     let ip = parseIp(vp + start, i - start);
     if (ip <= 0) return "expected comma-separated IPv4 addresses";
     if (busPeerCount == BUS_PEERS_MAX) return "too many bus_peers (at most 8)";
@@ -112,10 +112,10 @@ function pixelsOrder(): Ascii {
   let seenColours = 0;
   for (let i = 0; i < vn; i++) {
     let c = load<u8>(vp + i);
-    if (c == 114) pixelsPosR = i;
-    else if (c == 103) pixelsPosG = i;
-    else if (c == 98) pixelsPosB = i;
-    seenColours |= c == 114 ? 1 : c == 103 ? 2 : c == 98 ? 4 : 8;
+    if (c == LOWER_R) pixelsPosR = i;
+    else if (c == LOWER_G) pixelsPosG = i;
+    else if (c == LOWER_B) pixelsPosB = i;
+    seenColours |= c == LOWER_R ? 1 : c == LOWER_G ? 2 : c == LOWER_B ? 4 : 8;
   }
   return vn == 3 && seenColours == 7 ? 0 : "expected r, g and b in wire order (grb)";
 }
@@ -143,8 +143,8 @@ function setCustom(key: i32): Ascii {
 }
 
 function apply(key: i32): i32 {
-  let min = load<i32>(SETTING_LIMITS + (key << 3));
-  let max = load<i32>(SETTING_LIMITS + (key << 3), 4);
+  let min = settingLimit(key << 1);
+  let max = settingLimit((key << 1) + 1);
   if (max == 0) {
     let why = setCustom(key);
     return why != 0 ? fail(why) : OK;
@@ -174,9 +174,9 @@ export function parseConfig(p: usize, n: i32): i32 {
     let ln = i - start;
     start = i + 1;
     if (ln > 0 && load<u8>(ls + ln - 1) == 13) ln--;
-    if (ln == 0 || load<u8>(ls) == 35) continue;
+    if (ln == 0 || load<u8>(ls) == HASH) continue;
     let eq = -1;
-    for (let j = 0; j < ln; j++) if (load<u8>(ls + j) == 61) { eq = j; break; }
+    for (let j = 0; j < ln; j++) if (load<u8>(ls + j) == EQUALS) { eq = j; break; }
     vp = ls;
     vn = ln;
     if (eq < 0) {

@@ -11,6 +11,8 @@ export interface ClientOptions {
   key?: string;
   /** How long to wait for the connection and for each reply (default 5000 ms). */
   timeoutMs?: number;
+  /** How long to wait for the connection alone (default timeoutMs). */
+  connectTimeoutMs?: number;
 }
 
 export class ControlError extends Error {}
@@ -35,7 +37,7 @@ export class Client {
   }
 
   static async connect(host: string, port = 12345, opts: ClientOptions = {}): Promise<Client> {
-    const timeoutMs = opts.timeoutMs ?? 5000;
+    const timeoutMs = opts.connectTimeoutMs ?? opts.timeoutMs ?? 5000;
     const socket = await new Promise<net.Socket>((resolve, reject) => {
       const s = net.connect({ host, port });
       const timer = setTimeout(() => (s.destroy(), reject(new ControlError(`${host}:${port} did not answer within ${timeoutMs} ms`))), timeoutMs);

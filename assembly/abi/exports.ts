@@ -33,11 +33,11 @@ import { sha256Reset, sha256Update, sha256Final, hmacStart, hmacUpdate, hmacFina
 import { heapTop, HEAP_LIMIT } from "../util/heap";
 import * as bus from "../bus/node";
 import * as radio from "../bus/radio";
-import { startMessages, messagesOwn, message, tutorialDatagram, nodesTick } from "../bus/tutorial";
+import { startMessages, messagesOwns, messageDatagram, tutorialDatagram, nodesTick } from "../bus/tutorial";
 import { sent as busSent, HEADER } from "../bus/wire";
 import { count as busMembers, voters as busVoters } from "../bus/table";
 import { dhcpOwns, dhcpDatagram, dhcpTick, dhcpLeases, reserveLeases } from "../dhcp/server";
-import { otaStart, otaTick } from "../ota/ota";
+import { startOta, otaTick } from "../ota/ota";
 import { io } from "./io";
 import * as store from "../store/config_sector";
 import * as lights from "../lights/lights";
@@ -59,7 +59,7 @@ export function init(configLen: i32, now: u32): i32 {
   if (<u32>configLen > <u32>IO_CAPACITY) return ERR_CONFIG;
   let r = configLen == 0 ? store.configure(io) : parseConfig(io, configLen); // 0: the flash sector
   if (r != OK) return r;
-  otaStart();
+  startOta();
   reserveLeases();
   let need = slotBytes(maxConns, bufferSizeFor(httpLineMax, controlLineMax));
   let room = <i32>(HEAP_LIMIT - heapTop());
@@ -102,7 +102,7 @@ export function tick(now: u32): i32 {
   for (let s = nextExpired(now); s != null; s = nextExpired(now)) {
     if (s.kind == KIND_HTTP) http.expired(s, now);
     else if (s.kind == KIND_WS) wsExpired(s, now);
-    else if (s.kind == KIND_WS_DIAL) wsClient.handshakeExpired(s, now);
+    else if (s.kind == KIND_WS_DIAL) wsClient.expired(s, now);
     else if (s.kind == KIND_CONTROL) control.expired(s, now);
     else client.expired(s, now);
   }
@@ -118,7 +118,7 @@ export function tick(now: u32): i32 {
 export function tcp_accepted(listener: i32, conn: i32, ip: u32, port: i32, now: u32): i32 {
   if (!ready) return ERR_NOMEM;
   log.clock = now;
-  if (control.isControlListener(listener)) return control.accept(conn, ip, now);
+  if (control.isListener(listener)) return control.accept(conn, ip, now);
   if (!http.isListener(listener)) return ERR_NOMEM;
   return http.accept(conn, ip, now);
 }
@@ -147,7 +147,7 @@ export function tcp_data(conn: i32, len: i32, now: u32): i32 {
     // a request that became a WebSocket returns where it ended: the bytes after it are its first frames
     return s.kind == KIND_WS ? used + wsData(s, io + used, len - used, now) : used;
   }
-  if (s.kind == KIND_WS_DIAL) return wsClient.handshakeData(s, io, len, now);
+  if (s.kind == KIND_WS_DIAL) return wsClient.data(s, io, len, now);
   if (s.kind == KIND_CONTROL) return control.data(s, io, len, now);
   return client.data(s, io, len, now);
 }
@@ -175,7 +175,7 @@ export function tcp_closed(conn: i32, reason: i32, now: u32): void {
     return;
   }
   // the host already freed the connection: only our slot remains
-  if (s.kind == KIND_RGB_CLIENT) client.lost(s, reason, now);
+  if (s.kind == KIND_RGB_CLIENT) client.closed(s, reason, now);
   else release(s);
 }
 
@@ -186,8 +186,8 @@ export function udp_data(sock: i32, ip: u32, port: i32, len: i32, now: u32): voi
     let pixels = tutorialDatagram(ip, port, io, len, now) ? -1 : bus.busDatagram(ip, port, io, len, now);
     if (pixels >= 0) lights.busPixels(io + HEADER, pixels, bus.fromMaster(io), now);
   }
-  else if (messagesOwn(sock)) message(ip, io, len);
-  else if (lights.lightsOwn(sock)) lights.lightsDatagram(sock, io, len, now);
+  else if (messagesOwns(sock)) messageDatagram(ip, io, len);
+  else if (lights.lightsOwns(sock)) lights.lightsDatagram(sock, io, len, now);
 }
 export function dns_result(req: i32, ip: u32, status: i32, now: u32): void {
   mqttSession.resolved(req, ip, status, now);

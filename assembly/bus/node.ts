@@ -11,12 +11,12 @@ import { udpOpen } from "../net/host";
 import * as cfg from "../config";
 import * as t from "./table";
 import {
-  tx, begin, transmit, bodyLength, HEADER, ROW, DATAGRAM_MAX, H_TYPE, H_BUS, H_TERM, H_FROM,
+  tx, begin, transmit, bodyLength, HEADER, PROTOCOL_VERSION, ROW, DATAGRAM_MAX, H_TYPE, H_BUS, H_TERM, H_FROM,
   T_JOIN, T_HEARTBEAT, T_ACK, T_LIST, T_VOTE_REQUEST, T_VOTE, T_LEASES, T_PIXELS,
 } from "./wire";
 import { dhcpLeaseCount, dhcpLeaseAt, dhcpAdoptLease } from "../dhcp/server";
 import { followMaster } from "../rgb/client";
-import { put, putU32, emit, putLine, putWithIp, putWithU32 } from "../util/log";
+import { put, putU32, emit, putLine, putRule, putWithIp, putWithU32 } from "../util/log";
 import { reached, msUntil } from "../util/time";
 
 const BROADCAST: u32 = 0xffffffff;
@@ -507,6 +507,13 @@ export function busDatagram(ip: u32, port: i32, p: usize, n: i32, now: u32): i32
   let body = bodyLength(p, n);
   if (body < 0 || role == BUS_ROLE_OFF) {
     dropped++;
+    if (body < 0) {
+      // the rule it broke (wire.ts bodyLength): too short, another protocol version, or a tag (or magic)
+      // that is not ours; one kind of line whatever the rule, so a flood of them is rate-limited
+      putWithIp("bus: dropped a datagram from ", ip);
+      putRule(n < HEADER ? "length" : load<u8>(p, 2) != PROTOCOL_VERSION ? "version" : "tag");
+      emit(LOG_INFO);
+    }
     return -1;
   }
   let type = load<u8>(p + H_TYPE);

@@ -1,6 +1,8 @@
 // The bus membership as this board sees it: a fixed table reserved at init, kept in role order
 // (index 0 the MASTER, then WORKER1..n by join order). The master's table is the truth; the others
 // hold its latest copy (docs/PROTOCOL.md).
+import { alloc } from "../util/heap";
+
 export const ENTRY: i32 = 24;
 export const E_ID: usize = 0; // u64 board id; a plain (tutorial) board: PLAIN_ID | its IPv4
 export const E_IP: usize = 8; // u32
@@ -20,7 +22,7 @@ export let count: i32 = 0;
 
 export function reserveTable(n: i32): void {
   capacity = n;
-  table = heap.alloc(<usize>(n * ENTRY));
+  table = alloc(<usize>(n * ENTRY));
   memory.fill(table, 0, <usize>(n * ENTRY));
 }
 

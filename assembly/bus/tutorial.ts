@@ -18,7 +18,7 @@ export function startMessages(): void {
   msgSock = udpOpen(cfg.busMsgPort, cfg.wifiMode == cfg.WIFI_AP ? IFACE_AP : IFACE_STA);
 }
 
-export function messagesOwn(s: i32): bool {
+export function messagesOwns(s: i32): bool {
   return s == msgSock && s >= 0;
 }
 
@@ -76,7 +76,7 @@ function sendNodes(): void {
   }
 }
 
-export function message(ip: u32, p: usize, n: i32): void {
+export function messageDatagram(ip: u32, p: usize, n: i32): void {
   putWithIp("bus: message from ", ip);
   put(": ");
   putBytes(p, min(n, 120));

@@ -12,7 +12,7 @@ import { run } from "./actions";
 import { Slot, accepted, arm, aux, flush, closeNow, abortNow, slotAt, slotCount, KIND_CONTROL, KIND_WS, CONTROL_AT, REPLY_ROOM } from "../net/slots";
 import { hmacStart, hmacUpdate, hmacFinal } from "../util/sha256";
 import { wsClose, putFrameHeader, ENDPOINT_CONTROL, CLOSE_POLICY } from "../ws/frame";
-import { put, emit, putLine, putWithI32, putWithIp } from "../util/log";
+import { put, emit, putLine, putRule, putWithI32, putWithIp } from "../util/log";
 import { putHex } from "../util/bytes";
 
 let listener: i32 = -1;
@@ -48,7 +48,7 @@ export function startControl(now: u32): i32 {
   return OK;
 }
 
-export function isControlListener(handle: i32): bool {
+export function isListener(handle: i32): bool {
   return handle == listener;
 }
 
@@ -192,10 +192,19 @@ function verifyCommand(s: Slot, line: usize, n: i32): bool {
   return true;
 }
 
-/** One chance to authenticate: after the error reply the connection closes, whatever the peer does. */
-function refuseUnauthenticated(s: Slot, now: u32): void {
+/** "control: closing <address>: <the rule it broke>". */
+function logClosing(s: Slot, rule: Ascii): void {
+  putWithIp("control: closing ", s.remoteIp);
+  putRule(rule);
+  emit(LOG_INFO);
+}
+
+/** One chance to authenticate: after the error reply the connection closes, whatever the peer does;
+ *  `rule` names what the peer got wrong, for the log line. */
+function refuseUnauthenticated(s: Slot, rule: Ascii, now: u32): void {
   if (!isControl(s)) return;
-  if (s.kind == KIND_WS) return wsClose(s, CLOSE_POLICY, now);
+  if (s.kind == KIND_WS) return wsClose(s, CLOSE_POLICY, rule, now);
+  logClosing(s, rule);
   s.closing = true;
   arm(s, now, cfg.httpTimeoutMs); // a peer that never reads the refusal cannot keep the slot
   if (s.sent >= s.len) closeNow(s);
@@ -214,7 +223,7 @@ export function handleLine(s: Slot, line: usize, n: i32, now: u32): void {
       reply.noCommand();
     } else reply.invalidJson();
     send(s, line, reply.errorReply(line, cap), now);
-    if (!s.ctlAuthed) refuseUnauthenticated(s, now);
+    if (!s.ctlAuthed) refuseUnauthenticated(s, "json", now);
     return;
   }
   let ok: bool;
@@ -236,7 +245,7 @@ export function handleLine(s: Slot, line: usize, n: i32, now: u32): void {
     if (ok) reply.errorStart("the reply does not fit the board's buffer");
     send(s, line, reply.errorReply(line, cap), now);
   }
-  if (!wasAuthed && !s.ctlAuthed && isControl(s)) refuseUnauthenticated(s, now);
+  if (!wasAuthed && !s.ctlAuthed && isControl(s)) refuseUnauthenticated(s, "auth", now);
 }
 
 /** Bytes from the peer; returns how many were consumed (none while a reply is still going out). */
@@ -271,7 +280,7 @@ export function data(s: Slot, p: usize, n: i32, now: u32): i32 {
       reply.errorMore(" bytes); it was dropped");
       reply.noCommand();
       send(s, s.buf + CONTROL_AT, reply.errorReply(s.buf + CONTROL_AT, cfg.controlLineMax + REPLY_ROOM), now);
-      if (!s.ctlAuthed) refuseUnauthenticated(s, now);
+      if (!s.ctlAuthed) refuseUnauthenticated(s, cfg.settingName(cfg.K_CONTROL_LINE_MAX), now);
     } else handleLine(s, s.buf + CONTROL_AT, len, now);
   }
   return n;
@@ -292,8 +301,6 @@ export function peerFinished(s: Slot): void {
 
 export function expired(s: Slot, now: u32): void {
   if (s.closing) return abortNow(s);
-  put("control: ");
-  putWithIp("closing idle connection from ", s.remoteIp);
-  emit(LOG_INFO);
+  logClosing(s, s.ctlAuthed ? cfg.settingName(cfg.K_CONTROL_IDLE_MS) : cfg.settingName(cfg.K_CONTROL_AUTH_MS));
   closeNow(s);
 }

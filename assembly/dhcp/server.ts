@@ -3,12 +3,13 @@
 // nothing is allocated when the AP comes up), time only through `now`. Address i of the pool is slot i of the
 // table; a slot remembers its client's MAC after the lease ends, so a returning client gets its old
 // address back. Replies are written over the request in the io buffer.
+import { alloc } from "../util/heap";
 import { IFACE_AP, OK, ERR_CONFIG, LOG_INFO, LOG_WARN, LOG_ERROR } from "../abi/host.generated";
 import { udpOpen, udpSend, udpClose } from "../net/host";
 import { dhcpFirst, dhcpCount, dhcpLeaseS } from "../config";
 import { reached, msUntil } from "../util/time";
 import { bytesSame } from "../util/bytes";
-import { emit, putLine, putWithI32, putWithIp } from "../util/log";
+import { put, emit, putLine, putRule, putWithI32, putWithIp } from "../util/log";
 
 /** The access point's own address (the Pico W's AP and the tutorial use it): router and DNS for clients. */
 export const AP_IP: u32 = 0xc0a80401; // 192.168.4.1
@@ -20,7 +21,7 @@ let ends: usize = 0; // ms, compared wrap-safely
 
 export function reserveLeases(): void {
   let n = <usize>dhcpCount;
-  macs = heap.alloc(n * 11);
+  macs = alloc(n * 11);
   states = macs + n * 6;
   ends = states + n; // u32s, read and written with unaligned-safe wasm loads
   memory.fill(macs, 0, n * 11);
@@ -28,6 +29,12 @@ export function reserveLeases(): void {
 const FREE: u8 = 0;
 const HELD: u8 = 1; // offered and awaiting its REQUEST, or declined (MAC ff:ff:ff:ff:ff:ff)
 const BOUND: u8 = 2;
+// DHCP options (RFC 2132) the server reads
+const OPT_PAD: u8 = 0;
+const OPT_REQUESTED_IP: u8 = 50;
+const OPT_MESSAGE_TYPE: u8 = 53;
+const OPT_SERVER_ID: u8 = 54;
+const OPT_END: u8 = 255;
 const NOBODY = memory.data<u8>([255, 255, 255, 255, 255, 255]);
 const OFFER_MS: u32 = 30000;
 const DISCOVER = 1, REQUEST = 3, DECLINE = 4, ACK = 5, NAK = 6, RELEASE = 7, INFORM = 8;
@@ -106,8 +113,8 @@ export function dhcpDatagram(s: i32, ip: u32, port: i32, p: usize, len: i32, now
     if (i >= len) ok = false; // no end option
     else {
       let c = load<u8>(p + i);
-      if (c == 255) break;
-      if (c == 0) {
+      if (c == OPT_END) break;
+      if (c == OPT_PAD) {
         i++;
         continue;
       }
@@ -115,8 +122,8 @@ export function dhcpDatagram(s: i32, ip: u32, port: i32, p: usize, len: i32, now
       let l = <i32>load<u8>(p + i + 1);
       i += 2 + l;
       if (i > len) ok = false;
-      else if (c == 53) type = l == 1 ? load<u8>(v) : 0;
-      else if ((c | 4) == 54) { // 50 or 54
+      else if (c == OPT_MESSAGE_TYPE) type = l == 1 ? load<u8>(v) : 0;
+      else if ((c | 4) == OPT_SERVER_ID) { // OPT_REQUESTED_IP (50) or OPT_SERVER_ID (54)
         ok = l == 4;
         store<u32>(opts + (c & 4), load<u32>(v));
       }
@@ -124,6 +131,9 @@ export function dhcpDatagram(s: i32, ip: u32, port: i32, p: usize, len: i32, now
   }
   if (!ok | (type > 8) | !((SERVER_TYPES >> <i32>type) & 1)) {
     dhcpDropped++;
+    put("dhcp: dropped a datagram");
+    putRule(ok ? "message type" : "format"); // not one a server answers, or not BOOTP/DHCP as RFC 2131 says
+    emit(LOG_INFO);
     return;
   }
   let want = bswap<u32>(load<u32>(opts)) - dhcpFirst; // the requested address's slot

@@ -25,11 +25,11 @@ function refill(s: Slot, from: i32): bool {
 }
 
 export function answerPage(s: Slot, now: u32): void {
-  if (s.method != METHOD_GET && s.method != METHOD_HEAD) return answerStatus(s, 405, "Allow: GET, HEAD\r\n", now);
+  if (s.method != METHOD_GET && s.method != METHOD_HEAD) return answerStatus(s, 405, "method", "Allow: GET, HEAD\r\n", now);
   let page: Ascii = setupMode ? "setup.html.gz" : PAGE; // an unconfigured board serves its setup page
   let id = host_asset_find(page + 1, asciiLen(page));
   let size = id < 0 ? -1 : host_asset_size(id);
-  if (size < 0) return answerStatus(s, 404, "", now);
+  if (size < 0) return answerStatus(s, 404, "asset", "", now);
   let n = putAscii(s.buf, "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Encoding: gzip\r\nContent-Length: ");
   n += putDecimal(s.buf + n, size);
   n += putAscii(s.buf + n, "\r\nConnection: close\r\nCache-Control: no-cache\r\n\r\n");

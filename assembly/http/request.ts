@@ -1,7 +1,7 @@
 // Incremental HTTP/1.1 request reader for one slot: any segmentation, one byte at a time if need be.
 // It also recognises the tutorial's bare "GET Data" (no request target, no line end) from the first
 // bytes, so such a client is answered at once instead of waiting for a line end that never comes.
-import { Ascii, asciiLen, asciiAt } from "../util/ascii";
+import { Ascii, asciiLen, asciiAt, listItem, SPACE, BANG, HASH, STAR, PLUS, COMMA, MINUS, DOT, SLASH, DIGIT_0, COLON, QUESTION, UPPER_A, CARET, LOWER_A, PIPE, TILDE, CASE_BIT, TAB } from "../util/ascii";
 import { Slot, aux } from "../net/slots";
 import { bytesEqual, bytesEqualNoCase, indexInList, inList, bytesSame, parseDecimal } from "../util/bytes";
 import { isBase64Of16 } from "../util/base64";
@@ -12,7 +12,8 @@ import * as cfg from "../config";
 export const MORE: i32 = 0; // need more bytes
 export const TUTORIAL: i32 = 1; // not HTTP: answer the tutorial way
 export const REQUEST: i32 = 2; // head (and body, if any) complete: s.method, s.route, s.buf[0..s.len) = body
-export const ERROR: i32 = 3; // s.status holds the HTTP status to answer with
+// anything above REQUEST: the request broke a rule; the result is the rule's name (an Ascii address,
+// never below 3) and s.status holds the HTTP status to answer with
 
 export const METHOD_OTHER: u8 = 0;
 export const METHOD_GET: u8 = 1;
@@ -40,22 +41,22 @@ export const BODY_MAX: i32 = 64;
 
 /** RFC 9110 tchar: digits, letters and !#$%&'*+-.^_`|~ */
 function isTokenChar(b: u32): bool {
-  if (b - 48 < 10 || (b | 32) - 97 < 26) return true;
-  return b == 33 || b - 35 < 5 || b == 42 || b == 43 || b == 45 || b == 46 || b - 94 < 3 || b == 124 || b == 126;
+  if (b - DIGIT_0 < 10 || (b | CASE_BIT) - LOWER_A < 26) return true;
+  return b == BANG || b - HASH < 5 || b == STAR || b == PLUS || b == MINUS || b == DOT || b - CARET < 3 || b == PIPE || b == TILDE;
 }
 
-function fail(s: Slot, status: u16): i32 {
+function fail(s: Slot, status: u16, rule: Ascii): i32 {
   s.status = status;
   s.phase = DONE;
-  return ERROR;
+  return <i32>rule;
 }
 
 /** Whether the bytes received so far can still be the start of an HTTP request; TUTORIAL once not. */
 function sniff(s: Slot, b: u32): i32 {
   if (s.phase == SNIFF_METHOD) {
-    if (b == 32 && s.len > 1) s.phase = SNIFF_TARGET;
+    if (b == SPACE && s.len > 1) s.phase = SNIFF_TARGET;
     else if (!isTokenChar(b) || s.len > METHOD_MAX) return TUTORIAL;
-  } else if (b == 47) {
+  } else if (b == SLASH) {
     s.phase = REQUEST_LINE;
   } else {
     return TUTORIAL;
@@ -69,17 +70,17 @@ const METHODS: Ascii = "GET,HEAD,PUT";
 function parseRequestLine(s: Slot, n: i32): i32 {
   let p = s.buf;
   let sp1 = 0;
-  while (load<u8>(p + sp1) != 32) sp1++; // sniff() guaranteed one space before '/'
+  while (load<u8>(p + sp1) != SPACE) sp1++; // sniff() guaranteed one space before '/'
   let sp2 = -1;
-  for (let i = sp1 + 1; i < n; i++) if (load<u8>(p + i) == 32) { sp2 = i; break; }
-  if (sp2 < 0) return fail(s, 400);
+  for (let i = sp1 + 1; i < n; i++) if (load<u8>(p + i) == SPACE) { sp2 = i; break; }
+  if (sp2 < 0) return fail(s, 400, "request line");
   if (!bytesEqual(p + sp2 + 1, n - sp2 - 1, "HTTP/1.1") && !bytesEqual(p + sp2 + 1, n - sp2 - 1, "HTTP/1.0")) {
-    return n - sp2 - 1 == 8 && bytesEqual(p + sp2 + 1, 5, "HTTP/") ? fail(s, 505) : fail(s, 400);
+    return n - sp2 - 1 == 8 && bytesEqual(p + sp2 + 1, 5, "HTTP/") ? fail(s, 505, "version") : fail(s, 400, "request line");
   }
   s.http11 = bytesEqual(p + sp2 + 1, n - sp2 - 1, "HTTP/1.1");
   s.method = <u8>inList(METHODS, p, sp1);
   let pathEnd = sp1 + 1;
-  while (pathEnd < sp2 && load<u8>(p + pathEnd) != 63) pathEnd++; // the query does not pick the route
+  while (pathEnd < sp2 && load<u8>(p + pathEnd) != QUESTION) pathEnd++; // the query does not pick the route
   let path = p + sp1 + 1;
   let pathLen = pathEnd - sp1 - 1;
   s.route = bytesEqual(path, pathLen, "/rgb") ? ROUTE_RGB : bytesEqual(path, pathLen, "/echo") ? ROUTE_ECHO
@@ -92,53 +93,65 @@ function parseRequestLine(s: Slot, n: i32): i32 {
 /** "HTTP/1.1 101 Switching Protocols": the status goes to s.status. */
 function parseStatusLine(s: Slot, n: i32): i32 {
   let p = s.buf;
-  if (n < 12 || !bytesEqual(p, 9, "HTTP/1.1 ") || (n > 12 && load<u8>(p + 12) != 32)) return fail(s, 502);
-  let code = parseDecimal(p + 9, 3, 3);
-  if (code < 100) return fail(s, 502);
+  let shaped = n >= 12 && bytesEqual(p, 9, "HTTP/1.1 ") && (n == 12 || load<u8>(p + 12) == SPACE);
+  let code = shaped ? parseDecimal(p + 9, 3, 3) : -1;
+  if (code < 100) return fail(s, 502, "status");
   s.status = <u16>code;
   s.phase = HEADER_LINE;
   return MORE;
 }
 
-// Walks the comma-separated tokens of a header value, optional whitespace trimmed:
-// for (let at = 0; (at = nextToken(p, n, at)) >= 0; ) use tokenAt/tokenLen.
-let tokenAt: usize = 0;
-let tokenLen: i32 = 0;
-function nextToken(p: usize, n: i32, start: i32): i32 {
-  if (start > n) return -1;
-  let i = start;
-  while (i < n && load<u8>(p + i) != 44) i++;
-  let a = start, e = i;
-  while (a < e && (load<u8>(p + a) == 32 || load<u8>(p + a) == 9)) a++;
-  while (e > a && (load<u8>(p + e - 1) == 32 || load<u8>(p + e - 1) == 9)) e--;
-  tokenAt = p + a;
-  tokenLen = e - a;
-  return i + 1;
+// @ts-ignore: decorator
+@inline function isBlank(b: u32): bool {
+  return b == SPACE || b == TAB; // optional whitespace (RFC 9110 5.6.3)
+}
+
+/** Bytes [from, to) of p without the optional whitespace around them: from << 16 | to, trimmed. */
+function trim(p: usize, from: i32, to: i32): u32 {
+  while (from < to && isBlank(load<u8>(p + from))) from++;
+  while (to > from && isBlank(load<u8>(p + to - 1))) to--;
+  return (<u32>from << 16) | <u32>to;
+}
+
+/** Where the comma-separated token of a header value starting at `start` ends: its comma, or n. */
+function tokenEnd(p: usize, n: i32, start: i32): i32 {
+  while (start < n && load<u8>(p + start) != COMMA) start++;
+  return start;
 }
 
 /** Whether a comma-separated header value holds `lit` (lower case) as one of its tokens. */
 function hasToken(p: usize, n: i32, lit: Ascii): bool {
-  for (let at = 0; (at = nextToken(p, n, at)) >= 0; ) if (bytesEqualNoCase(tokenAt, tokenLen, lit)) return true;
+  for (let at = 0; at <= n; ) {
+    let end = tokenEnd(p, n, at);
+    let t = trim(p, at, end);
+    let a = <i32>(t >>> 16);
+    if (bytesEqualNoCase(p + a, <i32>(t & 0xffff) - a, lit)) return true;
+    at = end + 1;
+  }
   return false;
 }
 
 /** 1-based index in `list` (comma-separated) of the first token of the header value found there. */
 function firstMatch(p: usize, n: i32, list: usize, listLen: i32): u8 {
-  for (let at = 0; (at = nextToken(p, n, at)) >= 0; ) {
-    let idx = indexInList(list, listLen, tokenAt, tokenLen);
+  for (let at = 0; at <= n; ) {
+    let end = tokenEnd(p, n, at);
+    let t = trim(p, at, end);
+    let a = <i32>(t >>> 16);
+    let idx = indexInList(list, listLen, p + a, <i32>(t & 0xffff) - a);
     if (idx > 0) return <u8>idx;
+    at = end + 1;
   }
   return 0;
 }
 
 // Header names the core reads, lower case; their 1-based index picks what to do with the value.
-const HEADERS: Ascii = "content-length,transfer-encoding,upgrade,connection,host,sec-websocket-version,sec-websocket-key,sec-websocket-accept,sec-websocket-protocol,sec-websocket-extensions,origin";
+export const HEADERS: Ascii = "content-length,transfer-encoding,upgrade,connection,host,sec-websocket-version,sec-websocket-key,sec-websocket-accept,sec-websocket-protocol,sec-websocket-extensions,origin";
 const H_CONTENT_LENGTH = 1;
 const H_TRANSFER_ENCODING = 2;
 const H_UPGRADE = 3;
 const H_CONNECTION = 4;
 const H_HOST = 5;
-const H_WS_VERSION = 6;
+export const H_WS_VERSION = 6;
 const H_WS_KEY = 7;
 const H_WS_ACCEPT = 8;
 const H_WS_PROTOCOL = 9;
@@ -154,7 +167,7 @@ function webSocketHeader(s: Slot, h: i32, v: usize, vn: i32): i32 {
   else if (h == H_WS_VERSION) s.wsVersion = bytesEqual(v, vn, "13") ? 1 : 2;
   else if (h == H_WS_KEY) {
     if (s.wsClient) return MORE;
-    if (s.wsKeyOk) return fail(s, 400); // a second key
+    if (s.wsKeyOk) return fail(s, 400, listItem(HEADERS, H_WS_KEY));
     s.wsKeyOk = isBase64Of16(v, vn);
     if (s.wsKeyOk) acceptDigest(v, vn, aux(s));
   } else if (h == H_WS_ACCEPT) {
@@ -172,32 +185,32 @@ function webSocketHeader(s: Slot, h: i32, v: usize, vn: i32): i32 {
 function parseHeaderLine(s: Slot, n: i32): i32 {
   let p = s.buf;
   let b = load<u8>(p);
-  if (b == 32 || b == 9) return fail(s, 400); // obsolete line folding (RFC 9112 5.2)
+  if (isBlank(b)) return fail(s, 400, "header line"); // obsolete line folding (RFC 9112 5.2)
   let colon = -1;
-  for (let i = 0; i < n; i++) if (load<u8>(p + i) == 58) { colon = i; break; }
-  if (colon <= 0) return fail(s, 400);
+  for (let i = 0; i < n; i++) if (load<u8>(p + i) == COLON) { colon = i; break; }
+  if (colon <= 0) return fail(s, 400, "header line");
   for (let i = 0; i < colon; i++) {
     let c = <u32>load<u8>(p + i);
-    if (!isTokenChar(c)) return fail(s, 400);
-    if (c - 65 < 26) store<u8>(p + i, c | 32); // names compare lower case (the line is not kept)
+    if (!isTokenChar(c)) return fail(s, 400, "header line");
+    if (c - UPPER_A < 26) store<u8>(p + i, c | CASE_BIT); // names compare lower case (the line is not kept)
   }
-  let v = colon + 1;
-  let e = n;
-  while (v < e && (load<u8>(p + v) == 32 || load<u8>(p + v) == 9)) v++;
-  while (e > v && (load<u8>(p + e - 1) == 32 || load<u8>(p + e - 1) == 9)) e--;
+  let value = trim(p, colon + 1, n);
+  let v = <i32>(value >>> 16);
+  let e = <i32>(value & 0xffff);
   let h = inList(HEADERS, p, colon);
   if (h == H_CONTENT_LENGTH) {
     let len = parseDecimal(p + v, e - v, 9);
-    if (len < 0 || s.sawLength) return fail(s, 400); // two lengths: refuse rather than pick one
+    if (len < 0 || s.sawLength) return fail(s, 400, listItem(HEADERS, H_CONTENT_LENGTH)); // two lengths: refuse rather than pick one
     s.sawLength = true;
     s.bodyLeft = <i32>len;
   } else if (h == H_TRANSFER_ENCODING) {
-    return fail(s, 501); // no chunked bodies: refusing beats mis-framing (request smuggling)
+    return fail(s, 501, listItem(HEADERS, H_TRANSFER_ENCODING)); // no chunked bodies: refusing beats mis-framing (request smuggling)
   }
   return webSocketHeader(s, h, p + v, e - v);
 }
 
-/** Consumes bytes from [p, p+n); returns MORE, TUTORIAL, REQUEST or ERROR in s.status, and sets *used. */
+/** Consumes bytes from [p, p+n); returns MORE, TUTORIAL, REQUEST or a broken rule (above REQUEST, the
+ *  status in s.status), and sets `used`. */
 export let used: i32 = 0;
 export function feed(s: Slot, p: usize, n: i32, lineMax: i32, headMax: i32): i32 {
   used = 0;
@@ -212,7 +225,7 @@ export function feed(s: Slot, p: usize, n: i32, lineMax: i32, headMax: i32): i32
       }
       continue;
     }
-    if (++s.headBytes > headMax) return fail(s, 431);
+    if (++s.headBytes > headMax) return fail(s, 431, cfg.settingName(cfg.K_HTTP_HEAD_MAX));
     if (b == 10) {
       let len = s.len;
       if (len > 0 && load<u8>(s.buf + len - 1) == 13) len--;
@@ -223,8 +236,8 @@ export function feed(s: Slot, p: usize, n: i32, lineMax: i32, headMax: i32): i32
       if (s.phase == REQUEST_LINE) r = parseRequestLine(s, len);
       else if (s.phase == STATUS_LINE) r = parseStatusLine(s, len);
       else if (len == 0) {
-        if (s.http11 && !s.sawHost && !s.wsClient) return fail(s, 400); // RFC 9112 3.2: Host is required
-        if (s.bodyLeft > BODY_MAX) return fail(s, 413);
+        if (s.http11 && !s.sawHost && !s.wsClient) return fail(s, 400, listItem(HEADERS, H_HOST)); // RFC 9112 3.2: Host is required
+        if (s.bodyLeft > BODY_MAX) return fail(s, 413, listItem(HEADERS, H_CONTENT_LENGTH));
         if (s.bodyLeft == 0) {
           s.phase = DONE;
           return REQUEST;
@@ -234,7 +247,7 @@ export function feed(s: Slot, p: usize, n: i32, lineMax: i32, headMax: i32): i32
       if (r != MORE) return r;
       continue;
     }
-    if (s.len >= lineMax) return fail(s, s.phase <= REQUEST_LINE ? 414 : s.phase == STATUS_LINE ? 502 : 431);
+    if (s.len >= lineMax) return fail(s, s.phase <= REQUEST_LINE ? 414 : s.phase == STATUS_LINE ? 502 : 431, cfg.settingName(cfg.K_HTTP_LINE_MAX));
     store<u8>(s.buf + s.len++, <u8>b);
     if (s.phase < REQUEST_LINE && sniff(s, b) == TUTORIAL) return TUTORIAL;
   }

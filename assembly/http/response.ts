@@ -3,7 +3,7 @@
 import { Ascii, asciiLen, asciiAt, SPACE, LF } from "../util/ascii";
 import { putAscii, putDecimal } from "../util/bytes";
 import { LOG_INFO } from "../abi/host.generated";
-import { emit, putWithI32, putWithIp } from "../util/log";
+import { emit, putRule, putWithI32, putWithIp } from "../util/log";
 import { Slot, replyAndClose } from "../net/slots";
 import * as cfg from "../config";
 
@@ -29,33 +29,30 @@ const REASONS = memory.data<u8>([
   0,
 ]);
 
-/** The reason phrase for `status`: sets reasonAt/reasonLen ("Error" for a status not listed). */
-let reasonAt: usize = 0;
-let reasonLen: i32 = 0;
-function reason(status: i32): void {
+/** The reason phrase for `status` ("Error" for a status not listed): its address << 8 | its length. */
+function reason(status: i32): u32 {
   let p = REASONS;
   let c = <u32>load<u8>(p);
   while (c != 0) {
     let q = p + 1;
-    while (<u32>load<u8>(q) - 32 < 96) q++; // the text runs up to the next code byte or the end
+    while (<u32>load<u8>(q) - SPACE < 96) q++; // the text runs up to the next code byte or the end
     if (c == <u32>(status & 255)) {
-      reasonAt = p + 1;
-      reasonLen = <i32>(q - p - 1);
-      return;
+      return (<u32>(p + 1) << 8) | <u32>(q - p - 1);
     }
     p = q;
     c = <u32>load<u8>(p);
   }
   let e: Ascii = "Error";
-  reasonAt = e + 1;
-  reasonLen = asciiLen(e);
+  return (<u32>(e + 1) << 8) | <u32>asciiLen(e);
 }
 
 /** Writes status line, headers and body (bodyLen bytes already at dst + bodyAt, or the reason text
  *  when bodyLen < 0); returns the total length. `extra` is a full header line or "". */
 export function writeResponse(dst: usize, status: i32, extra: Ascii, body: usize, bodyLen: i32, headOnly: bool): i32 {
   let text = bodyLen < 0;
-  reason(status);
+  let phrase = reason(status);
+  let reasonAt = <usize>(phrase >>> 8);
+  let reasonLen = <i32>(phrase & 255);
   if (text) bodyLen = reasonLen + 1;
   let n = putAscii(dst, "HTTP/1.1 ");
   n += putDecimal(dst + n, status);
@@ -79,11 +76,13 @@ export function writeResponse(dst: usize, status: i32, extra: Ascii, body: usize
   return n;
 }
 
-/** An error status with a short text body, then close. `extra` is a full header line or "". */
-export function answerStatus(s: Slot, status: i32, extra: Ascii, now: u32): void {
+/** An error status with a short text body, then close; the log line names the broken `rule`. `extra` is
+ *  a full header line or "". */
+export function answerStatus(s: Slot, status: i32, rule: Ascii, extra: Ascii, now: u32): void {
   badRequests++;
   putWithI32("http: ", status);
   putWithIp(" to ", s.remoteIp);
+  putRule(rule);
   emit(LOG_INFO);
   replyAndClose(s, writeResponse(s.buf, status, extra, 0, -1, false), now, cfg.httpTimeoutMs);
 }

@@ -5,7 +5,7 @@ import { Ascii, asciiLen, asciiAt } from "../util/ascii";
 import { OK, ERR_NOMEM, LOG_INFO, LOG_WARN, LOG_DEBUG, LOG_ERROR } from "../abi/host.generated";
 import * as cfg from "../config";
 import { Slot, accepted, arm, replyAndClose, closeNow, abortNow, KIND_HTTP, KIND_WS } from "../net/slots";
-import { feed, used, isHttp, TUTORIAL, REQUEST, ERROR, ROUTE_RGB, ROUTE_ECHO, ROUTE_CONTROL, ROUTE_PAGE } from "./request";
+import { feed, used, isHttp, TUTORIAL, REQUEST, ROUTE_RGB, ROUTE_ECHO, ROUTE_CONTROL, ROUTE_PAGE } from "./request";
 import { answerPage } from "./asset";
 import { listening as controlEnabled } from "../control/server";
 import { answerStatus } from "./response";
@@ -52,14 +52,14 @@ export function data(s: Slot, p: usize, n: i32, now: u32): i32 {
   if (s.closing) return n;
   let r = feed(s, p, n, cfg.httpLineMax, cfg.httpHeadMax);
   if (r == TUTORIAL) answerTutorial(s, now);
-  else if (r == ERROR) answerStatus(s, s.status, "", now);
+  else if (r > REQUEST) answerStatus(s, s.status, r, "", now);
   else if (r == REQUEST) {
     if (s.route == ROUTE_RGB) answerRgb(s, now);
     else if (s.route == ROUTE_PAGE) answerPage(s, now);
     else if ((s.route == ROUTE_ECHO && cfg.wsEcho) || (s.route == ROUTE_CONTROL && controlEnabled())) {
       upgrade(s, now);
       if (s.kind == KIND_WS) return used;
-    } else answerStatus(s, 404, "", now);
+    } else answerStatus(s, 404, "route", "", now);
   }
   return n;
 }
@@ -67,7 +67,7 @@ export function data(s: Slot, p: usize, n: i32, now: u32): i32 {
 /** The peer finished sending. Like the tutorial server, whatever arrived counts as the request. */
 export function peerFinished(s: Slot, now: u32): void {
   if (s.closing || s.assetLeft > 0) return; // a reply is going out: the peer's FIN changes nothing
-  if (isHttp(s)) answerStatus(s, 400, "", now);
+  if (isHttp(s)) answerStatus(s, 400, "incomplete", "", now);
   else if (s.headBytes > 0 || s.len > 0) answerTutorial(s, now);
   else closeNow(s);
 }
@@ -75,7 +75,7 @@ export function peerFinished(s: Slot, now: u32): void {
 /** Deadline passed: a request that never completed, or a reply the peer never took. */
 export function expired(s: Slot, now: u32): void {
   if (s.closing || s.assetLeft > 0) abortNow(s); // the peer stopped taking the reply
-  else if (isHttp(s)) answerStatus(s, 408, "", now);
+  else if (isHttp(s)) answerStatus(s, 408, cfg.settingName(cfg.K_HTTP_TIMEOUT_MS), "", now);
   else if (s.len > 0) answerTutorial(s, now);
   else closeNow(s);
 }

@@ -11,7 +11,7 @@ import * as cfg from "../config";
 import { GAMMA } from "../rgb/gamma.generated";
 import { current } from "../rgb/server";
 import { lastColour } from "../rgb/client";
-import { heapTop, HEAP_LIMIT } from "../util/heap";
+import { alloc, heapTop, HEAP_LIMIT } from "../util/heap";
 import { putWithI32, putLine, emit } from "../util/log";
 import { reached, msUntil } from "../util/time";
 import * as reply from "../util/reply";
@@ -71,7 +71,7 @@ export function startLights(): i32 {
     emit(LOG_ERROR);
     return ERR_NOMEM;
   }
-  raw = heap.alloc(<usize>need);
+  raw = alloc(<usize>need);
   out = raw + <usize>half;
   memory.fill(raw, 0, <usize>need);
   setBrightness(cfg.brightness);
@@ -100,7 +100,7 @@ export function setBrightness(v: i32): void {
   for (let i = 0; i < 256; i++) store<u8>(lut + i, (<i32>load<u8>(GAMMA + i) * v) / 255);
 }
 
-export function lightsOwn(sock: i32): bool {
+export function lightsOwns(sock: i32): bool {
   return sock >= 0 && (sock == sockW || sock == sockD || sock == sockE);
 }
 

@@ -5,7 +5,7 @@
 import {
   host_wifi_rssi, host_wifi_ip, host_free_heap, IFACE_STA, IFACE_AP, PIN_COUNT, LOG_INFO, LOG_WARN,
 } from "../abi/host.generated";
-import { Ascii } from "../util/ascii";
+import { Ascii, SLASH } from "../util/ascii";
 import { bytesEqual, bytesSame, parseDecimal, putHex, putIpText } from "../util/bytes";
 import { put, putBytes, putLine, emit } from "../util/log";
 import { reached, msUntil } from "../util/time";
@@ -251,34 +251,62 @@ function publishDiag(now: u32): bool {
   return true;
 }
 
-/** Publishes what is due, in order, until the send buffer or the in-flight store is full. */
+/** Publishes what is due, in order, until the send buffer or the in-flight store is full. One step per
+ *  turn of the loop: wasm3 on the M0+ (no tail calls) keeps a C frame for every op a function has run
+ *  until it returns or its loop turns, and the first round after a connect (subscribe, online, the
+ *  discovery configs, pins, light, bus, diagnostics) in one straight line took the board's stack past
+ *  wasm3's limit: "core trapped in tick: call stack exhausted" (tools/emu/RADIO.md). */
 function pump(now: u32): void {
   if (session.state != session.UP || session.resending()) return;
-  if (!subscribed && !(subscribed = subscribe(now))) return;
-  if (!online) {
-    session.startPacket();
-    session.ownTopic("status");
-    session.packetId();
-    pk.text("online");
-    if (!(online = session.endPublish(1, true, now))) return;
-  }
-  if (set.discoveryLen > 0) {
-    for (let k = 0; k < discovery.FIXED; k++) {
-      if (fixedShown & (1 << k)) continue;
-      if (!discovery.announce(k, 0, false, now)) return;
-      fixedShown |= 1 << k;
-    }
-  }
-  if (!unfinished && !reached(now, pollDue)) return; // every mqtt_poll_ms, not on every event's tick
-  pollDue = now + set.pollMs;
-  unfinished = !publishPins(now) || !publishLight(now) || !publishBus(now) || !publishDiag(now);
-  if (unfinished) return;
-  if (sweeping && reached(now, upAt + 1000)) {
-    // the retained configs came right after the SUBACK; from now on they would only echo our own
-    session.startPacket();
-    session.packetId();
-    sweepFilter();
-    sweeping = !session.endPacket(pk.UNSUBSCRIBE, now);
+  for (let step = 0; step < PUMP_STEPS; step++) if (!pumpStep(step, now)) return;
+}
+
+const PUMP_STEPS = 9;
+/** One step of pump(); false stops the round (no room, or nothing due). */
+function pumpStep(step: i32, now: u32): bool {
+  switch (step) {
+    case 0:
+      return subscribed || (subscribed = subscribe(now));
+    case 1:
+      if (online) return true;
+      session.startPacket();
+      session.ownTopic("status");
+      session.packetId();
+      pk.text("online");
+      return (online = session.endPublish(1, true, now));
+    case 2:
+      if (set.discoveryLen > 0) {
+        for (let k = 0; k < discovery.FIXED; k++) {
+          if (fixedShown & (1 << k)) continue;
+          if (!discovery.announce(k, 0, false, now)) return false;
+          fixedShown |= 1 << k;
+        }
+      }
+      return true;
+    case 3:
+      if (!unfinished && !reached(now, pollDue)) return false; // every mqtt_poll_ms, not on every event's tick
+      pollDue = now + set.pollMs;
+      unfinished = true; // until the diagnostics are out: a step without room goes on at the next chance
+      return true;
+    case 4:
+      return publishPins(now);
+    case 5:
+      return publishLight(now);
+    case 6:
+      return publishBus(now);
+    case 7:
+      if (!publishDiag(now)) return false;
+      unfinished = false;
+      return true;
+    default:
+      if (sweeping && reached(now, upAt + 1000)) {
+        // the retained configs came right after the SUBACK; from now on they would only echo our own
+        session.startPacket();
+        session.packetId();
+        sweepFilter();
+        sweeping = !session.endPacket(pk.UNSUBSCRIBE, now);
+      }
+      return true;
   }
 }
 
@@ -322,8 +350,8 @@ function sessionEvent(now: u32): bool {
 function ownSuffix(p: usize, n: i32): i32 {
   let a = set.prefixLen;
   let b = a + 1 + set.clientIdLen;
-  if (n <= b + 1 || !bytesSame(p, set.prefix, a) || load<u8>(p + a) != 47) return -1;
-  if (!bytesSame(p + a + 1, set.clientId, set.clientIdLen) || load<u8>(p + b) != 47) return -1;
+  if (n <= b + 1 || !bytesSame(p, set.prefix, a) || load<u8>(p + a) != SLASH) return -1;
+  if (!bytesSame(p + a + 1, set.clientId, set.clientIdLen) || load<u8>(p + b) != SLASH) return -1;
   return b + 1;
 }
 
@@ -405,7 +433,7 @@ function bridgeMessage(now: u32): bool {
     return warn("not a command topic");
   }
   let d = set.discoveryLen;
-  if (d > 0 && tn > d && bytesSame(t, set.discovery, d) && load<u8>(t + d) == 47) {
+  if (d > 0 && tn > d && bytesSame(t, set.discovery, d) && load<u8>(t + d) == SLASH) {
     if (bytesEqual(t + d + 1, tn - d - 1, "status")) {
       if (bytesEqual(p, n, "online")) forgetShown(); // Home Assistant restarted: tell it everything again
       return true;
@@ -418,10 +446,10 @@ function bridgeMessage(now: u32): bool {
     return true;
   }
   let a = set.prefixLen;
-  if (set.peersMax > 0 && tn > a + 1 && bytesSame(t, set.prefix, a) && load<u8>(t + a) == 47) {
+  if (set.peersMax > 0 && tn > a + 1 && bytesSame(t, set.prefix, a) && load<u8>(t + a) == SLASH) {
     let id = t + a + 1;
     let idLen = 0;
-    while (idLen < tn - a - 1 && load<u8>(id + idLen) != 47) idLen++;
+    while (idLen < tn - a - 1 && load<u8>(id + idLen) != SLASH) idLen++;
     let rest = id + idLen;
     let restLen = tn - a - 1 - idLen;
     let isBus = bytesEqual(rest, restLen, "/bus");

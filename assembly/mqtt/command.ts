@@ -2,7 +2,7 @@
 // control port and its reply goes to "<prefix>/<id>/reply" (the control actions about MQTT itself are in
 // actions.ts). The broker's credentials and access rules are the boundary here, so actions that rewrite
 // the board (configuration, firmware) stay on the authenticated control connection.
-import { Ascii } from "../util/ascii";
+import { Ascii, SPACE } from "../util/ascii";
 import { inList } from "../util/bytes";
 import * as json from "../util/json";
 import * as cfg from "../config";
@@ -22,7 +22,7 @@ export function command(p: usize, n: i32, qos: i32, now: u32): bool {
   let topicLen = set.prefixLen + set.clientIdLen + 7;
   let cap = min(<i32>(session.rxEnd() - p), session.txCap - topicLen - 24);
   if (session.txRoom() < cap + topicLen + 16) return false;
-  while (n > 0 && load<u8>(p + n - 1) <= 32) n--;
+  while (n > 0 && load<u8>(p + n - 1) <= SPACE) n--;
   let ok = false;
   if (!json.parseObject(p, n, cfg.controlDepth)) reply.invalidJson();
   else {

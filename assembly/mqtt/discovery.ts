@@ -2,7 +2,7 @@
 // config" for the RGB light, the diagnostics and each configured pin; an empty retained message removes
 // one. Abbreviated keys and "~" (the board's base topic) keep each payload well under 512 bytes.
 import { PIN_COUNT, PIN_LED } from "../abi/host.generated";
-import { Ascii } from "../util/ascii";
+import { Ascii, SLASH } from "../util/ascii";
 import { bytesEqual, bytesSame, inList, parseDecimal } from "../util/bytes";
 import { VERSION } from "../control/actions";
 import * as pk from "./packet";
@@ -106,11 +106,11 @@ export function announce(kind: i32, pin: i32, remove: bool, now: u32): bool {
  *  `wanted(pin)` is the component the pin has now (0: none). */
 export function stale(p: usize, n: i32, wanted: usize): bool {
   let c = 0;
-  while (c < n && load<u8>(p + c) != 47) c++;
+  while (c < n && load<u8>(p + c) != SLASH) c++;
   let idAt = c + 1;
   if (idAt + set.clientIdLen + 1 > n || !bytesSame(p + idAt, set.clientId, set.clientIdLen)) return false;
   let objAt = idAt + set.clientIdLen + 1;
-  if (load<u8>(p + objAt - 1) != 47 || n - objAt < 8 || !bytesEqual(p + n - 7, 7, "/config")) return false;
+  if (load<u8>(p + objAt - 1) != SLASH || n - objAt < 8 || !bytesEqual(p + n - 7, 7, "/config")) return false;
   let objLen = n - 7 - objAt;
   if (inList(FIXED_OBJECTS, p + objAt, objLen) > 0) return false;
   if (objLen < 4 || !bytesEqual(p + objAt, 3, "pin")) return true; // not ours any more

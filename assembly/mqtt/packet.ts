@@ -1,6 +1,6 @@
 // MQTT 3.1.1 packets: a builder that writes one packet at a time into a caller's buffer, and a strict,
 // bounded reader for the broker's byte stream. Nothing here knows what the packets are for.
-import { Ascii, asciiLen } from "../util/ascii";
+import { Ascii, asciiLen, HASH, PLUS } from "../util/ascii";
 
 // The fixed header's first byte of each packet the board sends or accepts: type << 4 and the flags
 // MQTT 3.1.1 requires (a PUBLISH adds DUP 8, QoS << 1 and RETAIN 1).
@@ -191,7 +191,7 @@ export function validTopic(p: usize, n: i32): bool {
       if (--need == 0 && (cp < min || cp > 0x10ffff || cp - 0xd800 < 0x800)) return false;
       continue;
     }
-    if (c == 0 || c == 35 || c == 43) return false; // NUL, '#', '+'
+    if (c == 0 || c == HASH || c == PLUS) return false; // NUL, '#', '+'
     if (c < 0x80) continue;
     if (c - 0xc2 < 30) { need = 1; min = 0x80; cp = c & 0x1f; }
     else if (c - 0xe0 < 16) { need = 2; min = 0x800; cp = c & 0x0f; }

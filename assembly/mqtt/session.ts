@@ -7,7 +7,7 @@ import {
   ERR_CONFIG,
 } from "../abi/host.generated";
 import { tcpConnect, tcpSend, tcpResume, tcpAbort } from "../net/host";
-import { Ascii, asciiLen, asciiAt } from "../util/ascii";
+import { Ascii, asciiLen, asciiAt, COMMA } from "../util/ascii";
 import { put, putBytes, emit, putLine, putWithI32, putWithU32 } from "../util/log";
 import { backoff, warnRetry } from "../util/retry";
 import { reached, msUntil } from "../util/time";
@@ -338,7 +338,7 @@ function putListItem(list: Ascii, k: i32): void {
   let n = asciiLen(list);
   let start = 0;
   for (let i = 0, item = 1; i <= n; i++) {
-    if (i < n && asciiAt(list, i) != 44) continue;
+    if (i < n && asciiAt(list, i) != COMMA) continue;
     if (item++ == k) return putBytes(list + 1 + start, i - start);
     start = i + 1;
   }

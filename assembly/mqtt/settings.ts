@@ -1,7 +1,7 @@
 // The MQTT bridge's settings. Their storage, defaults and limits are generated from
 // assembly/settings/spec.json (assembly/settings/settings.generated.ts) and re-exported here for the bridge;
 // the broker's address is the one custom kind, parsed below for assembly/config.ts.
-import { Ascii } from "../util/ascii";
+import { Ascii, MINUS, DOT, SLASH, DIGIT_0, COLON, AT_SIGN, LOWER_A, CASE_BIT } from "../util/ascii";
 import { bytesEqual, parseDecimal, parseIp } from "../util/bytes";
 import { TEXT_CAP } from "../settings/settings.generated";
 
@@ -24,8 +24,8 @@ export function setBroker(p: usize, n: i32): Ascii {
   let colon = n;
   for (let i = 0; i < n; i++) {
     let c = load<u8>(p + i);
-    if (c == 64 || c == 47) return WHAT; // '@' or a path
-    if (c == 58) colon = i;
+    if (c == AT_SIGN || c == SLASH) return WHAT; // '@' or a path
+    if (c == COLON) colon = i;
   }
   if (colon == 0 || colon > TEXT_CAP) return WHAT;
   let port: i64 = 1883;
@@ -33,7 +33,7 @@ export function setBroker(p: usize, n: i32): Ascii {
   if (port < 1 || port > 65535) return "the broker's port must be 1 to 65535";
   for (let i = 0; i < colon; i++) {
     let c = <u32>load<u8>(p + i);
-    if (!(c - 48 < 10 || (c | 32) - 97 < 26 || c == 45 || c == 46)) return WHAT;
+    if (!(c - DIGIT_0 < 10 || (c | CASE_BIT) - LOWER_A < 26 || c == MINUS || c == DOT)) return WHAT;
   }
   memory.copy(brokerHost, p, colon);
   brokerHostLen = colon;

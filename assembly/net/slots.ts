@@ -1,5 +1,6 @@
 // The fixed pool of TCP connection slots, reserved at init. Each slot owns one buffer that holds the
 // line being parsed and later the reply being sent, and one deadline.
+import { alloc } from "../util/heap";
 import { tcpSend, tcpClose, tcpAbort } from "./host";
 import { reached, msUntil } from "../util/time";
 import { put, emit, putWithIp } from "../util/log";
@@ -128,9 +129,9 @@ export function reserveSlots(slots: i32, buffer: i32): void {
   count = slots;
   share = maxConnsPerIp > 0 ? maxConnsPerIp : max(1, slots >> 1);
   bufSize = buffer;
-  pool = heap.alloc(<usize>slots * offsetof<Slot>());
+  pool = alloc(<usize>slots * offsetof<Slot>());
   memory.fill(pool, 0, <usize>slots * offsetof<Slot>());
-  for (let i = 0; i < slots; i++) slotAt(i).buf = heap.alloc(<usize>buffer);
+  for (let i = 0; i < slots; i++) slotAt(i).buf = alloc(<usize>buffer);
 }
 
 // inlined: wasm3 pays ~300 cycles a call, and every loop over the slots (find, after each event) calls it

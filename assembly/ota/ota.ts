@@ -12,7 +12,8 @@ import {
   host_flash_read, host_flash_write, host_flash_erase, host_flash_size, host_reset, host_asset_find, host_asset_read,
   FLASH_SECTOR, OK, ABI_VERSION, RESET_KIND_BOARD, BUS_ROLE_MASTER, BUS_ROLE_WORKER,
 } from "../abi/host.generated";
-import { Ascii } from "../util/ascii";
+import { Ascii, EQUALS } from "../util/ascii";
+import { decodeChar } from "../util/base64";
 import * as json from "../util/json";
 import * as reply from "../util/reply";
 import * as cfg from "../config";
@@ -41,7 +42,7 @@ function asset(name: Ascii): i32 {
 }
 
 /** At init: which slot runs (the host's asset "core.slot") and whether it still has to confirm itself. */
-export function otaStart(): void {
+export function startOta(): void {
   running = asset("core.slot") == 1 ? <i32>load<u8>(t) - 64 : 0; // "A" 1, "B" 2, "firmware" 0
   if (<u32>running > 2) running = 0;
   trial = running != 0 && header(running) && load<u32>(hd + 132) == 0xffffffff;
@@ -116,7 +117,7 @@ function begin(): bool {
   if (size <= 0) return fail("no core slots: needs new firmware");
   let len = field("length");
   let abi = field("abi");
-  if (len <= 0 || abi < 0 || !decode(json.find("sha256"), t, 32) || decoded != 32) {
+  if (len <= 0 || abi < 0 || decode(json.find("sha256"), t, 32) != 32) {
     return fail("needs length, sha256 (base64), abi");
   }
   if (abi != ABI_VERSION) return fail("other ABI: needs new firmware");
@@ -134,29 +135,21 @@ function begin(): bool {
   return haveResult();
 }
 
-function b64(c: u32): i32 {
-  if (c - 65 < 26) return <i32>(c - 65);
-  if (c - 97 < 26) return <i32>(c - 71);
-  if (c - 48 < 10) return <i32>(c + 4);
-  return c == 43 ? 62 : c == 47 ? 63 : -1;
-}
-
-let decoded: i32 = 0; // bytes from the last decode
-
 /** Decodes member f's base64 text (up to its "=" padding): to dst, or (dst 0) onto the image at
- *  "have", programming each page as it fills; at most `max` bytes. False when it is not base64 or longer. */
-function decode(f: i32, dst: usize, max: u32): bool {
-  if (f < 0 || json.memberType(f) != json.T_STRING) return false;
+ *  "have", programming each page as it fills; at most `max` bytes. How many bytes, or -1 when it is
+ *  not base64 or longer. */
+function decode(f: i32, dst: usize, max: u32): i32 {
+  if (f < 0 || json.memberType(f) != json.T_STRING) return -1;
   let p = json.memberValue(f) + 1;
   let q = 0;
-  while (q < json.memberValueLen(f) - 2 && load<u8>(p + q) != 61) q++; // '=' ends the data
-  decoded = q * 6 >> 3;
-  if (<u32>decoded > max) return false;
+  while (q < json.memberValueLen(f) - 2 && load<u8>(p + q) != EQUALS) q++; // '=' ends the data
+  let decoded = q * 6 >> 3;
+  if (<u32>decoded > max) return -1;
   let bits: u32 = 0;
   let nb = 0;
   for (let i = 0; i < q; i++) {
-    let d = b64(load<u8>(p + i));
-    if (d < 0) return false;
+    let d = decodeChar(load<u8>(p + i));
+    if (d < 0) return -1;
     bits = bits << 6 | <u32>d;
     nb += 6;
     if (nb >= 8) {
@@ -166,11 +159,11 @@ function decode(f: i32, dst: usize, max: u32): bool {
       else {
         store<u8>(page + (have & 255), b);
         have++;
-        if ((have & 255) == 0 && !flushPage()) return false;
+        if ((have & 255) == 0 && !flushPage()) return -1;
       }
     }
   }
-  return true;
+  return decoded;
 }
 
 /** ota_chunk {offset, data (base64)}: bytes at `offset`; one that is not at "have" changes nothing (a
@@ -181,7 +174,7 @@ function chunk(): bool {
   let why: Ascii = "needs offset and base64 data within the length";
   if (off < 0) return fail(why);
   if (<u32>off != have) return haveResult();
-  if (!decode(json.find("data"), 0, length - have)) {
+  if (decode(json.find("data"), 0, length - have) < 0) {
     if (receiving) fail(why);
     receiving = false; // part of it may be in the page: start over
     return false;

@@ -148,7 +148,7 @@ export function peerFinished(s: Slot, now: u32): void {
 }
 
 /** The connection broke before the reply was complete. */
-export function lost(s: Slot, reason: i32, now: u32): void {
+export function closed(s: Slot, reason: i32, now: u32): void {
   active = null;
   release(s);
   fail("connection lost", reason, now);

@@ -55,14 +55,14 @@ export function answerTutorial(s: Slot, now: u32): void {
 export function answerRgb(s: Slot, now: u32): void {
   if (s.method == METHOD_PUT) {
     let rgb = parseEither(s.buf, s.len);
-    if (rgb < 0) return answerStatus(s, 400, "", now);
+    if (rgb < 0) return answerStatus(s, 400, "value", "", now);
     setColour(rgb);
     put("rgb: set to ");
     putBytes(scratch, formatText(rgb, scratch));
     putWithIp(" by ", s.remoteIp);
     emit(LOG_INFO);
   } else if (s.method != METHOD_GET && s.method != METHOD_HEAD) {
-    return answerStatus(s, 405, "Allow: GET, HEAD, PUT\r\n", now);
+    return answerStatus(s, 405, "method", "Allow: GET, HEAD, PUT\r\n", now);
   } else nextColour();
   let n = formatText(current, scratch);
   requests++;

@@ -2,7 +2,7 @@
 // The board's settings: storage with its defaults, the key table, limits and setters; assembly/config.ts
 // reads the lines and handles the custom kinds.
 
-import { Ascii } from "../util/ascii";
+import { Ascii, listItem } from "../util/ascii";
 import { bytesEqual, fieldValues, inList, parseDecimal, parseIp, splitFields } from "../util/bytes";
 import { flagBits, isName } from "./values";
 import { setMaxConnsPerIp } from "../net/slots";
@@ -205,80 +205,93 @@ export function settingIndex(p: usize, n: i32): i32 {
   return -1;
 }
 
-/** Per key: min and max of a number (max 0: not a number). */
-export const SETTING_LIMITS = memory.data<i32>([
-  1, 32, // max_conns
-  0, 32, // max_conns_per_ip
-  0, 65535, // http_port
-  192, 1024, // http_line_max
-  128, 16384, // http_head_max
-  100, 600000, // http_timeout_ms
-  0, 0, // rgb_source
-  0, 0, // rgb
-  0, 0, // rgb_adc
-  0, 0, // rgb_server
-  10, 3600000, // rgb_poll_ms
-  50, 600000, // rgb_timeout_ms
-  100, 3600000, // rgb_backoff_max_ms
-  0, 0, // rgb_pins
-  10, 1000000, // rgb_pwm_hz
-  0, 1, // rgb_common_anode
-  0, 255, // brightness
-  0, 1, // ws_echo
-  1, 2147483647, // ws_max_message
-  0, 3600000, // ws_ping_ms
-  0, 3600000, // ws_idle_ms
-  100, 600000, // ws_close_ms
-  0, 0, // ws_protocols
-  0, 0, // ws_origins
-  0, 0, // ws_url
-  50, 3600000, // ws_push_ms
-  0, 65535, // control_port
-  128, 1024, // control_line_max
-  1, 16, // control_depth
-  0, 86400000, // control_idle_ms
-  100, 600000, // control_auth_ms
-  0, 3600000, // log_repeat_ms
-  0, 1, // control_insecure
-  0, 0, // key
-  0, 1, // bus
-  1, 65535, // bus_port
-  1, 65535, // bus_msg_port
-  0, 0, // bus_peers
-  2, 128, // bus_max_members
-  1, 9, // bus_voters
-  20, 60000, // bus_heartbeat_ms
-  100, 600000, // bus_election_ms
-  200, 3600000, // bus_dead_ms
-  0, 1, // bus_unsafe_votes
-  0, 0, // wifi_mode
-  0, 0, // wifi_ssid
-  0, 0, // wifi_password
-  0, 0, // dhcp_first
-  1, 64, // dhcp_count
-  60, 604800, // dhcp_lease_s
-  0, 0, // mqtt
-  0, 0, // mqtt_user
-  0, 0, // mqtt_password
-  0, 0, // mqtt_id
-  0, 0, // mqtt_prefix
-  0, 0, // mqtt_discovery
-  5, 3600, // mqtt_keepalive_s
-  64, 4096, // mqtt_inflight_bytes
-  1000, 3600000, // mqtt_backoff_max_ms
-  1000, 86400000, // mqtt_diag_ms
-  0, 32, // mqtt_peers
-  1, 86400, // mqtt_pin_timeout_s
-  20, 60000, // mqtt_poll_ms
-  1000, 600000, // mqtt_timeout_ms
-  0, 1000, // pixels_count
-  0, 28, // pixels_pin
-  0, 0, // pixels_order
-  0, 65535, // pixels_offset
-  0, 0, // lights
-  1, 63999, // e131_universe
-  1, 512, // e131_start
+/** Key k's name as an item of its list (util/ascii.ts listItem): log lines name a setting without a copy. */
+// @ts-ignore: decorator
+@inline export function settingName(k: i32): Ascii {
+  return k < 21 ? listItem(KEYS_0, k + 1) : k < 41 ? listItem(KEYS_1, k - 20) : k < 60 ? listItem(KEYS_2, k - 40) : listItem(KEYS_3, k - 59);
+}
+
+/** The distinct limits, and per key the indexes of its min and max in them (max 0: not a number). */
+const LIMIT_VALUES = memory.data<i32>([1, 32, 0, 65535, 192, 1024, 128, 16384, 100, 600000, 10, 3600000, 50, 1000000, 255, 2147483647, 16, 86400000, 2, 9, 20, 60000, 200, 64, 60, 604800, 5, 3600, 4096, 1000, 86400, 28, 63999, 512]);
+const SETTING_LIMITS = memory.data<u8>([
+  0, 1, // max_conns: 1 to 32
+  2, 1, // max_conns_per_ip: 0 to 32
+  2, 3, // http_port: 0 to 65535
+  4, 5, // http_line_max: 192 to 1024
+  6, 7, // http_head_max: 128 to 16384
+  8, 9, // http_timeout_ms: 100 to 600000
+  2, 2, // rgb_source
+  2, 2, // rgb
+  2, 2, // rgb_adc
+  2, 2, // rgb_server
+  10, 11, // rgb_poll_ms: 10 to 3600000
+  12, 9, // rgb_timeout_ms: 50 to 600000
+  8, 11, // rgb_backoff_max_ms: 100 to 3600000
+  2, 2, // rgb_pins
+  10, 13, // rgb_pwm_hz: 10 to 1000000
+  2, 0, // rgb_common_anode: 0 to 1
+  2, 14, // brightness: 0 to 255
+  2, 0, // ws_echo: 0 to 1
+  0, 15, // ws_max_message: 1 to 2147483647
+  2, 11, // ws_ping_ms: 0 to 3600000
+  2, 11, // ws_idle_ms: 0 to 3600000
+  8, 9, // ws_close_ms: 100 to 600000
+  2, 2, // ws_protocols
+  2, 2, // ws_origins
+  2, 2, // ws_url
+  12, 11, // ws_push_ms: 50 to 3600000
+  2, 3, // control_port: 0 to 65535
+  6, 5, // control_line_max: 128 to 1024
+  0, 16, // control_depth: 1 to 16
+  2, 17, // control_idle_ms: 0 to 86400000
+  8, 9, // control_auth_ms: 100 to 600000
+  2, 11, // log_repeat_ms: 0 to 3600000
+  2, 0, // control_insecure: 0 to 1
+  2, 2, // key
+  2, 0, // bus: 0 to 1
+  0, 3, // bus_port: 1 to 65535
+  0, 3, // bus_msg_port: 1 to 65535
+  2, 2, // bus_peers
+  18, 6, // bus_max_members: 2 to 128
+  0, 19, // bus_voters: 1 to 9
+  20, 21, // bus_heartbeat_ms: 20 to 60000
+  8, 9, // bus_election_ms: 100 to 600000
+  22, 11, // bus_dead_ms: 200 to 3600000
+  2, 0, // bus_unsafe_votes: 0 to 1
+  2, 2, // wifi_mode
+  2, 2, // wifi_ssid
+  2, 2, // wifi_password
+  2, 2, // dhcp_first
+  0, 23, // dhcp_count: 1 to 64
+  24, 25, // dhcp_lease_s: 60 to 604800
+  2, 2, // mqtt
+  2, 2, // mqtt_user
+  2, 2, // mqtt_password
+  2, 2, // mqtt_id
+  2, 2, // mqtt_prefix
+  2, 2, // mqtt_discovery
+  26, 27, // mqtt_keepalive_s: 5 to 3600
+  23, 28, // mqtt_inflight_bytes: 64 to 4096
+  29, 11, // mqtt_backoff_max_ms: 1000 to 3600000
+  29, 17, // mqtt_diag_ms: 1000 to 86400000
+  2, 1, // mqtt_peers: 0 to 32
+  0, 30, // mqtt_pin_timeout_s: 1 to 86400
+  20, 21, // mqtt_poll_ms: 20 to 60000
+  29, 9, // mqtt_timeout_ms: 1000 to 600000
+  2, 29, // pixels_count: 0 to 1000
+  2, 31, // pixels_pin: 0 to 28
+  2, 2, // pixels_order
+  2, 3, // pixels_offset: 0 to 65535
+  2, 2, // lights
+  0, 32, // e131_universe: 1 to 63999
+  0, 33, // e131_start: 1 to 512
 ]);
+
+/** Limit i: key k's min is limit 2k, its max 2k + 1. */
+// @ts-ignore: decorator
+@inline export function settingLimit(i: i32): i32 {
+  return load<i32>(LIMIT_VALUES + (<usize>load<u8>(SETTING_LIMITS + i) << 2));
+}
 
 /** A value never shown in a log line. */
 export function settingIsSecret(key: i32): bool {

@@ -3,6 +3,7 @@
 // the first 4 bytes of SHA-256 over header and text. init(0, now) reads it: the newest valid copy wins,
 // a missing or corrupt one means "unconfigured" (setup access point), never a failed start. A save
 // rewrites the older copy only, so a power cut at any step leaves the last good one readable.
+import { TAB, LF, CR, BACKSLASH, LOWER_A, LOWER_N, LOWER_R, LOWER_T } from "../util/ascii";
 import {
   host_flash_read, host_flash_write, host_flash_erase, host_board_id, host_gpio_setup, host_gpio_read, host_wifi_scan,
   host_reset, REGION_CONFIG, FLASH_SECTOR, OK, GPIO_IN, PULL_UP, LOG_WARN, LOG_ERROR, IO_CAPACITY, RESET_KIND_BOARD,
@@ -146,12 +147,12 @@ function unescape(p: usize, n: i32): i32 {
   let o: usize = p;
   for (let i = 0; i < n; i++) {
     let c = <u32>load<u8>(p + i);
-    if (c == 92) {
+    if (c == BACKSLASH) {
       c = <u32>load<u8>(p + ++i);
-      if (c == 110) c = 10;
-      else if (c == 114) c = 13;
-      else if (c == 116) c = 9;
-      else if (c > 96) return -1;
+      if (c == LOWER_N) c = LF;
+      else if (c == LOWER_R) c = CR;
+      else if (c == LOWER_T) c = TAB;
+      else if (c >= LOWER_A) return -1; // \b, \f, \u
     }
     store<u8>(o++, <u8>c);
   }

@@ -1,5 +1,5 @@
 // Small byte helpers over linear memory (no strings at run time: they would allocate).
-import { Ascii, asciiLen, asciiAt } from "./ascii";
+import { Ascii, asciiLen, asciiAt, COMMA, DIGIT_0, UPPER_A, LOWER_A } from "./ascii";
 
 /** Case-sensitive compare of bytes with an ASCII literal. */
 export function bytesEqual(p: usize, n: i32, lit: Ascii): bool {
@@ -16,7 +16,7 @@ function bytesCompare(p: usize, n: i32, lit: Ascii, fold: u32): bool {
   if (n != asciiLen(lit)) return false;
   for (let i = 0; i < n; i++) {
     let b = <u32>load<u8>(p + i);
-    if (b - 65 < 26) b |= fold;
+    if (b - UPPER_A < 26) b |= fold;
     if (b != asciiAt(lit, i)) return false;
   }
   return true;
@@ -27,7 +27,7 @@ export function indexInList(list: usize, listLen: i32, p: usize, n: i32): i32 {
   let start = 0;
   let index = 1;
   for (let i = 0; i <= listLen; i++) {
-    if (i < listLen && load<u8>(list + i) != 44) continue;
+    if (i < listLen && load<u8>(list + i) != COMMA) continue;
     if (i - start == n && n > 0 && bytesSame(list + start, p, n)) return index;
     index++;
     start = i + 1;
@@ -48,9 +48,9 @@ export function bytesSame(a: usize, b: usize, n: i32): bool {
 
 /** The value of a hex digit (either case), -1 for any other byte. */
 export function hexValue(b: u32): i32 {
-  if (b - 48 < 10) return <i32>(b - 48);
+  if (b - DIGIT_0 < 10) return <i32>(b - DIGIT_0);
   b |= 32; // ASCII lower case
-  if (b - 97 < 6) return <i32>(b - 87);
+  if (b - LOWER_A < 6) return <i32>(b - (LOWER_A - 10));
   return -1;
 }
 

@@ -1,7 +1,7 @@
 // Strict JSON (RFC 8259) for one control line: validates the whole text (escapes, \u surrogate pairs,
 // numbers, nesting up to a depth limit, duplicate keys refused) and records the top-level object's
 // members as byte ranges, so actions read their fields without copying or allocating.
-import { Ascii, asciiLen, asciiAt } from "./ascii";
+import { Ascii, asciiLen, asciiAt, TAB, LF, CR, SPACE, QUOTE, PLUS, COMMA, MINUS, DOT, SLASH, DIGIT_0, COLON, BRACKET_OPEN, BACKSLASH, LOWER_B, LOWER_E, LOWER_F, LOWER_N, LOWER_R, LOWER_T, LOWER_U, BRACE_OPEN, CASE_BIT } from "./ascii";
 import { utf8Feed, UTF8_OK } from "./utf8";
 import { bytesEqual, bytesSame, hexValue } from "./bytes";
 
@@ -39,7 +39,7 @@ function failAt(why: Ascii): bool {
 function ws(): void {
   while (p < end) {
     let c = load<u8>(p);
-    if (c != 32 && c != 9 && c != 10 && c != 13) return;
+    if (c != SPACE && c != TAB && c != LF && c != CR) return;
     p++;
   }
 }
@@ -62,28 +62,28 @@ function str(): bool {
   let runStart = p;
   while (p < end) {
     let c = load<u8>(p);
-    if (c == 34) {
+    if (c == QUOTE) {
       if (utf8Feed(UTF8_OK, runStart, <i32>(p - runStart)) != UTF8_OK) return failAt("invalid UTF-8 in a string");
       p++;
       return true;
     }
-    if (c < 32) return failAt("control character in a string");
-    if (c == 92) {
+    if (c < SPACE) return failAt("control character in a string");
+    if (c == BACKSLASH) {
       if (utf8Feed(UTF8_OK, runStart, <i32>(p - runStart)) != UTF8_OK) return failAt("invalid UTF-8 in a string");
       p++;
       if (p >= end) break;
       let e = load<u8>(p++);
-      if (e == 117) {
+      if (e == LOWER_U) {
         let u = hex4();
         if (u < 0) return failAt("bad \\u escape");
         if (u >= 0xd800 && u < 0xdc00) {
           // a high surrogate must be followed by an escaped low one
-          if (end - p < 6 || load<u8>(p) != 92 || load<u8>(p + 1) != 117) return failAt("lone surrogate in \\u escape");
+          if (end - p < 6 || load<u8>(p) != BACKSLASH || load<u8>(p + 1) != LOWER_U) return failAt("lone surrogate in \\u escape");
           p += 2;
           let lo = hex4();
           if (lo < 0xdc00 || lo > 0xdfff) return failAt("lone surrogate in \\u escape");
         } else if (u >= 0xdc00 && u < 0xe000) return failAt("lone surrogate in \\u escape");
-      } else if (e != 34 && e != 92 && e != 47 && e != 98 && e != 102 && e != 110 && e != 114 && e != 116) {
+      } else if (e != QUOTE && e != BACKSLASH && e != SLASH && e != LOWER_B && e != LOWER_F && e != LOWER_N && e != LOWER_R && e != LOWER_T) {
         return failAt("bad escape");
       }
       runStart = p;
@@ -104,16 +104,16 @@ function digits(): i32 {
 }
 
 function num(): bool {
-  if (load<u8>(p) == 45) p++;
-  if (p < end && load<u8>(p) == 48) p++;
+  if (load<u8>(p) == MINUS) p++;
+  if (p < end && load<u8>(p) == DIGIT_0) p++;
   else if (digits() == 0) return failAt("bad number");
-  if (p < end && load<u8>(p) == 46) {
+  if (p < end && load<u8>(p) == DOT) {
     p++;
     if (digits() == 0) return failAt("bad number");
   }
-  if (p < end && (load<u8>(p) | 32) == 101) {
+  if (p < end && (load<u8>(p) | CASE_BIT) == LOWER_E) {
     p++;
-    if (p < end && (load<u8>(p) == 43 || load<u8>(p) == 45)) p++;
+    if (p < end && (load<u8>(p) == PLUS || load<u8>(p) == MINUS)) p++;
     if (digits() == 0) return failAt("bad number");
   }
   return true;
@@ -136,20 +136,20 @@ function value(depth: i32, top: bool): bool {
   ws();
   if (p >= end) return failAt("missing value");
   let c = load<u8>(p);
-  if (c == 34) {
+  if (c == QUOTE) {
     valueType = T_STRING;
     return str();
   }
-  if (c == 45 || <u32>c - 48 < 10) {
+  if (c == MINUS || <u32>c - 48 < 10) {
     valueType = T_NUMBER;
     return num();
   }
-  if (c == 116) { valueType = T_TRUE; return lit("true"); }
-  if (c == 102) { valueType = T_FALSE; return lit("false"); }
-  if (c == 110) { valueType = T_NULL; return lit("null"); }
-  if (c == 91 || c == 123) {
+  if (c == LOWER_T) { valueType = T_TRUE; return lit("true"); }
+  if (c == LOWER_F) { valueType = T_FALSE; return lit("false"); }
+  if (c == LOWER_N) { valueType = T_NULL; return lit("null"); }
+  if (c == BRACKET_OPEN || c == BRACE_OPEN) {
     if (depth >= depthLimit) return failAt("nested too deep");
-    let isObject = c == 123;
+    let isObject = c == BRACE_OPEN;
     p++;
     ws();
     let close: u8 = isObject ? 125 : 93;
@@ -162,12 +162,12 @@ function value(depth: i32, top: bool): bool {
     while (true) {
       ws();
       if (isObject) {
-        if (p >= end || load<u8>(p) != 34) return failAt("expected a key");
+        if (p >= end || load<u8>(p) != QUOTE) return failAt("expected a key");
         let k = p + 1;
         if (!str()) return false;
         let kn = <i32>(p - 1 - k);
         // field names the actions read hold no escapes, so raw bytes compare as the decoded text would
-        if (top) for (let i = 0; i < kn; i++) if (load<u8>(k + i) == 92) return failAt("escape in a field name");
+        if (top) for (let i = 0; i < kn; i++) if (load<u8>(k + i) == BACKSLASH) return failAt("escape in a field name");
         if (!uniqueKey(objectKeys, k, kn)) return false;
         if (top) {
           if (members == MAX_MEMBERS) return failAt("too many fields");
@@ -175,7 +175,7 @@ function value(depth: i32, top: bool): bool {
           store<i32>(keyLen + (members << 2), kn);
         }
         ws();
-        if (p >= end || load<u8>(p) != 58) return failAt("expected ':'");
+        if (p >= end || load<u8>(p) != COLON) return failAt("expected ':'");
         p++;
         ws();
         let vs = p;
@@ -191,7 +191,7 @@ function value(depth: i32, top: bool): bool {
       if (p >= end) return failAt(isObject ? "expected ',' or '}'" : "expected ',' or ']'");
       let d = load<u8>(p++);
       if (d == close) break;
-      if (d != 44) return failAt(isObject ? "expected ',' or '}'" : "expected ',' or ']'");
+      if (d != COMMA) return failAt(isObject ? "expected ',' or '}'" : "expected ',' or ']'");
     }
     seenCount = objectKeys; // this object's keys are done with
     valueType = isObject ? T_OBJECT : T_ARRAY;
@@ -227,7 +227,7 @@ export function parseObject(start: usize, n: i32, maxDepth: i32): bool {
   depthLimit = maxDepth;
   error = 0;
   ws();
-  if (p >= end || load<u8>(p) != 123) return failAt("expected a JSON object");
+  if (p >= end || load<u8>(p) != BRACE_OPEN) return failAt("expected a JSON object");
   if (!value(0, true)) return false;
   ws();
   if (p != end) return failAt("text after the object");
@@ -262,7 +262,7 @@ export function intValue(i: i32, min: i64, max: i64): i64 {
   if (i < 0 || memberType(i) != T_NUMBER) return i64.MIN_VALUE;
   let q = memberValue(i);
   let n = memberValueLen(i);
-  let neg = load<u8>(q) == 45;
+  let neg = load<u8>(q) == MINUS;
   let v: i64 = 0;
   for (let j = neg ? 1 : 0; j < n; j++) {
     let d = <i32>load<u8>(q + j) - 48;
@@ -282,8 +282,8 @@ export function millisValue(i: i32, max: i64): i64 {
   let frac = -1; // digits seen after the point
   for (let j = 0; j < n; j++) {
     let c = <i32>load<u8>(q + j);
-    if (c == 46 && frac < 0) { frac = 0; continue; }
-    let d = c - 48;
+    if (c == DOT && frac < 0) { frac = 0; continue; }
+    let d = c - DIGIT_0;
     if (<u32>d > 9 || ms > 1000000000000) return -1; // signs, exponents, huge values
     if (frac >= 3) continue; // below a millisecond: truncated
     ms = ms * 10 + d;

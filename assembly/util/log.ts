@@ -1,5 +1,6 @@
 // Console lines built in one static buffer: logging must work after init, when nothing may allocate.
-import { Ascii, asciiLen, asciiAt } from "./ascii";
+import { alloc } from "./heap";
+import { Ascii, asciiLen, asciiAt, COMMA, SPACE, DIGIT_0, BACKSLASH, DEL } from "./ascii";
 import { host_log } from "../abi/host.generated";
 import { reached } from "./time";
 import { putDecimal, hexDigit } from "./bytes";
@@ -18,9 +19,29 @@ function putByte(b: u32): void {
   if (len < LOG_CAP) store<u8>(buf + <usize>(len++), <u8>b);
 }
 
-/** ASCII text (a string literal at the call site). */
+/** ASCII text (a string literal at the call site), or a name of a list (util/ascii.ts listItem). */
 export function put(s: Ascii): void {
-  for (let i = 0, n = asciiLen(s); i < n; i++) putByte(asciiAt(s, i));
+  let place = 0; // the name to print, counted from 1 (0: the whole text)
+  let at = 0; // the name the loop is in
+  if (s >= 0x10000) {
+    place = <i32>(s & 255);
+    at = 1;
+    s >>>= 8;
+  }
+  for (let i = 0, n = asciiLen(s); i < n; i++) {
+    let c = asciiAt(s, i);
+    if (place && c == COMMA) at++;
+    else if (at == place) putByte(c);
+  }
+}
+
+/** ": <rule>", the rule a peer broke, at the end of a line. A line's kind (below) ends where its rule
+ *  begins: a peer breaking rule after rule makes no new kinds, so the rate limit holds for it too. */
+let ruleAt: i32 = -1;
+export function putRule(rule: Ascii): void {
+  ruleAt = len;
+  put(": ");
+  put(rule);
 }
 
 const digits = memory.data(10);
@@ -47,7 +68,7 @@ export function putIp(ip: u32): void {
 export function putBytes(p: usize, n: i32): void {
   for (let i = 0; i < n; i++) {
     let b = <u32>load<u8>(p + i);
-    if (b >= 32 && b < 127 && b != 92) putByte(b);
+    if (b >= SPACE && b < DEL && b != BACKSLASH) putByte(b);
     else {
       put("\\x");
       putByte(hexDigit(b >> 4));
@@ -61,7 +82,7 @@ export function putBytes(p: usize, n: i32): void {
 // every static address after it short in the code). `logEnd` counts every byte ever written: a line's
 // sequence number is the count at its first byte. Only what went to host_log goes here: never secrets.
 export const RING: u32 = 1024; // a power of two, so positions stay right when logEnd wraps
-export const ring = heap.alloc(RING);
+export const ring = alloc(RING);
 export let logEnd: u32 = 0;
 
 function ringByte(b: u32): void {
@@ -102,11 +123,12 @@ function out(level: i32, ringToo: bool): void {
     ringByte(10);
   }
   len = 0;
+  ruleAt = -1;
 }
 
 // Lines that repeat at network speed (a flood of connections or bad requests) would push every other
-// line out of the ring (docs/SECURITY.md). A line's kind is its text without digits, so addresses and
-// numbers make no new kind; the first BURST of a kind go to the ring, the rest within log_repeat_ms only
+// line out of the ring (docs/SECURITY.md). A line's kind is its text without digits and without its
+// rule (putRule), so addresses, numbers and rules make no new kind; the first BURST of a kind go to the ring, the rest within log_repeat_ms only
 // to the console, and logTick writes the last of them once more with the count: "... (x410 more in 60 s)".
 const KINDS: i32 = 8;
 const BURST: i32 = 3;
@@ -118,9 +140,9 @@ export let clock: u32 = 0; // set by the entry points that may log at network sp
 function repeated(level: i32): bool {
   if (logRepeatMs == 0) return false; // off
   let h: u32 = <u32>level + 1;
-  for (let i = 0; i < len; i++) {
+  for (let i = 0, n = ruleAt < 0 ? len : ruleAt; i < n; i++) {
     let b = <u32>load<u8>(buf + i);
-    if (b - 48 > 9) h = (h ^ b) * 16777619;
+    if (b - DIGIT_0 > 9) h = (h ^ b) * 16777619;
   }
   let free: usize = 0;
   for (let e = kinds; e < kinds + KINDS * ENTRY; e += ENTRY) {

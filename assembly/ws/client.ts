@@ -6,7 +6,7 @@ import { host_random_fill, OK, LOG_INFO, LOG_WARN } from "../abi/host.generated"
 import { tcpConnect, tcpSend } from "../net/host";
 import * as cfg from "../config";
 import { Slot, aux, claim, arm, release, abortNow, KIND_WS, KIND_WS_DIAL } from "../net/slots";
-import { feed, used, STATUS_LINE, REQUEST, ERROR } from "../http/request";
+import { feed, used, STATUS_LINE, REQUEST } from "../http/request";
 import { writeUpgrade, acceptDigest } from "./handshake";
 import { wsStart, wsFeed, wsSendText, ENDPOINT_PUSH } from "./frame";
 import { base64Encode } from "../util/base64";
@@ -84,9 +84,9 @@ export function connected(s: Slot, status: i32, now: u32): void {
 }
 
 /** Handshake bytes; after a verified 101 the rest are frames. */
-export function handshakeData(s: Slot, p: usize, n: i32, now: u32): i32 {
+export function data(s: Slot, p: usize, n: i32, now: u32): i32 {
   let r = feed(s, p, n, cfg.httpLineMax, cfg.httpHeadMax);
-  if (r == ERROR) {
+  if (r > REQUEST) {
     abortNow(s);
     fail("sent a malformed handshake reply", 0, now);
     return n;
@@ -116,7 +116,7 @@ export function handshakeData(s: Slot, p: usize, n: i32, now: u32): i32 {
   return at + wsFeed(s, p + at, n - at, now); // our push socket gets no /control messages: no events
 }
 
-export function handshakeExpired(s: Slot, now: u32): void {
+export function expired(s: Slot, now: u32): void {
   abortNow(s);
   fail("handshake timed out", 0, now);
 }

@@ -9,7 +9,8 @@ import * as cfg from "../config";
 import { Slot, aux, flush, abortNow, closeNow, STAGE, STAGE_SIZE, CONTROL_AT } from "../net/slots";
 import { utf8Feed, UTF8_OK, UTF8_BAD } from "../util/utf8";
 import { reached } from "../util/time";
-import { put, emit, putWithI32, putWithIp } from "../util/log";
+import { Ascii } from "../util/ascii";
+import { emit, putRule, putWithI32, putWithIp } from "../util/log";
 
 export const OP_CONT: u8 = 0;
 export const OP_TEXT: u8 = 1;
@@ -110,11 +111,12 @@ export function putFrameHeader(d: usize, b0: u32, len: u64): i32 {
 }
 
 /** Starts the closing handshake with `code`, or fails the connection at once if a frame of ours is
- *  half sent (a close frame cannot be put inside it). */
-export function wsClose(s: Slot, code: u16, now: u32): void {
+ *  half sent (a close frame cannot be put inside it). `rule` names what was broken, for the log line. */
+export function wsClose(s: Slot, code: u16, rule: Ascii, now: u32): void {
   if (s.wsCloseSent) return;
   putWithIp("ws: closing ", s.remoteIp);
   putWithI32(" with ", code);
+  putRule(rule);
   emit(code == CLOSE_NORMAL || code == CLOSE_GOING_AWAY ? LOG_DEBUG : LOG_INFO);
   s.wsCloseSent = true;
   s.wsLastTx = now;
@@ -178,8 +180,8 @@ function unproven(s: Slot): bool {
 /** The deadline passed: close handshake timed out, the peer went idle, or a keep-alive ping is due. */
 export function wsExpired(s: Slot, now: u32): void {
   if (s.wsCloseSent) return abortNow(s);
-  if (unproven(s) && reached(now, s.since + cfg.controlAuthMs)) return wsClose(s, CLOSE_POLICY, now);
-  if (cfg.wsIdleMs > 0 && reached(now, s.since + cfg.wsIdleMs)) return wsClose(s, CLOSE_GOING_AWAY, now);
+  if (unproven(s) && reached(now, s.since + cfg.controlAuthMs)) return wsClose(s, CLOSE_POLICY, cfg.settingName(cfg.K_CONTROL_AUTH_MS), now);
+  if (cfg.wsIdleMs > 0 && reached(now, s.since + cfg.wsIdleMs)) return wsClose(s, CLOSE_GOING_AWAY, cfg.settingName(cfg.K_WS_IDLE_MS), now);
   if (cfg.wsPingMs > 0 && !s.wsPingOut && reached(now, s.wsHeard + cfg.wsPingMs) && s.wsOutLeft == 0 && stageFree(s)) {
     stageFrame(s, 0x80 | OP_PING, s.buf, 0);
     s.wsPingOut = true;
@@ -201,52 +203,69 @@ function headerSize(s: Slot): i32 {
   return 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + (b1 & 0x80 ? 4 : 0);
 }
 
-/** Validates a complete header and starts the frame; a close code on protocol error, else 0. */
-function beginFrame(s: Slot): u16 {
+// The rules a frame header can break, as the log names them
+const RULE_RSV: Ascii = "rsv bits";
+const RULE_MASK: Ascii = "mask bit";
+const RULE_LENGTH: Ascii = "length";
+const RULE_CONTROL_FRAME: Ascii = "control frame";
+const RULE_OPCODE: Ascii = "opcode";
+const RULE_BINARY: Ascii = "binary";
+const RULE_CONTINUATION: Ascii = "continuation";
+
+/** Validates a complete header and starts the frame; true if it broke a rule (the connection is then
+ *  failing, and the log names the rule). Each check only records its rule and leaves: one close for
+ *  all of them keeps the checks every frame passes as cheap as a bare test (tools/bench/emu.ts). */
+function beginFrame(s: Slot, now: u32): bool {
   let h = aux(s);
   let b0 = <u32>load<u8>(h);
   let b1 = <u32>load<u8>(h + 1);
   let op = <u8>(b0 & 15);
+  let rule: Ascii = 0;
   s.wsFin = (b0 & 0x80) != 0;
   s.wsOpcode = op;
-  if (b0 & 0x70) return CLOSE_PROTOCOL; // RSV bits: no extension was negotiated
-  let masked = (b1 & 0x80) != 0;
-  if (masked == s.wsClient) return CLOSE_PROTOCOL; // clients must mask, servers must not
-  let len7 = b1 & 127;
-  let len: u64 = len7;
-  let o = 2;
-  if (len7 == 126) {
-    len = <u64>bswap<u16>(load<u16>(h + 2));
-    o = 4;
-  } else if (len7 == 127) {
-    len = bswap<u64>(load<u64>(h + 2));
-    if (len >> 63) return CLOSE_PROTOCOL; // the most significant bit must be 0
-    o = 10;
-  }
-  s.wsMask = masked ? load<u32>(h + o) : 0;
-  s.wsMaskPos = 0;
-  s.wsPayloadLeft = len;
-  if (op >= 8) {
-    if (op > OP_PONG || !s.wsFin || len > 125) return CLOSE_PROTOCOL;
-    s.wsCtlLen = 0;
-    return 0;
-  }
-  if (op > OP_BINARY) return CLOSE_PROTOCOL; // reserved data opcodes 3-7
-  if (op == OP_BINARY && s.wsEndpoint == ENDPOINT_CONTROL) return CLOSE_UNSUPPORTED; // commands are text
-  if (op == OP_CONT) {
-    if (s.wsMessage == 0) return CLOSE_PROTOCOL;
-  } else {
-    if (s.wsMessage != 0) return CLOSE_PROTOCOL; // a new message inside a fragmented one
-    s.wsMessage = op;
-    s.wsMessageLen = 0;
-    s.wsUtf8 = UTF8_OK;
-  }
-  if (len > <u64>cfg.wsMaxMessage - s.wsMessageLen) return CLOSE_TOO_BIG;
-  if (s.wsEndpoint == ENDPOINT_ECHO && !s.wsCloseSent) {
-    stageHeader(s, b0 & 0x8f, len);
-    s.wsHold = true;
-  }
-  return 0;
+  do {
+    if (b0 & 0x70) { rule = RULE_RSV; break; } // no extension was negotiated
+    let masked = (b1 & 0x80) != 0;
+    if (masked == s.wsClient) { rule = RULE_MASK; break; } // clients must mask, servers must not
+    let len7 = b1 & 127;
+    let len: u64 = len7;
+    let o = 2;
+    if (len7 == 126) {
+      len = <u64>bswap<u16>(load<u16>(h + 2));
+      o = 4;
+    } else if (len7 == 127) {
+      len = bswap<u64>(load<u64>(h + 2));
+      if (len >> 63) { rule = RULE_LENGTH; break; } // the most significant bit must be 0
+      o = 10;
+    }
+    s.wsMask = masked ? load<u32>(h + o) : 0;
+    s.wsMaskPos = 0;
+    s.wsPayloadLeft = len;
+    if (op >= 8) {
+      if (op > OP_PONG || !s.wsFin || len > 125) { rule = RULE_CONTROL_FRAME; break; }
+      s.wsCtlLen = 0;
+      return false;
+    }
+    if (op > OP_BINARY) { rule = RULE_OPCODE; break; } // reserved data opcodes 3-7
+    if (op == OP_BINARY && s.wsEndpoint == ENDPOINT_CONTROL) { rule = RULE_BINARY; break; } // commands are text
+    if (op == OP_CONT) {
+      if (s.wsMessage == 0) { rule = RULE_CONTINUATION; break; }
+    } else {
+      if (s.wsMessage != 0) { rule = RULE_CONTINUATION; break; } // a new message inside a fragmented one
+      s.wsMessage = op;
+      s.wsMessageLen = 0;
+      s.wsUtf8 = UTF8_OK;
+    }
+    if (len > <u64>cfg.wsMaxMessage - s.wsMessageLen) { rule = cfg.settingName(cfg.K_WS_MAX_MESSAGE); break; }
+    if (s.wsEndpoint == ENDPOINT_ECHO && !s.wsCloseSent) {
+      stageHeader(s, b0 & 0x8f, len);
+      s.wsHold = true;
+    }
+    return false;
+  } while (false);
+  let tooBig = rule == cfg.settingName(cfg.K_WS_MAX_MESSAGE);
+  wsClose(s, rule == RULE_BINARY ? CLOSE_UNSUPPORTED : tooBig ? CLOSE_TOO_BIG : CLOSE_PROTOCOL, rule, now);
+  return true;
 }
 
 /** Unmasks in place. The host does the XOR (the xor_mask import): in C it costs about 2 cycles a byte on
@@ -270,12 +289,12 @@ function control(s: Slot, now: u32): void {
     return;
   }
   // close
-  if (n == 1) return wsClose(s, CLOSE_PROTOCOL, now);
+  if (n == 1) return wsClose(s, CLOSE_PROTOCOL, "close code", now);
   let code: u16 = CLOSE_NORMAL;
   if (n >= 2) {
     code = bswap<u16>(load<u16>(s.buf));
-    if (!isValidCloseCode(code)) return wsClose(s, CLOSE_PROTOCOL, now);
-    if (utf8Feed(UTF8_OK, s.buf + 2, n - 2) != UTF8_OK) return wsClose(s, CLOSE_INVALID_DATA, now);
+    if (!isValidCloseCode(code)) return wsClose(s, CLOSE_PROTOCOL, "close code", now);
+    if (utf8Feed(UTF8_OK, s.buf + 2, n - 2) != UTF8_OK) return wsClose(s, CLOSE_INVALID_DATA, "utf-8", now);
   }
   s.wsCloseRecv = true;
   s.wsState = CLOSED;
@@ -284,7 +303,7 @@ function control(s: Slot, now: u32): void {
     if (!s.wsClient) closeNow(s);
     return;
   }
-  wsClose(s, code, now);
+  wsClose(s, code, "none", now);
 }
 
 /** Bytes from the peer; returns how many were consumed: fewer when the send side is full, or when a
@@ -314,11 +333,7 @@ export function wsFeed(s: Slot, p: usize, n: i32, now: u32): i32 {
       s.wsHeadLen = <u8>(have + take);
       if (have + take < want) continue;
       s.wsHeadLen = 0;
-      let err = beginFrame(s);
-      if (err != 0) {
-        wsClose(s, err, now);
-        return n;
-      }
+      if (beginFrame(s, now)) return n;
       s.wsState = PAYLOAD;
       if (s.wsPayloadLeft > 0) continue;
     } else {
@@ -339,7 +354,7 @@ export function wsFeed(s: Slot, p: usize, n: i32, now: u32): i32 {
         if (s.wsMessage == OP_TEXT) {
           s.wsUtf8 = utf8Feed(before, q, take);
           if (s.wsUtf8 == UTF8_BAD) {
-            wsClose(s, CLOSE_INVALID_DATA, now);
+            wsClose(s, CLOSE_INVALID_DATA, "utf-8", now);
             return n;
           }
         }
@@ -355,7 +370,7 @@ export function wsFeed(s: Slot, p: usize, n: i32, now: u32): i32 {
         if (s.wsEndpoint == ENDPOINT_CONTROL && !s.wsCloseSent) {
           // a whole command is collected: it must fit a control line
           if (s.wsMessageLen + <u64>take > <u64>cfg.controlLineMax) {
-            wsClose(s, CLOSE_TOO_BIG, now);
+            wsClose(s, CLOSE_TOO_BIG, cfg.settingName(cfg.K_CONTROL_LINE_MAX), now);
             return n;
           }
           memory.copy(s.buf + <usize>(CONTROL_AT + <i32>s.wsMessageLen), q, take);
@@ -388,7 +403,7 @@ export function wsFeed(s: Slot, p: usize, n: i32, now: u32): i32 {
       let text = s.wsMessage == OP_TEXT;
       s.wsMessage = 0;
       if (text && s.wsUtf8 != UTF8_OK) {
-        wsClose(s, CLOSE_INVALID_DATA, now); // the message ended inside a character
+        wsClose(s, CLOSE_INVALID_DATA, "utf-8", now); // the message ended inside a character
         return n;
       }
       if (s.wsEndpoint == ENDPOINT_CONTROL && !s.wsCloseSent) {

@@ -1,46 +1,42 @@
 // The server side of the WebSocket opening handshake on an HTTP connection (RFC 6455 4.2), and the
 // dispatch of a WebSocket's events (ws/frame.ts) to the service its endpoint belongs to.
-import { COMMA } from "../util/ascii";
+import { COMMA, listItem } from "../util/ascii";
 import { LOG_DEBUG } from "../abi/host.generated";
 import * as cfg from "../config";
 import { Slot, aux, flush, KIND_WS, CONTROL_AT } from "../net/slots";
-import { METHOD_GET, ROUTE_CONTROL } from "../http/request";
+import { METHOD_GET, ROUTE_CONTROL, HEADERS, H_WS_VERSION } from "../http/request";
 import { handleLine, sendChallenge } from "../control/server";
 import { answerStatus } from "../http/response";
 import { writeSwitching } from "./handshake";
 import { wsStart, wsFeed, wsSent, pump, stageFree, ENDPOINT_ECHO, ENDPOINT_CONTROL } from "./frame";
 import { put, emit, putWithIp } from "../util/log";
 
-/** Protocol name `index` (1-based) of the comma-separated ws_protocols; sets protoLen. */
-let protoLen: i32 = 0;
-function protocolAt(index: i32): usize {
+/** Protocol name `index` (1-based) of the comma-separated ws_protocols: its address << 8 | its length
+ *  (a name is at most 96 bytes, an address below 2^24). */
+function protocolAt(index: i32): u32 {
   let start = 0;
   let k = 1;
   let list = cfg.wsProtocols;
   for (let i = 0; i <= cfg.wsProtocolsLen; i++) {
     if (i < cfg.wsProtocolsLen && load<u8>(list + i) != COMMA) continue;
-    if (k++ == index) {
-      protoLen = i - start;
-      return list + start;
-    }
+    if (k++ == index) return (<u32>(list + start) << 8) | <u32>(i - start);
     start = i + 1;
   }
-  protoLen = 0;
-  return list;
+  return <u32>list << 8;
 }
 
 /** A complete request for a WebSocket route: answer 101 and switch the slot to frames (KIND_WS), or
  *  refuse. Bytes after the request are the first frames: the caller offers them to wsData. */
 export function upgrade(s: Slot, now: u32): void {
-  if (!s.wsUpgrade) return answerStatus(s, 426, "Upgrade: websocket\r\n", now);
+  if (!s.wsUpgrade) return answerStatus(s, 426, "upgrade", "Upgrade: websocket\r\n", now);
   if (s.method != METHOD_GET || !s.http11 || !s.wsConnUpgrade || !s.wsKeyOk || s.wsVersion == 0) {
-    return answerStatus(s, 400, "", now);
+    return answerStatus(s, 400, "handshake", "", now);
   }
-  if (s.wsVersion != 1) return answerStatus(s, 426, "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n", now);
-  if (s.wsOriginBad) return answerStatus(s, 403, "", now);
+  if (s.wsVersion != 1) return answerStatus(s, 426, listItem(HEADERS, H_WS_VERSION), "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n", now);
+  if (s.wsOriginBad) return answerStatus(s, 403, cfg.settingName(cfg.K_WS_ORIGINS), "", now);
   let proto = s.wsProtocol ? protocolAt(s.wsProtocol) : 0;
   // the 101 is written over the request line (free now); frames later use the stage
-  let len = writeSwitching(s.buf, aux(s), proto, s.wsProtocol ? protoLen : 0);
+  let len = writeSwitching(s.buf, aux(s), proto >>> 8, <i32>(proto & 255));
   putWithIp("ws: ", s.remoteIp);
   let control = s.route == ROUTE_CONTROL;
   put(control ? " opened /control" : " opened /echo");

@@ -121,6 +121,40 @@ describe("settings from one spec", () => {
     );
   });
 
+  it("agree on every custom kind (the two parsers spelled twice), on random values shaped like it", () => {
+    // numbers around the edges the parsers check, and the pieces each custom kind is made of
+    const num = fc.oneof(fc.integer({ min: -1, max: 300 }), fc.integer({ min: 65530, max: 65540 }), fc.constantFrom(0, 1, 255, 256)).map(String);
+    const padded = fc.oneof(num, num.map((n) => `0${n}`), fc.constant(""));
+    const ip = fc.oneof(fc.tuple(padded, padded, padded, padded).map((p) => p.join(".")), fc.tuple(num, num, num).map((p) => p.join(".")), fc.constant("127.0.0.1"));
+    const port = fc.oneof(fc.constant(""), padded.map((p) => `:${p}`));
+    const hex = fc.string({ unit: fc.constantFrom(..."0123456789abcdefABCDEFg".split("")), maxLength: 8 });
+    const host = fc.oneof(ip, fc.string({ unit: fc.constantFrom(..."abc-_.é/@:".split("")), minLength: 0, maxLength: 70 }));
+    const shaped: Record<string, fc.Arbitrary<string>> = {
+      rgb: fc.oneof(fc.array(padded, { minLength: 1, maxLength: 4 }).map((p) => p.join(",")), hex.map((h) => `#${h}`)),
+      rgb_server: fc.tuple(ip, port).map(([a, b]) => a + b),
+      ws_url: fc.tuple(fc.constantFrom("ws://", "wss://", "http://", ""), host, port, fc.string({ maxLength: 100 }).map((s) => (s ? `/${s}` : ""))).map((p) => p.join("")),
+      bus_peers: fc.array(ip, { minLength: 1, maxLength: 10 }).map((p) => p.join(",")),
+      pixels_order: fc.string({ unit: fc.constantFrom(..."rgbRGBx".split("")), maxLength: 4 }),
+      mqtt: fc.tuple(fc.constantFrom("mqtt://", "mqtts://", "http://", ""), host, port).map((p) => p.join("")),
+    };
+    const kinds = SETTINGS.filter((s) => s.kind === "custom").map((s) => s.name);
+    expect(kinds.filter((k) => !shaped[k]), "a custom setting without values shaped for it here").toEqual([]);
+    for (const name of kinds) {
+      let refused = 0;
+      fc.assert(
+        fc.property(shaped[name], (v) => {
+          const text = `${name}=${v}\n`;
+          const core = coreSays(text);
+          expect(checkConfig(text), `${name}=${JSON.stringify(v)}`).toEqual(core);
+          if (core.length) refused++;
+        }),
+        { numRuns: 300, seed: 22 },
+      );
+      expect(refused, `${name}: the values tried should include refused ones`).toBeGreaterThan(0);
+      expect(refused, `${name}: and accepted ones`).toBeLessThan(300);
+    }
+  });
+
   it("refuses a repeated key and a line without '=' as the core does, never echoing a secret", () => {
     for (const t of ["max_conns=4\nmax_conns=4", "max_conns", "wifi_password=short", "key=short", "mqtt_password=" + "p".repeat(65)]) {
       expect(checkConfig(t), t).toEqual(coreSays(t));

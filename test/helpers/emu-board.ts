@@ -29,6 +29,7 @@ import { configUf2 } from "../../tools/cli/config.ts";
 import { RadioBoard } from "../../tools/emu/radio-board.ts";
 import { RadioWorld } from "../../tools/emu/radio-world.ts";
 import { RadioLan } from "../../tools/emu/radio-lan.ts";
+import { watchStack, describeStack, type StackFigures } from "../../tools/emu/stack-watch.ts";
 import { callable, callStat, firmwareLayout } from "./emu-call.ts";
 import { checkedAdc, type CoreProbe, type SimulatedHardware } from "./posix-board.ts";
 import { radioLanMissing } from "./radio.ts";
@@ -160,6 +161,8 @@ export class EmuBoard {
   private consumed = 0;
   private driven = new Map<number, boolean>();
   private statCache = new Map<number, number>();
+  /** With PICOWIRE_EMU_STACK=1: how deep the big stack went (printed at stop; tools/emu/stack-watch.ts). */
+  stack: StackFigures | null = null;
 
   constructor(private readonly config: string, opts: EmuBoardOptions = {}) {
     this.host = opts.host ?? "127.0.0.1";
@@ -213,6 +216,10 @@ export class EmuBoard {
       this.board = await RadioBoard.create({ image: FIRMWARE_UF2, configUf2: uf2, air: world, name: this.name });
       this.modelPulls();
       const b = this.board;
+      const layout = firmwareLayout();
+      if (process.env.PICOWIRE_EMU_STACK === "1" && typeof layout !== "string") {
+        this.stack = watchStack(b.mcu, layout.elf, () => b.mcu.core.readUint8(layout.host + layout.inCoreOffset) !== 0);
+      }
       const joined = await b.runUntil(() => b.wlan.sta.joined !== null || this.refused(), { maxCycles: BOOT_CYCLES, wallMs: BOOT_WALL_MS });
       this.takeLines();
       if (!joined || this.refused()) throw new Error(`${this.name}: the emulated board did not join ${SSID}: ${b.stopped ?? this.refused() ?? "no join within 40 s of board time"}\n${b.output.slice(-3000)}`);
@@ -332,6 +339,7 @@ export class EmuBoard {
     this.stopping = true;
     await this.running;
     this.teardown();
+    if (this.stack) console.log(`${this.name}: ${describeStack(this.stack)}`);
     const b = this.board;
     if (b?.stopped) throw new Error(`${this.name}: the emulated board stopped: ${b.stopped}\n${b.output.slice(-2000)}`);
   }

@@ -16,6 +16,8 @@ export interface FirmwareLayout {
   engineOffset: number;
   inCoreOffset: number;
   statSlot: number;
+  /** The image's ELF. */
+  elf: string;
 }
 
 let cached: FirmwareLayout | string | undefined;
@@ -50,7 +52,7 @@ function probe(): FirmwareLayout | string {
     .map((l) => l.trim().split(/\s+/))
     .filter((f) => f.length === 4 && f[3] === "host" && /^[bBdD]$/.test(f[2]) && parseInt(f[1], 16) === size);
   if (hosts.length !== 1) return `${dir}/picowire.elf: ${hosts.length} symbols 'host' of ${size} bytes (pw_host), expected one`;
-  return { host: parseInt(hosts[0][0], 16), engineOffset, inCoreOffset, statSlot };
+  return { host: parseInt(hosts[0][0], 16), engineOffset, inCoreOffset, statSlot, elf: join(dir, "picowire.elf") };
 }
 
 /** Thumb code never runs here (the bootrom's vector table): a return to it ends the call. */

@@ -126,7 +126,8 @@ describe("fail-safe write_pin", () => {
     await c.command({ action: "write_pin", pin: 2, value: 1, timeout: 0.2 });
     c.close();
     await waitFor(() => b.hw.pins.get(2)!.level === 0, "revert after disconnect");
-    expect(b.lines.some((l) => /pin 2 reverted to 0/.test(l.text))).toBe(true);
+    // the line follows the pin: on emu the UART is still sending it when the pin has changed
+    await waitFor(() => b.lines.some((l) => /pin 2 reverted to 0/.test(l.text)), "the revert's line");
   });
 
   nodeOnly("makes the core trap with board.post(), which only the Node host has").it("pin safety outlives the core: a trap puts pins with a pending revert to their safe value", async () => {
@@ -494,5 +495,39 @@ nodeOnly("drives the core directly through FakeHost; no board, so no host to swi
     h.core.exports.tcp_accepted(2, 9, 0x7f000001, 5000, 0);
     for (let i = 0; i < 3; i++) h.data(9, "not json\n", i + 1);
     expect(h.closed.has(9) || h.aborted.has(9)).toBe(true); // failed before the fix
+  });
+});
+
+describe("set_config refused", () => {
+  // A refused text changes nothing and restarts the core with the configuration it had
+  // (assembly/store/config_sector.ts). The board must answer again: on the emulated Pico W the restarted
+  // core asks to join the network the radio is still joined to (native/pico/platform_pico.c wifi_join_).
+  it("names the line and why, restarts the core with the old configuration, and answers again", async () => {
+    const port = await freePort();
+    const b = await startBoard(`control_port=${port}\ncontrol_insecure=1\nrgb_source=fixed\nrgb=1,2,3`);
+    const c = await Client.connect(b.host, port);
+    let before: unknown;
+    try {
+      before = (await c.command({ action: "get_info" })).rgb;
+      const r = await c.command({ action: "set_config", config: "max_conns=banana\n" });
+      expect(r.error).toMatch(/^not saved: config line 1: expected a whole number \('banana'\)/);
+    } finally {
+      c.close();
+    }
+    await waitFor(() => b.lines.some((l) => /restarting the core|reset requested \(kind 0\)/.test(l.text)), "the core's restart");
+    const ping = async () => {
+      try {
+        const again = await Client.connect(b.host, port);
+        try {
+          const info = await again.command({ action: "get_info" });
+          return info.rgb === before && info.reset_reason !== undefined;
+        } finally {
+          again.close();
+        }
+      } catch {
+        return false; // refused or reset while the core restarts
+      }
+    };
+    await waitFor(ping, "get_info answered with the old colour after the restart", 15_000, 200);
   });
 });

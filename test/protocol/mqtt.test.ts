@@ -7,7 +7,7 @@ import { describe, it, expect, afterEach, beforeEach } from "vitest";
 import net from "node:net";
 import { C, ABI_VERSION } from "../../tools/host/abi.generated.ts";
 import { Client } from "../../tools/client.ts";
-import { startBoard, stopBoards, waitFor, freePort, type TestBoard } from "../helpers/boards.ts";
+import { startBoard, stopBoards, waitFor, freePort, boardAddress, serverAddressForBoard, wallCap, type TestBoard } from "../helpers/boards.ts";
 import { picowire } from "../helpers/cli.ts";
 import { Broker, Watcher, MOSQUITTO } from "../../tools/mqtt/broker.ts";
 import { needs } from "../helpers/inputs.ts";
@@ -43,12 +43,14 @@ function config(b: Broker, id: string, extra: string[] = []): string {
 
 const seen = (w: Watcher, topic: string, text?: string) => () => w.messages.some((m) => m.topic === topic && (text === undefined || m.text === text));
 const logged = (b: TestBoard, re: RegExp) => () => b.lines.some((l) => re.test(l.text));
+/** The broker's address as the board names it in its lines: 127.0.0.1, or on emu its network's router (relayed). */
+const BROKER_SEEN = serverAddressForBoard("127.0.0.1").replace(/\./g, "\\.");
 
 needs(MOSQUITTO ? null : "mosquitto is not installed (apt-get install mosquitto; .ci/run does)").describe("MQTT bridge with mosquitto", () => {
   it("announces the light, diagnostics and availability to Home Assistant", async () => {
     const br = await broker();
     const w = await watch(br, ["homeassistant/#", "picowire/#"]);
-    await startBoard(config(br, "kitchen"));
+    const b = await startBoard(config(br, "kitchen"));
     await waitFor(seen(w, "picowire/kitchen/status", "online"), "online");
     await waitFor(seen(w, "homeassistant/sensor/kitchen/role/config"), "discovery");
     const light = JSON.parse(w.last("homeassistant/light/kitchen/rgb/config")!.text);
@@ -63,7 +65,7 @@ needs(MOSQUITTO ? null : "mosquitto is not installed (apt-get install mosquitto;
     expect(JSON.parse(w.last("homeassistant/sensor/kitchen/uptime/config")!.text)).toMatchObject({ dev_cla: "duration", val_tpl: "{{value_json.uptime_s}}" });
     await waitFor(seen(w, "picowire/kitchen/diag"), "diagnostics");
     const diag = JSON.parse(w.last("picowire/kitchen/diag")!.text);
-    expect(diag).toMatchObject({ role: "OFF", ip: "127.0.0.1" });
+    expect(diag).toMatchObject({ role: "OFF", ip: boardAddress(b) });
     expect(typeof diag.rssi).toBe("number");
     expect(diag.uptime_s).toBeGreaterThanOrEqual(0);
     // what a client that comes later sees: retained availability, state and configs (QoS 1 where it matters)
@@ -168,7 +170,7 @@ needs(MOSQUITTO ? null : "mosquitto is not installed (apt-get install mosquitto;
     await pub("{not json");
     expect((await next(4)).error).toMatch(/^invalid JSON/);
     await pub('{"action":"get_mqtt"}');
-    expect(await next(5)).toMatchObject({ connected: true, id: "kitchen", broker: "127.0.0.1", port: br.port });
+    expect(await next(5)).toMatchObject({ connected: true, id: "kitchen", broker: serverAddressForBoard("127.0.0.1"), port: br.port });
   });
 
   it("publishes its last will when the board dies", async () => {
@@ -192,7 +194,7 @@ needs(MOSQUITTO ? null : "mosquitto is not installed (apt-get install mosquitto;
     await w.close();
     watchers.pop();
     await br.stop(); // mosquitto saves the board's session (its subscriptions) to disk
-    await waitFor(logged(b, /mqtt: 127\.0\.0\.1:\d+ closed by the broker|retry in/), "board notices");
+    await waitFor(logged(b, new RegExp(`mqtt: ${BROKER_SEEN}:\\d+ closed by the broker|retry in`)), "board notices");
     await br.start();
     // the board reconnects after its backoff; a command published before that waits in its session
     const sender = await watch(br, []);
@@ -205,7 +207,7 @@ needs(MOSQUITTO ? null : "mosquitto is not installed (apt-get install mosquitto;
     const br = await broker({ users: { board: "s3cret-pass" } });
     const bad = await startBoard(config(br, "bad", ["mqtt_user=board", "mqtt_password=wrong"]));
     // mosquitto answers a wrong password with "not authorised" (CONNACK 5), a missing user with the same
-    await waitFor(logged(bad, /mqtt: 127\.0\.0\.1:\d+ (bad user or password|not authorised)/), "refusal");
+    await waitFor(logged(bad, new RegExp(`mqtt: ${BROKER_SEEN}:\\d+ (bad user or password|not authorised)`)), "refusal");
     expect(bad.lines.some((l) => l.text.includes("wrong"))).toBe(false); // the password is never logged
     const w = await watch(br, ["picowire/good/status"], { username: "board", password: "s3cret-pass" });
     await startBoard(config(br, "good", ["mqtt_user=board", "mqtt_password=s3cret-pass"]));
@@ -440,10 +442,10 @@ describe("MQTT client against a hand-written broker", () => {
       if (p.first === 0x82) s.write(SUBACK(p.body));
     };
     const b = await startBoard(cfg(["mqtt_timeout_ms=1000", "mqtt_keepalive_s=5"]));
-    await waitFor(logged(b, /mqtt: 127\.0\.0\.1:\d+ timed out, retry in/), "CONNACK timeout", 4000);
+    await waitFor(logged(b, new RegExp(`mqtt: ${BROKER_SEEN}:\\d+ timed out, retry in`)), "CONNACK timeout", 4000);
     await waitFor(() => raw.packets[1]?.some((p) => p.first === 0xc0), "a PINGREQ after 5 s of silence", 9000);
     await waitFor(logged(b, /no PINGRESP, retry in/), "no PINGRESP", 4000);
-  }, 20_000);
+  }, wallCap(20_000));
 
   it("acknowledges but drops a message longer than its buffer, and reports CONNACK refusals", async () => {
     raw.onPacket = (c, p, s) => {

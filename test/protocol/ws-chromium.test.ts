@@ -9,7 +9,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { ROOT } from "../../tools/abi/generate.ts";
-import { startBoard, stopBoards, freePort, type TestBoard } from "../helpers/boards.ts";
+import { startBoard, stopBoards, freePort, wallCap, type TestBoard } from "../helpers/boards.ts";
 import { chromiumMissing, launchChromium } from "../helpers/chromium.ts";
 import { needs } from "../helpers/inputs.ts";
 
@@ -24,6 +24,7 @@ const PAGE_SCRIPT = String.raw`
 const out = document.getElementById("log");
 function log(line) { out.textContent += line + "\n"; }
 function deadline(promise, ms, what) {
+  ms *= WALL_SCALE; // a cap on a hung wait, in the page's wall time: longer where the board is emulated
   let t;
   return Promise.race([promise, new Promise((_, reject) => { t = setTimeout(() => reject(new Error("timed out: " + what)), ms); })])
     .finally(() => clearTimeout(t));
@@ -137,7 +138,8 @@ window.idle = async (url, ms, beatMs) => {
 
 const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>picowire /echo in Chromium</title>
 <style>body{font:14px monospace;margin:16px}pre{white-space:pre-wrap}</style></head>
-<body><h3>picowire /echo from Chromium</h3><pre id="log"></pre><script>${PAGE_SCRIPT}</script></body></html>`;
+<body><h3>picowire /echo from Chromium</h3><pre id="log"></pre><script>const WALL_SCALE = ${wallCap(1)};
+${PAGE_SCRIPT}</script></body></html>`;
 
 needs(missing).describe("Chromium -> board /echo over ws://", () => {
   let server: http.Server;
@@ -170,13 +172,18 @@ needs(missing).describe("Chromium -> board /echo over ws://", () => {
   }
 
   /** Evaluates an expression in the page; the page's own deadlines bound it, this one backs them up. */
-  async function inPage<T>(expr: string, ms = 20_000): Promise<T> {
+  async function inPage<T>(expr: string, ms = wallCap(20_000)): Promise<T> {
     let t: NodeJS.Timeout | undefined;
     try {
       return await Promise.race([
         page.evaluate(expr) as Promise<T>,
         new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(`page did not answer ${expr} within ${ms} ms`)), ms))),
       ]);
+    } catch (e) {
+      // playwright puts the page's stack into the message ("at http://page.picowire.test:PORT/:8:90"),
+      // which vitest reads as a source file ("EISDIR", an unhandled error hiding this one): without it
+      const message = String((e as Error).message ?? e).split("\n").filter((l) => !/^\s+at /.test(l)).join("\n");
+      throw new Error(`in the page, ${expr}: ${message}`);
     } finally {
       clearTimeout(t);
     }
@@ -205,7 +212,7 @@ needs(missing).describe("Chromium -> board /echo over ws://", () => {
     }
     await cdp.send("Network.enable");
     await page.goto(`${origin}/`, { timeout: 10_000 });
-  }, 60_000);
+  }, wallCap(60_000));
 
   afterAll(async () => {
     try {
@@ -222,7 +229,7 @@ needs(missing).describe("Chromium -> board /echo over ws://", () => {
       await new Promise((r) => (server ? server.close(r) : r(undefined)));
       await stopBoards();
     }
-  }, 30_000);
+  }, wallCap(30_000));
 
   it("loads the page from a real, non-secure http:// origin", async () => {
     const info = await inPage<{ isSecureContext: boolean; origin: string }>("pageInfo()");
@@ -231,7 +238,7 @@ needs(missing).describe("Chromium -> board /echo over ws://", () => {
   });
 
   it("echoes text (non-ASCII too) and binary byte-exact, 1 MiB included, with the negotiated subprotocol, and closes cleanly with 1000", async () => {
-    const r = await inPage<any>(`echoChecks(${JSON.stringify(allowed.url)})`, 40_000);
+    const r = await inPage<any>(`echoChecks(${JSON.stringify(allowed.url)})`, wallCap(40_000));
     expect(r.protocol).toBe("chat");
     expect(r.extensions).toBe(""); // permessage-deflate offered by Chromium, declined
     expect(r.text).toEqual(["equal", "equal", "equal", "equal"]);
@@ -250,7 +257,7 @@ needs(missing).describe("Chromium -> board /echo over ws://", () => {
     expect(header(hs.response?.headers, "sec-websocket-protocol")).toBe("chat");
     expect(header(hs.response?.headers, "sec-websocket-extensions")).toBeUndefined();
     expect(hs.errors).toEqual([]);
-  }, 60_000);
+  }, wallCap(60_000));
 
   it("selects no subprotocol when the page asks for none", async () => {
     const r = await inPage<any>(`noProtocol(${JSON.stringify(allowed.url)})`);

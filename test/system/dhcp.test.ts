@@ -332,35 +332,37 @@ describe("DHCP server: the pool", () => {
 
 describe("DHCP server: malformed and foreign datagrams are counted and dropped", () => {
   const good: DhcpMessage = { mac: MAC_A, type: DISCOVER };
-  const BAD: [string, Uint8Array][] = [
-    ["empty", new Uint8Array(0)],
-    ["header only", encode(good).subarray(0, 240)],
-    ["a reply (op 2)", encode({ ...good, op: 2 })],
-    ["not Ethernet (htype 6)", encode({ ...good, htype: 6 })],
-    ["hlen 16", encode({ ...good, hlen: 16 })],
-    ["hlen 0", encode({ ...good, hlen: 0 })],
-    ["wrong magic cookie", encode({ ...good, cookie: [99, 130, 83, 98] })],
-    ["no end option", encode({ ...good, end: [] })],
-    ["pad to the end, no end option", encode({ ...good, end: [0, 0, 0] })],
-    ["option length past the end", Uint8Array.from([...encode(good).subarray(0, 240), 53, 1, 1, 50, 4, 192, 168])],
-    ["option length byte missing", Uint8Array.from([...encode(good).subarray(0, 240), 53, 1, 1, 50])],
-    ["message type of length 2", encode({ mac: MAC_A, options: [[OPT.type, [1, 1]]] })],
-    ["no message type", encode({ mac: MAC_A })],
-    ["type 0", encode({ ...good, type: 0 })],
-    ["type 9", encode({ ...good, type: 9 })],
-    ["type 33 (shift wraps)", encode({ ...good, type: 33 })],
-    ["an OFFER from another server", encode({ ...good, type: OFFER })],
-    ["an ACK from another server", encode({ ...good, type: ACK })],
-    ["a NAK from another server", encode({ ...good, type: NAK })],
-    ["requested address of 3 bytes", encode({ ...good, options: [[OPT.requested, [192, 168, 4]]] })],
-    ["server id of 5 bytes", encode({ ...good, options: [[OPT.serverId, [192, 168, 4, 1, 0]]] })],
-    ["a multicast MAC", encode({ ...good, mac: "01:00:5e:00:00:01" })],
+  // each with the rule the log names: not BOOTP/DHCP as RFC 2131 frames it, or a type no server answers
+  const BAD: [string, Uint8Array, string][] = [
+    ["empty", new Uint8Array(0), "format"],
+    ["header only", encode(good).subarray(0, 240), "format"],
+    ["a reply (op 2)", encode({ ...good, op: 2 }), "format"],
+    ["not Ethernet (htype 6)", encode({ ...good, htype: 6 }), "format"],
+    ["hlen 16", encode({ ...good, hlen: 16 }), "format"],
+    ["hlen 0", encode({ ...good, hlen: 0 }), "format"],
+    ["wrong magic cookie", encode({ ...good, cookie: [99, 130, 83, 98] }), "format"],
+    ["no end option", encode({ ...good, end: [] }), "format"],
+    ["pad to the end, no end option", encode({ ...good, end: [0, 0, 0] }), "format"],
+    ["option length past the end", Uint8Array.from([...encode(good).subarray(0, 240), 53, 1, 1, 50, 4, 192, 168]), "format"],
+    ["option length byte missing", Uint8Array.from([...encode(good).subarray(0, 240), 53, 1, 1, 50]), "format"],
+    ["message type of length 2", encode({ mac: MAC_A, options: [[OPT.type, [1, 1]]] }), "message type"],
+    ["no message type", encode({ mac: MAC_A }), "message type"],
+    ["type 0", encode({ ...good, type: 0 }), "message type"],
+    ["type 9", encode({ ...good, type: 9 }), "message type"],
+    ["type 33 (shift wraps)", encode({ ...good, type: 33 }), "message type"],
+    ["an OFFER from another server", encode({ ...good, type: OFFER }), "message type"],
+    ["an ACK from another server", encode({ ...good, type: ACK }), "message type"],
+    ["a NAK from another server", encode({ ...good, type: NAK }), "message type"],
+    ["requested address of 3 bytes", encode({ ...good, options: [[OPT.requested, [192, 168, 4]]] }), "format"],
+    ["server id of 5 bytes", encode({ ...good, options: [[OPT.serverId, [192, 168, 4, 1, 0]]] }), "format"],
+    ["a multicast MAC", encode({ ...good, mac: "01:00:5e:00:00:01" }), "format"],
   ];
 
-  for (const [name, bytes] of BAD) {
-    it(`drops ${name}`, () => {
+  for (const [name, bytes, rule] of BAD) {
+    it(`drops ${name}, logging the rule: ${rule}`, () => {
       const ap = accessPoint();
       expect(ap.send(bytes)).toEqual([]);
+      expect(ap.host.logs).toContain(`dhcp: dropped a datagram: ${rule}`);
       expect(ap.leases()).toBe(0);
       expect(decode(ap.send(good)[0].bytes).type).toBe(OFFER); // still serving
     });

@@ -184,7 +184,9 @@ export async function updateBoard(host: string, port: number, image: Image, opts
   for (;;) {
     let d: Client | null = null;
     try {
-      d = await Client.connect(host, port, { key: opts.key, timeoutMs: opts.replyTimeoutMs ?? 3000 });
+      // a SYN sent while the board was down is retransmitted 1, 3, 7, 15, 31 s later: a fresh connect every
+      // few seconds reaches it as soon as it is back, before its trial window ends (PICOWIRE_TRIAL_MS)
+      d = await Client.connect(host, port, { key: opts.key, timeoutMs: opts.replyTimeoutMs ?? 3000, connectTimeoutMs: 3000 });
       const info = check(await d.command({ action: "get_info" }), "get_info");
       if (info.core_sha256 !== image.sha256) {
         throw new UpdateError(`${host} came back with core ${String(info.core_sha256).slice(0, 12)} from slot ${info.slot}, not the new one: it was rolled back (see the board's log)`);

@@ -93,7 +93,7 @@ export function renderCore(spec: SettingsSpec): string {
   checkSpec(spec);
   const S = spec.settings;
   const out = [`// ${BANNER}`, "// The board's settings: storage with its defaults, the key table, limits and setters; assembly/config.ts", "// reads the lines and handles the custom kinds.", ""];
-  out.push('import { Ascii } from "../util/ascii";');
+  out.push('import { Ascii, listItem } from "../util/ascii";');
   out.push('import { bytesEqual, fieldValues, inList, parseDecimal, parseIp, splitFields } from "../util/bytes";');
   out.push('import { flagBits, isName } from "./values";');
   for (const s of S) if (s.setter) out.push(`import { ${s.setter} } from "${s.from}";`);
@@ -142,11 +142,22 @@ export function renderCore(spec: SettingsSpec): string {
   out.push("", "/** The index of the key [p, p+n), or -1. */", "export function settingIndex(p: usize, n: i32): i32 {", "  let k = 0;");
   for (const [i, l] of lists.entries()) out.push(`  k = inList(KEYS_${i}, p, n);`, `  if (k > 0) return k - 1${l.base ? ` + ${l.base}` : ""};`);
   out.push("  return -1;", "}", "");
+  out.push("/** Key k's name as an item of its list (util/ascii.ts listItem): log lines name a setting without a copy. */");
+  out.push("// @ts-ignore: decorator", "@inline export function settingName(k: i32): Ascii {");
+  out.push(`  return ${lists.map((l, i) => (i < lists.length - 1 ? `k < ${lists[i + 1].base} ? ` : "") + `listItem(KEYS_${i}, k ${l.base ? `- ${l.base - 1}` : "+ 1"})`).join(" : ")};`, "}", "");
 
-  out.push("/** Per key: min and max of a number (max 0: not a number). */");
-  out.push("export const SETTING_LIMITS = memory.data<i32>([");
-  for (const s of S) out.push(`  ${isNumber(s) ? `${min(s)}, ${max(s)}` : "0, 0"}, // ${s.name}`);
+  // each limit is a byte indexing a table of the distinct values: 142 + 4 x 33 bytes where two i32 per key were 568
+  const limitsOf = (s: Setting) => (isNumber(s) ? [min(s), max(s)] : [0, 0]);
+  const values = [...new Set(S.flatMap(limitsOf))];
+  if (values.length > 256) throw new Error("settings: more than 256 distinct limits");
+  out.push("/** The distinct limits, and per key the indexes of its min and max in them (max 0: not a number). */");
+  out.push(`const LIMIT_VALUES = memory.data<i32>([${values.join(", ")}]);`);
+  out.push("const SETTING_LIMITS = memory.data<u8>([");
+  for (const s of S) out.push(`  ${limitsOf(s).map((v) => values.indexOf(v)).join(", ")}, // ${s.name}${isNumber(s) ? `: ${min(s)} to ${max(s)}` : ""}`);
   out.push("]);", "");
+  out.push("/** Limit i: key k's min is limit 2k, its max 2k + 1. */");
+  out.push("// @ts-ignore: decorator", "@inline export function settingLimit(i: i32): i32 {");
+  out.push("  return load<i32>(LIMIT_VALUES + (<usize>load<u8>(SETTING_LIMITS + i) << 2));", "}", "");
   const secrets = S.filter((s) => s.secret);
   out.push("/** A value never shown in a log line. */", "export function settingIsSecret(key: i32): bool {");
   out.push(`  return ${secrets.map((s) => `key == ${constName(s)}`).join(" || ") || "false"};`, "}", "");
