@@ -259,29 +259,28 @@ export function data(s: Slot, p: usize, n: i32, now: u32): i32 {
       s.wsBlocked = true; // the host keeps the rest until the reply is out
       return i;
     }
-    // the bytes up to the next line end go to the line at once: only a line end changes the state
-    let end = i;
-    while (end < n && load<u8>(p + end) != LF) end++;
-    let k = end - i;
-    // a byte beyond control_line_max drops the line: what was kept of it is never read
-    if (k > 0 && s.headBytes + k > cfg.controlLineMax) s.ctlDiscard = true;
-    if (!s.ctlDiscard) {
-      memory.copy(s.buf + <usize>(CONTROL_AT + s.headBytes), p + i, k);
-      s.headBytes += k;
+    let b = load<u8>(p + i++);
+    if (b == LF) {
+      let len = s.headBytes;
+      s.headBytes = 0;
+      if (s.ctlDiscard) {
+        s.ctlDiscard = false;
+        reply.errorStart("line longer than control_line_max (");
+        reply.errorNum(cfg.controlLineMax);
+        reply.errorMore(" bytes); it was dropped");
+        reply.noCommand();
+        send(s, s.buf + CONTROL_AT, reply.errorReply(s.buf + CONTROL_AT, cfg.controlLineMax + REPLY_ROOM), now);
+        if (!s.ctlAuthed) refuseUnauthenticated(s, cfg.settingName(cfg.K_CONTROL_LINE_MAX), now);
+      } else handleLine(s, s.buf + CONTROL_AT, len, now);
+      continue;
     }
-    if (end == n) break;
-    i = end + 1;
-    let len = s.headBytes;
-    s.headBytes = 0;
-    if (s.ctlDiscard) {
-      s.ctlDiscard = false;
-      reply.errorStart("line longer than control_line_max (");
-      reply.errorNum(cfg.controlLineMax);
-      reply.errorMore(" bytes); it was dropped");
-      reply.noCommand();
-      send(s, s.buf + CONTROL_AT, reply.errorReply(s.buf + CONTROL_AT, cfg.controlLineMax + REPLY_ROOM), now);
-      if (!s.ctlAuthed) refuseUnauthenticated(s, cfg.settingName(cfg.K_CONTROL_LINE_MAX), now);
-    } else handleLine(s, s.buf + CONTROL_AT, len, now);
+    if (s.ctlDiscard) continue;
+    if (s.headBytes >= cfg.controlLineMax) {
+      s.ctlDiscard = true;
+      continue;
+    }
+    store<u8>(s.buf + <usize>(CONTROL_AT + s.headBytes), b);
+    s.headBytes++;
   }
   return n;
 }
