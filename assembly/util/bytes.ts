@@ -40,10 +40,13 @@ export function inList(list: Ascii, p: usize, n: i32): i32 {
   return indexInList(list + 1, asciiLen(list), p, n);
 }
 
-/** Whether the n bytes at a and at b are the same (one small loop, not memory.compare inlined). */
+/** Whether the n bytes at a and at b are the same. It reads all n whatever differs, so comparing a
+ *  MAC or digest tells a peer nothing by its timing (bus tags, OTA digests); one small loop, not
+ *  memory.compare inlined. */
 export function bytesSame(a: usize, b: usize, n: i32): bool {
-  for (let i = 0; i < n; i++) if (load<u8>(a + i) != load<u8>(b + i)) return false;
-  return true;
+  let differ: u32 = 0;
+  for (let i = 0; i < n; i++) differ |= load<u8>(a + i) ^ load<u8>(b + i);
+  return differ == 0;
 }
 
 /** The value of a hex digit (either case), -1 for any other byte. */
