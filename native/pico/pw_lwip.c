@@ -15,6 +15,9 @@
  * window shut, so a slow core pushes back on the peer.
  * TCP send path: tcp_send takes at most tcp_sndbuf() bytes (copied by lwIP), returns 0 when the queue
  * is full; the sent callback reports acknowledged bytes (pw_host_on_tcp_sent) and the core resumes.
+ * tcp_send only queues: pw_lwip_flush() sends after the core's round, so its small writes coalesce.
+ * When lwIP's heap or segments (shared by all connections) run out while this connection has nothing
+ * in flight, pw_lwip_poll resumes the core with a tcp_sent of 0 bytes in the next round.
  */
 #include "pw_lwip.h"
 
@@ -37,6 +40,7 @@ typedef struct pico_conn {
   uint32_t unrecved; /* taken by the host but not yet consumed by the core (window still shut) */
   bool fin;          /* the peer's FIN arrived (p == NULL) */
   bool fin_told;
+  bool starved;      /* tcp_write found lwIP's memory exhausted with nothing of ours in flight: retry */
 } pico_conn;
 
 typedef struct pico_listener {
@@ -56,6 +60,7 @@ static struct {
   pico_conn conns[PW_LWIP_MAX_CONNS];
   pico_listener listeners[PW_LWIP_MAX_LISTENERS];
   pico_udp udps[PW_LWIP_MAX_UDP];
+  bool unflushed; /* tcp_send queued bytes that pw_lwip_flush has not sent yet */
 } L;
 
 pw_lwip_counters pw_lwip_stats;
@@ -286,12 +291,16 @@ static int32_t tcp_send_(void *ctx, int32_t conn, const uint8_t *src, size_t len
     err = tcp_write(c->pcb, src, (u16_t)n, TCP_WRITE_FLAG_COPY);
   }
   if (err == ERR_MEM) {
-    /* Nothing queued: 0 would wait for a tcp_sent that only comes if bytes are in flight. */
-    return c->pcb->unacked || c->pcb->unsent ? 0 : PW_ERR_NOMEM;
+    /* lwIP's heap and segments are shared: other connections hold them. With bytes of ours in flight
+     * their tcp_sent resumes the core; with none, pw_lwip_poll does (tcp_sent with 0 bytes), so a
+     * connection is never lost to another's burst. */
+    pw_lwip_stats.send_starved++;
+    if (!c->pcb->unacked && !c->pcb->unsent) c->starved = true;
+    return 0;
   }
   if (err != ERR_OK) return map_err(err);
   if (n < len) pw_lwip_stats.send_full++;
-  tcp_output(c->pcb);
+  L.unflushed = true;
   return (int32_t)n;
 }
 
@@ -493,8 +502,21 @@ void pw_lwip_fill(pw_platform *p) {
   p->dns_resolve = dns_resolve_;
 }
 
+void pw_lwip_flush(void) {
+  if (!L.unflushed) return;
+  L.unflushed = false;
+  for (int i = 0; i < PW_LWIP_MAX_CONNS; i++)
+    if (L.conns[i].state == C_OPEN && L.conns[i].pcb && L.conns[i].pcb->unsent) tcp_output(L.conns[i].pcb);
+}
+
 void pw_lwip_poll(void) {
-  for (int i = 0; i < PW_LWIP_MAX_CONNS; i++) /* received bytes the host had no room for earlier */
-    if (L.conns[i].state == C_OPEN && (L.conns[i].rx || (L.conns[i].fin && !L.conns[i].fin_told)))
-      conn_deliver(&L.conns[i]);
+  for (int i = 0; i < PW_LWIP_MAX_CONNS; i++) {
+    pico_conn *c = &L.conns[i];
+    if (c->state != C_OPEN) continue;
+    if (c->rx || (c->fin && !c->fin_told)) conn_deliver(c); /* bytes the host had no room for earlier */
+    if (c->starved) { /* once per round of the loop: memory comes back as lwIP runs */
+      c->starved = false;
+      pw_host_on_tcp_sent(L.host, c->handle, 0);
+    }
+  }
 }

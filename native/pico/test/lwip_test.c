@@ -13,6 +13,8 @@
  *      (the board founds a bus of one on its loopback address), answered to the asker's port;
  *   7. mDNS (../pw_mdns.c on lwIP's responder): legacy unicast queries for picowire-test.local (A) and
  *      _http._tcp.local (PTR) are answered with the address and the advertised port.
+ *   8. lwIP's heap exhausted (by other connections' bursts) while a WebSocket has nothing in flight:
+ *      the echo waits, the connection stays, and the echo comes once the heap is free again.
  * Exit status 0 and "pw_lwip_test: all passed" on success.
  */
 #include <stdarg.h>
@@ -24,6 +26,7 @@
 #include <time.h>
 
 #include "lwip/init.h"
+#include "lwip/mem.h"
 #include "lwip/netif.h"
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
@@ -124,6 +127,7 @@ static void step(void) {
   pw_lwip_poll();
   int32_t wait = 0;
   pw_host_service(&host, &wait);
+  pw_lwip_flush();
   netif_poll_all();
 }
 
@@ -289,6 +293,49 @@ static void test_ws(void) {
   run_until(is_fin, &c, 3000);
   bool closed = c.in_len >= before + 4 && c.in[before] == 0x88;
   check(closed && c.fin && !c.err, "ws: close 1000 echoed, then FIN");
+  cl_close(&c);
+}
+
+/* lwIP's heap (and segments) are shared by every connection: a burst on others can exhaust them while
+ * this one has nothing in flight, so no tcp_sent will come for it. Its echo must wait, not kill it. */
+static bool is_err(void *a) { return ((client *)a)->err; }
+static void test_starved(void) {
+  client c;
+  cl_open(&c, 8080);
+  run_until(is_connected, &c, 2000);
+  const char req[] = "GET /echo HTTP/1.1\r\nHost: b\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  cl_write(&c, req, sizeof req - 1);
+  want_len = 12;
+  run_until(has_len, &c, 3000);
+  run_until(is_err, &c, 600); /* past the client's delayed ACK: the 101 is acknowledged */
+  size_t hs = c.in_len;
+  const uint8_t hi[] = {0x81, 0x82, 1, 2, 3, 4, 'h' ^ 1, 'i' ^ 2};
+  tcp_write(c.pcb, hi, sizeof hi, TCP_WRITE_FLAG_COPY); /* queued on the loopback netif, not yet delivered */
+  tcp_output(c.pcb);
+  /* the loop's round with the heap taken between lwIP's input and the core: whatever the input freed is
+   * gone again before the core echoes */
+  static void *held[512];
+  int n = 0;
+  uint32_t starved = pw_lwip_stats.send_starved;
+  for (u32_t end = sys_now() + 600; (s32_t)(sys_now() - end) < 0 && !c.err;) {
+    netif_poll_all();
+    for (mem_size_t size = 4096; size >= 8; size /= 2)
+      while (n < 512 && (held[n] = mem_malloc(size)) != NULL) n++;
+    sys_check_timeouts();
+    pw_lwip_poll();
+    int32_t wait = 0;
+    pw_host_service(&host, &wait);
+    pw_lwip_flush();
+    netif_poll_all();
+  }
+  check(!c.err && c.in_len == hs && pw_lwip_stats.send_starved > starved,
+        "starved: with lwIP's heap taken (%d blocks) the echo waits (%u tries, %zu B back) and the connection stays", n,
+        (unsigned)(pw_lwip_stats.send_starved - starved), c.in_len - hs);
+  while (n > 0) mem_free(held[--n]);
+  want_len = hs + 4;
+  run_until(has_len, &c, 2000);
+  check(!c.err && c.in_len == hs + 4 && memcmp(c.in + hs, "\x81\x02hi", 4) == 0, "starved: the echo comes once the heap is free");
   cl_close(&c);
 }
 
@@ -526,6 +573,7 @@ int main(void) {
   test_tutorial();
   test_http();
   test_ws();
+  test_starved();
   test_refused();
   test_page();
   test_udp();
