@@ -29,6 +29,10 @@
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
 #include "lwip/igmp.h"
+#include "lwip/ip.h"
+#include "lwip/prot/ip4.h"
+#include "lwip/prot/tcp.h"
+#include "lwip/priv/tcp_priv.h" /* tcp_rst_netif */
 
 enum { C_FREE = 0, C_CONNECTING, C_OPEN };
 
@@ -192,8 +196,21 @@ static void conn_attach(pico_conn *c) {
   tcp_nagle_disable(c->pcb); /* the core sends whole replies/frames; latency matters more */
 }
 
+/* lwIP had no pcb for a SYN (all MEMP_NUM_TCP_PCB in use, none in TIME_WAIT to reuse) and would drop
+ * it: the peer would retry with backoff for minutes, and a crowd's retries keep the pcbs busy. Refused
+ * with a reset now instead, as a full server refuses. The SYN is lwIP's current input segment. */
+static void refuse_syn(void) {
+  const struct ip_hdr *iph = ip4_current_header();
+  if (!iph || !ip_current_input_netif()) return;
+  /* tcp_input has turned the header's ports and numbers into host order in place */
+  const struct tcp_hdr *th = (const struct tcp_hdr *)((const uint8_t *)iph + IPH_HL_BYTES(iph));
+  tcp_rst_netif(ip_current_input_netif(), 0, th->seqno + 1, ip_current_dest_addr(), ip_current_src_addr(), th->dest, th->src);
+  pw_lwip_stats.syn_refused++;
+}
+
 static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err) {
   pico_listener *l = arg;
+  if (err == ERR_MEM && !pcb) refuse_syn();
   if (err != ERR_OK || !pcb) return ERR_VAL;
   if (!l || l->handle <= 0) {
     tcp_abort(pcb);
@@ -223,7 +240,9 @@ static int32_t tcp_listen_(void *ctx, int32_t listener, uint16_t port) {
     tcp_close(pcb);
     return map_err(err);
   }
-  struct tcp_pcb *lp = tcp_listen_with_backlog(pcb, 4);
+  /* no backlog limit below the pcbs: lwIP drops a SYN over the backlog silently, one without a pcb
+   * reaches on_accept, which refuses it at once */
+  struct tcp_pcb *lp = tcp_listen_with_backlog(pcb, MEMP_NUM_TCP_PCB);
   if (!lp) {
     tcp_close(pcb);
     return PW_ERR_NOMEM;

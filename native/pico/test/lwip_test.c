@@ -14,7 +14,8 @@
  *   7. mDNS (../pw_mdns.c on lwIP's responder): legacy unicast queries for picowire-test.local (A) and
  *      _http._tcp.local (PTR) are answered with the address and the advertised port.
  *   8. lwIP's heap exhausted (by other connections' bursts) while a WebSocket has nothing in flight:
- *      the echo waits, the connection stays, and the echo comes once the heap is free again.
+ *      the echo waits, the connection stays, and the echo comes once the heap is free again;
+ *   9. every pcb in use: a new connection is refused with a reset at once, not left to retry its SYN.
  * Exit status 0 and "pw_lwip_test: all passed" on success.
  */
 #include <stdarg.h>
@@ -27,6 +28,8 @@
 
 #include "lwip/init.h"
 #include "lwip/mem.h"
+#include "lwip/memp.h"
+#include "lwip/priv/tcp_priv.h"
 #include "lwip/netif.h"
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
@@ -339,6 +342,37 @@ static void test_starved(void) {
   cl_close(&c);
 }
 
+/* Every pcb in use: lwIP would drop the SYN silently (the peer retries with backoff for minutes); the
+ * board answers it with a reset at once. */
+static void test_no_pcb(void) {
+  client c;
+  memset(&c, 0, sizeof c);
+  c.pcb = tcp_new(); /* the client's own pcb first */
+  tcp_arg(c.pcb, &c);
+  tcp_recv(c.pcb, cl_recv);
+  tcp_err(c.pcb, cl_err);
+  /* lwIP takes a pcb in TIME_WAIT, LAST_ACK or CLOSING for a new connection: leave none to take */
+  for (struct tcp_pcb *q = tcp_active_pcbs; q;) {
+    struct tcp_pcb *next = q->next;
+    if (q->state == LAST_ACK || q->state == CLOSING) tcp_abort(q);
+    q = next;
+  }
+  while (tcp_tw_pcbs) tcp_abort(tcp_tw_pcbs);
+  static void *held[64];
+  int n = 0;
+  while (n < 64 && (held[n] = memp_malloc(MEMP_TCP_PCB)) != NULL) n++;
+  uint32_t before = pw_lwip_stats.syn_refused;
+  ip_addr_t a;
+  IP_ADDR4(&a, 127, 0, 0, 1);
+  tcp_connect(c.pcb, &a, 8080, cl_connected);
+  run_until(is_connected, &c, 1000); /* lwIP's first SYN retransmission is 3 s away */
+  check(c.err && c.err_code == ERR_RST && pw_lwip_stats.syn_refused == before + 1,
+        "no pcb: with every pcb taken (%d more) a connection is refused with a reset at once (err %d, %u refused)", n,
+        (int)c.err_code, (unsigned)(pw_lwip_stats.syn_refused - before));
+  while (n > 0) memp_free(MEMP_TCP_PCB, held[--n]);
+  cl_close(&c);
+}
+
 static void test_refused(void) {
   client c;
   cl_open(&c, 9);
@@ -574,6 +608,7 @@ int main(void) {
   test_http();
   test_ws();
   test_starved();
+  test_no_pcb();
   test_refused();
   test_page();
   test_udp();
