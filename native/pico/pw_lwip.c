@@ -56,7 +56,8 @@ typedef struct pico_udp {
   int32_t handle;
   int32_t iface;
   struct udp_pcb *pcb;
-  uint32_t groups[PW_LWIP_MAX_GROUPS]; /* joined multicast groups (lwIP keeps them per netif, not per pcb) */
+  uint32_t groups[PW_LWIP_MAX_GROUPS]; /* multicast groups the core joined (lwIP keeps them per netif) */
+  uint8_t in_lwip;                     /* bit i: groups[i] is joined in lwIP on the socket's netif */
 } pico_udp;
 
 static struct {
@@ -448,11 +449,29 @@ static int32_t udp_send_(void *ctx, int32_t sock, uint32_t ip, uint16_t port, co
   return err == ERR_MEM ? PW_ERR_WOULDBLOCK : map_err(err);
 }
 
-/* IGMP on the socket's interface; lwIP counts joins per group and netif, so each socket leaves exactly
- * what it joined, also when it closes. */
+/* Brings lwIP's IGMP joins of a socket in line with the groups the core asked for. The core joins at its
+ * start, before WiFi is up: the station's netif is not initialised yet (no NETIF_FLAG_IGMP) and lwIP
+ * refuses the join; and when the driver takes the netif down and up again (a rejoin) lwIP forgets its
+ * groups. So a group waits here and is joined whenever the netif can take it (pw_lwip_poll), once per
+ * socket: lwIP counts joins per group and netif, so each socket leaves exactly what it joined. */
+static void udp_sync_groups(pico_udp *u) {
+  struct netif *n = pw_lwip_netif(u->iface);
+  bool ready = n && (n->flags & NETIF_FLAG_IGMP) && netif_is_up(n);
+  for (int i = 0; i < PW_LWIP_MAX_GROUPS; i++) {
+    if (!u->groups[i]) continue;
+    uint8_t bit = (uint8_t)(1u << i);
+    ip4_addr_t g;
+    ip4_addr_set_u32(&g, lwip_htonl(u->groups[i]));
+    if ((u->in_lwip & bit) && !(ready && igmp_lookfor_group(n, &g))) u->in_lwip &= (uint8_t)~bit; /* forgotten with its netif */
+    if (!(u->in_lwip & bit) && ready && igmp_joingroup_netif(n, &g) == ERR_OK) u->in_lwip |= bit;
+  }
+}
+
+/* IGMP on the socket's interface, now or as soon as the interface is up (udp_sync_groups). */
 static int32_t udp_join_(void *ctx, int32_t sock, uint32_t group, bool join) {
   pico_udp *u = udp_find(sock);
   if (!u) return PW_ERR_NOTFOUND;
+  if ((group & 0xf0000000u) != 0xe0000000u) return PW_ERR_INVAL; /* not 224.0.0.0/4 */
   int at = -1, free_at = -1;
   for (int i = 0; i < PW_LWIP_MAX_GROUPS; i++) {
     if (u->groups[i] == group) at = i;
@@ -460,12 +479,19 @@ static int32_t udp_join_(void *ctx, int32_t sock, uint32_t group, bool join) {
   }
   if (join ? at >= 0 : at < 0) return PW_OK;
   if (join && free_at < 0) return PW_ERR_NOMEM;
-  ip4_addr_t g;
-  ip4_addr_set_u32(&g, lwip_htonl(group));
-  struct netif *n = pw_lwip_netif(u->iface);
-  err_t err = join ? igmp_joingroup_netif(n, &g) : igmp_leavegroup_netif(n, &g);
-  if (err != ERR_OK) return map_err(err);
-  u->groups[join ? free_at : at] = join ? group : 0;
+  if (join) {
+    u->groups[free_at] = group;
+    udp_sync_groups(u);
+    return PW_OK;
+  }
+  uint8_t bit = (uint8_t)(1u << at);
+  if (u->in_lwip & bit) {
+    ip4_addr_t g;
+    ip4_addr_set_u32(&g, lwip_htonl(group));
+    igmp_leavegroup_netif(pw_lwip_netif(u->iface), &g);
+  }
+  u->in_lwip &= (uint8_t)~bit;
+  u->groups[at] = 0;
   return PW_OK;
 }
 
@@ -529,6 +555,8 @@ void pw_lwip_flush(void) {
 }
 
 void pw_lwip_poll(void) {
+  for (int i = 0; i < PW_LWIP_MAX_UDP; i++)
+    if (L.udps[i].handle > 0) udp_sync_groups(&L.udps[i]);
   for (int i = 0; i < PW_LWIP_MAX_CONNS; i++) {
     pico_conn *c = &L.conns[i];
     if (c->state != C_OPEN) continue;

@@ -15,7 +15,9 @@
  *      _http._tcp.local (PTR) are answered with the address and the advertised port.
  *   8. lwIP's heap exhausted (by other connections' bursts) while a WebSocket has nothing in flight:
  *      the echo waits, the connection stays, and the echo comes once the heap is free again;
- *   9. every pcb in use: a new connection is refused with a reset at once, not left to retry its SYN.
+ *   9. every pcb in use: a new connection is refused with a reset at once, not left to retry its SYN;
+ *  10. a multicast group joined while the netif cannot take IGMP yet (the core starts before WiFi) is
+ *      joined once it can.
  * Exit status 0 and "pw_lwip_test: all passed" on success.
  */
 #include <stdarg.h>
@@ -27,6 +29,7 @@
 #include <time.h>
 
 #include "lwip/init.h"
+#include "lwip/igmp.h"
 #include "lwip/mem.h"
 #include "lwip/memp.h"
 #include "lwip/priv/tcp_priv.h"
@@ -373,6 +376,29 @@ static void test_no_pcb(void) {
   cl_close(&c);
 }
 
+/* The core joins its E1.31 groups at its start, before WiFi is up: the station's netif cannot take an
+ * IGMP join yet (no NETIF_FLAG_IGMP until the driver initialises it). The group waits and is joined once
+ * the netif can take it; a leave undoes it. */
+static void test_join_later(void) {
+  struct netif *n = netif_list;
+  ip4_addr_t g;
+  IP4_ADDR(&g, 239, 255, 0, 7);
+  check(plat.udp_open(plat.ctx, 9001, 5568, PW_IFACE_STA) == PW_OK, "join later: a UDP socket");
+  u8_t flags = n->flags;
+  n->flags &= (u8_t)~NETIF_FLAG_IGMP; /* as the station's netif before the driver brings it up */
+  int32_t r = plat.udp_join(plat.ctx, 9001, 0xEFFF0007u, true);
+  bool before = igmp_lookfor_group(n, &g) != NULL;
+  n->flags = flags;
+  pw_lwip_poll();
+  bool after = igmp_lookfor_group(n, &g) != NULL;
+  check(r == PW_OK && !before && after, "join later: 239.255.0.7 accepted while the netif cannot join (%d), joined once it can (%d -> %d)",
+        (int)r, before, after);
+  check(plat.udp_join(plat.ctx, 9001, 0x0A000001u, true) == PW_ERR_INVAL, "join later: 10.0.0.1 is not a multicast group");
+  plat.udp_join(plat.ctx, 9001, 0xEFFF0007u, false);
+  check(igmp_lookfor_group(n, &g) == NULL, "join later: left");
+  plat.udp_close(plat.ctx, 9001);
+}
+
 static void test_refused(void) {
   client c;
   cl_open(&c, 9);
@@ -609,6 +635,7 @@ int main(void) {
   test_ws();
   test_starved();
   test_no_pcb();
+  test_join_later();
   test_refused();
   test_page();
   test_udp();
