@@ -16,6 +16,7 @@
  * TCP, UDP and DNS over lwIP's raw API are in pw_lwip.c (also built and tested on a computer).
  */
 #include "platform_pico.h"
+#include "cyw43_tx_guard.h"
 #include "pixels_pio.h"
 #include "pw_mdns.h"
 #include "pw_assets.h"
@@ -477,6 +478,7 @@ bool pico_platform_radio_start(void) {
 
 void pico_platform_poll(void) {
   if (P.radio) cyw43_arch_poll();
+  if (P.radio) pw_cyw43_tx_guard_poll();
   wifi_poll();
   gpio_poll();
   pw_lwip_poll();

@@ -126,9 +126,13 @@ static void cl_open(client *c, uint16_t port) {
   tcp_connect(c->pcb, &a, port, cl_connected);
 }
 
+/* Called in each round between lwIP's input and the core, when set (a test taking memory away). */
+static void (*after_input)(void);
+
 /* One round of the board's loop. */
 static void step(void) {
   netif_poll_all();
+  if (after_input) after_input();
   sys_check_timeouts();
   pw_lwip_poll();
   int32_t wait = 0;
@@ -226,15 +230,20 @@ static void test_http(void) {
   cl_close(&c);
 }
 
-static void test_ws(void) {
-  client c;
-  cl_open(&c, 8080);
-  run_until(is_connected, &c, 2000);
+/* Connects to /echo and sends the upgrade request; returns once the first 12 bytes of the answer are in. */
+static void ws_open(client *c) {
+  cl_open(c, 8080);
+  run_until(is_connected, c, 2000);
   const char req[] = "GET /echo HTTP/1.1\r\nHost: b\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-  cl_write(&c, req, sizeof req - 1);
+  cl_write(c, req, sizeof req - 1);
   want_len = 12;
-  run_until(has_len, &c, 3000);
+  run_until(has_len, c, 3000);
+}
+
+static void test_ws(void) {
+  client c;
+  ws_open(&c);
   size_t hs_end = 0;
   for (size_t i = 3; i < c.in_len; i++)
     if (memcmp(c.in + i - 3, "\r\n\r\n", 4) == 0) {
@@ -305,15 +314,15 @@ static void test_ws(void) {
 /* lwIP's heap (and segments) are shared by every connection: a burst on others can exhaust them while
  * this one has nothing in flight, so no tcp_sent will come for it. Its echo must wait, not kill it. */
 static bool is_err(void *a) { return ((client *)a)->err; }
+static void *heap_held[512];
+static int heap_taken;
+static void take_heap(void) {
+  for (mem_size_t size = 4096; size >= 8; size /= 2)
+    while (heap_taken < 512 && (heap_held[heap_taken] = mem_malloc(size)) != NULL) heap_taken++;
+}
 static void test_starved(void) {
   client c;
-  cl_open(&c, 8080);
-  run_until(is_connected, &c, 2000);
-  const char req[] = "GET /echo HTTP/1.1\r\nHost: b\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-  cl_write(&c, req, sizeof req - 1);
-  want_len = 12;
-  run_until(has_len, &c, 3000);
+  ws_open(&c);
   run_until(is_err, &c, 600); /* past the client's delayed ACK: the 101 is acknowledged */
   size_t hs = c.in_len;
   const uint8_t hi[] = {0x81, 0x82, 1, 2, 3, 4, 'h' ^ 1, 'i' ^ 2};
@@ -321,24 +330,15 @@ static void test_starved(void) {
   tcp_output(c.pcb);
   /* the loop's round with the heap taken between lwIP's input and the core: whatever the input freed is
    * gone again before the core echoes */
-  static void *held[512];
-  int n = 0;
   uint32_t starved = pw_lwip_stats.send_starved;
-  for (u32_t end = sys_now() + 600; (s32_t)(sys_now() - end) < 0 && !c.err;) {
-    netif_poll_all();
-    for (mem_size_t size = 4096; size >= 8; size /= 2)
-      while (n < 512 && (held[n] = mem_malloc(size)) != NULL) n++;
-    sys_check_timeouts();
-    pw_lwip_poll();
-    int32_t wait = 0;
-    pw_host_service(&host, &wait);
-    pw_lwip_flush();
-    netif_poll_all();
-  }
+  after_input = take_heap;
+  run_until(is_err, &c, 600);
+  after_input = NULL;
+  int n = heap_taken;
   check(!c.err && c.in_len == hs && pw_lwip_stats.send_starved > starved,
         "starved: with lwIP's heap taken (%d blocks) the echo waits (%u tries, %zu B back) and the connection stays", n,
         (unsigned)(pw_lwip_stats.send_starved - starved), c.in_len - hs);
-  while (n > 0) mem_free(held[--n]);
+  while (heap_taken > 0) mem_free(heap_held[--heap_taken]);
   want_len = hs + 4;
   run_until(has_len, &c, 2000);
   check(!c.err && c.in_len == hs + 4 && memcmp(c.in + hs, "\x81\x02hi", 4) == 0, "starved: the echo comes once the heap is free");
