@@ -37,14 +37,15 @@ static struct {
 } held[PW_TX_HOLD_FRAMES];
 static uint8_t held_head, held_count;
 
-static bool has_credit(void) {
+bool pw_cyw43_has_credit(void) {
   const cyw43_int_t *ll = (const cyw43_int_t *)&cyw43_state.cyw43_ll;
+  if (!ll->bus_is_up) return true; /* not started: the first use brings it up (or finds it absent) */
   return !ll->wlan_flow_control && ll->wwd_sdpcm_last_bus_data_credit != ll->wwd_sdpcm_packet_transmit_sequence_number;
 }
 
 /* Sends the held frames while there is credit; true when none is left waiting. */
 static bool send_held(void) {
-  while (held_count > 0 && has_credit()) {
+  while (held_count > 0 && pw_cyw43_has_credit()) {
     uint8_t i = held_head;
     struct pbuf p = {.payload = held[i].frame, .tot_len = held[i].len, .len = held[i].len, .type_internal = PBUF_REF, .ref = 1};
     driver_output[held[i].itf](&cyw43_state.netif[held[i].itf], &p);
@@ -56,7 +57,7 @@ static bool send_held(void) {
 
 static err_t guarded_output(struct netif *netif, struct pbuf *p) {
   int itf = netif == &cyw43_state.netif[CYW43_ITF_AP] ? CYW43_ITF_AP : CYW43_ITF_STA;
-  if (send_held() && has_credit()) return driver_output[itf](netif, p); /* in order: the held ones first */
+  if (send_held() && pw_cyw43_has_credit()) return driver_output[itf](netif, p); /* in order: the held ones first */
   pw_cyw43_tx_held++;
   if (p->tot_len > PW_TX_HOLD_BYTES || held_count == PW_TX_HOLD_FRAMES) {
     if (p->tot_len <= PW_TX_HOLD_BYTES) pw_cyw43_tx_dropped++;
@@ -77,5 +78,5 @@ void pw_cyw43_tx_guard_poll(void) {
       n->linkoutput = guarded_output;
     }
   }
-  if (send_held() && has_credit()) tcp_txnow();
+  if (send_held() && pw_cyw43_has_credit()) tcp_txnow();
 }

@@ -197,12 +197,44 @@ static void conn_attach(pico_conn *c) {
   tcp_nagle_disable(c->pcb); /* the core sends whole replies/frames; latency matters more */
 }
 
-/* lwIP had no pcb for a SYN (all MEMP_NUM_TCP_PCB in use, none in TIME_WAIT to reuse) and would drop
- * it: the peer would retry with backoff for minutes, and a crowd's retries keep the pcbs busy. Refused
- * with a reset now instead, as a full server refuses. The SYN is lwIP's current input segment. */
-static void refuse_syn(void) {
+/* lwIP had no pcb for a SYN (all MEMP_NUM_TCP_PCB in use, none in TIME_WAIT, LAST_ACK or CLOSING to
+ * reuse) and drops it; the peer retries after ~1 s, then with backoff for minutes. An address that holds
+ * PW_LWIP_CROWD_PCBS pcbs or more is the crowd: its SYN is refused with a reset at once, so a burst
+ * settles in seconds. Another address's SYN is left to its retry, and the oldest pcb in FIN_WAIT_2 (the
+ * core closed it and the peer has all of it) is reclaimed for that retry: a reconnecting crowd cannot
+ * starve a second address of pcbs. The SYN is lwIP's current input segment. */
+#ifndef PW_LWIP_CROWD_PCBS
+#define PW_LWIP_CROWD_PCBS (MEMP_NUM_TCP_PCB / 4)
+#endif
+#ifndef PW_LWIP_PCB_RESERVE
+#define PW_LWIP_PCB_RESERVE 2 /* pcbs and host slots a crowd's accepted connection may not take */
+#endif
+/* Pcbs that lwIP cannot reuse (not TIME_WAIT) and how many of them `peer` holds; the oldest in FIN_WAIT_2. */
+static int pcbs_in_use(const ip_addr_t *peer, int *held, struct tcp_pcb **oldest_fin_wait_2) {
+  int used = 0;
+  *held = 0;
+  if (oldest_fin_wait_2) *oldest_fin_wait_2 = NULL;
+  for (struct tcp_pcb *p = tcp_active_pcbs; p; p = p->next) {
+    used++;
+    if (ip_addr_cmp(&p->remote_ip, peer)) (*held)++;
+    if (oldest_fin_wait_2 && p->state == FIN_WAIT_2 &&
+        (!*oldest_fin_wait_2 || (u32_t)(tcp_ticks - p->tmr) > (u32_t)(tcp_ticks - (*oldest_fin_wait_2)->tmr)))
+      *oldest_fin_wait_2 = p;
+  }
+  return used;
+}
+
+static void no_pcb_for_syn(void) {
   const struct ip_hdr *iph = ip4_current_header();
   if (!iph || !ip_current_input_netif()) return;
+  int held;
+  struct tcp_pcb *oldest;
+  pcbs_in_use(ip_current_src_addr(), &held, &oldest);
+  if (held < PW_LWIP_CROWD_PCBS) {
+    if (oldest) tcp_abort(oldest); /* detached (conn_release): nothing of ours hears of it */
+    pw_lwip_stats.syn_deferred++;
+    return;
+  }
   /* tcp_input has turned the header's ports and numbers into host order in place */
   const struct tcp_hdr *th = (const struct tcp_hdr *)((const uint8_t *)iph + IPH_HL_BYTES(iph));
   tcp_rst_netif(ip_current_input_netif(), 0, th->seqno + 1, ip_current_dest_addr(), ip_current_src_addr(), th->dest, th->src);
@@ -211,9 +243,20 @@ static void refuse_syn(void) {
 
 static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err) {
   pico_listener *l = arg;
-  if (err == ERR_MEM && !pcb) refuse_syn();
+  if (err == ERR_MEM && !pcb) no_pcb_for_syn();
   if (err != ERR_OK || !pcb) return ERR_VAL;
   if (!l || l->handle <= 0) {
+    tcp_abort(pcb);
+    return ERR_ABRT;
+  }
+  /* the crowd's connection that leaves fewer than PW_LWIP_PCB_RESERVE pcbs or host slots free is refused
+   * now, so a second address finds one (a reconnecting crowd would otherwise take each as it frees) */
+  int held, conns = 0;
+  for (int i = 0; i < PW_LWIP_MAX_CONNS; i++) conns += L.conns[i].state != C_FREE;
+  bool scarce = pcbs_in_use(&pcb->remote_ip, &held, NULL) > MEMP_NUM_TCP_PCB - PW_LWIP_PCB_RESERVE ||
+                conns >= PW_LWIP_MAX_CONNS - PW_LWIP_PCB_RESERVE;
+  if (scarce && held >= PW_LWIP_CROWD_PCBS) {
+    pw_lwip_stats.syn_refused++;
     tcp_abort(pcb);
     return ERR_ABRT;
   }
@@ -242,7 +285,7 @@ static int32_t tcp_listen_(void *ctx, int32_t listener, uint16_t port) {
     return map_err(err);
   }
   /* no backlog limit below the pcbs: lwIP drops a SYN over the backlog silently, one without a pcb
-   * reaches on_accept, which refuses it at once */
+   * reaches on_accept (no_pcb_for_syn) */
   struct tcp_pcb *lp = tcp_listen_with_backlog(pcb, MEMP_NUM_TCP_PCB);
   if (!lp) {
     tcp_close(pcb);

@@ -18,7 +18,8 @@ typedef struct pw_lwip_counters {
   uint32_t partial;        /* the host's hold took only part of a pbuf: the rest waits here */
   uint32_t send_full;      /* tcp_send took less than offered (send buffer or lwIP heap full) */
   uint32_t send_starved;   /* tcp_write found lwIP's heap or segments exhausted (the core retries) */
-  uint32_t syn_refused;    /* a SYN found no free pcb: answered with a reset */
+  uint32_t syn_refused;    /* a SYN found no free pcb, from an address holding many: answered with a reset */
+  uint32_t syn_deferred;   /* a SYN found no free pcb, from another address: left to its retry */
   uint64_t recved;         /* bytes the window was opened by, as the core consumed them */
   uint64_t recved_on_close;/* unread bytes acknowledged at close */
 } pw_lwip_counters;

@@ -15,7 +15,8 @@
  *      _http._tcp.local (PTR) are answered with the address and the advertised port.
  *   8. lwIP's heap exhausted (by other connections' bursts) while a WebSocket has nothing in flight:
  *      the echo waits, the connection stays, and the echo comes once the heap is free again;
- *   9. every pcb in use: a new connection is refused with a reset at once, not left to retry its SYN;
+ *   9. every pcb in use: a SYN from an address holding few pcbs is left to its retry (served once a pcb is
+ *      free); the crowd's (an address holding 4 or more) is refused with a reset at once;
  *  10. a multicast group joined while the netif cannot take IGMP yet (the core starts before WiFi) is
  *      joined once it can.
  * Exit status 0 and "pw_lwip_test: all passed" on success.
@@ -345,15 +346,20 @@ static void test_starved(void) {
   cl_close(&c);
 }
 
-/* Every pcb in use: lwIP would drop the SYN silently (the peer retries with backoff for minutes); the
- * board answers it with a reset at once. */
-static void test_no_pcb(void) {
-  client c;
-  memset(&c, 0, sizeof c);
-  c.pcb = tcp_new(); /* the client's own pcb first */
-  tcp_arg(c.pcb, &c);
-  tcp_recv(c.pcb, cl_recv);
-  tcp_err(c.pcb, cl_err);
+/* Every pcb in use. A SYN from an address that holds few pcbs is left to its retry (and an old FIN_WAIT_2
+ * pcb, if any, reclaimed for it); one from an address that holds PW_LWIP_CROWD_PCBS (4) or more is the
+ * crowd and refused with a reset at once. */
+static client *no_pcb_client(client *c) {
+  memset(c, 0, sizeof *c);
+  c->pcb = tcp_new(); /* the client's own pcb before the pool is taken */
+  tcp_arg(c->pcb, c);
+  tcp_recv(c->pcb, cl_recv);
+  tcp_err(c->pcb, cl_err);
+  return c;
+}
+static void *pcb_held[64];
+static int pcbs_taken;
+static void take_pcbs(void) {
   /* lwIP takes a pcb in TIME_WAIT, LAST_ACK or CLOSING for a new connection: leave none to take */
   for (struct tcp_pcb *q = tcp_active_pcbs; q;) {
     struct tcp_pcb *next = q->next;
@@ -361,19 +367,45 @@ static void test_no_pcb(void) {
     q = next;
   }
   while (tcp_tw_pcbs) tcp_abort(tcp_tw_pcbs);
-  static void *held[64];
-  int n = 0;
-  while (n < 64 && (held[n] = memp_malloc(MEMP_TCP_PCB)) != NULL) n++;
-  uint32_t before = pw_lwip_stats.syn_refused;
+  while (pcbs_taken < 64 && (pcb_held[pcbs_taken] = memp_malloc(MEMP_TCP_PCB)) != NULL) pcbs_taken++;
+}
+static void give_pcbs(void) {
+  while (pcbs_taken > 0) memp_free(MEMP_TCP_PCB, pcb_held[--pcbs_taken]);
+}
+static void connect_8080(client *c) {
   ip_addr_t a;
   IP_ADDR4(&a, 127, 0, 0, 1);
-  tcp_connect(c.pcb, &a, 8080, cl_connected);
-  run_until(is_connected, &c, 1000); /* lwIP's first SYN retransmission is 3 s away */
-  check(c.err && c.err_code == ERR_RST && pw_lwip_stats.syn_refused == before + 1,
-        "no pcb: with every pcb taken (%d more) a connection is refused with a reset at once (err %d, %u refused)", n,
-        (int)c.err_code, (unsigned)(pw_lwip_stats.syn_refused - before));
-  while (n > 0) memp_free(MEMP_TCP_PCB, held[--n]);
-  cl_close(&c);
+  tcp_connect(c->pcb, &a, 8080, cl_connected);
+}
+
+static void test_no_pcb(void) {
+  client lone, crowd[2], last;
+  no_pcb_client(&lone);
+  take_pcbs();
+  uint32_t deferred = pw_lwip_stats.syn_deferred, refused = pw_lwip_stats.syn_refused;
+  connect_8080(&lone);
+  run_until(is_connected, &lone, 500);
+  check(!lone.err && !lone.connected && pw_lwip_stats.syn_deferred == deferred + 1 && pw_lwip_stats.syn_refused == refused,
+        "no pcb: a SYN from an address holding few pcbs is left to its retry (err %d)", (int)lone.err_code);
+  give_pcbs();
+  run_until(is_connected, &lone, 5000); /* lwIP's first SYN retransmission is 3 s away */
+  check(lone.connected && !lone.err, "no pcb: its retry is served once a pcb is free");
+  for (int i = 0; i < 2; i++) {
+    cl_open(&crowd[i], 8080);
+    run_until(is_connected, &crowd[i], 2000);
+  }
+  no_pcb_client(&last);
+  take_pcbs();
+  refused = pw_lwip_stats.syn_refused;
+  connect_8080(&last);
+  run_until(is_connected, &last, 1000);
+  check(last.err && last.err_code == ERR_RST && pw_lwip_stats.syn_refused == refused + 1,
+        "no pcb: with every pcb taken (%d more) the crowd's address is refused with a reset at once (err %d)", pcbs_taken,
+        (int)last.err_code);
+  give_pcbs();
+  cl_close(&last);
+  for (int i = 0; i < 2; i++) cl_close(&crowd[i]);
+  cl_close(&lone);
 }
 
 /* The core joins its E1.31 groups at its start, before WiFi is up: the station's netif cannot take an
