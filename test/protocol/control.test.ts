@@ -264,6 +264,9 @@ describe("crowds", () => {
   it("serves as many clients as it has slots and refuses 100 more politely while they keep working", async () => {
     const { board: b, port } = await board("control_insecure=1\nmax_conns=6\nmax_conns_per_ip=6");
     const clients = await Promise.all(Array.from({ length: 6 }, () => Client.connect("127.0.0.1", port)));
+    // the six hold their slots on the board before the crowd comes (on emu the relay accepts at once and
+    // connects to the board behind it; the crowd shares their address, so a late SYN of theirs is the crowd's)
+    await waitFor(() => b.core.stat(C.STAT_CONNS_USED) === 6, "the six clients' slots");
     const extra = await Promise.all(
       Array.from({ length: 100 }, () => new Promise<string>((resolve) => {
         const s = net.connect(port, "127.0.0.1");
