@@ -423,9 +423,11 @@ static void serve_conn(pw_host *h, int32_t handle) {
 
   PW_LOCK(h);
   uint32_t sent = c->sent;
+  bool again = c->send_again;
   c->sent = 0;
+  c->send_again = false;
   PW_UNLOCK(h);
-  if (sent > 0) {
+  if (sent > 0 || again) {
     if (!CALL(h, tcp_sent, NULL, handle, (int32_t)sent, now)) return;
     if (!(c = pw_host_conn_find(h, handle))) return;
   }
@@ -464,7 +466,7 @@ static void serve_conn(pw_host *h, int32_t handle) {
   }
 
   PW_LOCK(h);
-  if ((!c->paused && c->rx_len > 0) || c->sent > 0 || c->gone || (c->fin && !c->fin_told && !c->paused && c->rx_len == 0))
+  if ((!c->paused && c->rx_len > 0) || c->sent > 0 || c->send_again || c->gone || (c->fin && !c->fin_told && !c->paused && c->rx_len == 0))
     pw_host_schedule(h, c);
   PW_UNLOCK(h);
 }
@@ -651,8 +653,9 @@ size_t pw_host_on_tcp_data(pw_host *h, int32_t conn, const uint8_t *data, size_t
 void pw_host_on_tcp_sent(pw_host *h, int32_t conn, size_t len) {
   PW_LOCK(h);
   pw_conn *c = pw_host_conn_find(h, conn);
-  if (c && len > 0) {
+  if (c) {
     c->sent += (uint32_t)len;
+    if (len == 0) c->send_again = true; /* room without an acknowledgement (the port's memory came back) */
     pw_host_schedule(h, c);
   }
   PW_UNLOCK(h);

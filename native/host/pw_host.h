@@ -118,6 +118,7 @@ typedef struct pw_conn {
   bool fin_told;   /* tcp_closed(conn, PW_TCP_FIN) was delivered */
   bool gone;       /* the port lost the connection; deliver tcp_closed(err) and free */
   bool scheduled;  /* a service event for this connection is in the queue */
+  bool send_again; /* the port has room again though nothing was acknowledged: tcp_sent with 0 bytes */
   int32_t gone_reason;
   int32_t connect_status;
   int32_t listener;
@@ -240,7 +241,8 @@ size_t pw_host_tcp_room(pw_host *h, int32_t conn);
 /** Received bytes; returns how many the host took (the port keeps the rest and offers them again after
  *  tcp_recved or when pw_host_tcp_room() says so). Bytes for an unknown handle are taken and dropped. */
 size_t pw_host_on_tcp_data(pw_host *h, int32_t conn, const uint8_t *data, size_t len);
-/** len queued bytes left the send queue. */
+/** len queued bytes left the send queue; len 0: the port has room again without an acknowledgement (its
+ *  memory, shared by every connection, was exhausted while nothing of conn's was in flight). */
 void pw_host_on_tcp_sent(pw_host *h, int32_t conn, size_t len);
 /** The peer finished sending (FIN). The handle stays valid until the core closes it. */
 void pw_host_on_tcp_fin(pw_host *h, int32_t conn);

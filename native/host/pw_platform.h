@@ -76,7 +76,8 @@ typedef struct pw_platform {
    * or an PW_ERR_ now (then nothing is reported). After a failed outcome the port forgets the handle. */
   int32_t (*tcp_connect)(void *ctx, int32_t conn, uint32_t ip, uint16_t port);
   /* Queue bytes for sending; returns how many were taken (0 when the send queue is full; the port
-   * reports drained bytes with pw_host_on_tcp_sent()), or PW_ERR_. */
+   * reports drained bytes with pw_host_on_tcp_sent(), or room without drained bytes with a len of 0
+   * when memory shared by all connections ran out while nothing of this one was in flight), or PW_ERR_. */
   int32_t (*tcp_send)(void *ctx, int32_t conn, const uint8_t *src, size_t len);
   /* The core consumed len received bytes: open the receive window / re-offer held data (lwIP's
    * tcp_recved). Ports that ask pw_host_tcp_room() before reading may leave it NULL. */

@@ -36,7 +36,12 @@
 #define MEMP_NUM_IGMP_GROUP 12
 #define LWIP_TCP_KEEPALIVE 1
 #define LWIP_CHKSUM_ALGORITHM 3
-#define LWIP_NETIF_TX_SINGLE_PBUF 1
+/* Not LWIP_NETIF_TX_SINGLE_PBUF: with it every tcp_write takes a whole MSS-sized pbuf (1,532 B of the
+ * 16 KiB heap) however few bytes it carries, so ten small unacknowledged echoes exhaust the heap for every
+ * connection. The CYW43 driver copies a pbuf chain itself (cyw43_ll_send_ethernet). Without it lwIP
+ * sends IP fragments as references (one FRAG_PBUF each, freed once the driver copied it): a datagram of
+ * at most the core's 1,536-byte io buffer is two fragments, not lwIP's default of 15 pool entries. */
+#define MEMP_NUM_FRAG_PBUF 2
 #define LWIP_NETIF_STATUS_CALLBACK 1
 #define LWIP_NETIF_LINK_CALLBACK 1
 #define LWIP_NETIF_HOSTNAME 1

@@ -17,6 +17,7 @@
 #include "pw_build_config.h"
 #include "pw_flash_regions.h"
 #include "pw_host.h"
+#include "pw_lwip.h"
 #include "pw_mdns.h"
 #include "pw_pico_stack.h"
 
@@ -96,6 +97,7 @@ static void run(void *arg) {
     pico_platform_poll();
     int32_t wait = 0;
     if (pw_host_service(&host, &wait) != PW_OK) fatal_loop("the host cannot go on");
+    pw_lwip_flush(); /* what the core queued this round leaves now, coalesced */
     if (!pw_pico_stack_intact()) {
       printf("[error] pico: the core's stack overflowed (%u bytes); rebooting\n", PW_PICO_STACK_BYTES);
       stdio_flush();

@@ -16,6 +16,7 @@
  * TCP, UDP and DNS over lwIP's raw API are in pw_lwip.c (also built and tested on a computer).
  */
 #include "platform_pico.h"
+#include "cyw43_tx_guard.h"
 #include "pixels_pio.h"
 #include "pw_mdns.h"
 #include "pw_assets.h"
@@ -70,6 +71,7 @@ static struct {
   bool adc_ready;
   /* status LED */
   bool core_owns_led, led_on, led_broken, fatal;
+  bool core_led_want, core_led_pending; /* the core's LED level, applied when the driver has credit */
   uint32_t led_next;
 } P;
 
@@ -272,11 +274,21 @@ static int32_t gpio_setup_(void *ctx, int32_t pin, int32_t mode, int32_t pull) {
   return PW_OK;
 }
 
+/* The LED is a CYW43 ioctl: sent only when the driver need not wait for credit (cyw43_tx_guard.h), else
+ * in a later round of the loop. */
+static void core_led_flush(void) {
+  if (!P.core_led_pending || !pw_cyw43_has_credit()) return;
+  P.core_led_pending = false;
+  cyw43_arch_gpio_put(CYW43_WL_GPIO_LED_PIN, P.core_led_want);
+}
+
 static int32_t gpio_write_(void *ctx, int32_t pin, int32_t value) {
   if (pin == PW_PIN_LED) {
     if (!P.radio) return PW_ERR_UNSUPPORTED;
     P.core_owns_led = true;
-    cyw43_arch_gpio_put(CYW43_WL_GPIO_LED_PIN, value != 0);
+    P.core_led_want = value != 0;
+    P.core_led_pending = true;
+    core_led_flush();
     return PW_OK;
   }
   if (!pin_ok(pin)) return PW_ERR_NOTFOUND;
@@ -417,6 +429,7 @@ static void reboot_(void *ctx, int32_t kind) {
  * line, instead of retrying the bring-up on every blink. */
 static void led_put(bool on) {
   if (!P.radio || P.core_owns_led || P.led_broken) return;
+  if (on != P.led_on && !pw_cyw43_has_credit()) return; /* the next round of led_poll tries again */
   if (on != P.led_on) {
     cyw43_thread_enter();
     int err = cyw43_gpio_set(&cyw43_state, CYW43_WL_GPIO_LED_PIN, on);
@@ -490,6 +503,8 @@ bool pico_platform_radio_start(void) {
 
 void pico_platform_poll(void) {
   if (P.radio) cyw43_arch_poll();
+  if (P.radio) pw_cyw43_tx_guard_poll();
+  if (P.radio) core_led_flush();
   wifi_poll();
   gpio_poll();
   pw_lwip_poll();

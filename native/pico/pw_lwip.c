@@ -15,6 +15,9 @@
  * window shut, so a slow core pushes back on the peer.
  * TCP send path: tcp_send takes at most tcp_sndbuf() bytes (copied by lwIP), returns 0 when the queue
  * is full; the sent callback reports acknowledged bytes (pw_host_on_tcp_sent) and the core resumes.
+ * tcp_send only queues: pw_lwip_flush() sends after the core's round, so its small writes coalesce.
+ * When lwIP's heap or segments (shared by all connections) run out while this connection has nothing
+ * in flight, pw_lwip_poll resumes the core with a tcp_sent of 0 bytes in the next round.
  */
 #include "pw_lwip.h"
 
@@ -26,6 +29,10 @@
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
 #include "lwip/igmp.h"
+#include "lwip/ip.h"
+#include "lwip/prot/ip4.h"
+#include "lwip/prot/tcp.h"
+#include "lwip/priv/tcp_priv.h" /* tcp_rst_netif */
 
 enum { C_FREE = 0, C_CONNECTING, C_OPEN };
 
@@ -37,6 +44,7 @@ typedef struct pico_conn {
   uint32_t unrecved; /* taken by the host but not yet consumed by the core (window still shut) */
   bool fin;          /* the peer's FIN arrived (p == NULL) */
   bool fin_told;
+  bool starved;      /* tcp_write found lwIP's memory exhausted with nothing of ours in flight: retry */
 } pico_conn;
 
 typedef struct pico_listener {
@@ -48,7 +56,8 @@ typedef struct pico_udp {
   int32_t handle;
   int32_t iface;
   struct udp_pcb *pcb;
-  uint32_t groups[PW_LWIP_MAX_GROUPS]; /* joined multicast groups (lwIP keeps them per netif, not per pcb) */
+  uint32_t groups[PW_LWIP_MAX_GROUPS]; /* multicast groups the core joined (lwIP keeps them per netif) */
+  uint8_t in_lwip;                     /* bit i: groups[i] is joined in lwIP on the socket's netif */
 } pico_udp;
 
 static struct {
@@ -56,6 +65,7 @@ static struct {
   pico_conn conns[PW_LWIP_MAX_CONNS];
   pico_listener listeners[PW_LWIP_MAX_LISTENERS];
   pico_udp udps[PW_LWIP_MAX_UDP];
+  bool unflushed; /* tcp_send queued bytes that pw_lwip_flush has not sent yet */
 } L;
 
 pw_lwip_counters pw_lwip_stats;
@@ -187,10 +197,66 @@ static void conn_attach(pico_conn *c) {
   tcp_nagle_disable(c->pcb); /* the core sends whole replies/frames; latency matters more */
 }
 
+/* lwIP had no pcb for a SYN (all MEMP_NUM_TCP_PCB in use, none in TIME_WAIT, LAST_ACK or CLOSING to
+ * reuse) and drops it; the peer retries after ~1 s, then with backoff for minutes. An address that holds
+ * PW_LWIP_CROWD_PCBS pcbs or more is the crowd: its SYN is refused with a reset at once, so a burst
+ * settles in seconds. Another address's SYN is left to its retry, and the oldest pcb in FIN_WAIT_2 (the
+ * core closed it and the peer has all of it) is reclaimed for that retry: a reconnecting crowd cannot
+ * starve a second address of pcbs. The SYN is lwIP's current input segment. */
+#ifndef PW_LWIP_CROWD_PCBS
+#define PW_LWIP_CROWD_PCBS (MEMP_NUM_TCP_PCB / 4)
+#endif
+#ifndef PW_LWIP_PCB_RESERVE
+#define PW_LWIP_PCB_RESERVE 2 /* pcbs and host slots a crowd's accepted connection may not take */
+#endif
+/* Pcbs that lwIP cannot reuse (not TIME_WAIT) and how many of them `peer` holds; the oldest in FIN_WAIT_2. */
+static int pcbs_in_use(const ip_addr_t *peer, int *held, struct tcp_pcb **oldest_fin_wait_2) {
+  int used = 0;
+  *held = 0;
+  if (oldest_fin_wait_2) *oldest_fin_wait_2 = NULL;
+  for (struct tcp_pcb *p = tcp_active_pcbs; p; p = p->next) {
+    used++;
+    if (ip_addr_cmp(&p->remote_ip, peer)) (*held)++;
+    if (oldest_fin_wait_2 && p->state == FIN_WAIT_2 &&
+        (!*oldest_fin_wait_2 || (u32_t)(tcp_ticks - p->tmr) > (u32_t)(tcp_ticks - (*oldest_fin_wait_2)->tmr)))
+      *oldest_fin_wait_2 = p;
+  }
+  return used;
+}
+
+static void no_pcb_for_syn(void) {
+  const struct ip_hdr *iph = ip4_current_header();
+  if (!iph || !ip_current_input_netif()) return;
+  int held;
+  struct tcp_pcb *oldest;
+  pcbs_in_use(ip_current_src_addr(), &held, &oldest);
+  if (held < PW_LWIP_CROWD_PCBS) {
+    if (oldest) tcp_abort(oldest); /* detached (conn_release): nothing of ours hears of it */
+    pw_lwip_stats.syn_deferred++;
+    return;
+  }
+  /* tcp_input has turned the header's ports and numbers into host order in place */
+  const struct tcp_hdr *th = (const struct tcp_hdr *)((const uint8_t *)iph + IPH_HL_BYTES(iph));
+  tcp_rst_netif(ip_current_input_netif(), 0, th->seqno + 1, ip_current_dest_addr(), ip_current_src_addr(), th->dest, th->src);
+  pw_lwip_stats.syn_refused++;
+}
+
 static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err) {
   pico_listener *l = arg;
+  if (err == ERR_MEM && !pcb) no_pcb_for_syn();
   if (err != ERR_OK || !pcb) return ERR_VAL;
   if (!l || l->handle <= 0) {
+    tcp_abort(pcb);
+    return ERR_ABRT;
+  }
+  /* the crowd's connection that leaves fewer than PW_LWIP_PCB_RESERVE pcbs or host slots free is refused
+   * now, so a second address finds one (a reconnecting crowd would otherwise take each as it frees) */
+  int held, conns = 0;
+  for (int i = 0; i < PW_LWIP_MAX_CONNS; i++) conns += L.conns[i].state != C_FREE;
+  bool scarce = pcbs_in_use(&pcb->remote_ip, &held, NULL) > MEMP_NUM_TCP_PCB - PW_LWIP_PCB_RESERVE ||
+                conns >= PW_LWIP_MAX_CONNS - PW_LWIP_PCB_RESERVE;
+  if (scarce && held >= PW_LWIP_CROWD_PCBS) {
+    pw_lwip_stats.syn_refused++;
     tcp_abort(pcb);
     return ERR_ABRT;
   }
@@ -218,7 +284,9 @@ static int32_t tcp_listen_(void *ctx, int32_t listener, uint16_t port) {
     tcp_close(pcb);
     return map_err(err);
   }
-  struct tcp_pcb *lp = tcp_listen_with_backlog(pcb, 4);
+  /* no backlog limit below the pcbs: lwIP drops a SYN over the backlog silently, one without a pcb
+   * reaches on_accept (no_pcb_for_syn) */
+  struct tcp_pcb *lp = tcp_listen_with_backlog(pcb, MEMP_NUM_TCP_PCB);
   if (!lp) {
     tcp_close(pcb);
     return PW_ERR_NOMEM;
@@ -286,12 +354,16 @@ static int32_t tcp_send_(void *ctx, int32_t conn, const uint8_t *src, size_t len
     err = tcp_write(c->pcb, src, (u16_t)n, TCP_WRITE_FLAG_COPY);
   }
   if (err == ERR_MEM) {
-    /* Nothing queued: 0 would wait for a tcp_sent that only comes if bytes are in flight. */
-    return c->pcb->unacked || c->pcb->unsent ? 0 : PW_ERR_NOMEM;
+    /* lwIP's heap and segments are shared: other connections hold them. With bytes of ours in flight
+     * their tcp_sent resumes the core; with none, pw_lwip_poll does (tcp_sent with 0 bytes), so a
+     * connection is never lost to another's burst. */
+    pw_lwip_stats.send_starved++;
+    if (!c->pcb->unacked && !c->pcb->unsent) c->starved = true;
+    return 0;
   }
   if (err != ERR_OK) return map_err(err);
   if (n < len) pw_lwip_stats.send_full++;
-  tcp_output(c->pcb);
+  L.unflushed = true;
   return (int32_t)n;
 }
 
@@ -420,11 +492,29 @@ static int32_t udp_send_(void *ctx, int32_t sock, uint32_t ip, uint16_t port, co
   return err == ERR_MEM ? PW_ERR_WOULDBLOCK : map_err(err);
 }
 
-/* IGMP on the socket's interface; lwIP counts joins per group and netif, so each socket leaves exactly
- * what it joined, also when it closes. */
+/* Brings lwIP's IGMP joins of a socket in line with the groups the core asked for. The core joins at its
+ * start, before WiFi is up: the station's netif is not initialised yet (no NETIF_FLAG_IGMP) and lwIP
+ * refuses the join; and when the driver takes the netif down and up again (a rejoin) lwIP forgets its
+ * groups. So a group waits here and is joined whenever the netif can take it (pw_lwip_poll), once per
+ * socket: lwIP counts joins per group and netif, so each socket leaves exactly what it joined. */
+static void udp_sync_groups(pico_udp *u) {
+  struct netif *n = pw_lwip_netif(u->iface);
+  bool ready = n && (n->flags & NETIF_FLAG_IGMP) && netif_is_up(n);
+  for (int i = 0; i < PW_LWIP_MAX_GROUPS; i++) {
+    if (!u->groups[i]) continue;
+    uint8_t bit = (uint8_t)(1u << i);
+    ip4_addr_t g;
+    ip4_addr_set_u32(&g, lwip_htonl(u->groups[i]));
+    if ((u->in_lwip & bit) && !(ready && igmp_lookfor_group(n, &g))) u->in_lwip &= (uint8_t)~bit; /* forgotten with its netif */
+    if (!(u->in_lwip & bit) && ready && igmp_joingroup_netif(n, &g) == ERR_OK) u->in_lwip |= bit;
+  }
+}
+
+/* IGMP on the socket's interface, now or as soon as the interface is up (udp_sync_groups). */
 static int32_t udp_join_(void *ctx, int32_t sock, uint32_t group, bool join) {
   pico_udp *u = udp_find(sock);
   if (!u) return PW_ERR_NOTFOUND;
+  if ((group & 0xf0000000u) != 0xe0000000u) return PW_ERR_INVAL; /* not 224.0.0.0/4 */
   int at = -1, free_at = -1;
   for (int i = 0; i < PW_LWIP_MAX_GROUPS; i++) {
     if (u->groups[i] == group) at = i;
@@ -432,12 +522,19 @@ static int32_t udp_join_(void *ctx, int32_t sock, uint32_t group, bool join) {
   }
   if (join ? at >= 0 : at < 0) return PW_OK;
   if (join && free_at < 0) return PW_ERR_NOMEM;
-  ip4_addr_t g;
-  ip4_addr_set_u32(&g, lwip_htonl(group));
-  struct netif *n = pw_lwip_netif(u->iface);
-  err_t err = join ? igmp_joingroup_netif(n, &g) : igmp_leavegroup_netif(n, &g);
-  if (err != ERR_OK) return map_err(err);
-  u->groups[join ? free_at : at] = join ? group : 0;
+  if (join) {
+    u->groups[free_at] = group;
+    udp_sync_groups(u);
+    return PW_OK;
+  }
+  uint8_t bit = (uint8_t)(1u << at);
+  if (u->in_lwip & bit) {
+    ip4_addr_t g;
+    ip4_addr_set_u32(&g, lwip_htonl(group));
+    igmp_leavegroup_netif(pw_lwip_netif(u->iface), &g);
+  }
+  u->in_lwip &= (uint8_t)~bit;
+  u->groups[at] = 0;
   return PW_OK;
 }
 
@@ -493,8 +590,23 @@ void pw_lwip_fill(pw_platform *p) {
   p->dns_resolve = dns_resolve_;
 }
 
+void pw_lwip_flush(void) {
+  if (!L.unflushed) return;
+  L.unflushed = false;
+  for (int i = 0; i < PW_LWIP_MAX_CONNS; i++)
+    if (L.conns[i].state == C_OPEN && L.conns[i].pcb && L.conns[i].pcb->unsent) tcp_output(L.conns[i].pcb);
+}
+
 void pw_lwip_poll(void) {
-  for (int i = 0; i < PW_LWIP_MAX_CONNS; i++) /* received bytes the host had no room for earlier */
-    if (L.conns[i].state == C_OPEN && (L.conns[i].rx || (L.conns[i].fin && !L.conns[i].fin_told)))
-      conn_deliver(&L.conns[i]);
+  for (int i = 0; i < PW_LWIP_MAX_UDP; i++)
+    if (L.udps[i].handle > 0) udp_sync_groups(&L.udps[i]);
+  for (int i = 0; i < PW_LWIP_MAX_CONNS; i++) {
+    pico_conn *c = &L.conns[i];
+    if (c->state != C_OPEN) continue;
+    if (c->rx || (c->fin && !c->fin_told)) conn_deliver(c); /* bytes the host had no room for earlier */
+    if (c->starved) { /* once per round of the loop: memory comes back as lwIP runs */
+      c->starved = false;
+      pw_host_on_tcp_sent(L.host, c->handle, 0);
+    }
+  }
 }

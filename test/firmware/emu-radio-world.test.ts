@@ -72,6 +72,39 @@ describe.skipIf(missing !== null)("radio world", () => {
     expect(b.data().length).toBe(1);
   });
 
+  it("a station passes multicast only to groups in its mcast_list (or with allmulti); broadcast always", () => {
+    const world = new RadioWorld();
+    const net = world.addNetwork({ ssid: "lab", password: null });
+    const a = radio(world, 1);
+    join(a.fw, "lab", null);
+    const tap: Endpoint = { name: "tap test", deliver: () => {} };
+    net.join(tap);
+    const group = [0x01, 0x00, 0x5e, 0x7f, 0x00, 0x01]; // 239.255.0.1, E1.31 universe 1
+    const other = [0x01, 0x00, 0x5e, 0x7f, 0x00, 0x02]; // universe 2
+    const setVar = (name: string, value: Uint8Array) => {
+      const b = Uint8Array.from([...Buffer.from(name + "\0"), ...value]);
+      a.fw.control(263, true, ITF_STA, b, b.length);
+    };
+    const list = (...macs: number[][]) => {
+      const v = new Uint8Array(4 + 10 * 6);
+      new DataView(v.buffer).setUint32(0, macs.length, true);
+      macs.forEach((m, i) => v.set(m, 4 + i * 6));
+      return v;
+    };
+    const got = () => a.data().map((d) => d.payload[14]);
+    net.send(tap, eth(group, [2, 9, 9, 9, 9, 9], 1)); // not joined: filtered
+    setVar("mcast_list", list(group)); // what cyw43_ll_wifi_update_multicast_filter writes on a join
+    net.send(tap, eth(group, [2, 9, 9, 9, 9, 9], 2));
+    net.send(tap, eth(other, [2, 9, 9, 9, 9, 9], 3)); // another group: filtered
+    net.send(tap, eth([0xff, 0xff, 0xff, 0xff, 0xff, 0xff], [2, 9, 9, 9, 9, 9], 4));
+    setVar("mcast_list", list()); // left
+    net.send(tap, eth(group, [2, 9, 9, 9, 9, 9], 5));
+    setVar("allmulti", Uint8Array.of(1, 0, 0, 0));
+    net.send(tap, eth(other, [2, 9, 9, 9, 9, 9], 6));
+    expect(got()).toEqual([2, 4, 6]);
+    expect(a.fw.multicastFiltered).toBe(3);
+  });
+
   it("a board's access point: stations (a board, a TAP) associate, get ASSOC events and the assoc list", () => {
     const world = new RadioWorld();
     const ap = radio(world, 1);

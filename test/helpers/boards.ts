@@ -141,6 +141,15 @@ export function serverAddressForBoard(loopback: string): string {
   return TEST_HOST === "emu" ? EMU_ROUTER : loopback;
 }
 
+/** The address a board sees for a peer the test runs on `loopback`: that address, or on emu the one the
+ *  relay gives it in the board's network (ns-relay.py: 127.0.0.N for N in 2..99 comes from NET.N, any
+ *  other from the router). What the board's log lines and per-address shares name. */
+export function peerAddressOnBoard(loopback: string): string {
+  if (TEST_HOST !== "emu") return loopback;
+  const n = Number(/^127\.0\.0\.(\d+)$/.exec(loopback)?.[1]);
+  return n >= 2 && n <= 99 ? `${EMU_ROUTER.split(".").slice(0, 3).join(".")}.${n}` : EMU_ROUTER;
+}
+
 /** How many times longer a test's own wall-clock cap (vitest's timeout argument) is under
  *  PICOWIRE_TEST_HOST=emu: rp2040js runs a board at ~1/10 of a Pico (slower on a loaded machine), and a
  *  cap only stops a hung test; what a test asserts is bounded in board time (testClock). The one place

@@ -8,10 +8,12 @@ import net from "node:net";
 import WebSocket from "ws";
 import { C } from "../../tools/host/abi.generated.ts";
 import { Client, authAnswer, signCommand } from "../../tools/client.ts";
-import { startBoard, stopBoards, freePort, waitFor, type TestBoard } from "../helpers/boards.ts";
+import { startBoard, stopBoards, freePort, waitFor, testClock, wallCap, peerAddressOnBoard, TEST_HOST, type TestBoard } from "../helpers/boards.ts";
 
 const KEY = "correct horse battery staple";
-const SERVED_MS = 3000; // "within a few seconds"
+const SERVED_MS = 3000; // "within a few seconds", of the board's time (testClock: on emu the emulated board's)
+/** A client's own give-up time: the bound is within()'s, in board time; this only stops a hung peer. */
+const CLIENT_MS = wallCap(SERVED_MS);
 afterEach(stopBoards);
 
 interface Target {
@@ -28,14 +30,19 @@ async function target(extra = ""): Promise<Target> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** `loopback` as the board's log names it (on emu the relay's address in the board's network), for a RegExp. */
+const seen = (loopback: string) => peerAddressOnBoard(loopback).replace(/\./g, "\\.");
 
-/** Resolves with `p`, or rejects naming `what` after `ms`. */
+/** Resolves with `p`, or rejects naming `what` after `ms` of testClock (the board's time on emu). */
 function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not served within ${ms} ms`)), ms))),
-  ]);
+  let settled = false;
+  const deadline = testClock.now() + ms;
+  const guard = (async () => {
+    while (!settled && testClock.now() <= deadline) await sleep(5);
+    if (!settled) throw new Error(`${what}: not served within ${ms} ms`);
+  })();
+  guard.catch(() => {});
+  return Promise.race([p.finally(() => (settled = true)), guard.then(() => p)]);
 }
 
 /** A raw TCP connection from `from`, open once connected; `end` resolves with how it ended. */
@@ -44,8 +51,8 @@ function raw(port: number, from: string): Promise<{ s: net.Socket; end: Promise<
     const s = net.connect({ port, host: "127.0.0.1", localAddress: from });
     s.resume(); // read (and drop) what the board says, so its FIN is seen
     const end = new Promise<{ how: string; at: number }>((r) => {
-      s.on("error", () => r({ how: "reset", at: Date.now() }));
-      s.on("close", () => r({ how: "closed", at: Date.now() }));
+      s.on("error", () => r({ how: "reset", at: testClock.now() }));
+      s.on("close", () => r({ how: "closed", at: testClock.now() }));
     });
     s.once("connect", () => resolve({ s, end }));
     s.once("error", reject);
@@ -87,7 +94,7 @@ function dashboard(t: Target, from: string): Promise<Record<string, unknown>> {
 }
 
 async function keyedControl(t: Target): Promise<Record<string, unknown>> {
-  const c = await Client.connect("127.0.0.1", t.control, { key: KEY, timeoutMs: SERVED_MS });
+  const c = await Client.connect("127.0.0.1", t.control, { key: KEY, timeoutMs: CLIENT_MS });
   try {
     return await c.command({ action: "ping" });
   } finally {
@@ -111,15 +118,15 @@ const ATTACKERS = ["127.0.0.2", "127.0.0.4"];
 describe("unauthenticated control has control_auth_ms from accept, whatever it sends", () => {
   it("closes a trickling TCP connection and a ping-answering /control WebSocket at the deadline; a keyed session outlives it", async () => {
     const t = await target("control_auth_ms=600\nws_ping_ms=100");
-    const keyed = await Client.connect("127.0.0.1", t.control, { key: KEY });
+    const keyed = await Client.connect("127.0.0.1", t.control, { key: KEY, timeoutMs: CLIENT_MS });
     const trickler = await raw(t.control, "127.0.0.2");
-    const t0 = Date.now();
+    const t0 = testClock.now();
     let sent = 0;
     const drip = setInterval(() => !trickler.s.destroyed && sent < 100 && (trickler.s.write("{"), sent++), 100); // no line end
     const ws = new WebSocket(`ws://127.0.0.1:${t.http}/control`, { localAddress: "127.0.0.2" });
     let pongs = 0;
     ws.on("ping", () => pongs++); // ws answers every ping: to the old rule, signs of life
-    const wsClosed = new Promise<{ code: number; ms: number }>((r) => ws.on("close", (code) => r({ code, ms: Date.now() - t0 })));
+    const wsClosed = new Promise<{ code: number; ms: number }>((r) => ws.on("close", (code) => r({ code, ms: testClock.now() - t0 })));
     const ended = await trickler.end;
     clearInterval(drip);
     expect(sent).toBeGreaterThanOrEqual(3);
@@ -145,7 +152,7 @@ describe("exhaustion attacks leave the board serving legitimate clients", () => 
     try {
       await legitimateClientsServed(t);
       // an authenticated session is never the one dropped: eight more attackers leave it working
-      const c = await Client.connect("127.0.0.1", t.control, { key: KEY });
+      const c = await Client.connect("127.0.0.1", t.control, { key: KEY, timeoutMs: CLIENT_MS });
       for (let i = 0; i < 8; i++) held.push(await raw(t.control, ATTACKERS[i & 1]));
       expect(await within(SERVED_MS, "the keyed session after eight more attackers", c.command({ action: "ping" }))).toMatchObject({ pong: true });
       c.close();
@@ -204,7 +211,7 @@ describe("exhaustion attacks leave the board serving legitimate clients", () => 
       stop = true;
       await Promise.race([Promise.all(loops), sleep(15_000)]); // a bound, not a wait: the loops see stop at their next turn
     }
-  }, 60_000);
+  }, wallCap(60_000));
 });
 
 describe("settings", () => {
@@ -234,10 +241,10 @@ describe("settings", () => {
   it("a refused connection's log line names the rule: max_conns_per_ip, or every slot busy", async () => {
     const t = await target("max_conns=2\nmax_conns_per_ip=1");
     const refusal = (line: RegExp, what: string) => waitFor(() => t.board.lines.some((l) => line.test(l.text)), what);
-    const keyed = await Client.connect("127.0.0.1", t.control, { key: KEY, timeoutMs: SERVED_MS });
+    const keyed = await Client.connect("127.0.0.1", t.control, { key: KEY, timeoutMs: CLIENT_MS });
     await keyed.command({ action: "ping" }); // authenticated: a slot that does not give way
     const mine = await raw(t.http, "127.0.0.1");
-    await refusal(/^slots: refusing 127\.0\.0\.1: max_conns_per_ip$/, "the refusal naming max_conns_per_ip");
+    await refusal(new RegExp(`^slots: refusing ${seen("127.0.0.1")}: max_conns_per_ip$`), "the refusal naming max_conns_per_ip");
     await within(SERVED_MS, "the refused connection closed", mine.end);
     // the second slot: an authenticated /control WebSocket from another address
     const ws = new WebSocket(`ws://127.0.0.1:${t.http}/control`, { localAddress: "127.0.0.2" });
@@ -251,7 +258,7 @@ describe("settings", () => {
     });
     expect(t.board.core.stat(C.STAT_CONNS_USED)).toBe(2);
     const third = await raw(t.http, "127.0.0.3");
-    await refusal(/^slots: refusing 127\.0\.0\.3: all slots busy$/, "the refusal naming the full pool");
+    await refusal(new RegExp(`^slots: refusing ${seen("127.0.0.3")}: all slots busy$`), "the refusal naming the full pool");
     expect(t.board.core.stat(C.STAT_CONNS_USED)).toBe(2); // neither authenticated session gave way
     third.s.destroy();
     ws.terminate();
@@ -262,17 +269,21 @@ describe("settings", () => {
 describe("the log under a flood", () => {
   it("counts lines that repeat at network speed, so the older history stays readable with get_log", async () => {
     const t = await target("log_repeat_ms=1000");
-    // 300 bad requests at once from one address: a line each that reaches the core, at network speed
-    const bad = Array.from({ length: 300 }, () => new Promise<boolean>((r) => {
+    // bad requests at once from one address: a line each that reaches the core, at network speed. On the
+    // firmware 60, not 300: a burst that size loses a few connections in the radio's driver (tools/emu/RADIO.md)
+    const bad = Array.from({ length: TEST_HOST === "emu" ? 60 : 300 }, () => new Promise<boolean>((r) => {
       const s = net.connect({ port: t.http, host: "127.0.0.1", localAddress: "127.0.0.2" }, () => s.end("BREW /pot HTTP/1.1\r\n\r\n"));
+      s.setTimeout(wallCap(10_000), () => s.destroy()); // a bound: one that hangs counts as not answered
       let got = "";
       s.on("data", (d) => (got += d.toString("latin1")));
       s.on("error", () => r(false));
       s.on("close", () => r(got.startsWith("HTTP/1.1 ")));
     }));
     const answered = (await Promise.all(bad)).filter((a) => a).length;
-    expect(answered).toBeGreaterThan(30); // dropped ones (its share is half the slots) never got as far
-    const c = await Client.connect("127.0.0.1", t.control, { key: KEY });
+    // dropped ones (its share is half the slots) never got as far; on the firmware lwIP's 16 pcbs also
+    // refuse the rest of a burst with a reset (native/pico/pw_lwip.c): fewer, but still a flood of lines
+    expect(answered).toBeGreaterThan(TEST_HOST === "emu" ? 6 : 30);
+    const c = await Client.connect("127.0.0.1", t.control, { key: KEY, timeoutMs: CLIENT_MS });
     const readLog = async () => {
       const lines: string[] = [];
       let since = 0;
@@ -285,8 +296,8 @@ describe("the log under a flood", () => {
       }
       return lines;
     };
-    const told = (lines: string[]) => lines.filter((l) => /^I http: \d+ to 127\.0\.0\.2: host$/.test(l)).length;
-    const counts = (lines: string[]) => lines.map((l) => /^I http: \d+ to 127\.0\.0\.2: host \(x(\d+) more in 1 s\)$/.exec(l)).filter((m) => m).map((m) => Number(m![1]));
+    const told = (lines: string[]) => lines.filter((l) => new RegExp(`^I http: \\d+ to ${seen("127.0.0.2")}: host$`).test(l)).length;
+    const counts = (lines: string[]) => lines.map((l) => new RegExp(`^I http: \\d+ to ${seen("127.0.0.2")}: host \\(x(\\d+) more in 1 s\\)$`).exec(l)).filter((m) => m).map((m) => Number(m![1]));
     const accounted = (lines: string[]) => told(lines) + counts(lines).reduce((a, b) => a + b, 0);
     let lines: string[] = [];
     // the repeat window ends (log_repeat_ms) and its count is written: until then part of the flood is unlogged

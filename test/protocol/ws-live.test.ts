@@ -5,7 +5,7 @@ import net from "node:net";
 import { createHash } from "node:crypto";
 import WebSocket, { WebSocketServer } from "ws";
 import { C } from "../../tools/host/abi.generated.ts";
-import { startBoard, stopBoards, freePort, waitFor, wallCap, serverAddressForBoard, notOnEmu, nodeOnly } from "../helpers/boards.ts";
+import { startBoard, stopBoards, freePort, waitFor, wallCap, serverAddressForBoard, nodeOnly } from "../helpers/boards.ts";
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -48,10 +48,7 @@ describe("ws client -> board /echo", () => {
     ws.close();
   }, wallCap(30_000));
 
-  notOnEmu(
-    "FOUND, open: three clients pipelining 200 messages each at once: the emulated board serves one and its lwIP " +
-      "closes the other two without a close frame, also with CPython clients inside the namespace (tools/emu/RADIO.md)",
-  ).it("keeps messages in order under pipelining from several clients at once", async () => {
+  it("keeps messages in order under pipelining from several clients at once", async () => {
     const { url, board } = await echoBoard();
     const clients = await Promise.all([1, 2, 3].map(() => connect(url)));
     const got = clients.map(() => [] as string[]);

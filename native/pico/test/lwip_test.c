@@ -13,6 +13,12 @@
  *      (the board founds a bus of one on its loopback address), answered to the asker's port;
  *   7. mDNS (../pw_mdns.c on lwIP's responder): legacy unicast queries for picowire-test.local (A) and
  *      _http._tcp.local (PTR) are answered with the address and the advertised port.
+ *   8. lwIP's heap exhausted (by other connections' bursts) while a WebSocket has nothing in flight:
+ *      the echo waits, the connection stays, and the echo comes once the heap is free again;
+ *   9. every pcb in use: a SYN from an address holding few pcbs is left to its retry (served once a pcb is
+ *      free); the crowd's (an address holding 4 or more) is refused with a reset at once;
+ *  10. a multicast group joined while the netif cannot take IGMP yet (the core starts before WiFi) is
+ *      joined once it can.
  * Exit status 0 and "pw_lwip_test: all passed" on success.
  */
 #include <stdarg.h>
@@ -24,6 +30,10 @@
 #include <time.h>
 
 #include "lwip/init.h"
+#include "lwip/igmp.h"
+#include "lwip/mem.h"
+#include "lwip/memp.h"
+#include "lwip/priv/tcp_priv.h"
 #include "lwip/netif.h"
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
@@ -117,13 +127,18 @@ static void cl_open(client *c, uint16_t port) {
   tcp_connect(c->pcb, &a, port, cl_connected);
 }
 
+/* Called in each round between lwIP's input and the core, when set (a test taking memory away). */
+static void (*after_input)(void);
+
 /* One round of the board's loop. */
 static void step(void) {
   netif_poll_all();
+  if (after_input) after_input();
   sys_check_timeouts();
   pw_lwip_poll();
   int32_t wait = 0;
   pw_host_service(&host, &wait);
+  pw_lwip_flush();
   netif_poll_all();
 }
 
@@ -216,15 +231,20 @@ static void test_http(void) {
   cl_close(&c);
 }
 
-static void test_ws(void) {
-  client c;
-  cl_open(&c, 8080);
-  run_until(is_connected, &c, 2000);
+/* Connects to /echo and sends the upgrade request; returns once the first 12 bytes of the answer are in. */
+static void ws_open(client *c) {
+  cl_open(c, 8080);
+  run_until(is_connected, c, 2000);
   const char req[] = "GET /echo HTTP/1.1\r\nHost: b\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-  cl_write(&c, req, sizeof req - 1);
+  cl_write(c, req, sizeof req - 1);
   want_len = 12;
-  run_until(has_len, &c, 3000);
+  run_until(has_len, c, 3000);
+}
+
+static void test_ws(void) {
+  client c;
+  ws_open(&c);
   size_t hs_end = 0;
   for (size_t i = 3; i < c.in_len; i++)
     if (memcmp(c.in + i - 3, "\r\n\r\n", 4) == 0) {
@@ -290,6 +310,125 @@ static void test_ws(void) {
   bool closed = c.in_len >= before + 4 && c.in[before] == 0x88;
   check(closed && c.fin && !c.err, "ws: close 1000 echoed, then FIN");
   cl_close(&c);
+}
+
+/* lwIP's heap (and segments) are shared by every connection: a burst on others can exhaust them while
+ * this one has nothing in flight, so no tcp_sent will come for it. Its echo must wait, not kill it. */
+static bool is_err(void *a) { return ((client *)a)->err; }
+static void *heap_held[512];
+static int heap_taken;
+static void take_heap(void) {
+  for (mem_size_t size = 4096; size >= 8; size /= 2)
+    while (heap_taken < 512 && (heap_held[heap_taken] = mem_malloc(size)) != NULL) heap_taken++;
+}
+static void test_starved(void) {
+  client c;
+  ws_open(&c);
+  run_until(is_err, &c, 600); /* past the client's delayed ACK: the 101 is acknowledged */
+  size_t hs = c.in_len;
+  const uint8_t hi[] = {0x81, 0x82, 1, 2, 3, 4, 'h' ^ 1, 'i' ^ 2};
+  tcp_write(c.pcb, hi, sizeof hi, TCP_WRITE_FLAG_COPY); /* queued on the loopback netif, not yet delivered */
+  tcp_output(c.pcb);
+  /* the loop's round with the heap taken between lwIP's input and the core: whatever the input freed is
+   * gone again before the core echoes */
+  uint32_t starved = pw_lwip_stats.send_starved;
+  after_input = take_heap;
+  run_until(is_err, &c, 600);
+  after_input = NULL;
+  int n = heap_taken;
+  check(!c.err && c.in_len == hs && pw_lwip_stats.send_starved > starved,
+        "starved: with lwIP's heap taken (%d blocks) the echo waits (%u tries, %zu B back) and the connection stays", n,
+        (unsigned)(pw_lwip_stats.send_starved - starved), c.in_len - hs);
+  while (heap_taken > 0) mem_free(heap_held[--heap_taken]);
+  want_len = hs + 4;
+  run_until(has_len, &c, 2000);
+  check(!c.err && c.in_len == hs + 4 && memcmp(c.in + hs, "\x81\x02hi", 4) == 0, "starved: the echo comes once the heap is free");
+  cl_close(&c);
+}
+
+/* Every pcb in use. A SYN from an address that holds few pcbs is left to its retry (and an old FIN_WAIT_2
+ * pcb, if any, reclaimed for it); one from an address that holds PW_LWIP_CROWD_PCBS (4) or more is the
+ * crowd and refused with a reset at once. */
+static client *no_pcb_client(client *c) {
+  memset(c, 0, sizeof *c);
+  c->pcb = tcp_new(); /* the client's own pcb before the pool is taken */
+  tcp_arg(c->pcb, c);
+  tcp_recv(c->pcb, cl_recv);
+  tcp_err(c->pcb, cl_err);
+  return c;
+}
+static void *pcb_held[64];
+static int pcbs_taken;
+static void take_pcbs(void) {
+  /* lwIP takes a pcb in TIME_WAIT, LAST_ACK or CLOSING for a new connection: leave none to take */
+  for (struct tcp_pcb *q = tcp_active_pcbs; q;) {
+    struct tcp_pcb *next = q->next;
+    if (q->state == LAST_ACK || q->state == CLOSING) tcp_abort(q);
+    q = next;
+  }
+  while (tcp_tw_pcbs) tcp_abort(tcp_tw_pcbs);
+  while (pcbs_taken < 64 && (pcb_held[pcbs_taken] = memp_malloc(MEMP_TCP_PCB)) != NULL) pcbs_taken++;
+}
+static void give_pcbs(void) {
+  while (pcbs_taken > 0) memp_free(MEMP_TCP_PCB, pcb_held[--pcbs_taken]);
+}
+static void connect_8080(client *c) {
+  ip_addr_t a;
+  IP_ADDR4(&a, 127, 0, 0, 1);
+  tcp_connect(c->pcb, &a, 8080, cl_connected);
+}
+
+static void test_no_pcb(void) {
+  client lone, crowd[2], last;
+  no_pcb_client(&lone);
+  take_pcbs();
+  uint32_t deferred = pw_lwip_stats.syn_deferred, refused = pw_lwip_stats.syn_refused;
+  connect_8080(&lone);
+  run_until(is_connected, &lone, 500);
+  check(!lone.err && !lone.connected && pw_lwip_stats.syn_deferred == deferred + 1 && pw_lwip_stats.syn_refused == refused,
+        "no pcb: a SYN from an address holding few pcbs is left to its retry (err %d)", (int)lone.err_code);
+  give_pcbs();
+  run_until(is_connected, &lone, 5000); /* lwIP's first SYN retransmission is 3 s away */
+  check(lone.connected && !lone.err, "no pcb: its retry is served once a pcb is free");
+  for (int i = 0; i < 2; i++) {
+    cl_open(&crowd[i], 8080);
+    run_until(is_connected, &crowd[i], 2000);
+  }
+  no_pcb_client(&last);
+  take_pcbs();
+  refused = pw_lwip_stats.syn_refused;
+  connect_8080(&last);
+  run_until(is_connected, &last, 1000);
+  check(last.err && last.err_code == ERR_RST && pw_lwip_stats.syn_refused == refused + 1,
+        "no pcb: with every pcb taken (%d more) the crowd's address is refused with a reset at once (err %d)", pcbs_taken,
+        (int)last.err_code);
+  give_pcbs();
+  cl_close(&last);
+  for (int i = 0; i < 2; i++) cl_close(&crowd[i]);
+  cl_close(&lone);
+}
+
+/* The core joins its E1.31 groups at its start, before WiFi is up: the station's netif cannot take an
+ * IGMP join yet (no NETIF_FLAG_IGMP until the driver initialises it). The group waits and is joined once
+ * the netif can take it; a leave undoes it. */
+static void test_join_later(void) {
+  struct netif *n = netif_list;
+  ip4_addr_t g;
+  IP4_ADDR(&g, 239, 255, 0, 7);
+  check(plat.udp_open(plat.ctx, 9001, 5568, PW_IFACE_STA) == PW_OK, "join later: a UDP socket");
+  u8_t flags = n->flags;
+  n->flags &= (u8_t)~NETIF_FLAG_IGMP; /* as the station's netif before the driver brings it up */
+  int32_t r = plat.udp_join(plat.ctx, 9001, 0xEFFF0007u, true);
+  bool before = igmp_lookfor_group(n, &g) != NULL;
+  n->flags = flags;
+  pw_lwip_poll();
+  bool after = igmp_lookfor_group(n, &g) != NULL;
+  check(r == PW_OK && !before && after, "join later: 239.255.0.7 accepted while the netif cannot join (%d), joined once it can (%d -> %d)",
+        (int)r, before, after);
+  check(plat.udp_join(plat.ctx, 9001, 0x0A000001u, true) == PW_ERR_INVAL, "join later: 10.0.0.1 is not a multicast group");
+  plat.udp_join(plat.ctx, 9001, 0xEFFF0007u, false);
+  check(igmp_lookfor_group(n, &g) == NULL, "join later: left");
+  plat.udp_close(plat.ctx, 9001);
 }
 
 static void test_refused(void) {
@@ -526,6 +665,9 @@ int main(void) {
   test_tutorial();
   test_http();
   test_ws();
+  test_starved();
+  test_no_pcb();
+  test_join_later();
   test_refused();
   test_page();
   test_udp();

@@ -385,10 +385,31 @@ export class WlanFirmware implements ChipFirmware {
     this.air?.send(this, itf, frame.slice());
   }
 
-  /** A frame from the air for one of this chip's interfaces. */
+  /** The station's multicast filter as the driver last wrote it (mcast_list), as "01:00:5e:..." strings. */
+  get multicastList(): string[] {
+    return this.mcast.map((m) => [...m].map((b) => b.toString(16).padStart(2, "0")).join(":"));
+  }
+
+  /** Multicast frames the station's filter kept from the host (a group nobody joined). */
+  multicastFiltered = 0;
+
+  /** A frame from the air for one of this chip's interfaces. The station passes a multicast frame only
+   *  to a group in its mcast_list (the driver's cyw43_ll_wifi_update_multicast_filter, called by lwIP's
+   *  IGMP joins and leaves) or with allmulti set; broadcast always passes. The AP interface is not
+   *  filtered (the driver sets the list on the station's interface only). */
   deliver(itf: number, frame: Uint8Array): void {
     if (!this.chip.running) return;
+    if (itf === ITF_STA && !this.multicastPasses(frame)) {
+      this.multicastFiltered++;
+      return;
+    }
     this.chip.sendData(buildBdc(itf, frame));
+  }
+
+  private multicastPasses(frame: Uint8Array): boolean {
+    if ((frame[0] & 1) === 0 || frame.subarray(0, 6).every((b) => b === 0xff)) return true; // unicast, broadcast
+    if (this.vars.get("allmulti")) return true;
+    return this.mcast.some((m) => m.every((b, i) => b === frame[i]));
   }
 }
 
