@@ -320,16 +320,18 @@ describe("the log under a flood", () => {
     const breakers = ["GET /rgb\r\n\r\n", "GET /rgb HTTP/2.0\r\n\r\n", `GET /rgb HTTP/1.1\r\n${H} x\r\n\r\n`, `GET /rgb HTTP/1.1\r\n${H}no colon\r\n\r\n`,
       `PUT /rgb HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n`, "GET /rgb HTTP/1.1\r\n\r\n", `GET /x HTTP/1.1\r\n${H}\r\n`, `DELETE /rgb HTTP/1.1\r\n${H}\r\n`,
       `PUT /rgb HTTP/1.1\r\n${H}Content-Length: 65\r\n\r\n`, `GET /echo HTTP/1.1\r\n${H}\r\n`, `PUT /rgb HTTP/1.1\r\n${H}Content-Length: 2\r\n\r\nzz`, `GET /${"a".repeat(300)} HTTP/1.1\r\n\r\n`];
-    const bad = Array.from({ length: 240 }, (_, i) => new Promise<boolean>((r) => {
+    // on the firmware 60, as in the flood above (tools/emu/RADIO.md): still five times round the rules
+    const bad = Array.from({ length: TEST_HOST === "emu" ? 60 : 240 }, (_, i) => new Promise<boolean>((r) => {
       const s = net.connect({ port: t.http, host: "127.0.0.1", localAddress: "127.0.0.2" }, () => s.end(breakers[i % breakers.length]));
+      s.setTimeout(wallCap(10_000), () => s.destroy()); // a bound: one that hangs counts as not answered
       let got = "";
       s.on("data", (d) => (got += d.toString("latin1")));
       s.on("error", () => r(false));
       s.on("close", () => r(got.startsWith("HTTP/1.1 ")));
     }));
     const answered = (await Promise.all(bad)).filter((a) => a).length;
-    expect(answered).toBeGreaterThan(30);
-    const c = await Client.connect("127.0.0.1", t.control, { key: KEY });
+    expect(answered).toBeGreaterThan(TEST_HOST === "emu" ? 6 : 30);
+    const c = await Client.connect("127.0.0.1", t.control, { key: KEY, timeoutMs: CLIENT_MS });
     const lines: string[] = [];
     for (let since = 0, i = 0; i < 50; i++) {
       const r = await c.command({ action: "get_log", since });
@@ -338,7 +340,7 @@ describe("the log under a flood", () => {
       since = r.next as number;
     }
     c.close();
-    const told = lines.filter((l) => /^I http: \d+ to 127\.0\.0\.2: [\w -]+$/.test(l));
+    const told = lines.filter((l) => new RegExp(`^I http: \\d+ to ${seen("127.0.0.2")}: [\\w -]+$`).test(l));
     expect(told.length, lines.join("\n")).toBeGreaterThanOrEqual(1);
     expect(told.length, lines.join("\n")).toBeLessThanOrEqual(3 * 2); // one kind: three a window (the flood spans at most two)
     expect(lines.some((l) => /^I picowire core ready/.test(l)), lines.join("\n")).toBe(true);
