@@ -144,6 +144,8 @@ export const WIFI_HEAP_TARGET = 56 * 1024;
  *  the free heap it reports once the core runs, as test/firmware/firmware.test.ts does. */
 export async function wifiHeapReport(): Promise<string> {
   if (!existsSync(FIRMWARE_UF2)) return `  WiFi image: ${FIRMWARE_UF2} not built`;
+  const boot = findBootrom();
+  if ("missing" in boot) return `  WiFi image: SKIPPED, missing ${boot.missing}`;
   const r = await runImage(FIRMWARE_UF2, { until: "\u0000never", simulatedMs: 6_000, timeoutMs: 120_000 });
   const engine = r.output.match(/picowire firmware: ABI v\d+, engine (\w+)/)?.[1] ?? "?";
   const free = r.output.match(/core running, stack high-water (\d+) of (\d+) bytes, free heap (\d+) bytes/);

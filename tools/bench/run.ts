@@ -1,5 +1,6 @@
 // `npm run bench`: every comparison, printed as ratios measured side by side in this run.
 // Later issues add their comparisons to the list below.
+import "../build/deps-env.ts"; // the firmware inputs `npm run deps` prepared, as the build and the tests read them
 import { createHash } from "node:crypto";
 import { readCore } from "../cli/wasm.ts";
 import { compare, report, type Comparison } from "./measure.ts";
